@@ -1,0 +1,127 @@
+"""Settings, read once from ``LRS_*`` environment variables.
+
+Nothing here reads the environment at import time: call :func:`Settings.from_env`
+(the CLI does) or build a :class:`Settings` directly (tests do).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+DEFAULT_DATA_DIR = Path("data")
+
+
+def _default_database_url(data_dir: Path) -> str:
+    return f"sqlite:///{(data_dir / 'lrs.sqlite3').as_posix()}"
+
+
+def _as_bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def _as_list(value: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of the LRS. The README lists each with its variable."""
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Where clients reach the LRS; used for credential authorities and the banner.
+    public_url: str = ""
+    bootstrap_key: str | None = None
+    bootstrap_secret: str | None = None
+    # Requests larger than this are answered 413 (xAPI Communication 3.2).
+    max_body_bytes: int = 20 * 1024 * 1024
+    max_statements_per_request: int = 5000
+    # Largest page GET /statements returns; limit=0 means this value.
+    statements_page_max: int = 500
+    cors_origins: tuple[str, ...] = ("*",)
+    # Seconds a verified Basic credential stays in the in-memory cache.
+    auth_cache_seconds: float = 300.0
+    # Seconds a writer waits for the log's write lock before giving up.
+    lock_timeout_seconds: float = 30.0
+    log_level: str = "info"
+
+    _ENV_NAMES = {
+        "data_dir": "LRS_DATA_DIR",
+        "database_url": "LRS_DATABASE_URL",
+        "host": "LRS_HOST",
+        "port": "LRS_PORT",
+        "public_url": "LRS_PUBLIC_URL",
+        "bootstrap_key": "LRS_BOOTSTRAP_KEY",
+        "bootstrap_secret": "LRS_BOOTSTRAP_SECRET",
+        "max_body_bytes": "LRS_MAX_BODY_BYTES",
+        "max_statements_per_request": "LRS_MAX_STATEMENTS_PER_REQUEST",
+        "statements_page_max": "LRS_STATEMENTS_PAGE_MAX",
+        "cors_origins": "LRS_CORS_ORIGINS",
+        "auth_cache_seconds": "LRS_AUTH_CACHE_SECONDS",
+        "lock_timeout_seconds": "LRS_LOCK_TIMEOUT_SECONDS",
+        "log_level": "LRS_LOG_LEVEL",
+    }
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            object.__setattr__(self, "database_url", _default_database_url(self.data_dir))
+        if not self.public_url:
+            object.__setattr__(self, "public_url", f"http://{self.host}:{self.port}")
+        if self.statements_page_max < 1:
+            raise ValueError("LRS_STATEMENTS_PAGE_MAX must be at least 1")
+
+    @classmethod
+    def env_names(cls) -> dict[str, str]:
+        return dict(cls._ENV_NAMES)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Build settings from a mapping of ``LRS_*`` variables (default: ``os.environ``)."""
+        env = os.environ if environ is None else environ
+        kwargs: dict[str, object] = {}
+        types = {f.name: f.type for f in fields(cls)}
+        for name, var in cls._ENV_NAMES.items():
+            if var not in env:
+                continue
+            raw = env[var]
+            kind = types[name]
+            try:
+                kwargs[name] = _convert(kind, raw)
+            except ValueError as exc:
+                raise ValueError(f"{var}: {exc}") from None
+        kwargs.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**kwargs)  # type: ignore[arg-type]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _convert(kind: object, raw: str) -> object:
+    text = str(kind)
+    if "Path" in text:
+        return Path(raw)
+    if text == "int":
+        return int(raw)
+    if text == "float":
+        return float(raw)
+    if text == "bool":
+        return _as_bool(raw)
+    if "tuple" in text:
+        return _as_list(raw)
+    if raw == "" and "None" in text:
+        return None
+    return raw
+
+
+__all__ = ["Settings"]

@@ -1,0 +1,147 @@
+"""Table definitions for SQLAlchemy Core queries.
+
+Alembic migrations are the only way these tables are created or changed; a test
+checks that the migrated database matches this module.
+
+Columns that hold IRIs or agent identifiers are indexed through a 128-bit hash
+(``*_hash``): IRIs have no length limit in xAPI, and PostgreSQL refuses B-tree
+entries larger than a page, so indexing the text itself would turn a long but
+valid IRI into a server error.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# The append-only, hash-chained log: the only source of truth.
+events = Table(
+    "events",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("store_id", String(64), nullable=False),
+    Column("stream_id", String(512), nullable=False),
+    Column("stream_version", Integer, nullable=False),
+    Column("event_id", String(255), nullable=False),
+    Column("type", String(128), nullable=False),
+    Column("schema_version", Integer, nullable=False),
+    Column("data", Text, nullable=False),
+    Column("metadata", Text, nullable=False),
+    # Fixed-width ISO 8601 UTC text: identical on both dialects, so the hash is too.
+    Column("recorded_at", String(32), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("store_id", "stream_id", "stream_version", name="uq_events_stream_version"),
+    UniqueConstraint("store_id", "event_id", name="uq_events_event_id"),
+    Index("ix_events_store_position", "store_id", "position"),
+)
+
+stores = Table(
+    "stores",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("created_at", String(32), nullable=False),
+)
+
+# Secrets are stored as argon2 hashes; the log only ever sees a fingerprint.
+credentials = Table(
+    "credentials",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("store_id", String(64), nullable=False),
+    Column("key", String(255), nullable=False, unique=True),
+    Column("secret_hash", String(255), nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("authority", Text, nullable=False),
+    Column("label", String(255), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("revoked_at", String(32), nullable=True),
+)
+
+# ---------------------------------------------------------------------------
+# The inline statement index: written in the same transaction as the append.
+# ---------------------------------------------------------------------------
+
+statements = Table(
+    "statements",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("store_id", String(64), nullable=False),
+    Column("statement_id", String(36), nullable=False),
+    Column("verb_hash", String(32), nullable=False),
+    Column("registration", String(36), nullable=True),
+    Column("stored_us", BigInteger, nullable=False),
+    Column("voided", Boolean, nullable=False, default=False),
+    # Set on voiding statements: the id they void (xAPI Data 2.3.2).
+    Column("voids_statement_id", String(36), nullable=True),
+    # Set when the object is a StatementRef (Communication 2.1.3 filter rule).
+    Column("ref_statement_id", String(36), nullable=True),
+    Column("has_attachments", Boolean, nullable=False, default=False),
+    UniqueConstraint("store_id", "statement_id", name="uq_statements_store_id"),
+    Index("ix_statements_store_position", "store_id", "position"),
+    Index("ix_statements_store_verb", "store_id", "verb_hash", "position"),
+    Index("ix_statements_store_registration", "store_id", "registration", "position"),
+    Index("ix_statements_store_ref", "store_id", "ref_statement_id"),
+    Index("ix_statements_store_voids", "store_id", "voids_statement_id"),
+    Index("ix_statements_store_stored", "store_id", "stored_us"),
+)
+
+# scope 0: actor or object of the statement itself (the ``agent`` filter);
+# scope 1: any other place (authority, context, SubStatement: ``related_agents``).
+statement_agents = Table(
+    "statement_agents",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("agent_hash", String(32), primary_key=True),
+    Column("scope", SmallInteger, primary_key=True, autoincrement=False),
+    Column("store_id", String(64), nullable=False),
+    Index("ix_statement_agents_lookup", "store_id", "agent_hash", "position"),
+)
+
+# scope 0: the statement's object; scope 1: context activities and SubStatement.
+statement_activities = Table(
+    "statement_activities",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("activity_hash", String(32), primary_key=True),
+    Column("scope", SmallInteger, primary_key=True, autoincrement=False),
+    Column("store_id", String(64), nullable=False),
+    Index("ix_statement_activities_lookup", "store_id", "activity_hash", "position"),
+)
+
+# Canonical Activity definitions and Verb displays (Data 2.4.4.1, 2.4.3).
+activities = Table(
+    "activities",
+    metadata,
+    Column("store_id", String(64), primary_key=True),
+    Column("activity_hash", String(32), primary_key=True),
+    Column("activity_id", Text, nullable=False),
+    Column("definition", Text, nullable=False),
+    Column("updated_position", BigInteger, nullable=False),
+)
+
+verbs = Table(
+    "verbs",
+    metadata,
+    Column("store_id", String(64), primary_key=True),
+    Column("verb_hash", String(32), primary_key=True),
+    Column("verb_id", Text, nullable=False),
+    Column("display", Text, nullable=False),
+    Column("updated_position", BigInteger, nullable=False),
+)
+
+INDEX_TABLES = (statements, statement_agents, statement_activities, activities, verbs)
