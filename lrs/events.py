@@ -16,6 +16,7 @@ STATEMENT_STORED = "xapi.statement.stored"
 # Access control (stores and credentials): every change is part of the history.
 STORE_CREATED = "lrs.store.created"
 CREDENTIAL_CREATED = "lrs.credential.created"
+CREDENTIAL_ROTATED = "lrs.credential.rotated"
 CREDENTIAL_REVOKED = "lrs.credential.revoked"
 
 # Every store has its own hash chain; this is the store single-store users get.

@@ -81,46 +81,34 @@ statements = Table(
     metadata,
     Column("position", BigInteger, primary_key=True, autoincrement=False),
     Column("store_id", String(64), nullable=False),
+    # Lowercase: UUIDs compare case-insensitively.
     Column("statement_id", String(36), nullable=False),
-    Column("verb_hash", String(32), nullable=False),
-    Column("registration", String(36), nullable=True),
     Column("stored_us", BigInteger, nullable=False),
-    Column("voided", Boolean, nullable=False, default=False),
+    Column("voided", Boolean, nullable=False),
     # Set on voiding statements: the id they void (xAPI Data 2.3.2).
     Column("voids_statement_id", String(36), nullable=True),
     # Set when the object is a StatementRef (Communication 2.1.3 filter rule).
     Column("ref_statement_id", String(36), nullable=True),
-    Column("has_attachments", Boolean, nullable=False, default=False),
+    Column("has_attachments", Boolean, nullable=False),
     UniqueConstraint("store_id", "statement_id", name="uq_statements_store_id"),
     Index("ix_statements_store_position", "store_id", "position"),
-    Index("ix_statements_store_verb", "store_id", "verb_hash", "position"),
-    Index("ix_statements_store_registration", "store_id", "registration", "position"),
     Index("ix_statements_store_ref", "store_id", "ref_statement_id"),
     Index("ix_statements_store_voids", "store_id", "voids_statement_id"),
     Index("ix_statements_store_stored", "store_id", "stored_us"),
 )
 
-# scope 0: actor or object of the statement itself (the ``agent`` filter);
-# scope 1: any other place (authority, context, SubStatement: ``related_agents``).
-statement_agents = Table(
-    "statement_agents",
+# What the GET filters look for, one row per (statement, kind, value). A statement
+# whose object is a StatementRef also carries the rows of the statement it targets
+# (transitively), so "targeting statements match when their target matches"
+# (Communication 2.1.3.s3) costs nothing at query time.
+statement_keys = Table(
+    "statement_keys",
     metadata,
     Column("position", BigInteger, primary_key=True, autoincrement=False),
-    Column("agent_hash", String(32), primary_key=True),
-    Column("scope", SmallInteger, primary_key=True, autoincrement=False),
+    Column("kind", SmallInteger, primary_key=True, autoincrement=False),
+    Column("key_hash", String(32), primary_key=True),
     Column("store_id", String(64), nullable=False),
-    Index("ix_statement_agents_lookup", "store_id", "agent_hash", "position"),
-)
-
-# scope 0: the statement's object; scope 1: context activities and SubStatement.
-statement_activities = Table(
-    "statement_activities",
-    metadata,
-    Column("position", BigInteger, primary_key=True, autoincrement=False),
-    Column("activity_hash", String(32), primary_key=True),
-    Column("scope", SmallInteger, primary_key=True, autoincrement=False),
-    Column("store_id", String(64), nullable=False),
-    Index("ix_statement_activities_lookup", "store_id", "activity_hash", "position"),
+    Index("ix_statement_keys_lookup", "store_id", "kind", "key_hash", "position"),
 )
 
 # Canonical Activity definitions and Verb displays (Data 2.4.4.1, 2.4.3).
@@ -144,4 +132,4 @@ verbs = Table(
     Column("updated_position", BigInteger, nullable=False),
 )
 
-INDEX_TABLES = (statements, statement_agents, statement_activities, activities, verbs)
+INDEX_TABLES = (statements, statement_keys, activities, verbs)

@@ -78,8 +78,6 @@ def upgrade() -> None:
         sa.Column("position", sa.BigInteger, primary_key=True, autoincrement=False),
         sa.Column("store_id", sa.String(64), nullable=False),
         sa.Column("statement_id", sa.String(36), nullable=False),
-        sa.Column("verb_hash", sa.String(32), nullable=False),
-        sa.Column("registration", sa.String(36), nullable=True),
         sa.Column("stored_us", sa.BigInteger, nullable=False),
         sa.Column("voided", sa.Boolean, nullable=False),
         sa.Column("voids_statement_id", sa.String(36), nullable=True),
@@ -88,29 +86,23 @@ def upgrade() -> None:
         sa.UniqueConstraint("store_id", "statement_id", name="uq_statements_store_id"),
     )
     op.create_index("ix_statements_store_position", "statements", ["store_id", "position"])
-    op.create_index(
-        "ix_statements_store_verb", "statements", ["store_id", "verb_hash", "position"]
-    )
-    op.create_index(
-        "ix_statements_store_registration",
-        "statements",
-        ["store_id", "registration", "position"],
-    )
     op.create_index("ix_statements_store_ref", "statements", ["store_id", "ref_statement_id"])
     op.create_index(
         "ix_statements_store_voids", "statements", ["store_id", "voids_statement_id"]
     )
     op.create_index("ix_statements_store_stored", "statements", ["store_id", "stored_us"])
-
-    for table, key in (("statement_agents", "agent_hash"), ("statement_activities", "activity_hash")):
-        op.create_table(
-            table,
-            sa.Column("position", sa.BigInteger, primary_key=True, autoincrement=False),
-            sa.Column(key, sa.String(32), primary_key=True),
-            sa.Column("scope", sa.SmallInteger, primary_key=True, autoincrement=False),
-            sa.Column("store_id", sa.String(64), nullable=False),
-        )
-        op.create_index(f"ix_{table}_lookup", table, ["store_id", key, "position"])
+    op.create_table(
+        "statement_keys",
+        sa.Column("position", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("kind", sa.SmallInteger, primary_key=True, autoincrement=False),
+        sa.Column("key_hash", sa.String(32), primary_key=True),
+        sa.Column("store_id", sa.String(64), nullable=False),
+    )
+    op.create_index(
+        "ix_statement_keys_lookup",
+        "statement_keys",
+        ["store_id", "kind", "key_hash", "position"],
+    )
 
     op.create_table(
         "activities",
@@ -141,7 +133,7 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS events_no_update_delete ON events")
         op.execute("DROP FUNCTION IF EXISTS events_append_only()")
     for table in (
-        "verbs", "activities", "statement_activities", "statement_agents", "statements",
+        "verbs", "activities", "statement_keys", "statements",
         "credentials", "stores", "events",
     ):
         op.drop_table(table)

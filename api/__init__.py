@@ -1,0 +1,1 @@
+"""The HTTP edge: FastAPI routers, xAPI headers, authentication, error mapping."""

@@ -1,0 +1,72 @@
+"""``create_app(settings)`` builds the ASGI application; nothing happens at import."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+from starlette.middleware.cors import CORSMiddleware
+
+import lrs
+from api import errors
+from api.deps import Services
+from api.middleware import AlternateSyntax, CatchAll, XapiVersion
+from api.routers import about, statements
+from lrs.config import Settings
+from lrs.credentials import CredentialVerifier
+from lrs.db import make_engine
+
+CORS_REQUEST_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "X-Experience-API-Version",
+    "If-Match",
+    "If-None-Match",
+    "Accept-Language",
+    "X-Requested-With",
+]
+CORS_EXPOSED_HEADERS = [
+    "ETag",
+    "Last-Modified",
+    "Content-Type",
+    "X-Experience-API-Version",
+    "X-Experience-API-Consistent-Through",
+    "X-LRS-Position",
+]
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    engine = engine or make_engine(
+        settings.database_url, lock_timeout_seconds=settings.lock_timeout_seconds
+    )
+    app = FastAPI(
+        title="LRS",
+        version=lrs.__version__,
+        description="An event-sourced xAPI 1.0.3 and 2.0 Learning Record Store.",
+    )
+    app.state.services = Services(
+        settings=settings,
+        engine=engine,
+        verifier=CredentialVerifier(engine, ttl=settings.auth_cache_seconds),
+    )
+    errors.install(app)
+    app.include_router(about.router, tags=["xAPI"])
+    app.include_router(statements.router, tags=["xAPI"])
+
+    # Added innermost first. CORS stays outside the others so that every answer,
+    # errors included, carries its headers. A wildcard origin never comes with
+    # Access-Control-Allow-Credentials: a hostile page must not read statements
+    # with a browser's cached credentials.
+    app.add_middleware(XapiVersion)
+    app.add_middleware(AlternateSyntax, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(CatchAll)
+    wildcard = "*" in settings.cors_origins
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"] if wildcard else list(settings.cors_origins),
+        allow_credentials=not wildcard,
+        allow_methods=["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS"],
+        allow_headers=CORS_REQUEST_HEADERS,
+        expose_headers=CORS_EXPOSED_HEADERS,
+        max_age=600,
+    )
+    return app

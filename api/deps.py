@@ -1,0 +1,87 @@
+"""Request-scoped helpers the routers share: app services, version, auth, body."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+
+from lrs.config import Settings
+from lrs.credentials import Credential, CredentialVerifier
+from lrs.errors import BadRequest, Forbidden, PayloadTooLarge, Unauthorized
+from lrs.xapi.versions import V2
+
+
+@dataclass
+class Services:
+    """What the app holds for its lifetime (built once by ``create_app``)."""
+
+    settings: Settings
+    engine: Engine
+    verifier: CredentialVerifier
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+def xapi_version(request: Request) -> str:
+    return request.scope.get("state", {}).get("xapi_version", V2)  # type: ignore[no-any-return]
+
+
+def authenticate(request: Request) -> Credential:
+    """HTTP Basic against the credentials table (Communication 4.0)."""
+    header = request.headers.get("authorization")
+    if not header:
+        raise Unauthorized("credentials are required (HTTP Basic)")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        raise Unauthorized(f"authorization scheme {scheme!r} is not supported; use Basic")
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise Unauthorized("malformed Basic credentials") from None
+    key, sep, secret = decoded.partition(":")
+    if not sep:
+        raise Unauthorized("malformed Basic credentials")
+    credential = services(request).verifier.verify(key, secret)
+    if credential is None:
+        raise Unauthorized("unknown key or wrong secret")
+    return credential
+
+
+def require(credential: Credential, *scopes: str) -> None:
+    if not credential.allows(*scopes):
+        raise Forbidden(f"this credential lacks the scope for this request ({' or '.join(scopes)})")
+
+
+async def read_body(request: Request) -> bytes:
+    """The whole body, refused with 413 past the configured limit (Comm. 3.2.s3.b11)."""
+    limit = services(request).settings.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise BadRequest("Content-Length must be a number")
+        if int(declared) > limit:
+            raise PayloadTooLarge(f"request body of {declared} bytes exceeds the limit of {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"request body exceeds the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+App = Annotated[Services, Depends(services)]
+Version = Annotated[str, Depends(xapi_version)]
+Auth = Annotated[Credential, Depends(authenticate)]

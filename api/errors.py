@@ -1,0 +1,91 @@
+"""The one place where errors become HTTP answers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from lrs import errors
+
+logger = logging.getLogger("lrs.api")
+
+STATUS: dict[type[errors.LrsError], int] = {
+    errors.BadRequest: 400,
+    errors.Unauthorized: 401,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.PreconditionFailed: 412,
+    errors.PayloadTooLarge: 413,
+    errors.TooManyRequests: 429,
+    errors.Unavailable: 503,
+    errors.LogIntegrityError: 500,
+}
+
+
+def status_of(exc: errors.LrsError) -> int:
+    for kind in type(exc).__mro__:
+        if kind in STATUS:
+            return STATUS[kind]  # type: ignore[index]
+    return 500
+
+
+def error_response(
+    status: int, code: str, message: str, details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {"error": code, "message": message}
+    if details:
+        body.update(details)
+    return Response(
+        orjson.dumps(body), status_code=status, media_type="application/json", headers=headers
+    )
+
+
+def lrs_error_response(exc: errors.LrsError) -> Response:
+    headers: dict[str, str] = {}
+    if isinstance(exc, errors.Unauthorized):
+        headers["WWW-Authenticate"] = 'Basic realm="LRS", charset="UTF-8"'
+    if isinstance(exc, errors.TooManyRequests):
+        headers["Retry-After"] = str(exc.retry_after)
+    return error_response(status_of(exc), exc.code, exc.message, exc.details(), headers)
+
+
+async def _lrs_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, errors.LrsError)
+    return lrs_error_response(exc)
+
+
+async def _validation_error(_: Request, exc: Exception) -> Response:
+    # FastAPI would answer 422 with its validator objects; xAPI wants 400 and a
+    # message, with nothing in the body that is not plain JSON.
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        {"path": ".".join(str(p) for p in e.get("loc", ())), "rule": str(e.get("msg", ""))}
+        for e in exc.errors()
+    ]
+    first = problems[0] if problems else {"path": "", "rule": "invalid request"}
+    return error_response(400, "bad_request", f"{first['path']}: {first['rule']}", {"problems": problems})
+
+
+async def _http_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    codes = {404: "not_found", 405: "method_not_allowed"}
+    return error_response(
+        exc.status_code,
+        codes.get(exc.status_code, "http_error"),
+        str(exc.detail),
+        headers=dict(exc.headers or {}),
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(errors.LrsError, _lrs_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

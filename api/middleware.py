@@ -1,0 +1,209 @@
+"""ASGI middleware for what every xAPI request shares.
+
+- ``CatchAll``: an unexpected exception is a 500 with a request id (and a bug),
+  answered inside CORS so browsers can read it.
+- ``XapiVersion``: X-Experience-API-Version negotiation (Communication 3.3); the
+  answer carries the version the request negotiated.
+- ``AlternateSyntax``: the 1.0.3 cross-origin form syntax (Communication 1.3),
+  rewritten into an ordinary request before anything else sees it.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import error_response, lrs_error_response
+from lrs.errors import BadRequest, LrsError, PayloadTooLarge, VersionNotSupported
+from lrs.xapi.versions import V1, V2, negotiate
+
+logger = logging.getLogger("lrs.api")
+
+VERSION_HEADER = "x-experience-api-version"
+_UNVERSIONED = ("/xapi/about",)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+class CatchAll:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            request_id = uuid.uuid4().hex
+            logger.exception("unexpected error, request %s", request_id)
+            if started:
+                raise
+            response = error_response(
+                500, "internal_error", "unexpected server error; this is a bug",
+                {"requestId": request_id},
+            )
+            await response(scope, receive, send)
+
+
+class XapiVersion:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/xapi"):
+            await self.app(scope, receive, send)
+            return
+        header = _header(scope, VERSION_HEADER.encode())
+        try:
+            version = negotiate(header)
+        except VersionNotSupported as exc:
+            if scope["path"].rstrip("/") in _UNVERSIONED:
+                # Communication 2.8: /about never rejects a request for its version.
+                version = V2
+            else:
+                response = lrs_error_response(exc)
+                response.headers[VERSION_HEADER] = V2
+                await response(scope, receive, send)
+                return
+        scope.setdefault("state", {})["xapi_version"] = version
+        encoded = version.encode()
+
+        async def send_with_version(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", []) if h[0] != VERSION_HEADER.encode()]
+                headers.append((VERSION_HEADER.encode(), encoded))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_version)
+
+
+# Form parameters that stand for headers in the alternate syntax (Communication 1.3).
+_HEADER_PARAMS = {
+    "authorization": b"authorization",
+    "x-experience-api-version": b"x-experience-api-version",
+    "content-type": b"content-type",
+    "content-length": b"content-length",
+    "if-match": b"if-match",
+    "if-none-match": b"if-none-match",
+}
+_METHODS = {"GET", "HEAD", "PUT", "POST", "DELETE"}
+
+
+class AlternateSyntax:
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or not scope["path"].startswith("/xapi")
+            or b"method=" not in scope.get("query_string", b"")
+        ):
+            await self.app(scope, receive, send)
+            return
+        query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+        if "method" not in {name for name, _ in query}:
+            await self.app(scope, receive, send)
+            return
+        try:
+            new_scope, body = await self._rewrite(scope, receive, query)
+        except LrsError as exc:
+            response = lrs_error_response(exc)
+            response.headers[VERSION_HEADER] = V1  # the syntax only exists in 1.0.x
+            await response(scope, receive, send)
+            return
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(new_scope, replay, send)
+
+    async def _rewrite(
+        self, scope: Scope, receive: Receive, query: list[tuple[str, str]]
+    ) -> tuple[Scope, bytes]:
+        if len(query) != 1:
+            raise BadRequest(
+                "with the alternate request syntax, 'method' must be the only query "
+                "parameter; the others go in the form body (Communication 1.3)"
+            )
+        method = query[0][1].upper()
+        if method not in _METHODS:
+            raise BadRequest(f"method={query[0][1]!r} is not an HTTP method xAPI uses")
+        content_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+        if content_type != "application/x-www-form-urlencoded":
+            raise BadRequest(
+                "the alternate request syntax needs an application/x-www-form-urlencoded "
+                "body (Communication 1.3)"
+            )
+        raw = b""
+        while True:
+            message = await receive()
+            raw += message.get("body", b"")
+            if len(raw) > self.max_body_bytes:
+                raise PayloadTooLarge(f"request body exceeds {self.max_body_bytes} bytes")
+            if not message.get("more_body"):
+                break
+        try:
+            form = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+        except UnicodeDecodeError:
+            raise BadRequest("the form body must be UTF-8 (Communication 1.4)") from None
+        headers: dict[bytes, bytes] = {
+            k: v for k, v in scope["headers"] if k not in (b"content-type", b"content-length")
+        }
+        params: list[tuple[str, str]] = []
+        content: str | None = None
+        for name, value in form:
+            lowered = name.lower()
+            if lowered == "content":
+                content = value
+            elif lowered in _HEADER_PARAMS:
+                headers[_HEADER_PARAMS[lowered]] = value.encode("latin-1", "replace")
+            else:
+                params.append((name, value))
+        version_header = headers.get(b"x-experience-api-version")
+        try:
+            version = negotiate(version_header.decode("latin-1") if version_header else None)
+        except VersionNotSupported:
+            version = None
+        if version == V2:
+            raise BadRequest(
+                "the alternate request syntax (method=...) is not part of xAPI 2.0; "
+                "send an ordinary request"
+            )
+        body = (content or "").encode("utf-8")
+        if content is not None and b"content-type" not in headers:
+            headers[b"content-type"] = b"application/json"
+        headers[b"content-length"] = str(len(body)).encode()
+        new_scope: dict[str, Any] = dict(scope)
+        new_scope["method"] = method
+        new_scope["query_string"] = urlencode(params).encode()
+        new_scope["headers"] = list(headers.items())
+        new_scope.setdefault("state", {})["alternate_syntax"] = True
+        return new_scope, body

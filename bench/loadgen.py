@@ -1,0 +1,534 @@
+"""The load generator: runs in its own process, drives one server, measures it.
+
+Run as ``python -m bench.loadgen`` with a JSON spec on stdin; prints one JSON
+result on stdout. The harness (``bench.harness``) starts it once per phase list,
+so the client's interpreter never shares a GIL with the server or the harness.
+
+Each phase has a warm-up (not measured) and a measured part, closed-loop: every
+connection sends its next request as soon as the previous answer arrived. Bodies
+are encoded before the measured part starts, so the client's CPU during the
+measurement is network I/O and bookkeeping only. The client reads the server's
+CPU time (process and children) and RSS from /proc at the edges of the measured
+part, and samples RSS during it; on PostgreSQL it also reads the CPU time of the
+database's backend processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import re
+import resource
+import sys
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+
+from bench import generator
+from bench.httpclient import Connection, HttpError, RequestBuilder, Response
+from bench.procstats import ProcessProbe
+
+_MORE = re.compile(rb'"more"\s*:\s*"([^"]*)"')
+
+
+@dataclass(slots=True)
+class Job:
+    raw: bytes
+    statements: int = 0
+    label: str = ""
+    # For queries: follow "more" up to this many pages in all.
+    max_pages: int = 1
+    # For statement POSTs: the ids sent (checked against the answer on a sample).
+    ids: list[str] | None = None
+
+
+@dataclass
+class PhaseStats:
+    latencies: list[float] = field(default_factory=list)
+    requests: int = 0
+    ok: int = 0
+    statements: int = 0
+    errors: int = 0
+    error_samples: list[dict[str, Any]] = field(default_factory=list)
+    status_counts: dict[str, int] = field(default_factory=dict)
+    pages: int = 0
+    queries: int = 0
+    rows: int = 0
+    checked: int = 0
+
+    def error(self, label: str, status: int | str, detail: str) -> None:
+        self.errors += 1
+        if len(self.error_samples) < 8:
+            self.error_samples.append({"request": label[:300], "status": status,
+                                       "detail": detail[:500]})
+
+
+def percentile(sorted_values: list[float], q: float) -> float | None:
+    if not sorted_values:
+        return None
+    if len(sorted_values) == 1:
+        return sorted_values[0]
+    pos = (len(sorted_values) - 1) * q
+    lo = int(pos)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
+
+
+class Driver:
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
+        self.host = spec.get("host", "127.0.0.1")
+        self.port = int(spec["port"])
+        self.builder = RequestBuilder(self.host, self.port, spec["key"], spec["secret"],
+                                      spec.get("version", "1.0.3"))
+        self.probe = ProcessProbe(spec.get("server_pid"), spec.get("pg_database"))
+        self.timeout = float(spec.get("request_timeout", 60))
+
+    # -- the closed loop ------------------------------------------------------
+
+    async def drive(self, jobs: Iterator[Job], concurrency: int, max_seconds: float,
+                    stats: PhaseStats, check: Callable[[Job, Response, PhaseStats], None] | None
+                    ) -> float:
+        deadline = time.perf_counter() + max_seconds
+        conns = [Connection(self.host, self.port, timeout=self.timeout) for _ in range(concurrency)]
+        lats = stats.latencies
+        perf = time.perf_counter
+
+        async def worker(conn: Connection) -> None:
+            for job in jobs:
+                raw: bytes | None = job.raw
+                pages = 0
+                label = job.label
+                while raw is not None:
+                    t0 = perf()
+                    try:
+                        resp = await conn.send(raw)
+                    except (HttpError, OSError) as exc:
+                        stats.requests += 1
+                        stats.error(label, "exception", str(exc))
+                        conn.close()
+                        break
+                    lats.append(perf() - t0)
+                    stats.requests += 1
+                    pages += 1
+                    key = str(resp.status)
+                    stats.status_counts[key] = stats.status_counts.get(key, 0) + 1
+                    if not 200 <= resp.status < 300:
+                        stats.error(label, resp.status, resp.body.decode("utf-8", "replace"))
+                        break
+                    stats.ok += 1
+                    stats.statements += job.statements
+                    if check is not None:
+                        check(job, resp, stats)
+                    raw = None
+                    if pages < job.max_pages:
+                        more = _extract_more(resp.body)
+                        if more:
+                            stats.pages += 1
+                            label = "GET " + more
+                            raw = self.builder.build("GET", more)
+                if job.max_pages > 1:
+                    stats.queries += 1
+                if perf() >= deadline:
+                    return
+
+        started = perf()
+        try:
+            await asyncio.gather(*(worker(c) for c in conns))
+        finally:
+            for c in conns:
+                c.close()
+        return perf() - started
+
+    async def measured(self, name: str, warmup: Iterator[Job] | None, jobs: Iterator[Job],
+                       concurrency: int, max_seconds: float,
+                       check: Callable[[Job, Response, PhaseStats], None] | None = None,
+                       extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        warm = PhaseStats()
+        if warmup is not None:
+            await self.drive(warmup, concurrency, max_seconds, warm, check)
+        stats = PhaseStats()
+        sampler = asyncio.create_task(self.probe.sample_rss(0.25))
+        before = self.probe.snapshot()
+        ru0 = resource.getrusage(resource.RUSAGE_SELF)
+        elapsed = await self.drive(jobs, concurrency, max_seconds, stats, check)
+        ru1 = resource.getrusage(resource.RUSAGE_SELF)
+        after = self.probe.snapshot()
+        sampler.cancel()
+        rss_samples = self.probe.take_rss_samples()
+        result = summarise(name, stats, elapsed, before, after, rss_samples, concurrency)
+        result["client_cpu_s"] = round(
+            (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime), 4)
+        result["warmup"] = {"requests": warm.requests, "errors": warm.errors,
+                            "statements": warm.statements, "error_samples": warm.error_samples}
+        if extra:
+            result.update(extra)
+        return result
+
+
+def _extract_more(body: bytes) -> str:
+    # The "more" member is at one end of the object; look there before parsing.
+    for part in (body[-700:], body[:700]):
+        m = _MORE.search(part)
+        if m:
+            return m.group(1).decode().replace("\\/", "/")
+    if b'"more"' not in body:
+        return ""
+    try:
+        return orjson.loads(body).get("more") or ""
+    except orjson.JSONDecodeError:
+        return ""
+
+
+def summarise(name: str, stats: PhaseStats, elapsed: float, before: dict[str, Any],
+              after: dict[str, Any], rss_samples: list[int], concurrency: int) -> dict[str, Any]:
+    lats = sorted(stats.latencies)
+    server_cpu = after["server_cpu"] - before["server_cpu"]
+    db_cpu = after["db_cpu"] - before["db_cpu"] if after.get("db_cpu") is not None else None
+    reqs = max(stats.ok, 1)
+    stmts = max(stats.statements, 1)
+
+    def ms(v: float | None) -> float | None:
+        return None if v is None else round(v * 1000, 3)
+
+    rss_peak = max([*rss_samples, before["server_rss"], after["server_rss"]])
+    return {
+        "phase": name,
+        "concurrency": concurrency,
+        "elapsed_s": round(elapsed, 4),
+        "requests": stats.requests,
+        "ok": stats.ok,
+        "errors": stats.errors,
+        "error_samples": stats.error_samples,
+        "status_counts": stats.status_counts,
+        "statements": stats.statements,
+        "queries": stats.queries,
+        "pages_followed": stats.pages,
+        "requests_per_s": round(stats.ok / elapsed, 2) if elapsed else None,
+        "statements_per_s": round(stats.statements / elapsed, 2) if elapsed else None,
+        "latency_ms": {
+            "p50": ms(percentile(lats, 0.50)),
+            "p95": ms(percentile(lats, 0.95)),
+            "p99": ms(percentile(lats, 0.99)),
+            "max": ms(lats[-1] if lats else None),
+            "mean": ms(sum(lats) / len(lats) if lats else None),
+        },
+        "server_cpu_s": round(server_cpu, 4),
+        "server_cpu_util": round(server_cpu / elapsed, 3) if elapsed else None,
+        "server_cpu_us_per_request": round(server_cpu / reqs * 1e6, 1),
+        "server_cpu_us_per_statement": round(server_cpu / stmts * 1e6, 1)
+        if stats.statements else None,
+        "db_cpu_s": round(db_cpu, 4) if db_cpu is not None else None,
+        "db_cpu_us_per_request": round(db_cpu / reqs * 1e6, 1) if db_cpu is not None else None,
+        "db_cpu_us_per_statement": round(db_cpu / stmts * 1e6, 1)
+        if db_cpu is not None and stats.statements else None,
+        "server_rss_start_mb": round(before["server_rss"] / 2**20, 1),
+        "server_rss_end_mb": round(after["server_rss"] / 2**20, 1),
+        "server_rss_peak_mb": round(rss_peak / 2**20, 1),
+        "server_rss_hwm_mb": round(after["server_hwm"] / 2**20, 1)
+        if after.get("server_hwm") else None,
+        "answers_checked": stats.checked,
+    }
+
+
+# ---------------------------------------------------------------------------
+# Workloads
+# ---------------------------------------------------------------------------
+
+
+def statement_stream(spec: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    gen = generator.TrafficGenerator(int(spec["seed"]), int(spec.get("learners",
+                                                                      generator.DEFAULT_LEARNERS)))
+    it = iter(gen)
+    for _ in range(int(spec.get("offset", 0))):
+        next(it)
+    return it
+
+
+def post_jobs(builder: RequestBuilder, stream: Iterator[dict[str, Any]], batch: int,
+              count: int) -> list[Job]:
+    jobs = []
+    for _ in range(count):
+        if batch == 1:
+            stmt = next(stream)
+            body = orjson.dumps(stmt)
+            ids = [stmt["id"]]
+        else:
+            stmts = [next(stream) for _ in range(batch)]
+            body = orjson.dumps(stmts)
+            ids = [s["id"] for s in stmts]
+        raw = builder.build("POST", "/xapi/statements", body)
+        jobs.append(Job(raw, statements=len(ids), label=f"POST /xapi/statements ({len(ids)} "
+                        f"statement(s), first id {ids[0]})", ids=ids))
+    return jobs
+
+
+def check_post(job: Job, resp: Response, stats: PhaseStats) -> None:
+    # Check the ids in the answer on a sample of requests (parsing costs client CPU).
+    if stats.checked >= 20 or job.ids is None:
+        return
+    stats.checked += 1
+    try:
+        answer = orjson.loads(resp.body)
+    except orjson.JSONDecodeError:
+        stats.error(job.label, resp.status, "answer is not JSON: " + resp.body[:200].decode(
+            "utf-8", "replace"))
+        return
+    if answer != job.ids:
+        stats.error(job.label, resp.status, f"answer ids differ from the posted ids: "
+                    f"{str(answer)[:200]}")
+
+
+async def phase_post(d: Driver, p: dict[str, Any], stream: Iterator[dict[str, Any]]
+                     ) -> dict[str, Any]:
+    batch = int(p.get("batch", 1))
+    warm = post_jobs(d.builder, stream, batch, int(p.get("warmup", 0)))
+    jobs = post_jobs(d.builder, stream, batch, int(p["requests"]))
+    return await d.measured(p["name"], iter(warm), iter(jobs), int(p["concurrency"]),
+                            float(p.get("max_seconds", 60)), check_post,
+                            {"batch": batch})
+
+
+def query_jobs(d: Driver, p: dict[str, Any], catalog: dict[str, Any], count: int,
+               rng: random.Random) -> list[Job]:
+    learners = catalog["learners"]
+    activities = catalog["activities"]
+    contexts = catalog["context_activities"] or activities
+    regs = catalog["registrations"]
+    verbs = catalog["verbs"]
+    teams = catalog.get("teams") or learners
+    since_lo = datetime.fromisoformat(catalog["stored_from"].replace("Z", "+00:00"))
+    since_hi = datetime.fromisoformat(catalog["stored_until"].replace("Z", "+00:00"))
+    span = max((since_hi - since_lo).total_seconds(), 1.0)
+    max_pages = int(p.get("max_pages", 4))
+
+    def agent(a: dict[str, Any]) -> str:
+        return urllib.parse.quote(orjson.dumps(a).decode(), safe="")
+
+    def iri(v: str) -> str:
+        return urllib.parse.quote(v, safe="")
+
+    def ts(moment: datetime) -> str:
+        return urllib.parse.quote(moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), safe="")
+
+    kinds = [
+        ("agent", 20), ("agent+verb", 10), ("verb", 8), ("activity", 14),
+        ("activity+related", 10), ("registration", 16), ("since/until", 10),
+        ("agent+activity+related", 6), ("team+related_agents", 6),
+    ]
+    names = [k for k, _ in kinds]
+    weights = [w for _, w in kinds]
+    jobs = []
+    for _ in range(count):
+        kind = rng.choices(names, weights)[0]
+        limit = rng.choice((10, 25, 25, 50, 100))
+        params: list[str] = []
+        if kind == "agent":
+            params.append("agent=" + agent(rng.choice(learners)))
+        elif kind == "agent+verb":
+            params += ["agent=" + agent(rng.choice(learners)), "verb=" + iri(rng.choice(verbs))]
+        elif kind == "verb":
+            params.append("verb=" + iri(rng.choice(verbs)))
+        elif kind == "activity":
+            params.append("activity=" + iri(rng.choice(activities)))
+        elif kind == "activity+related":
+            params += ["activity=" + iri(rng.choice(contexts)), "related_activities=true"]
+        elif kind == "registration":
+            params.append("registration=" + rng.choice(regs))
+        elif kind == "since/until":
+            start = since_lo + timedelta(seconds=rng.uniform(0, span * 0.9))
+            end = start + timedelta(seconds=rng.uniform(span * 0.01, span * 0.1))
+            params += ["since=" + ts(start), "until=" + ts(end)]
+        elif kind == "agent+activity+related":
+            params += ["agent=" + agent(rng.choice(learners)),
+                       "activity=" + iri(rng.choice(contexts)), "related_activities=true"]
+        else:
+            params += ["agent=" + agent(rng.choice(teams)), "related_agents=true"]
+        if rng.random() < 0.1:
+            params.append("ascending=true")
+        params.append(f"limit={limit}")
+        path = "/xapi/statements?" + "&".join(params)
+        jobs.append(Job(d.builder.build("GET", path), label=f"GET {path} [{kind}]",
+                        max_pages=max_pages))
+    return jobs
+
+
+def check_query(job: Job, resp: Response, stats: PhaseStats) -> None:
+    if stats.checked >= 30:
+        return
+    stats.checked += 1
+    try:
+        answer = orjson.loads(resp.body)
+        assert isinstance(answer.get("statements"), list)
+        assert isinstance(answer.get("more", ""), str)
+        stats.rows += len(answer["statements"])
+    except (orjson.JSONDecodeError, AssertionError, AttributeError):
+        stats.error(job.label, resp.status, "not a StatementResult: " + resp.body[:200].decode(
+            "utf-8", "replace"))
+
+
+async def phase_query(d: Driver, p: dict[str, Any]) -> dict[str, Any]:
+    with open(p["catalog"], "rb") as fh:
+        catalog = orjson.loads(fh.read())
+    rng = random.Random(f"queries:{p.get('seed', 0)}:{p['name']}")
+    warm = query_jobs(d, p, catalog, int(p.get("warmup", 0)), rng)
+    jobs = query_jobs(d, p, catalog, int(p["requests"]), rng)
+    return await d.measured(p["name"], iter(warm), iter(jobs), int(p["concurrency"]),
+                            float(p.get("max_seconds", 60)), check_query,
+                            {"max_pages": int(p.get("max_pages", 4))})
+
+
+def state_keys(catalog: dict[str, Any] | None, n: int, seed: int,
+               learners: int) -> list[tuple[str, str, str, str]]:
+    org = generator.Organisation(seed, learners)
+    rng = random.Random(f"state:{seed}")
+    lessons = [lesson.activity["id"] for c in org.courses for m in c.modules for lesson in m.lessons]
+    keys = []
+    for i in range(n):
+        person = org.learners[rng.randrange(len(org.learners))]
+        ifi = generator._ifi(person.agent)
+        keys.append((
+            rng.choice(lessons),
+            orjson.dumps(ifi).decode(),
+            rng.choice(("suspend_data", "bookmark", "LMS.LaunchData", "cmi5LearnerPreferences")),
+            str(generator.uuid.UUID(int=rng.getrandbits(128), version=4)) if i % 4 else "",
+        ))
+    return keys
+
+
+def state_path(key: tuple[str, str, str, str]) -> str:
+    activity, agent, state_id, registration = key
+    q = (f"activityId={urllib.parse.quote(activity, safe='')}"
+         f"&agent={urllib.parse.quote(agent, safe='')}"
+         f"&stateId={urllib.parse.quote(state_id, safe='')}")
+    if registration:
+        q += f"&registration={registration}"
+    return "/xapi/activities/state?" + q
+
+
+async def phase_state(d: Driver, p: dict[str, Any]) -> dict[str, Any]:
+    seed = int(p.get("seed", 0))
+    keys = state_keys(None, int(p.get("keys", 1000)), seed,
+                      int(p.get("learners", generator.DEFAULT_LEARNERS)))
+    rng = random.Random(f"state-docs:{seed}")
+
+    def put(key: tuple[str, str, str, str]) -> Job:
+        doc = orjson.dumps(generator.state_document(rng, key[0]))
+        path = state_path(key)
+        return Job(d.builder.build("PUT", path, doc), label=f"PUT {path}")
+
+    # Probe: does the server have the State API at all?
+    conn = Connection(d.host, d.port, timeout=d.timeout)
+    try:
+        probe = await conn.send(put(keys[0]).raw)
+    finally:
+        conn.close()
+    if probe.status in (404, 405):
+        return {"phase": p["name"], "available": False,
+                "note": f"State API not available (PUT answered {probe.status})"}
+    warm = [put(k) for k in keys]  # every document exists before GETs start
+    jobs = []
+    for _ in range(int(p["requests"])):
+        key = rng.choice(keys)
+        if rng.random() < 0.5:
+            jobs.append(put(key))
+        else:
+            path = state_path(key)
+            jobs.append(Job(d.builder.build("GET", path), label=f"GET {path}"))
+    result = await d.measured(p["name"], iter(warm), iter(jobs), int(p["concurrency"]),
+                              float(p.get("max_seconds", 60)), None, {"keys": len(keys)})
+    if probe.status >= 300:
+        result["errors"] += 1
+        result["error_samples"].insert(0, {"request": "PUT (probe)", "status": probe.status,
+                                           "detail": probe.body[:300].decode("utf-8", "replace")})
+    result["available"] = True
+    return result
+
+
+async def phase_preload(d: Driver, p: dict[str, Any]) -> dict[str, Any]:
+    """Fill the store quickly (batches over HTTP) and write the query catalog."""
+    gen = generator.TrafficGenerator(int(p["seed"]), int(p.get("learners",
+                                                                generator.DEFAULT_LEARNERS)))
+    it = iter(gen)
+    total = int(p["statements"])
+    batch = int(p.get("batch", 1000))
+    concurrency = int(p.get("concurrency", 2))
+    stats = PhaseStats()
+    stored_from = datetime.now(UTC)
+    before = d.probe.snapshot()
+    t0 = time.perf_counter()
+    produced = 0
+
+    def jobs() -> Iterator[Job]:
+        nonlocal produced
+        while produced < total:
+            n = min(batch, total - produced)
+            stmts = [next(it) for _ in range(n)]
+            produced += n
+            yield Job(d.builder.build("POST", "/xapi/statements", orjson.dumps(stmts)),
+                      statements=n, label=f"POST /xapi/statements (preload batch of {n})")
+
+    sampler = asyncio.create_task(d.probe.sample_rss(1.0))
+    await d.drive(jobs(), concurrency, float(p.get("max_seconds", 3600)), stats, None)
+    elapsed = time.perf_counter() - t0
+    after = d.probe.snapshot()
+    sampler.cancel()
+    stored_until = datetime.now(UTC)
+    catalog = gen.catalog(int(p.get("catalog_sample", 500))).as_dict()
+    catalog["stored_from"] = stored_from.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    catalog["stored_until"] = stored_until.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    catalog["statements"] = stats.statements
+    with open(p["catalog"], "wb") as fh:
+        fh.write(orjson.dumps(catalog))
+    result = summarise(p["name"], stats, elapsed, before, after, d.probe.take_rss_samples(),
+                       concurrency)
+    result["batch"] = batch
+    return result
+
+
+async def run(spec: dict[str, Any]) -> dict[str, Any]:
+    d = Driver(spec)
+    results = []
+    stream = None
+    for p in spec["phases"]:
+        kind = p["kind"]
+        if kind == "post":
+            if stream is None or p.get("restart_stream"):
+                stream = statement_stream({**spec, **p})
+            results.append(await phase_post(d, p, stream))
+        elif kind == "query":
+            results.append(await phase_query(d, p))
+        elif kind == "state":
+            results.append(await phase_state(d, p))
+        elif kind == "preload":
+            results.append(await phase_preload(d, p))
+        else:
+            raise ValueError(f"unknown phase kind {kind!r}")
+        if p.get("pause"):
+            await asyncio.sleep(float(p["pause"]))
+    return {"phases": results}
+
+
+def main() -> int:
+    spec = json.load(sys.stdin)
+    try:
+        import uvloop
+
+        runner = asyncio.Runner(loop_factory=uvloop.new_event_loop)
+    except ImportError:  # pragma: no cover - uvloop is a server dependency
+        runner = asyncio.Runner()
+    with runner:
+        result = runner.run(run(spec))
+    sys.stdout.write(json.dumps(result))
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,375 @@
+"""Stores (tenants) and key/secret credentials.
+
+Secrets are kept as argon2id hashes in the ``credentials`` table; the log records
+every change with a fingerprint of the hash, never the secret or the hash itself.
+Verification is slow on purpose, so verified pairs are cached in memory keyed by
+the key and a SHA-256 of the secret, compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, select, update
+
+from lrs import log
+from lrs.errors import BadRequest, Conflict, NotFound
+from lrs.events import (
+    CREDENTIAL_CREATED,
+    CREDENTIAL_REVOKED,
+    CREDENTIAL_ROTATED,
+    DEFAULT_STORE,
+    STORE_CREATED,
+    NewEvent,
+    dumps,
+)
+from lrs.schema import credentials, stores
+
+# xAPI Communication 4.2 scopes, plus "admin" for managing the store itself.
+SCOPES = (
+    "statements/write",
+    "statements/read",
+    "statements/read/mine",
+    "state",
+    "define",
+    "profile",
+    "all/read",
+    "all",
+    "admin",
+)
+FULL_RIGHTS = ("all", "admin")
+
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    id: str
+    store_id: str
+    key: str
+    scopes: frozenset[str]
+    authority: dict[str, Any]
+    label: str
+
+    def allows(self, *needed: str) -> bool:
+        """True when any of ``needed`` is granted (``all`` grants everything xAPI)."""
+        return bool(self.scopes & set(needed)) or ("all" in self.scopes and "admin" not in needed)
+
+
+def _fingerprint(secret_hash: str) -> str:
+    return hashlib.sha256(secret_hash.encode()).hexdigest()[:16]
+
+
+def default_authority(key: str, label: str, public_url: str) -> dict[str, Any]:
+    """Data 2.4.9: an Agent identified by an account on this LRS."""
+    return {
+        "objectType": "Agent",
+        "name": label or key,
+        "account": {"homePage": public_url.rstrip("/"), "name": key},
+    }
+
+
+def _validate_scopes(scopes: tuple[str, ...]) -> frozenset[str]:
+    unknown = [s for s in scopes if s not in SCOPES]
+    if unknown:
+        raise BadRequest(f"unknown scope(s) {', '.join(unknown)}; known: {', '.join(SCOPES)}")
+    if not scopes:
+        raise BadRequest("a credential needs at least one scope")
+    return frozenset(scopes)
+
+
+def store_exists(engine: Engine, store_id: str) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(select(stores.c.id).where(stores.c.id == store_id)).first() is not None
+
+
+def create_store(engine: Engine, store_id: str, name: str = "", *, actor: str = "system") -> None:
+    with log.writing(engine) as writer:
+        conn = writer.conn
+        if conn.execute(select(stores.c.id).where(stores.c.id == store_id)).first():
+            raise Conflict(f"store {store_id!r} already exists")
+        writer.append(
+            store_id,
+            [
+                NewEvent(
+                    STORE_CREATED,
+                    "store",
+                    f"store:{store_id}",
+                    dumps({"id": store_id, "name": name or store_id}),
+                    dumps({"actor": actor}),
+                    expected_version=0,
+                )
+            ],
+        )
+        conn.execute(
+            stores.insert().values(
+                id=store_id, name=name or store_id, created_at=writer.recorded_at_text
+            )
+        )
+
+
+def ensure_default_store(engine: Engine) -> None:
+    if not store_exists(engine, DEFAULT_STORE):
+        try:
+            create_store(engine, DEFAULT_STORE, "Default store")
+        except Conflict:
+            pass  # another process created it first
+
+
+def create_credential(
+    engine: Engine,
+    *,
+    store_id: str = DEFAULT_STORE,
+    scopes: tuple[str, ...] = FULL_RIGHTS,
+    label: str = "",
+    key: str | None = None,
+    secret: str | None = None,
+    authority: dict[str, Any] | None = None,
+    public_url: str = "http://localhost",
+    actor: str = "system",
+) -> tuple[Credential, str]:
+    """Create a credential; returns it with its secret (shown once, never stored)."""
+    scope_set = _validate_scopes(scopes)
+    key = key or secrets.token_hex(10)
+    secret = secret or secrets.token_urlsafe(24)
+    secret_hash = _hasher.hash(secret)
+    authority = authority or default_authority(key, label, public_url)
+    credential = Credential(
+        id=str(uuid.uuid4()),
+        store_id=store_id,
+        key=key,
+        scopes=scope_set,
+        authority=authority,
+        label=label,
+    )
+    with log.writing(engine) as writer:
+        conn = writer.conn
+        if not conn.execute(select(stores.c.id).where(stores.c.id == store_id)).first():
+            raise NotFound(f"store {store_id!r} does not exist")
+        if conn.execute(select(credentials.c.id).where(credentials.c.key == key)).first():
+            raise Conflict(f"a credential with key {key!r} already exists")
+        writer.append(
+            store_id,
+            [
+                NewEvent(
+                    CREDENTIAL_CREATED,
+                    f"credential:{credential.id}",
+                    f"credential:{credential.id}:created",
+                    dumps(
+                        {
+                            "id": credential.id,
+                            "key": key,
+                            "scopes": sorted(scope_set),
+                            "authority": authority,
+                            "label": label,
+                            "secret_fingerprint": _fingerprint(secret_hash),
+                        }
+                    ),
+                    dumps({"actor": actor}),
+                    expected_version=0,
+                )
+            ],
+        )
+        conn.execute(
+            credentials.insert().values(
+                id=credential.id,
+                store_id=store_id,
+                key=key,
+                secret_hash=secret_hash,
+                scopes=dumps(sorted(scope_set)),
+                authority=dumps(authority),
+                label=label,
+                created_at=writer.recorded_at_text,
+                revoked_at=None,
+            )
+        )
+    return credential, secret
+
+
+def set_secret(engine: Engine, key: str, secret: str, *, actor: str = "system") -> None:
+    """Replace a credential's secret (rotation); the old secret stops working at once."""
+    secret_hash = _hasher.hash(secret)
+    with log.writing(engine) as writer:
+        row = writer.conn.execute(
+            select(credentials.c.id, credentials.c.store_id).where(credentials.c.key == key)
+        ).first()
+        if row is None:
+            raise NotFound(f"no credential with key {key!r}")
+        writer.append(
+            row.store_id,
+            [
+                NewEvent(
+                    CREDENTIAL_ROTATED,
+                    f"credential:{row.id}",
+                    f"credential:{row.id}:rotated:{uuid.uuid4()}",
+                    dumps({"id": row.id, "secret_fingerprint": _fingerprint(secret_hash)}),
+                    dumps({"actor": actor}),
+                )
+            ],
+        )
+        writer.conn.execute(
+            update(credentials).where(credentials.c.id == row.id).values(secret_hash=secret_hash)
+        )
+
+
+def revoke(engine: Engine, key: str, *, actor: str = "system") -> None:
+    with log.writing(engine) as writer:
+        row = writer.conn.execute(
+            select(credentials.c.id, credentials.c.store_id, credentials.c.revoked_at).where(
+                credentials.c.key == key
+            )
+        ).first()
+        if row is None:
+            raise NotFound(f"no credential with key {key!r}")
+        if row.revoked_at is not None:
+            return
+        writer.append(
+            row.store_id,
+            [
+                NewEvent(
+                    CREDENTIAL_REVOKED,
+                    f"credential:{row.id}",
+                    f"credential:{row.id}:revoked",
+                    dumps({"id": row.id}),
+                    dumps({"actor": actor}),
+                )
+            ],
+        )
+        writer.conn.execute(
+            update(credentials)
+            .where(credentials.c.id == row.id)
+            .values(revoked_at=writer.recorded_at_text)
+        )
+
+
+def count_credentials(engine: Engine, store_id: str) -> int:
+    with engine.connect() as conn:
+        return len(
+            conn.execute(
+                select(credentials.c.id).where(
+                    credentials.c.store_id == store_id, credentials.c.revoked_at.is_(None)
+                )
+            ).all()
+        )
+
+
+def _row_to_credential(row: Any) -> Credential:
+    return Credential(
+        id=row.id,
+        store_id=row.store_id,
+        key=row.key,
+        scopes=frozenset(orjson.loads(row.scopes)),
+        authority=orjson.loads(row.authority),
+        label=row.label,
+    )
+
+
+def list_credentials(engine: Engine, store_id: str | None = None) -> list[dict[str, Any]]:
+    query = select(credentials).order_by(credentials.c.created_at)
+    if store_id is not None:
+        query = query.where(credentials.c.store_id == store_id)
+    with engine.connect() as conn:
+        return [
+            {
+                "id": row.id,
+                "store": row.store_id,
+                "key": row.key,
+                "scopes": orjson.loads(row.scopes),
+                "label": row.label,
+                "created_at": row.created_at,
+                "revoked_at": row.revoked_at,
+            }
+            for row in conn.execute(query)
+        ]
+
+
+class CredentialVerifier:
+    """Checks Basic credentials, caching successful checks for ``ttl`` seconds."""
+
+    def __init__(self, engine: Engine, ttl: float = 300.0) -> None:
+        self.engine = engine
+        self.ttl = ttl
+        self._cache: dict[str, tuple[Credential, bytes, float]] = {}
+        self._lock = threading.Lock()
+
+    def invalidate(self, key: str | None = None) -> None:
+        with self._lock:
+            if key is None:
+                self._cache.clear()
+            else:
+                self._cache.pop(key, None)
+
+    def verify(self, key: str, secret: str) -> Credential | None:
+        digest = hashlib.sha256(secret.encode("utf-8", "surrogatepass")).digest()
+        now = time.monotonic()
+        cached = self._cache.get(key)
+        if cached is not None and cached[2] > now:
+            credential, known, _ = cached
+            return credential if hmac.compare_digest(digest, known) else None
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(credentials).where(
+                    credentials.c.key == key, credentials.c.revoked_at.is_(None)
+                )
+            ).first()
+        if row is None:
+            # Spend the same effort as a real check, so timing does not reveal keys.
+            _verify_hash(_DUMMY_HASH, secret)
+            return None
+        if not _verify_hash(row.secret_hash, secret):
+            return None
+        credential = _row_to_credential(row)
+        with self._lock:
+            self._cache[key] = (credential, digest, now + self.ttl)
+        return credential
+
+
+def _verify_hash(secret_hash: str, secret: str) -> bool:
+    try:
+        return _hasher.verify(secret_hash, secret)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(8))
+
+
+def bootstrap(
+    engine: Engine, *, key: str | None, secret: str | None, public_url: str
+) -> tuple[str, str] | None:
+    """Default store, then the bootstrap credential or, on first start, a demo one.
+
+    Returns (key, secret) when a credential was created whose secret must be shown.
+    """
+    ensure_default_store(engine)
+    if key and secret:
+        with engine.connect() as conn:
+            row = conn.execute(
+                select(credentials.c.secret_hash, credentials.c.revoked_at).where(
+                    credentials.c.key == key
+                )
+            ).first()
+        if row is None:
+            create_credential(
+                engine, key=key, secret=secret, label="bootstrap", public_url=public_url
+            )
+        elif not _verify_hash(row.secret_hash, secret):
+            set_secret(engine, key, secret)
+        return None
+    if count_credentials(engine, DEFAULT_STORE) == 0:
+        credential, new_secret = create_credential(
+            engine, label="demo", public_url=public_url
+        )
+        return credential.key, new_secret
+    return None
+

@@ -1,0 +1,315 @@
+"""The Statements service: store (PUT/POST), get one, query (Communication 2.1).
+
+A request is one transaction: validate and prepare outside the lock, then under
+it check ids, append the events and index them. All or nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Engine, exists, func, select
+
+from lrs import clock, log
+from lrs.credentials import Credential
+from lrs.db import read_transaction
+from lrs.errors import BadRequest, Conflict, InvalidStatement, NotFound
+from lrs.events import STATEMENT_STORED, NewEvent, dumps
+from lrs.index import apply_statements
+from lrs.schema import activities, events, statement_keys, statements, verbs
+from lrs.xapi import formatting
+from lrs.xapi.agents import ifi_key, key_hash
+from lrs.xapi.params import SingleStatement, StatementQuery
+from lrs.xapi.statements import (
+    ACTIVITY,
+    ACTIVITY_RELATED,
+    AGENT,
+    AGENT_RELATED,
+    REGISTRATION,
+    VERB,
+    complete,
+    equivalent,
+    new_statement_id,
+)
+from lrs.xapi.validation import validate_statement
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    ids: list[str]
+    # Log position that includes these statements (clients can wait for views).
+    position: int
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    statements: list[str]  # JSON texts, in result order
+    more: str | None  # continuation token
+    consistent_through: str | None
+    last_stored: str | None
+
+
+def prepare(
+    items: Sequence[Any], version: str, *, batch: bool, put_id: str | None = None
+) -> list[tuple[str, dict[str, Any]]]:
+    """Validate and give ids: the CPU work done before taking the lock."""
+    prepared: list[tuple[str, dict[str, Any]]] = []
+    seen: dict[str, int] = {}
+    for index, statement in enumerate(items):
+        prefix = f"[{index}]" if batch else ""
+        try:
+            validate_statement(statement, version)
+        except InvalidStatement as exc:
+            raise exc.prefixed(prefix) if prefix else exc from None
+        if put_id is not None:
+            if "id" in statement and statement["id"].lower() != put_id:
+                raise InvalidStatement(
+                    "id", "must match the statementId parameter (Communication 2.1.1)"
+                )
+            statement_id = put_id
+        else:
+            statement_id = statement["id"].lower() if "id" in statement else new_statement_id()
+        if statement_id in seen:
+            raise InvalidStatement(
+                f"{prefix}.id" if prefix else "id",
+                f"repeats the id of statement [{seen[statement_id]}]: ids within one "
+                "request must differ (Communication 2.1.2)",
+            )
+        seen[statement_id] = index
+        prepared.append((statement_id, statement))
+    return prepared
+
+
+def store(
+    engine: Engine,
+    credential: Credential,
+    prepared: list[tuple[str, dict[str, Any]]],
+    *,
+    version: str,
+    request_id: str = "",
+    lock_timeout_seconds: float = 30.0,
+) -> StoreResult:
+    """Append the statements not stored yet; equivalent re-sends change nothing.
+
+    A statement whose id is taken by a different statement aborts the request with
+    409 (Communication 2.1.1/2.1.2, Data 2.3.1 comparison).
+    """
+    store_id = credential.store_id
+    ids = [statement_id for statement_id, _ in prepared]
+    with log.writing(engine, lock_timeout_seconds=lock_timeout_seconds) as writer:
+        conn = writer.conn
+        existing = _existing(conn, store_id, ids)
+        new_items: list[dict[str, Any]] = []
+        for statement_id, statement in prepared:
+            if statement_id in existing:
+                if not equivalent(statement, existing[statement_id]):
+                    raise Conflict(
+                        f"statement {statement_id} already exists with different content "
+                        "(Communication 2.1.1)"
+                    )
+                continue
+            new_items.append(
+                complete(
+                    statement,
+                    statement_id=statement_id,
+                    stored=writer.recorded_at_text,
+                    authority=credential.authority,
+                    request_version=version,
+                )
+            )
+        if new_items:
+            meta = dumps({"credential": credential.id, "version": version, "request": request_id})
+            recorded = writer.append(
+                store_id,
+                [
+                    NewEvent(
+                        STATEMENT_STORED,
+                        f"statement:{item['id']}",
+                        item["id"],
+                        orjson.dumps(item).decode(),
+                        meta,
+                        expected_version=0,
+                    )
+                    for item in new_items
+                ],
+            )
+            apply_statements(conn, store_id, list(zip(recorded, new_items, strict=True)))
+            position = writer.last_position
+        else:
+            position = writer.head_position
+    return StoreResult(ids, position)
+
+
+def _existing(conn: Connection, store_id: str, ids: list[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = conn.execute(
+            select(statements.c.statement_id, events.c.data)
+            .join(events, events.c.position == statements.c.position)
+            .where(statements.c.store_id == store_id, statements.c.statement_id.in_(chunk))
+        )
+        found.update((statement_id, orjson.loads(data)) for statement_id, data in rows)
+    return found
+
+
+# ---------------------------------------------------------------------- reading
+
+
+def consistent_through(conn: Connection) -> str | None:
+    """Every statement stored at or before this instant is visible (Comm. 2.1.3.s2.b5).
+
+    Writers are serialised and ``stored`` is assigned under the lock in position
+    order, so the newest committed event's time is exact.
+    """
+    return log.head(conn)[1]
+
+
+def get_one(engine: Engine, store_id: str, request: SingleStatement) -> tuple[str, str, str | None]:
+    """(statement JSON, stored, consistent-through) or NotFound.
+
+    statementId never returns a voided statement, voidedStatementId only a voided
+    one (Communication 2.1.4).
+    """
+    with read_transaction(engine) as conn:
+        row = conn.execute(
+            select(events.c.data, events.c.recorded_at, statements.c.voided)
+            .join(events, events.c.position == statements.c.position)
+            .where(
+                statements.c.store_id == store_id,
+                statements.c.statement_id == request.statement_id,
+            )
+        ).first()
+        through = consistent_through(conn)
+        if row is None or bool(row.voided) != request.voided:
+            kind = "voided statement" if request.voided else "statement"
+            raise NotFound(f"no {kind} with id {request.statement_id}")
+        text = _format(conn, store_id, [row.data], request.format, [])[0]
+    return text, row.recorded_at, through
+
+
+def query(
+    engine: Engine,
+    store_id: str,
+    q: StatementQuery,
+    *,
+    page_max: int,
+    languages: list[str] | None = None,
+) -> QueryResult:
+    limit = page_max if q.limit == 0 else min(q.limit, page_max)
+    with read_transaction(engine) as conn:
+        bound = q.bound
+        if bound is None:
+            bound = conn.execute(select(func.coalesce(func.max(events.c.position), 0))).scalar_one()
+        rows = conn.execute(_select(store_id, q, bound, limit + 1)).all()
+        through = consistent_through(conn)
+        page = rows[:limit]
+        texts = _format(conn, store_id, [row.data for row in page], q.format, languages or [])
+    more = q.more_token(page[-1].position, bound) if len(rows) > limit else None
+    last_stored = max((row.recorded_at for row in page), default=None)
+    return QueryResult(texts, more, through, last_stored)
+
+
+def _filters(q: StatementQuery) -> list[tuple[int, str]]:
+    """(kind, key hash) pairs, most selective kinds first."""
+    found: list[tuple[int, str]] = []
+    if q.registration:
+        found.append((REGISTRATION, key_hash(q.registration)))
+    if q.activity:
+        found.append((ACTIVITY_RELATED if q.related_activities else ACTIVITY, key_hash(q.activity)))
+    if q.agent:
+        key = ifi_key(q.agent)
+        if key is None:
+            raise BadRequest("agent must have an identifier")
+        found.append((AGENT_RELATED if q.related_agents else AGENT, key_hash(key)))
+    if q.verb:
+        found.append((VERB, key_hash(q.verb)))
+    return found
+
+
+def _select(store_id: str, q: StatementQuery, bound: int, limit: int) -> Any:
+    s = statements
+    filters = _filters(q)
+    query = select(s.c.position, events.c.data, events.c.recorded_at)
+    if filters:
+        # The first filter drives the scan through its index, in position order.
+        kind, digest = filters[0]
+        driver = statement_keys.alias("k0")
+        query = query.select_from(
+            driver.join(s, s.c.position == driver.c.position).join(
+                events, events.c.position == s.c.position
+            )
+        ).where(
+            driver.c.store_id == store_id, driver.c.kind == kind, driver.c.key_hash == digest
+        )
+        order = driver.c.position
+        for index, (kind, digest) in enumerate(filters[1:], start=1):
+            other = statement_keys.alias(f"k{index}")
+            query = query.where(
+                exists().where(
+                    other.c.position == s.c.position,
+                    other.c.kind == kind,
+                    other.c.key_hash == digest,
+                )
+            )
+    else:
+        query = query.select_from(s.join(events, events.c.position == s.c.position))
+        order = s.c.position
+    query = query.where(s.c.store_id == store_id, s.c.voided.is_(False), order <= bound)
+    if q.since_us is not None:
+        query = query.where(s.c.stored_us > q.since_us)
+    if q.until_us is not None:
+        query = query.where(s.c.stored_us <= q.until_us)
+    if q.after is not None:
+        query = query.where(order > q.after if q.ascending else order < q.after)
+    return query.order_by(order.asc() if q.ascending else order.desc()).limit(limit)
+
+
+def _format(
+    conn: Connection, store_id: str, texts: list[str], fmt: str, languages: list[str]
+) -> list[str]:
+    if fmt == "exact":
+        return texts
+    parsed = [orjson.loads(text) for text in texts]
+    if fmt == "ids":
+        return [orjson.dumps(formatting.as_ids(stmt)).decode() for stmt in parsed]
+    activity_ids = {a["id"] for stmt in parsed for a in formatting.activities_in(stmt)}
+    verb_ids = {v["id"] for stmt in parsed for v in formatting.verbs_in(stmt)}
+    definitions = _lookup(conn, store_id, activities, "activity_id", "definition", activity_ids)
+    displays = _lookup(conn, store_id, verbs, "verb_id", "display", verb_ids)
+    return [
+        orjson.dumps(formatting.as_canonical(stmt, definitions, displays, languages)).decode()
+        for stmt in parsed
+    ]
+
+
+def _lookup(
+    conn: Connection, store_id: str, table: Any, id_column: str, value_column: str, ids: set[str]
+) -> dict[str, dict[str, Any]]:
+    if not ids:
+        return {}
+    hash_column = table.c.activity_hash if table is activities else table.c.verb_hash
+    hashes = sorted({key_hash(i) for i in ids})
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(hashes), 500):
+        for item_id, value in conn.execute(
+            select(table.c[id_column], table.c[value_column]).where(
+                table.c.store_id == store_id, hash_column.in_(hashes[start : start + 500])
+            )
+        ):
+            found[item_id] = orjson.loads(value)
+    return found
+
+
+def get_activity(engine: Engine, store_id: str, activity_id: str) -> dict[str, Any] | None:
+    with engine.connect() as conn:
+        return _lookup(conn, store_id, activities, "activity_id", "definition", {activity_id}).get(
+            activity_id
+        )
+
+
+def stored_micros(stored: str) -> int:
+    return clock.to_micros(clock.parse_utc(stored))

@@ -1,0 +1,1 @@
+"""Pure xAPI rules: no FastAPI, no SQLAlchemy (a test walks the imports)."""

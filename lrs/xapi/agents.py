@@ -1,0 +1,71 @@
+"""Agent identity: Inverse Functional Identifiers as comparable keys (Data 2.4.2.3)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import orjson
+
+from lrs.errors import InvalidParameter, InvalidStatement
+from lrs.xapi import jsonparse
+from lrs.xapi.validation import validate_actor, validate_agent
+
+
+def _mbox(value: str) -> str:
+    # The domain of an email address is case-insensitive (Data 2.4.2.3.s4).
+    local, _, domain = value.partition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def ifi_key(agent: dict[str, Any]) -> str | None:
+    """A string naming the Agent or identified Group's identifier; None if anonymous."""
+    if "mbox" in agent:
+        return "mbox:" + _mbox(agent["mbox"])
+    if "mbox_sha1sum" in agent:
+        return "mbox_sha1sum:" + agent["mbox_sha1sum"].lower()
+    if "openid" in agent:
+        return "openid:" + agent["openid"]
+    account = agent.get("account")
+    if isinstance(account, dict):
+        return "account:" + orjson.dumps([account.get("homePage"), account.get("name")]).decode()
+    return None
+
+
+def key_hash(text: str) -> str:
+    """128-bit hex digest used to index IRIs and identifiers of any length."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def identity(agent: dict[str, Any]) -> dict[str, Any]:
+    """The minimal form of an Agent or identified Group: objectType and the IFI."""
+    out: dict[str, Any] = {}
+    if "objectType" in agent:
+        out["objectType"] = agent["objectType"]
+    for key in ("mbox", "mbox_sha1sum", "openid", "account"):
+        if key in agent:
+            out[key] = agent[key]
+            break
+    return out
+
+
+def parse_agent_parameter(
+    text: str, *, parameter: str = "agent", allow_group: bool = True
+) -> dict[str, Any]:
+    """A JSON Agent (or identified Group) given as a request parameter (Comm. 2.1.3)."""
+    try:
+        value = jsonparse.loads(text, what=f"parameter {parameter!r}")
+    except Exception as exc:
+        raise InvalidParameter(parameter, f"must be a JSON Agent object ({exc})") from None
+    try:
+        if allow_group:
+            validate_actor(value, parameter)
+        else:
+            if isinstance(value, dict) and value.get("objectType") == "Group":
+                raise InvalidParameter(parameter, "must be an Agent, not a Group")
+            validate_agent(value, parameter)
+    except InvalidStatement as exc:
+        raise InvalidParameter(exc.path or parameter, exc.rule) from None
+    if ifi_key(value) is None:
+        raise InvalidParameter(parameter, "an anonymous Group cannot be used here: it has no identifier")
+    return value
