@@ -70,7 +70,7 @@ def update(engine: Engine, position: int, column: str, value: object) -> None:
 
 
 # Each edit of row 4 (store "a"): (column, new value, first bad position when
-# only store "a" is walked, and the store whose own walk also fails).
+# only store "a" is walked).
 EDITS: dict[str, tuple[str, object, int]] = {
     "data": ("data", '{"id":"forged"}', 4),
     "metadata": ("metadata", '{"by":"mallory"}', 4),

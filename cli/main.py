@@ -1,4 +1,4 @@
-"""The ``lrs`` console script: serve, migrate, verify, credentials, stores, reindex."""
+"""Commands of the ``lrs`` console script: serve, migrate, verify, credentials, stores, reindex."""
 
 from __future__ import annotations
 

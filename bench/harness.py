@@ -1,0 +1,629 @@
+"""Runs the scenarios of a profile on each backend, K times, and keeps the medians."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import report
+from bench.profiles import PROFILES, SEED
+from bench.server import (
+    DEFAULT_PG_ADMIN,
+    KEY,
+    SECRET,
+    Database,
+    PostgresDatabase,
+    PostgresServer,
+    Server,
+    ServerError,
+    SqliteDatabase,
+    command_available,
+    lrs_command,
+    postgres_reachable,
+    run_lrs,
+)
+
+BENCH_DIR = Path(__file__).resolve().parent
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Options:
+    profile: str = "quick"
+    backend: str = "both"
+    repeat: int = 1
+    check: bool = False
+    million: bool = False
+    pg_url: str = DEFAULT_PG_ADMIN
+    only: list[str] = field(default_factory=list)
+    keep: bool = False
+    results_dir: Path = BENCH_DIR / "results"
+    markdown: Path | None = BENCH_DIR / "RESULTS.md"
+
+
+class Harness:
+    def __init__(self, opts: Options) -> None:
+        self.opts = opts
+        self.profile = PROFILES[opts.profile]
+        self.workdir = Path(tempfile.mkdtemp(prefix="lrs-bench-"))
+        self.pg: PostgresServer | None = None
+        self.notes: list[str] = []
+        self.crashes: list[dict[str, Any]] = []
+        self.counter = 0
+        self.masters: dict[tuple[str, str], tuple[Database, str, dict[str, Any]]] = {}
+        self.command_cache: dict[tuple[str, ...], tuple[bool, str]] = {}
+        self.startup_cost: float | None = None
+
+    # -- plumbing --------------------------------------------------------------
+
+    def wants(self, scenario: str) -> bool:
+        return not self.opts.only or scenario in self.opts.only
+
+    def new_db(self, backend: str, tag: str) -> Database:
+        self.counter += 1
+        if backend == "sqlite":
+            return SqliteDatabase(self.workdir / f"{self.counter:02d}-{tag}.sqlite3")
+        assert self.pg is not None
+        return self.pg.create(f"bench_{os.getpid()}_{self.counter:02d}_{tag}"[:63])
+
+    def copy_db(self, db: Database, tag: str) -> Database:
+        self.counter += 1
+        if isinstance(db, SqliteDatabase):
+            return db.copy_to(self.workdir / f"{self.counter:02d}-{tag}.sqlite3")
+        assert isinstance(db, PostgresDatabase)
+        return db.copy_to(f"bench_{os.getpid()}_{self.counter:02d}_{tag}"[:63])
+
+    def command(self, *args: str) -> tuple[bool, str]:
+        if args not in self.command_cache:
+            self.command_cache[args] = command_available(*args)
+        return self.command_cache[args]
+
+    def loadgen(self, server: Server, db: Database, phases: list[dict[str, Any]],
+                learners: int | None = None) -> dict[str, Any]:
+        spec = {
+            "host": "127.0.0.1",
+            "port": server.port,
+            "key": KEY,
+            "secret": SECRET,
+            "server_pid": server.pid,
+            "pg_database": db.pg_database,
+            "seed": SEED,
+            "learners": learners or self.profile["learners"],
+            "phases": phases,
+        }
+        timeout = sum(float(p.get("max_seconds", 60)) * 2 + 60 for p in phases)
+        proc = subprocess.run([sys.executable, "-m", "bench.loadgen"], input=json.dumps(spec),
+                              capture_output=True, text=True, timeout=timeout,
+                              cwd=BENCH_DIR.parent)
+        if proc.returncode != 0:
+            raise RuntimeError(f"load generator failed ({proc.returncode}):\n"
+                               + proc.stderr[-3000:])
+        return json.loads(proc.stdout)
+
+    def scenario(self, backend: str, name: str, db: Database, phases: list[dict[str, Any]],
+                 *, learners: int | None = None) -> list[dict[str, Any]]:
+        """Start a server on ``db``, run the phases, stop it; one record per phase."""
+        log(f"{backend}: {name} ({', '.join(p['name'] for p in phases)})")
+        server = Server(db, self.workdir, f"{backend}-{name}-{self.counter}")
+        base = {"backend": backend, "scenario": name}
+        try:
+            server.start()
+        except ServerError as exc:
+            self.crash(backend, name, "server did not start", str(exc))
+            return [{**base, "phase": p["name"], "crash": "server did not start"} for p in phases]
+        size0 = db.size_bytes()
+        result: dict[str, Any] | None = None
+        failure = ""
+        try:
+            result = self.loadgen(server, db, phases, learners)
+        except (RuntimeError, subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
+            failure = str(exc)
+        finally:
+            alive = server.alive()
+            final = server.stop()
+        size1 = db.size_bytes()
+        if not alive:
+            self.crash(backend, name, "server died during the run", server.log_tail())
+        if failure:
+            self.crash(backend, name, "load generator failed", failure + "\n" + server.log_tail())
+        records = []
+        stored = 0
+        for p in result["phases"] if result else []:
+            stored += int(p.get("statements") or 0) + int(p.get("warmup", {}).get("statements") or 0)
+        for p in result["phases"] if result else []:
+            rec = {**base, **p}
+            rec["server_startup_s"] = round(server.startup_s, 3)
+            rec["server_peak_rss_mb"] = final.get("peak_rss_mb")
+            rec["db_size_bytes"] = size1
+            rec["db_growth_bytes"] = size1 - size0
+            rec["store_statements"] = stored
+            if stored:
+                rec["bytes_per_statement"] = round((size1 - size0) / stored, 1)
+            if not alive:
+                rec["crash"] = "server died"
+            if rec.get("errors"):
+                tail = server.log_tail(60)
+                rec["server_log_tail"] = tail[-4000:]
+            records.append(rec)
+        if not result:
+            records = [{**base, "phase": p["name"], "crash": failure[:500] or "no result"}
+                       for p in phases]
+        return records
+
+    def crash(self, backend: str, scenario: str, what: str, detail: str) -> None:
+        log(f"{backend}: {scenario}: {what}")
+        self.crashes.append({"backend": backend, "scenario": scenario, "what": what,
+                             "detail": detail[-4000:]})
+
+    # -- phases ------------------------------------------------------------------
+
+    def post_phase(self, name: str, concurrency: int, batch: int, warmup: int, requests: int,
+                   max_seconds: float, offset: int = 0) -> dict[str, Any]:
+        return {"kind": "post", "name": name, "concurrency": concurrency, "batch": batch,
+                "warmup": warmup, "requests": requests, "max_seconds": max_seconds,
+                "offset": offset}
+
+    # -- scenarios ---------------------------------------------------------------
+
+    def run_single(self, backend: str) -> list[dict[str, Any]]:
+        cfg = self.profile["single"]
+        phases = [
+            self.post_phase(f"single_c{c}", c, 1, cfg["warmup"], cfg["requests"][c],
+                            cfg["max_seconds"])
+            for c in cfg["concurrencies"]
+        ]
+        out: list[dict[str, Any]] = []
+        if cfg["fresh_per_phase"]:
+            for phase in phases:
+                db = self.new_db(backend, phase["name"])
+                out += self.scenario(backend, "single_post", db, [phase])
+                db.drop()
+        else:
+            db = self.new_db(backend, "single")
+            out += self.scenario(backend, "single_post", db, phases)
+            db.drop()
+        return out
+
+    def run_batches(self, backend: str) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for key, size in (("batch100", 100), ("batch1000", 1000)):
+            cfg = self.profile[key]
+            phase = self.post_phase(f"{key}_c{cfg['concurrency']}", cfg["concurrency"], size,
+                                    cfg["warmup"], cfg["requests"], cfg["max_seconds"])
+            db = self.new_db(backend, key)
+            out += self.scenario(backend, "batch_post", db, [phase])
+            db.drop()
+        return out
+
+    def preloaded(self, backend: str, which: str) -> tuple[Database, str, dict[str, Any]] | None:
+        """The master store of ``which`` ('stored' or 'million'), preloaded once per run."""
+        key = (backend, which)
+        if key in self.masters:
+            return self.masters[key]
+        cfg = self.profile[which]
+        db = self.new_db(backend, which)
+        catalog = str(self.workdir / f"catalog-{backend}-{which}.json")
+        learners = cfg.get("learners", self.profile["learners"])
+        phase = {"kind": "preload", "name": f"preload_{cfg['statements']}",
+                 "statements": cfg["statements"], "batch": cfg["batch"],
+                 "concurrency": cfg["concurrency"], "catalog": catalog,
+                 "max_seconds": 3600}
+        records = self.scenario(backend, f"preload_{which}", db, [phase], learners=learners)
+        rec = records[0]
+        if rec.get("crash") or rec.get("errors") or not Path(catalog).exists():
+            self.masters[key] = None  # type: ignore[assignment]
+            return None
+        self.masters[key] = (db, catalog, rec)
+        return self.masters[key]
+
+    def run_stored(self, backend: str, rep: int) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        fresh = (backend, "stored") not in self.masters
+        master = self.preloaded(backend, "stored")
+        if master is None:
+            self.notes.append(f"{backend}: the preload failed; stored-store scenarios skipped")
+            return out
+        db, catalog, preload = master
+        n = self.profile["stored"]["statements"]
+        if fresh:
+            out.append({**preload, "scenario": "preload"})
+        if self.wants("query"):
+            q = self.profile["query"]
+            phase = {"kind": "query", "name": f"query_mix_{n}", "catalog": catalog,
+                     "concurrency": q["concurrency"], "warmup": q["warmup"],
+                     "requests": q["queries"], "max_pages": q["max_pages"],
+                     "max_seconds": q["max_seconds"], "seed": SEED + rep}
+            out += self.scenario(backend, "query_mix", db, [phase])
+        if self.wants("stored_ingest"):
+            cfg = self.profile["stored_ingest"]
+            copy = self.copy_db(db, "ingest")
+            phases = [
+                self.post_phase(f"single_c{cfg['single']['concurrency']}_at_{n}",
+                                cfg["single"]["concurrency"], 1, cfg["single"]["warmup"],
+                                cfg["single"]["requests"], cfg["max_seconds"], offset=n),
+                self.post_phase(f"batch100_c{cfg['batch100']['concurrency']}_at_{n}",
+                                cfg["batch100"]["concurrency"], 100, cfg["batch100"]["warmup"],
+                                cfg["batch100"]["requests"], cfg["max_seconds"]),
+            ]
+            out += self.scenario(backend, "stored_ingest", copy, phases)
+            copy.drop()
+        if self.wants("commands") and self.profile["commands"]:
+            out += self.run_commands(backend, db, n)
+        return out
+
+    def run_million(self, backend: str, rep: int) -> list[dict[str, Any]]:
+        cfg = self.profile.get("million")
+        if not cfg:
+            return []
+        out: list[dict[str, Any]] = []
+        fresh = (backend, "million") not in self.masters
+        master = self.preloaded(backend, "million")
+        if master is None:
+            self.notes.append(f"{backend}: the 1M preload failed; skipped")
+            return out
+        db, catalog, preload = master
+        if fresh:
+            out.append({**preload, "scenario": "preload"})
+        q = self.profile["query"]
+        phase = {"kind": "query", "name": f"query_mix_{cfg['statements']}", "catalog": catalog,
+                 "concurrency": q["concurrency"], "warmup": q["warmup"],
+                 "requests": q["queries"], "max_pages": q["max_pages"],
+                 "max_seconds": q["max_seconds"], "seed": SEED + rep}
+        out += self.scenario(backend, "query_mix", db, [phase], learners=cfg.get("learners"))
+        if rep == 0 and self.profile["commands"]:
+            out += self.run_commands(backend, db, cfg["statements"], projections=False)
+        return out
+
+    def run_state(self, backend: str) -> list[dict[str, Any]]:
+        cfg = self.profile["state"]
+        db = self.new_db(backend, "state")
+        phase = {"kind": "state", "name": f"state_c{cfg['concurrency']}", **cfg}
+        out = self.scenario(backend, "state_docs", db, [phase])
+        db.drop()
+        return out
+
+    # -- lrs verify / projections --------------------------------------------------
+
+    def _startup(self) -> float:
+        """Seconds an ``lrs`` command needs to start (subtracted for a net rate)."""
+        if self.startup_cost is None:
+            walls = []
+            for _ in range(3):
+                t0 = time.perf_counter()
+                subprocess.run([*lrs_command(), "verify", "--help"], capture_output=True,
+                               timeout=60)
+                walls.append(time.perf_counter() - t0)
+            self.startup_cost = min(walls)
+        return self.startup_cost
+
+    def _command_record(self, backend: str, scenario: str, phase: str, res: dict[str, Any],
+                        events: int | None, ok_pattern: str | None = None) -> dict[str, Any]:
+        rec: dict[str, Any] = {"backend": backend, "scenario": scenario, "phase": phase,
+                               "command": "lrs " + " ".join(res["args"]),
+                               "returncode": res["returncode"], "wall_s": res["wall_s"],
+                               "cpu_s": res["cpu_s"], "peak_rss_mb": res["peak_rss_mb"],
+                               "events": events, "errors": 0}
+        if res["returncode"] != 0 or (ok_pattern and not re.search(ok_pattern, res["output"])):
+            rec["errors"] = 1
+            rec["error_samples"] = [{"request": rec["command"], "status": res["returncode"],
+                                     "detail": res["output"][-1500:]}]
+        if events:
+            startup = self._startup()
+            rec["events_per_s"] = round(events / res["wall_s"], 1)
+            net = max(res["wall_s"] - startup, 1e-3)
+            rec["events_per_s_net"] = round(events / net, 1)
+            rec["startup_s"] = round(startup, 3)
+            if res["cpu_s"] is not None:
+                rec["cpu_us_per_event"] = round(res["cpu_s"] / events * 1e6, 1)
+        return rec
+
+    def count_events(self, db: Database) -> int | None:
+        try:
+            if isinstance(db, SqliteDatabase):
+                import sqlite3
+
+                conn = sqlite3.connect(db.path)
+                try:
+                    return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
+                finally:
+                    conn.close()
+            assert isinstance(db, PostgresDatabase)
+            import psycopg
+
+            with psycopg.connect(db.driver_url) as conn:
+                row = conn.execute("SELECT count(*) FROM events").fetchone()
+                return int(row[0]) if row else None
+        except Exception as exc:
+            self.notes.append(f"could not count events: {exc}")
+            return None
+
+    def run_commands(self, backend: str, db: Database, stored: int,
+                     projections: bool = True) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        events = self.count_events(db)
+        ok, help_text = self.command("verify")
+        if not ok:
+            out.append({"backend": backend, "scenario": "verify", "phase": f"verify_{stored}",
+                        "skipped": "`lrs verify` is not available yet: " + help_text[-200:],
+                        "errors": 0})
+        else:
+            log(f"{backend}: lrs verify over {events} events")
+            res = run_lrs(db, ["verify"], self.workdir, f"{backend}-verify-{stored}")
+            m = re.search(r"log intact: (\d+) events", res["output"])
+            n = int(m.group(1)) if m else events
+            out.append(self._command_record(backend, "verify", f"verify_{stored}", res, n,
+                                            r"log intact"))
+        if not projections:
+            return out
+        ok, help_text = self.command("projections")
+        if not ok:
+            out.append({"backend": backend, "scenario": "projections",
+                        "phase": f"projections_{stored}",
+                        "skipped": "`lrs projections` is not available yet: " + help_text[-200:],
+                        "errors": 0})
+            return out
+        copy = self.copy_db(db, "proj")
+        try:
+            ok_run, _ = self.command("projections", "run")
+            if ok_run:
+                log(f"{backend}: lrs projections run --once from zero")
+                res = run_lrs(copy, ["projections", "run", "--once"], self.workdir,
+                              f"{backend}-proj-run")
+                out.append(self._command_record(backend, "projections",
+                                                f"catch_up_{stored}", res, events))
+            else:
+                out.append({"backend": backend, "scenario": "projections",
+                            "phase": f"catch_up_{stored}", "errors": 0,
+                            "skipped": "`lrs projections run` is not available yet"})
+            names = self.projection_names()
+            ok_rb, _ = self.command("projections", "rebuild")
+            if not ok_rb or not names:
+                out.append({"backend": backend, "scenario": "projections",
+                            "phase": f"rebuild_{stored}", "errors": 0,
+                            "skipped": "`lrs projections rebuild` is not available yet"
+                            if not ok_rb else "no projection names found "
+                            "(`lrs projections list` missing or empty)"})
+            for name in names if ok_rb else []:
+                log(f"{backend}: lrs projections rebuild {name}")
+                res = run_lrs(copy, ["projections", "rebuild", name], self.workdir,
+                              f"{backend}-proj-rebuild-{name}")
+                out.append(self._command_record(backend, "projections",
+                                                f"rebuild_{name}_{stored}", res, events))
+        finally:
+            copy.drop()
+        return out
+
+    def projection_names(self) -> list[str]:
+        ok, _ = self.command("projections", "list")
+        if not ok:
+            return []
+        try:
+            proc = subprocess.run([*lrs_command(), "projections", "list"], capture_output=True,
+                                  text=True, timeout=60,
+                                  env={**os.environ, "LRS_DATABASE_URL":
+                                       f"sqlite:///{self.workdir / 'names.sqlite3'}"})
+        except (OSError, subprocess.TimeoutExpired):
+            return []
+        names = []
+        for line in proc.stdout.splitlines():
+            word = line.strip().split()[0] if line.strip() else ""
+            if re.fullmatch(r"[A-Za-z][\w.\-]*", word) and word.lower() not in ("name",
+                                                                                 "projection"):
+                names.append(word)
+        return names
+
+    # -- baseline -----------------------------------------------------------------
+
+    def run_baseline(self, backend: str) -> dict[str, Any]:
+        cfg = self.profile["baseline"]
+        log(f"{backend}: direct-driver baseline")
+        db = self.new_db(backend, "baseline")
+        spec: dict[str, Any] = {"backend": backend, "seed": SEED,
+                                "learners": self.profile["learners"],
+                                "insert": {"modes": cfg["insert"]}, "scan": True,
+                                "query": cfg["query"], "state": cfg["state"]}
+        if isinstance(db, SqliteDatabase):
+            spec["target"] = str(db.path)
+        else:
+            assert isinstance(db, PostgresDatabase) and self.pg is not None
+            spec["target"] = db.driver_url
+            spec["pg_database"] = db.db_name
+            spec["admin"] = self.pg.admin_url
+        try:
+            proc = subprocess.run([sys.executable, "-m", "bench.baseline"],
+                                  input=json.dumps(spec), capture_output=True, text=True,
+                                  timeout=900, cwd=BENCH_DIR.parent)
+            if proc.returncode != 0:
+                self.notes.append(f"{backend}: baseline failed: {proc.stderr[-500:]}")
+                return {}
+            return json.loads(proc.stdout)
+        finally:
+            db.drop()
+
+    # -- a whole run ----------------------------------------------------------------
+
+    def backends(self) -> list[str]:
+        wanted = ["sqlite", "postgresql"] if self.opts.backend == "both" else [self.opts.backend]
+        out = []
+        for b in wanted:
+            if b == "postgresql":
+                self.pg, why = postgres_reachable(self.opts.pg_url)
+                if self.pg is None:
+                    note = f"PostgreSQL skipped: {why}"
+                    self.notes.append(note)
+                    log(note)
+                    if self.opts.backend == "postgresql":
+                        self.crashes.append({"backend": b, "scenario": "-", "what": note,
+                                             "detail": ""})
+                    continue
+            out.append(b)
+        return out
+
+    def run(self) -> dict[str, Any]:
+        started = datetime.now(UTC)
+        t0 = time.perf_counter()
+        machine = report.machine_info()
+        backends = self.backends()
+        if self.pg is not None:
+            machine["postgresql"] = self.pg.version()
+            machine["postgresql_settings"] = self.pg.settings()
+        repeats: list[dict[str, Any]] = []
+        try:
+            for rep in range(self.opts.repeat):
+                records: list[dict[str, Any]] = []
+                baselines: dict[str, Any] = {}
+                for backend in backends:
+                    log(f"repeat {rep + 1}/{self.opts.repeat}: {backend}")
+                    if self.wants("baseline"):
+                        baselines[backend] = self.run_baseline(backend)
+                    if self.wants("single"):
+                        records += self.run_single(backend)
+                    if self.wants("batch"):
+                        records += self.run_batches(backend)
+                    if self.wants("state"):
+                        records += self.run_state(backend)
+                    if any(self.wants(s) for s in ("query", "stored_ingest", "commands")):
+                        records += self.run_stored(backend, rep)
+                    if self.opts.million and self.wants("million"):
+                        records += self.run_million(backend, rep)
+                repeats.append({"records": records, "baseline": baselines})
+        finally:
+            self.cleanup()
+        summary = merge_repeats(repeats)
+        result = {
+            "profile": self.opts.profile,
+            "options": {"backend": self.opts.backend, "repeat": self.opts.repeat,
+                        "million": self.opts.million, "only": self.opts.only},
+            "started": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "duration_s": round(time.perf_counter() - t0, 1),
+            "machine": machine,
+            "lrs_command": " ".join(lrs_command()),
+            "notes": self.notes,
+            "crashes": self.crashes,
+            "summary": summary,
+            "repeats": repeats,
+        }
+        result["targets"] = report.evaluate_targets(result)
+        result["errors_total"] = count_errors(result)
+        return result
+
+    def cleanup(self) -> None:
+        for master in self.masters.values():
+            if master:
+                with contextlib.suppress(Exception):
+                    master[0].drop()
+        if self.pg is not None:
+            self.pg.close()
+        if not self.opts.keep:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        else:
+            log(f"kept {self.workdir}")
+
+
+# ---------------------------------------------------------------------------
+# Medians over repeats
+# ---------------------------------------------------------------------------
+
+SUMMED = {"errors"}
+
+
+def _merge_values(values: list[Any], key: str = "") -> Any:
+    present = [v for v in values if v is not None]
+    if not present:
+        return None
+    if all(isinstance(v, bool) for v in present):
+        return any(present) if key in ("crash",) else present[0]
+    if all(isinstance(v, (int, float)) for v in present):
+        if key in SUMMED:
+            return sum(present)
+        med = statistics.median(present)
+        return round(med, 4) if isinstance(med, float) else med
+    if all(isinstance(v, dict) for v in present):
+        keys: list[str] = []
+        for v in present:
+            keys += [k for k in v if k not in keys]
+        return {k: _merge_values([v.get(k) for v in present], k) for k in keys}
+    if all(isinstance(v, list) for v in present):
+        merged: list[Any] = []
+        for v in present:
+            merged += v
+        return merged[:8]
+    return present[-1]
+
+
+def merge_repeats(repeats: list[dict[str, Any]]) -> dict[str, Any]:
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    order: list[tuple[str, str, str]] = []
+    for rep in repeats:
+        for rec in rep["records"]:
+            key = (rec["backend"], rec["scenario"], rec["phase"])
+            if key not in groups:
+                groups[key] = []
+                order.append(key)
+            groups[key].append(rec)
+    records = []
+    for key in order:
+        merged = _merge_values(groups[key])
+        merged["runs"] = len(groups[key])
+        records.append(merged)
+    baseline: dict[str, Any] = {}
+    backends = {b for rep in repeats for b in rep["baseline"]}
+    for b in sorted(backends):
+        runs = [rep["baseline"][b] for rep in repeats if rep["baseline"].get(b)]
+        if not runs:
+            continue
+        out: dict[str, Any] = {}
+        inserts = [{m["name"]: m for m in r.get("insert", [])} for r in runs]
+        out["insert"] = {name: _merge_values([i.get(name) for i in inserts])
+                         for name in inserts[0]}
+        for part in ("scan", "query", "state"):
+            vals = [r.get(part) for r in runs if r.get(part)]
+            if vals:
+                out[part] = _merge_values(vals)
+        baseline[b] = out
+    return {"records": records, "baseline": baseline}
+
+
+def count_errors(result: dict[str, Any]) -> int:
+    total = len(result["crashes"])
+    for rep in result["repeats"]:
+        for rec in rep["records"]:
+            total += int(rec.get("errors") or 0)
+            total += int((rec.get("warmup") or {}).get("errors") or 0)
+            if rec.get("crash"):
+                total += 1
+    return total
+
+
+def run(opts: Options) -> int:
+    harness = Harness(opts)
+    result = harness.run()
+    opts.results_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = opts.results_dir / f"{stamp}-{opts.profile}.json"
+    path.write_text(json.dumps(result, indent=1))
+    log(f"results: {path}")
+    if opts.markdown is not None:
+        report.write_markdown(result, opts.markdown, path.name)
+        log(f"markdown: {opts.markdown}")
+    print(report.console_summary(result))
+    if result["errors_total"]:
+        log(f"{result['errors_total']} error(s): see 'crashes' and 'error_samples' in {path}")
+    if opts.check and result["errors_total"]:
+        return 1
+    return 0

@@ -1,0 +1,1 @@
+"""The ``lrs`` console script: the composition root that wires lrs, projections and api."""
