@@ -10,7 +10,7 @@ import lrs
 from api import errors
 from api.deps import Services
 from api.middleware import AlternateSyntax, CatchAll, XapiVersion
-from api.routers import about, statements
+from api.routers import about, activities, documents, statements
 from lrs.config import Settings
 from lrs.credentials import CredentialVerifier
 from lrs.db import make_engine
@@ -51,6 +51,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(about.router, tags=["xAPI"])
     app.include_router(statements.router, tags=["xAPI"])
+    app.include_router(documents.router, tags=["xAPI documents"])
+    app.include_router(activities.router, tags=["xAPI"])
 
     # Added innermost first. CORS stays outside the others so that every answer,
     # errors included, carries its headers. A wildcard origin never comes with

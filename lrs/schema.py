@@ -17,6 +17,7 @@ from sqlalchemy import (
     Column,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -133,3 +134,51 @@ verbs = Table(
 )
 
 INDEX_TABLES = (statements, statement_keys, activities, verbs)
+
+# ---------------------------------------------------------------------------
+# Documents (State, Activity Profile, Agent Profile) and content-addressed bytes.
+# ---------------------------------------------------------------------------
+
+# Bytes of attachments and non-JSON documents, stored once per SHA-256.
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("length", BigInteger, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+)
+
+# The current version of each document: an index of the newest document event.
+document_heads = Table(
+    "document_heads",
+    metadata,
+    Column("store_id", String(64), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("doc_hash", String(32), primary_key=True),
+    # Hash of (activity, agent, registration): what the id listings select on.
+    Column("scope_hash", String(32), nullable=False),
+    Column("registration", String(36), nullable=True),
+    Column("doc_id", Text, nullable=False),
+    Column("stream_version", Integer, nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Column("updated_us", BigInteger, nullable=False),
+    Column("updated", String(32), nullable=False),
+    Column("content_type", String(255), nullable=False),
+    Column("etag", String(40), nullable=False),
+    Column("length", BigInteger, nullable=False),
+    # JSON documents are kept as their exact text; other bytes live in blobs.
+    Column("text", Text, nullable=True),
+    Column("sha256", String(64), nullable=True),
+    Index("ix_document_heads_scope", "store_id", "kind", "scope_hash", "updated_us"),
+)
+
+# Names seen for each Agent identifier: the Person object of the Agents resource.
+agents = Table(
+    "agents",
+    metadata,
+    Column("store_id", String(64), primary_key=True),
+    Column("agent_hash", String(32), primary_key=True),
+    Column("identity", Text, nullable=False),
+    Column("names", Text, nullable=False),
+    Column("updated_position", BigInteger, nullable=False),
+)

@@ -15,7 +15,8 @@ from sqlalchemy import Connection, Engine, delete, select, update
 
 from lrs import clock, log
 from lrs.events import STATEMENT_STORED, RecordedEvent
-from lrs.schema import activities, statement_keys, statements, verbs
+from lrs.index.agents import apply_agents
+from lrs.schema import activities, agents, statement_keys, statements, verbs
 from lrs.xapi.activities import merge_definition, merge_display
 from lrs.xapi.agents import key_hash
 from lrs.xapi.statements import IndexEntry, index_entry
@@ -83,6 +84,7 @@ def apply_statements(
 
     _insert_keys(conn, store_id, entries)
     _update_definitions(conn, store_id, entries)
+    apply_agents(conn, store_id, stored)
 
 
 def _insert_keys(
@@ -265,7 +267,7 @@ def reindex(
 ) -> int:
     """Drop the index and rebuild it from the log. Returns the statements indexed."""
     with engine.begin() as conn:
-        for table in (statement_keys, statements, activities, verbs):
+        for table in (statement_keys, statements, activities, verbs, agents):
             conn.execute(delete(table))
     count = 0
     pending: list[RecordedEvent] = []

@@ -1,0 +1,51 @@
+"""Activities and Agents resources (Communication 2.4, 2.5)."""
+
+from __future__ import annotations
+
+import orjson
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from api.deps import App, Auth, require
+from lrs import statements as service
+from lrs.errors import InvalidParameter
+from lrs.index.agents import person
+from lrs.xapi import formats
+from lrs.xapi.activities import activity_object
+from lrs.xapi.agents import parse_agent_parameter
+from lrs.xapi.documents import etag
+from lrs.xapi.params import check_names
+
+router = APIRouter()
+
+_READ = ("statements/read", "all/read", "state", "profile", "define")
+
+
+def _json(value: object) -> Response:
+    body = orjson.dumps(value)
+    return Response(body, media_type="application/json", headers={"ETag": f'"{etag(body)}"'})
+
+
+@router.api_route("/xapi/activities", methods=["GET", "HEAD"], summary="The Activity with its canonical definition")
+async def get_activity(request: Request, app: App, credential: Auth) -> Response:
+    require(credential, *_READ)
+    params = check_names(list(request.query_params.multi_items()), frozenset(("activityId",)))
+    activity_id = params.get("activityId")
+    if activity_id is None:
+        raise InvalidParameter("activityId", "is required (Communication 2.5)")
+    if not formats.is_iri(activity_id):
+        raise InvalidParameter("activityId", "must be an IRI (Data 4.3)")
+    definition = await run_in_threadpool(service.get_activity, app.engine, credential.store_id, activity_id)
+    # Communication 2.5.s2.b1: an unknown Activity is still returned, by its id.
+    return _json(activity_object(activity_id, definition))
+
+
+@router.api_route("/xapi/agents", methods=["GET", "HEAD"], summary="The Person object of an Agent")
+async def get_agents(request: Request, app: App, credential: Auth) -> Response:
+    require(credential, *_READ)
+    params = check_names(list(request.query_params.multi_items()), frozenset(("agent",)))
+    if "agent" not in params:
+        raise InvalidParameter("agent", "is required (Communication 2.4)")
+    agent = parse_agent_parameter(params["agent"], allow_group=False)
+    return _json(await run_in_threadpool(person, app.engine, credential.store_id, agent))

@@ -1,0 +1,134 @@
+"""State, Activity Profile and Agent Profile resources (Communication 2.3, 2.6, 2.7)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from api.deps import App, Auth, Version, read_body, require
+from lrs import documents as service
+from lrs.clock import http_date, parse_utc
+from lrs.events import dumps
+from lrs.xapi.document_params import parse
+from lrs.xapi.documents import etag
+from lrs.xapi.versions import is_v2
+
+router = APIRouter()
+
+POSITION = "X-LRS-Position"
+_PATHS = {
+    service.STATE: "/xapi/activities/state",
+    service.ACTIVITY_PROFILE: "/xapi/activities/profile",
+    service.AGENT_PROFILE: "/xapi/agents/profile",
+}
+_SCOPES = {
+    service.STATE: ("state",),
+    service.ACTIVITY_PROFILE: ("profile",),
+    service.AGENT_PROFILE: ("profile",),
+}
+_READ_SCOPES = {kind: (*scopes, "all/read") for kind, scopes in _SCOPES.items()}
+
+
+def _quoted(tag: str) -> str:
+    return f'"{tag}"'
+
+
+def _precondition_required(kind: str, version: str) -> bool:
+    # Communication 3.1: 1.0.3 exempts the State resource from the 409 rule for a
+    # PUT without If-Match/If-None-Match; 2.0 applies it to every document resource.
+    return kind != service.STATE or is_v2(version)
+
+
+def _handlers(kind: str):  # type: ignore[no-untyped-def]
+    path = _PATHS[kind]
+
+    async def get(request: Request, app: App, credential: Auth, version: Version) -> Response:
+        require(credential, *_READ_SCOPES[kind])
+        params = parse(kind, request.method, list(request.query_params.multi_items()), version)
+        scope = service.Scope(kind, params.activity_id, params.agent, params.registration)
+        store_id = credential.store_id
+        if params.doc_id is None:
+            ids, last = await run_in_threadpool(
+                service.list_ids, app.engine, store_id, scope, params.since_us
+            )
+            body = dumps(ids).encode()
+            headers = {"ETag": _quoted(etag(body))}
+            if last:
+                headers["Last-Modified"] = http_date(parse_utc(last))
+            return Response(body, media_type="application/json", headers=headers)
+        if params.as_of_position is not None or params.as_of_time is not None:
+            document = await run_in_threadpool(
+                lambda: service.read_as_of(
+                    app.engine, store_id, scope, params.doc_id or "",
+                    position=params.as_of_position, moment=params.as_of_time,
+                )
+            )
+        else:
+            document = await run_in_threadpool(
+                service.read, app.engine, store_id, scope, params.doc_id
+            )
+        return Response(
+            document.content,
+            media_type=document.content_type,
+            headers={
+                "ETag": _quoted(document.etag),
+                "Last-Modified": http_date(parse_utc(document.updated)),
+            },
+        )
+
+    async def write(request: Request, app: App, credential: Auth, version: Version) -> Response:
+        require(credential, *_SCOPES[kind])
+        params = parse(kind, request.method, list(request.query_params.multi_items()), version)
+        scope = service.Scope(kind, params.activity_id, params.agent, params.registration)
+        content = await read_body(request)
+        result = await run_in_threadpool(
+            lambda: service.write(
+                app.engine, credential.store_id, scope, params.doc_id or "", content,
+                request.headers.get("content-type"),
+                merge=request.method == "POST",
+                if_match=request.headers.get("if-match"),
+                if_none_match=request.headers.get("if-none-match"),
+                precondition_required=request.method == "PUT" and _precondition_required(kind, version),
+                metadata={"credential": credential.id, "version": version},
+                lock_timeout_seconds=app.settings.lock_timeout_seconds,
+            )
+        )
+        headers = {POSITION: str(result.position)}
+        if result.etag:
+            headers["ETag"] = _quoted(result.etag)
+        return Response(status_code=204, headers=headers)
+
+    async def remove(request: Request, app: App, credential: Auth, version: Version) -> Response:
+        require(credential, *_SCOPES[kind])
+        params = parse(kind, "DELETE", list(request.query_params.multi_items()), version)
+        scope = service.Scope(kind, params.activity_id, params.agent, params.registration)
+        metadata = {"credential": credential.id, "version": version}
+        if params.doc_id is None:
+            position = await run_in_threadpool(
+                lambda: service.delete_all(
+                    app.engine, credential.store_id, scope, metadata=metadata,
+                    lock_timeout_seconds=app.settings.lock_timeout_seconds,
+                )
+            )
+        else:
+            position = await run_in_threadpool(
+                lambda: service.delete_one(
+                    app.engine, credential.store_id, scope, params.doc_id or "",
+                    if_match=request.headers.get("if-match"),
+                    if_none_match=request.headers.get("if-none-match"),
+                    metadata=metadata,
+                    lock_timeout_seconds=app.settings.lock_timeout_seconds,
+                )
+            )
+        return Response(status_code=204, headers={POSITION: str(position)})
+
+    name = kind.replace("_", " ")
+    router.add_api_route(path, get, methods=["GET", "HEAD"], summary=f"Get a {name} document or list ids")
+    router.add_api_route(path, write, methods=["PUT"], status_code=204, summary=f"Store a {name} document")
+    router.add_api_route(path, write, methods=["POST"], status_code=204, summary=f"Merge into a {name} document")
+    router.add_api_route(path, remove, methods=["DELETE"], status_code=204, summary=f"Delete {name} document(s)")
+
+
+for _kind in service.KINDS:
+    _handlers(_kind)

@@ -1,0 +1,112 @@
+"""Known Agents and their names, for the Agents resource's Person object (Comm. 2.4)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Engine, select, update
+
+from lrs.events import RecordedEvent
+from lrs.schema import agents
+from lrs.xapi.agents import identity, ifi_key, key_hash
+
+
+def _agents_of(statement: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every Agent (not Group) a statement names, Group members included."""
+
+    def visit(value: Any) -> Iterator[dict[str, Any]]:
+        if not isinstance(value, dict):
+            return
+        if value.get("objectType") == "Group":
+            for member in value.get("member") or ():
+                yield from visit(member)
+            return
+        if ifi_key(value) is not None:
+            yield value
+
+    def parts(part: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        yield from visit(part.get("actor"))
+        obj = part.get("object") or {}
+        if obj.get("objectType") in ("Agent", "Group"):
+            yield from visit(obj)
+        context = part.get("context") or {}
+        yield from visit(context.get("instructor"))
+        yield from visit(context.get("team"))
+        for entry in context.get("contextAgents") or ():
+            yield from visit(entry.get("agent"))
+        for entry in context.get("contextGroups") or ():
+            yield from visit(entry.get("group"))
+
+    yield from parts(statement)
+    obj = statement.get("object") or {}
+    if obj.get("objectType") == "SubStatement":
+        yield from parts(obj)
+
+
+def apply_agents(
+    conn: Connection, store_id: str, stored: Sequence[tuple[RecordedEvent, dict[str, Any]]]
+) -> None:
+    """Record the names each Agent identifier was given (only rows that change)."""
+    seen: dict[str, tuple[dict[str, Any], set[str], int]] = {}
+    for event, statement in stored:
+        for agent in _agents_of(statement):
+            digest = key_hash(ifi_key(agent) or "")
+            ident, names, _ = seen.get(digest, (identity(agent), set(), 0))
+            if isinstance(agent.get("name"), str):
+                names.add(agent["name"])
+            seen[digest] = (ident, names, event.position)
+    if not seen:
+        return
+    known = {
+        digest: set(orjson.loads(names))
+        for digest, names in conn.execute(
+            select(agents.c.agent_hash, agents.c.names).where(
+                agents.c.store_id == store_id, agents.c.agent_hash.in_(sorted(seen))
+            )
+        )
+    }
+    for digest, (ident, names, position) in seen.items():
+        if digest not in known:
+            conn.execute(
+                agents.insert().values(
+                    store_id=store_id, agent_hash=digest,
+                    identity=orjson.dumps(ident).decode(),
+                    names=orjson.dumps(sorted(names)).decode(), updated_position=position,
+                )
+            )
+        elif not names <= known[digest]:
+            conn.execute(
+                update(agents)
+                .where(agents.c.store_id == store_id, agents.c.agent_hash == digest)
+                .values(names=orjson.dumps(sorted(names | known[digest])).decode(), updated_position=position)
+            )
+
+
+def person(engine: Engine, store_id: str, agent: dict[str, Any]) -> dict[str, Any]:
+    """The Person object for an Agent: every name known for its identifier (Comm. 2.4).
+
+    An LRS that knows nothing of the Agent still answers with what was asked. An
+    mbox also yields its mbox_sha1sum: the same person, and nothing a caller who
+    already knows the address could not compute.
+    """
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(agents.c.names).where(
+                agents.c.store_id == store_id, agents.c.agent_hash == key_hash(ifi_key(agent) or "")
+            )
+        ).first()
+    names = set(orjson.loads(row.names)) if row else set()
+    if isinstance(agent.get("name"), str):
+        names.add(agent["name"])
+    out: dict[str, Any] = {"objectType": "Person"}
+    if names:
+        out["name"] = sorted(names)
+    for key in ("mbox", "mbox_sha1sum", "openid", "account"):
+        if key in agent:
+            out[key] = [agent[key]]
+    if "mbox" in agent:
+        out["mbox_sha1sum"] = [hashlib.sha1(agent["mbox"].encode()).hexdigest()]  # noqa: S324
+    return out
