@@ -24,6 +24,20 @@ def _engine(settings: Settings):  # type: ignore[no-untyped-def]
     return make_engine(settings.database_url, lock_timeout_seconds=settings.lock_timeout_seconds)
 
 
+def _migrated_engine(settings: Settings):  # type: ignore[no-untyped-def]
+    """The engine of a database that has the LRS schema; a clear error otherwise."""
+    from lrs.migrate import current_revision
+
+    engine = _engine(settings)
+    try:
+        revision = current_revision(engine)
+    except Exception as exc:
+        _fail(f"cannot open {_redacted(settings.database_url)}: {str(exc).splitlines()[0]}")
+    if revision is None:
+        _fail(f"{_redacted(settings.database_url)} has no LRS schema yet: run `lrs migrate`")
+    return engine
+
+
 def _fail(message: str, code: int = 1) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
@@ -97,7 +111,7 @@ def verify(store: str | None) -> None:
     from lrs import log
     from lrs.errors import LogIntegrityError
 
-    engine = _engine(_settings())
+    engine = _migrated_engine(_settings())
     with engine.connect() as conn:
         total = log.head(conn)[0]
     try:
@@ -114,7 +128,7 @@ def reindex() -> None:
     from lrs import log
     from lrs.index import reindex as run
 
-    engine = _engine(_settings())
+    engine = _migrated_engine(_settings())
     with engine.connect() as conn:
         total = log.head(conn)[0]
     with click.progressbar(length=total, label="reindexing", file=sys.stderr) as bar:
@@ -135,7 +149,7 @@ def stores_create(store_id: str, name: str) -> None:
     from lrs.errors import LrsError
 
     try:
-        create_store(_engine(_settings()), store_id, name, actor="cli")
+        create_store(_migrated_engine(_settings()), store_id, name, actor="cli")
     except LrsError as exc:
         _fail(exc.message)
     click.echo(f"store {store_id} created")
@@ -161,7 +175,7 @@ def credentials_create(
     from lrs.errors import LrsError
 
     settings = _settings()
-    engine = _engine(settings)
+    engine = _migrated_engine(settings)
     ensure_default_store(engine)
     try:
         credential, new_secret = create_credential(
@@ -184,7 +198,7 @@ def credentials_create(
 def credentials_list(store_id: str | None, as_json: bool) -> None:
     from lrs.credentials import list_credentials
 
-    rows = list_credentials(_engine(_settings()), store_id)
+    rows = list_credentials(_migrated_engine(_settings()), store_id)
     if as_json:
         click.echo(json.dumps(rows))
         return
@@ -200,7 +214,7 @@ def credentials_revoke(key: str) -> None:
     from lrs.errors import LrsError
 
     try:
-        revoke(_engine(_settings()), key, actor="cli")
+        revoke(_migrated_engine(_settings()), key, actor="cli")
     except LrsError as exc:
         _fail(exc.message)
     click.echo(f"credential {key} revoked")

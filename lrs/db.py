@@ -45,6 +45,9 @@ def _sqlite_engine(database_url: str, lock_timeout_seconds: float, **kwargs: Any
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # REPLACE deletes the row it replaces without firing DELETE triggers unless
+        # recursive triggers are on; with them, the append-only triggers see it.
+        cursor.execute("PRAGMA recursive_triggers=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")

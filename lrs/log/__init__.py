@@ -76,6 +76,7 @@ class LogWriter:
         self.recorded_at_text = clock.format_utc(recorded_at)
         self._next_position = head_position + 1
         self._store_heads: dict[str, str] = {}
+        self._failed: Conflict | None = None
         self.appended: list[RecordedEvent] = []
 
     @property
@@ -108,15 +109,22 @@ class LogWriter:
         return self._stream_versions(store_id, {stream_id}).get(stream_id, 0)
 
     def append(self, store_id: str, new_events: Sequence[NewEvent]) -> list[RecordedEvent]:
+        """Append events in order; raise Conflict and change nothing on a version clash.
+
+        Expected versions are checked before anything is assigned, so a caller may
+        catch that Conflict and go on. A clash the database finds (an event id or
+        stream version already stored) may leave part of the insert behind, so it
+        fails the whole transaction: the block rolls back and re-raises.
+        """
+        if self._failed is not None:
+            raise self._failed
         if not new_events:
             return []
         # expected_version == 0 means "a new stream": no lookup needed, the unique
         # (store, stream, version) constraint is the backstop.
         lookup = {e.stream_id for e in new_events if e.expected_version != 0}
         versions = self._stream_versions(store_id, lookup)
-        prev = self._store_head(store_id)
-        rows: list[dict[str, object]] = []
-        recorded: list[RecordedEvent] = []
+        planned: list[tuple[NewEvent, int]] = []
         for event in new_events:
             current = versions.get(event.stream_id, 0)
             if event.expected_version is not None and event.expected_version != current:
@@ -124,35 +132,41 @@ class LogWriter:
                     f"stream {event.stream_id!r} is at version {current}, "
                     f"expected {event.expected_version}"
                 )
-            version = current + 1
-            versions[event.stream_id] = version
-            position = self._next_position
-            self._next_position += 1
+            versions[event.stream_id] = current + 1
+            planned.append((event, current + 1))
+
+        prev = self._store_head(store_id)
+        position = self._next_position
+        recorded: list[RecordedEvent] = []
+        for event, version in planned:
             digest = row_hash(
                 prev, position, store_id, event.stream_id, version, event.event_id, event.type,
                 event.schema_version, self.recorded_at_text, event.data, event.metadata,
             )
-            row = RecordedEvent(
-                position=position,
-                store_id=store_id,
-                stream_id=event.stream_id,
-                stream_version=version,
-                event_id=event.event_id,
-                type=event.type,
-                schema_version=event.schema_version,
-                data=event.data,
-                metadata=event.metadata,
-                recorded_at=self.recorded_at_text,
-                prev_hash=prev,
-                hash=digest,
+            recorded.append(
+                RecordedEvent(
+                    position=position,
+                    store_id=store_id,
+                    stream_id=event.stream_id,
+                    stream_version=version,
+                    event_id=event.event_id,
+                    type=event.type,
+                    schema_version=event.schema_version,
+                    data=event.data,
+                    metadata=event.metadata,
+                    recorded_at=self.recorded_at_text,
+                    prev_hash=prev,
+                    hash=digest,
+                )
             )
-            recorded.append(row)
-            rows.append(_as_row(row))
             prev = digest
+            position += 1
         try:
-            self.conn.execute(events.insert(), rows)
+            self.conn.execute(events.insert(), [_as_row(row) for row in recorded])
         except IntegrityError as exc:
-            raise Conflict("an event with this id or stream version already exists") from exc
+            self._failed = Conflict("an event with this id or stream version already exists")
+            raise self._failed from exc
+        self._next_position = position
         self._store_heads[store_id] = prev
         self.appended.extend(recorded)
         return recorded
@@ -202,6 +216,10 @@ def writing(engine: Engine, *, lock_timeout_seconds: float = 30.0) -> Iterator[L
                     floor = clock.parse_utc(head[1]) + timedelta(microseconds=1)
                     writer = LogWriter(conn, head[0], max(now, floor))
                 yield writer
+                if writer._failed is not None:
+                    # The caller caught a database-level Conflict: nothing of this
+                    # transaction may be kept.
+                    raise writer._failed
         except OperationalError as exc:
             if _sqlite.is_lock_timeout(exc) or _postgresql.is_lock_timeout(exc):
                 raise Unavailable("the log is busy; retry shortly") from exc

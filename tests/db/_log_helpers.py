@@ -7,6 +7,7 @@ the "spawn" context can import them by name.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import time
 import traceback
@@ -176,9 +177,7 @@ def run_worker(engine: Engine, worker: int, transactions: int) -> list[tuple[lis
     return done
 
 
-def process_worker(
-    url: str, worker: int, transactions: int, start: Any, results: Any
-) -> None:
+def process_worker(url: str, worker: int, transactions: int, start: Any, results: Any) -> None:
     """Child process body: own engine, wait at the barrier, write, report back."""
     try:
         engine = make_engine(url, lock_timeout_seconds=60)
@@ -230,7 +229,7 @@ def assert_concurrent_outcome(
     covered = [p for first, last, _ in tx_spans for p in range(first, last + 1)]
     assert covered == list(range(1, len(rows) + 1)), "transactions overlap or leave holes"
     times = [recorded for _, _, recorded in tx_spans]
-    assert all(a < b for a, b in zip(times, times[1:], strict=False)), (
+    assert all(a < b for a, b in itertools.pairwise(times)), (
         "recorded_at must strictly increase from one transaction to the next"
     )
 
@@ -238,4 +237,4 @@ def assert_concurrent_outcome(
 def writer_switches(rows: Iterable[RecordedEvent]) -> int:
     """How often consecutive positions belong to different workers (0 = no overlap)."""
     streams = [e.stream_id for e in rows]
-    return sum(1 for a, b in zip(streams, streams[1:], strict=False) if a != b)
+    return sum(1 for a, b in itertools.pairwise(streams) if a != b)

@@ -102,9 +102,10 @@ def test_a_second_writer_waits_for_the_lock_and_gives_up_with_unavailable(
         with log.writing(engine) as writer:
             writer.append("a", [new_event("s", "first")])
             began = time.monotonic()
-            with pytest.raises(Unavailable), log.writing(
-                impatient, lock_timeout_seconds=0.5
-            ) as other:
+            with (
+                pytest.raises(Unavailable),
+                log.writing(impatient, lock_timeout_seconds=0.5) as other,
+            ):
                 other.append("a", [new_event("s", "second")])
             assert time.monotonic() - began >= 0.4, "the second writer did not wait"
         # The lock is free again: the second writer goes right after the first.

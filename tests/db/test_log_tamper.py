@@ -66,7 +66,10 @@ def execute(engine: Engine, *statements: tuple[str, dict[str, object]]) -> None:
 
 
 def update(engine: Engine, position: int, column: str, value: object) -> None:
-    execute(engine, (f"UPDATE events SET {column} = :v WHERE position = :p", {"v": value, "p": position}))
+    execute(
+        engine,
+        (f"UPDATE events SET {column} = :v WHERE position = :p", {"v": value, "p": position}),
+    )
 
 
 # Each edit of row 4 (store "a"): (column, new value, first bad position when
@@ -111,8 +114,17 @@ def test_a_rehashed_row_breaks_the_link_of_the_next_row_of_its_store(
     row = stored[3]
     forged = '{"id":"forged"}'
     digest = log.row_hash(
-        row.prev_hash, row.position, row.store_id, row.stream_id, row.stream_version,
-        row.event_id, row.type, row.schema_version, row.recorded_at, forged, row.metadata,
+        row.prev_hash,
+        row.position,
+        row.store_id,
+        row.stream_id,
+        row.stream_version,
+        row.event_id,
+        row.type,
+        row.schema_version,
+        row.recorded_at,
+        forged,
+        row.metadata,
     )
     execute(
         engine,
@@ -141,7 +153,13 @@ def test_a_removed_row_with_positions_closed_up_is_found(
 ) -> None:
     execute(engine, ("DELETE FROM events WHERE position = 5", {}))
     for position in range(6, len(stored) + 1):
-        execute(engine, ("UPDATE events SET position = :n WHERE position = :p", {"n": position - 1, "p": position}))
+        execute(
+            engine,
+            (
+                "UPDATE events SET position = :n WHERE position = :p",
+                {"n": position - 1, "p": position},
+            ),
+        )
     assert [e.position for e in all_events(engine)] == list(range(1, len(stored)))
     assert_first_bad(engine, 5)
 
@@ -151,7 +169,10 @@ def swap_columns(engine: Engine, i: int, j: int, columns: tuple[str, ...]) -> No
     for target, source in ((i, j), (j, i)):
         assignments = ", ".join(f"{c} = :{c}" for c in columns)
         values = {c: getattr(by_position[source], c) for c in columns}
-        execute(engine, (f"UPDATE events SET {assignments} WHERE position = :p", {**values, "p": target}))
+        execute(
+            engine,
+            (f"UPDATE events SET {assignments} WHERE position = :p", {**values, "p": target}),
+        )
 
 
 def swap_positions(engine: Engine, i: int, j: int) -> None:
@@ -189,9 +210,17 @@ def test_a_row_forged_by_a_plain_insert_is_found(engine: Engine) -> None:
     rows = write_fixture_log(engine)
     head = rows[-1]
     forged = {
-        "position": head.position + 1, "store_id": "a", "stream_id": "s", "stream_version": 99,
-        "event_id": "forged", "type": "test.happened", "schema_version": 1, "data": "{}",
-        "metadata": "{}", "recorded_at": head.recorded_at, "prev_hash": head.hash,
+        "position": head.position + 1,
+        "store_id": "a",
+        "stream_id": "s",
+        "stream_version": 99,
+        "event_id": "forged",
+        "type": "test.happened",
+        "schema_version": 1,
+        "data": "{}",
+        "metadata": "{}",
+        "recorded_at": head.recorded_at,
+        "prev_hash": head.hash,
         "hash": "e" * 64,
     }
     columns = ", ".join(forged)
@@ -205,13 +234,30 @@ def test_a_correctly_hashed_row_that_goes_back_in_time_is_found(engine: Engine) 
     rows = write_fixture_log(engine)
     head = rows[-1]
     forged = {
-        "position": head.position + 1, "store_id": "a", "stream_id": "s", "stream_version": 99,
-        "event_id": "late", "type": "test.happened", "schema_version": 1, "data": "{}",
-        "metadata": "{}", "recorded_at": "2001-01-01T00:00:00.000000Z", "prev_hash": head.hash,
+        "position": head.position + 1,
+        "store_id": "a",
+        "stream_id": "s",
+        "stream_version": 99,
+        "event_id": "late",
+        "type": "test.happened",
+        "schema_version": 1,
+        "data": "{}",
+        "metadata": "{}",
+        "recorded_at": "2001-01-01T00:00:00.000000Z",
+        "prev_hash": head.hash,
     }
     forged["hash"] = log.row_hash(
-        head.hash, head.position + 1, "a", "s", 99, "late", "test.happened", 1,
-        "2001-01-01T00:00:00.000000Z", "{}", "{}",
+        head.hash,
+        head.position + 1,
+        "a",
+        "s",
+        99,
+        "late",
+        "test.happened",
+        1,
+        "2001-01-01T00:00:00.000000Z",
+        "{}",
+        "{}",
     )
     columns = ", ".join(forged)
     values = ", ".join(f":{c}" for c in forged)
@@ -237,7 +283,7 @@ def sqlite_file(sqlite_url: str) -> Iterator[tuple[str, str]]:
 
 
 FILE_EDITS = {
-    "edit-data": (["UPDATE events SET data = '{\"id\":\"x\"}' WHERE position = 7"], 7),
+    "edit-data": (['UPDATE events SET data = \'{"id":"x"}\' WHERE position = 7'], 7),
     "edit-hash": (["UPDATE events SET hash = prev_hash WHERE position = 3"], 3),
     "delete-row": (["DELETE FROM events WHERE position = 4"], 4),
     "swap-rows": (

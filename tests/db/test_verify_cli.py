@@ -1,6 +1,7 @@
 """``lrs verify [--store STORE]``: the operator's check of the log (both backends).
 
-Run as a real subprocess, reading the database from ``LRS_DATABASE_URL``.
+Run as a real subprocess (the installed ``lrs`` console script), reading the
+database from ``LRS_DATABASE_URL``.
 Contract: exit 0 and one line starting with "log intact" on stdout when the
 chain is intact; a non-zero exit and "position N" (the first bad position) on
 stderr when it is not.
@@ -22,10 +23,19 @@ from lrs import log
 from ._log_helpers import drop_triggers, new_event
 
 
+def lrs_command() -> list[str]:
+    """The ``lrs`` console script of this interpreter's environment; without one
+    (package not installed), the module behind it (``cli.main:main``)."""
+    script = Path(sys.executable).parent / "lrs"
+    if script.is_file():
+        return [str(script)]
+    return [sys.executable, "-m", "cli"]
+
+
 def run_verify(db_url: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "LRS_DATABASE_URL": db_url}
     return subprocess.run(
-        [sys.executable, "-m", "lrs.cli", "verify", *args],
+        [*lrs_command(), "verify", *args],
         env=env,
         cwd=cwd,
         capture_output=True,
