@@ -54,6 +54,18 @@ class Settings:
     # Seconds a writer waits for the log's write lock before giving up.
     lock_timeout_seconds: float = 30.0
     log_level: str = "info"
+    # Bearer tokens from an OpenID Connect / OAuth 2 issuer (off unless a JWKS is set).
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_jwks_file: str | None = None
+    oidc_algorithms: tuple[str, ...] = ("RS256", "RS384", "RS512", "ES256", "ES384", "PS256")
+    # Claims that carry the store and the xAPI scopes of a token.
+    oidc_store_claim: str = "lrs_store"
+    oidc_scope_claim: str = "scope"
+    # Per-credential requests per second (0: no limit) and the burst allowed.
+    rate_limit_per_second: float = 0.0
+    rate_limit_burst: int = 0
 
     _ENV_NAMES = {
         "data_dir": "LRS_DATA_DIR",
@@ -70,6 +82,15 @@ class Settings:
         "auth_cache_seconds": "LRS_AUTH_CACHE_SECONDS",
         "lock_timeout_seconds": "LRS_LOCK_TIMEOUT_SECONDS",
         "log_level": "LRS_LOG_LEVEL",
+        "oidc_issuer": "LRS_OIDC_ISSUER",
+        "oidc_audience": "LRS_OIDC_AUDIENCE",
+        "oidc_jwks_url": "LRS_OIDC_JWKS_URL",
+        "oidc_jwks_file": "LRS_OIDC_JWKS_FILE",
+        "oidc_algorithms": "LRS_OIDC_ALGORITHMS",
+        "oidc_store_claim": "LRS_OIDC_STORE_CLAIM",
+        "oidc_scope_claim": "LRS_OIDC_SCOPE_CLAIM",
+        "rate_limit_per_second": "LRS_RATE_LIMIT_PER_SECOND",
+        "rate_limit_burst": "LRS_RATE_LIMIT_BURST",
     }
 
     def __post_init__(self) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, delete, select
 
 from lrs import blobs, clock, log
 from lrs.db import read_transaction
-from lrs.errors import Conflict, NotFound
+from lrs.errors import Conflict, InvalidDocument, NotFound
 from lrs.events import NewEvent, RecordedEvent, dumps
 from lrs.schema import document_heads, events
 from lrs.xapi import documents as rules
@@ -27,6 +27,7 @@ KINDS = (STATE, ACTIVITY_PROFILE, AGENT_PROFILE)
 WRITTEN = {kind: f"xapi.{kind}.written" for kind in KINDS}
 DELETED = {kind: f"xapi.{kind}.deleted" for kind in KINDS}
 ID_PARAMETER = {STATE: "stateId", ACTIVITY_PROFILE: "profileId", AGENT_PROFILE: "profileId"}
+_CONTENT_TYPE_MAX = document_heads.c.content_type.type.length or 255
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,10 @@ def list_ids(
         query = query.where(document_heads.c.updated_us > since_us)
     with engine.connect() as conn:
         rows = conn.execute(query.order_by(document_heads.c.updated_us, document_heads.c.doc_id)).all()
-    return [row.doc_id for row in rows], max((row.updated for row in rows), default=None)
+    # Without a registration, one stateId can name a document in several registrations:
+    # the answer is an array of ids (Communication 2.3.s4), each listed once.
+    ids = list(dict.fromkeys(row.doc_id for row in rows))
+    return ids, max((row.updated for row in rows), default=None)
 
 
 def write(
@@ -184,6 +188,8 @@ def write(
 ) -> WriteResult:
     """PUT (``merge=False``) or POST (``merge=True``) one document."""
     content_type = content_type or "application/octet-stream"
+    if len(content_type) > _CONTENT_TYPE_MAX:
+        raise InvalidDocument(f"Content-Type is longer than {_CONTENT_TYPE_MAX} characters")
     with log.writing(engine, lock_timeout_seconds=lock_timeout_seconds) as writer:
         conn = writer.conn
         head = _head(conn, store_id, scope, doc_id)
@@ -203,14 +209,19 @@ def write(
             # still be a JSON object, so that later merges work.
             if rules.is_json_type(content_type):
                 rules.parse_json_object(content, "the posted document")
-        event = _written_event(conn, scope, doc_id, content, content_type, head, metadata)
+        # A deleted document has no head but its stream goes on: a new version follows
+        # the deletion event instead of colliding with the stream's first event.
+        version = head.stream_version if head is not None else writer.stream_version(
+            store_id, _stream_id(scope, doc_id)
+        )
+        event = _written_event(conn, scope, doc_id, content, content_type, version, metadata)
         (recorded,) = writer.append(store_id, [event])
         _put_head(conn, store_id, scope, doc_id, recorded, head)
         return WriteResult(recorded.position, recorded.payload()["etag"])
 
 
 def _written_event(
-    conn: Connection, scope: Scope, doc_id: str, content: bytes, content_type: str, head: Any,
+    conn: Connection, scope: Scope, doc_id: str, content: bytes, content_type: str, version: int,
     metadata: dict[str, Any],
 ) -> NewEvent:
     data = scope.describe(doc_id)
@@ -223,10 +234,10 @@ def _written_event(
     return NewEvent(
         WRITTEN[scope.kind],
         _stream_id(scope, doc_id),
-        f"{_stream_id(scope, doc_id)}:{(head.stream_version if head else 0) + 1}",
+        f"{_stream_id(scope, doc_id)}:{version + 1}",
         dumps(data),
         dumps(metadata),
-        expected_version=head.stream_version if head is not None else 0,
+        expected_version=version,
     )
 
 

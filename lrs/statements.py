@@ -168,7 +168,9 @@ def consistent_through(conn: Connection) -> str | None:
     return log.head(conn)[1]
 
 
-def get_one(engine: Engine, store_id: str, request: SingleStatement) -> tuple[str, str, str | None]:
+def get_one(
+    engine: Engine, store_id: str, request: SingleStatement, languages: list[str] | None = None
+) -> tuple[str, str, str | None]:
     """(statement JSON, stored, consistent-through) or NotFound.
 
     statementId never returns a voided statement, voidedStatementId only a voided
@@ -187,7 +189,7 @@ def get_one(engine: Engine, store_id: str, request: SingleStatement) -> tuple[st
         if row is None or bool(row.voided) != request.voided:
             kind = "voided statement" if request.voided else "statement"
             raise NotFound(f"no {kind} with id {request.statement_id}")
-        text = _format(conn, store_id, [row.data], request.format, [])[0]
+        text = _format(conn, store_id, [row.data], request.format, languages or [])[0]
     return text, row.recorded_at, through
 
 

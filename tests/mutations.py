@@ -120,7 +120,9 @@ def _actor(a: dict, p: PathT, role: str, out: list[Node]) -> None:
         if "account" in a:
             out.append(Node((*p, "account"), "account", a["account"], role))
         for i, m in enumerate(a.get("member", [])):
-            _agent(m, (*p, "member", i), "authority_member" if role == "authority" else "member", out)
+            _agent(
+                m, (*p, "member", i), "authority_member" if role == "authority" else "member", out
+            )
     else:
         _agent(a, p, role, out)
 
@@ -252,7 +254,9 @@ def key_prefix(path: PathT, key: str) -> tuple[str, ...]:
     return (fmt(path),)
 
 
-def fields(statement: dict, kinds: tuple[str, ...], keys: tuple[str, ...]) -> list[tuple[Node, str]]:
+def fields(
+    statement: dict, kinds: tuple[str, ...], keys: tuple[str, ...]
+) -> list[tuple[Node, str]]:
     return [(n, k) for n in nodes_of(statement, *kinds) for k in keys if k in n.value]
 
 
@@ -309,7 +313,11 @@ def missing_required_property(s: dict, rnd: random.Random, version: str) -> Muta
         return None
     node, key = pick(rnd, choices)
     mutant = mutate(s, node.path, lambda o: {k: v for k, v in o.items() if k != key})
-    return Mutant(mutant, key_prefix(node.path, key), f"remove required {key!r} from {node.kind} at {fmt(node.path) or 'root'}")
+    return Mutant(
+        mutant,
+        key_prefix(node.path, key),
+        f"remove required {key!r} from {node.kind} at {fmt(node.path) or 'root'}",
+    )
 
 
 _UNKNOWN_KEYS = ("foo", "unknownProperty", "extension", "objecttype", "Version")
@@ -346,7 +354,11 @@ def unknown_property(s: dict, rnd: random.Random, version: str) -> Mutant | None
         o[key] = value
         return o
 
-    return Mutant(mutate(s, node.path, add), key_prefix(node.path, key), f"add unknown {key!r} to {node.kind} at {fmt(node.path) or 'root'}")
+    return Mutant(
+        mutate(s, node.path, add),
+        key_prefix(node.path, key),
+        f"add unknown {key!r} to {node.kind} at {fmt(node.path) or 'root'}",
+    )
 
 
 def _recase(key: str, rnd: random.Random) -> str:
@@ -366,7 +378,11 @@ def wrong_case_key(s: dict, rnd: random.Random, version: str) -> Mutant | None:
         return {(new if k == key else k): v for k, v in o.items()}
 
     prefix = (key, new, "") if not node.path else node_prefix(node.path)
-    return Mutant(mutate(s, node.path, rename), prefix, f"rename {key!r} to {new!r} in {node.kind} at {fmt(node.path) or 'root'}")
+    return Mutant(
+        mutate(s, node.path, rename),
+        prefix,
+        f"rename {key!r} to {new!r} in {node.kind} at {fmt(node.path) or 'root'}",
+    )
 
 
 @mutation("Comm 3.2.s2.b1 / Data 2.0: a statement is a JSON object")
@@ -383,7 +399,9 @@ _NUMBER_FIELDS = (("score", ("scaled", "raw", "min", "max")), ("attachment", ("l
 _BOOLEAN_FIELDS = (("result", ("success", "completion")),)
 
 
-def _typed_fields(s: dict, table: tuple[tuple[str, tuple[str, ...]], ...]) -> list[tuple[Node, str]]:
+def _typed_fields(
+    s: dict, table: tuple[tuple[str, tuple[str, ...]], ...]
+) -> list[tuple[Node, str]]:
     return [pair for kind, keys in table for pair in fields(s, (kind,), keys)]
 
 
@@ -404,7 +422,11 @@ def boolean_as_string(s: dict, rnd: random.Random, version: str) -> Mutant | Non
         return None
     node, key = choice
     path = (*node.path, key)
-    return Mutant(mutate(s, path, lambda v: "true" if v else "false"), node_prefix(path), f"{fmt(path)} as a string")
+    return Mutant(
+        mutate(s, path, lambda v: "true" if v else "false"),
+        node_prefix(path),
+        f"{fmt(path)} as a string",
+    )
 
 
 @mutation("Data 2.4.5.1 / 2.4.11: a JSON boolean is not a number")
@@ -457,7 +479,9 @@ _STRING_FIELDS: dict[str, tuple[str, ...]] = {
 
 @mutation("Data property tables: a non-string where a String / IRI / UUID... is required")
 def wrong_type_for_string(s: dict, rnd: random.Random, version: str) -> Mutant | None:
-    choice = pick(rnd, [(n, k) for n in walk(s) for k in _STRING_FIELDS.get(n.kind, ()) if k in n.value])
+    choice = pick(
+        rnd, [(n, k) for n in walk(s) for k in _STRING_FIELDS.get(n.kind, ()) if k in n.value]
+    )
     if choice is None:
         return None
     node, key = choice
@@ -468,7 +492,14 @@ def wrong_type_for_string(s: dict, rnd: random.Random, version: str) -> Mutant |
 
 @mutation("Data 2.4.x: objectType is a String")
 def wrong_type_for_object_type(s: dict, rnd: random.Random, version: str) -> Mutant | None:
-    node = pick(rnd, [n for n in walk(s) if isinstance(n.value, dict) and "objectType" in n.value and n.kind != "langmap"])
+    node = pick(
+        rnd,
+        [
+            n
+            for n in walk(s)
+            if isinstance(n.value, dict) and "objectType" in n.value and n.kind != "langmap"
+        ],
+    )
     if node is None:
         return None
     value = rnd.choice([1, ["Agent"], {"type": "Agent"}, False])
@@ -477,7 +508,11 @@ def wrong_type_for_object_type(s: dict, rnd: random.Random, version: str) -> Mut
         o["objectType"] = value
         return o
 
-    return Mutant(mutate(s, node.path, change), node_prefix(node.path), f"objectType = {value!r} at {fmt(node.path)}")
+    return Mutant(
+        mutate(s, node.path, change),
+        node_prefix(node.path),
+        f"objectType = {value!r} at {fmt(node.path)}",
+    )
 
 
 _OBJECT_FIELDS: dict[str, tuple[str, ...]] = {
@@ -499,7 +534,9 @@ _OBJECT_FIELDS: dict[str, tuple[str, ...]] = {
 
 @mutation("Data property tables: a non-object where an Object / Language Map is required")
 def wrong_type_for_object(s: dict, rnd: random.Random, version: str) -> Mutant | None:
-    choice = pick(rnd, [(n, k) for n in walk(s) for k in _OBJECT_FIELDS.get(n.kind, ()) if k in n.value])
+    choice = pick(
+        rnd, [(n, k) for n in walk(s) for k in _OBJECT_FIELDS.get(n.kind, ()) if k in n.value]
+    )
     if choice is None:
         return None
     node, key = choice
@@ -509,7 +546,9 @@ def wrong_type_for_object(s: dict, rnd: random.Random, version: str) -> Mutant |
         value = "text"
     if key != "contextActivities" and isinstance(value, list) and value:
         value = [get(s, path)]  # the right object, wrapped in an array
-    return Mutant(mutate(s, path, lambda v: value), node_prefix(path), f"{fmt(path)} = {value!r:.60}")
+    return Mutant(
+        mutate(s, path, lambda v: value), node_prefix(path), f"{fmt(path)} = {value!r:.60}"
+    )
 
 
 _ARRAY_FIELDS: dict[str, tuple[str, ...]] = {
@@ -525,14 +564,20 @@ _ARRAY_FIELDS: dict[str, tuple[str, ...]] = {
 
 @mutation("Data property tables: a single value where an Array is required")
 def wrong_type_for_array(s: dict, rnd: random.Random, version: str) -> Mutant | None:
-    choice = pick(rnd, [(n, k) for n in walk(s) for k in _ARRAY_FIELDS.get(n.kind, ()) if k in n.value and n.value[k]])
+    choice = pick(
+        rnd, [(n, k) for n in walk(s) for k in _ARRAY_FIELDS.get(n.kind, ()) if n.value.get(k)]
+    )
     if choice is None:
         return None
     node, key = choice
     path = (*node.path, key)
     first = get(s, path)[0]
     value = first if rnd.random() < 0.7 else "x"
-    return Mutant(mutate(s, path, lambda v: copy.deepcopy(value)), node_prefix(path), f"{fmt(path)} unwrapped from its array")
+    return Mutant(
+        mutate(s, path, lambda v: copy.deepcopy(value)),
+        node_prefix(path),
+        f"{fmt(path)} unwrapped from its array",
+    )
 
 
 @mutation("Data 2.4.4.1.s8 / 9274.1.1: array items are Strings (patterns) or IRIs (relevantTypes)")
@@ -545,7 +590,9 @@ def non_string_array_item(s: dict, rnd: random.Random, version: str) -> Mutant |
     node, key = pick(rnd, choices)
     path = (*node.path, key)
     value = rnd.choice([1, True, ["a"], {"a": "b"}])
-    return Mutant(mutate(s, (*path, 0), lambda v: value), node_prefix(path), f"{fmt(path)}[0] = {value!r}")
+    return Mutant(
+        mutate(s, (*path, 0), lambda v: value), node_prefix(path), f"{fmt(path)}[0] = {value!r}"
+    )
 
 
 @mutation("Data 4.2: language map values are Strings")
@@ -555,28 +602,29 @@ def language_map_value_not_string(s: dict, rnd: random.Random, version: str) -> 
         return None
     tag = rnd.choice(sorted(node.value))
     value = rnd.choice([5, True, ["x"], {"en": "x"}])
-    return Mutant(mutate(s, (*node.path, tag), lambda v: value), node_prefix(node.path), f"{fmt(node.path)}[{tag!r}] = {value!r}")
+    return Mutant(
+        mutate(s, (*node.path, tag), lambda v: value),
+        node_prefix(node.path),
+        f"{fmt(node.path)}[{tag!r}] = {value!r}",
+    )
 
 
 def _null_candidates(s: dict) -> list[tuple[PathT, tuple[str, ...]]]:
+    """(where to put the null, expected path prefixes) for every value outside extensions."""
     out: list[tuple[PathT, tuple[str, ...]]] = []
     for n in walk(s):
         if n.kind == "extensions":
             continue  # null is allowed inside extensions (Data 2.2.s4.b1.b1)
         for key, value in n.value.items():
-            if n.kind in ("statement", "substatement") and key in ("actor", "verb", "object") and False:
-                continue
             path = (*n.path, key)
-            if key == "objectType" or n.kind == "langmap":
+            # A null objectType or IFI may fairly be reported at the object it classifies or
+            # identifies; a null language-map value at the map.
+            if key == "objectType" or key in IFI_KEYS or n.kind == "langmap":
                 out.append((path, node_prefix(n.path)))
             else:
                 out.append((path, node_prefix(path)))
-            if isinstance(value, list) and key not in ("relevantTypes",):
-                for i in range(len(value)):
-                    out.append(((*path, i), node_prefix((*path, i))))
-            elif isinstance(value, list):
-                for i in range(len(value)):
-                    out.append(((*path, i), node_prefix(path)))
+            if isinstance(value, list):
+                out.extend(((*path, i), node_prefix(path)) for i in range(len(value)))
     return out
 
 
@@ -612,19 +660,34 @@ def two_ifis(s: dict, rnd: random.Random, version: str) -> Mutant | None:
         o[extra] = copy.deepcopy(_EXTRA_IFI[extra])
         return o
 
-    return Mutant(mutate(s, node.path, add), node_prefix(node.path), f"add a second IFI {extra!r} to {node.kind} at {fmt(node.path)}")
+    return Mutant(
+        mutate(s, node.path, add),
+        node_prefix(node.path),
+        f"add a second IFI {extra!r} to {node.kind} at {fmt(node.path)}",
+    )
 
 
 @mutation("Data 2.4.2.1.s2.b1: an Agent MUST be identified by one IFI")
 def agent_without_ifi(s: dict, rnd: random.Random, version: str) -> Mutant | None:
     # An identified Group losing its IFI stays valid when it has members (anonymous Group),
     # so Groups qualify only without "member".
-    node = pick(rnd, [n for n in nodes_of(s, "agent", "group") if ifi_of(n.value) and (n.kind == "agent" or "member" not in n.value)])
+    node = pick(
+        rnd,
+        [
+            n
+            for n in nodes_of(s, "agent", "group")
+            if ifi_of(n.value) and (n.kind == "agent" or "member" not in n.value)
+        ],
+    )
     if node is None:
         return None
     ifi = ifi_of(node.value)
     mutant = mutate(s, node.path, lambda o: {k: v for k, v in o.items() if k != ifi})
-    return Mutant(mutant, node_prefix(node.path), f"remove the IFI {ifi!r} of the {node.kind} at {fmt(node.path)}")
+    return Mutant(
+        mutant,
+        node_prefix(node.path),
+        f"remove the IFI {ifi!r} of the {node.kind} at {fmt(node.path)}",
+    )
 
 
 @mutation("Data 2.4.2.2.s4.b1 (policy): an anonymous Group lists at least one member")
@@ -637,7 +700,11 @@ def anonymous_group_empty_member(s: dict, rnd: random.Random, version: str) -> M
         o["member"] = []
         return o
 
-    return Mutant(mutate(s, node.path, empty), node_prefix(node.path), f"empty member array in anonymous group at {fmt(node.path)}")
+    return Mutant(
+        mutate(s, node.path, empty),
+        node_prefix(node.path),
+        f"empty member array in anonymous group at {fmt(node.path)}",
+    )
 
 
 @mutation("Data 2.4.2.2.s4.b2 / s5.b2: a Group MUST NOT contain Group Objects in member")
@@ -647,16 +714,28 @@ def group_member_is_group(s: dict, rnd: random.Random, version: str) -> Mutant |
         return None
     i = rnd.randrange(len(node.value["member"]))
     if rnd.random() < 0.5:
+
         def change(o: dict) -> dict:
-            o["member"][i] = {"objectType": "Group", "mbox": "mailto:subgroup@example.com", "member": [{"mbox": "mailto:a@example.com"}]}
+            o["member"][i] = {
+                "objectType": "Group",
+                "mbox": "mailto:subgroup@example.com",
+                "member": [{"mbox": "mailto:a@example.com"}],
+            }
             return o
+
         what = "an identified Group"
     else:
+
         def change(o: dict) -> dict:
             o["member"][i]["objectType"] = "Group"
             return o
+
         what = 'objectType "Group"'
-    return Mutant(mutate(s, node.path, change), node_prefix(node.path), f"member[{i}] of {fmt(node.path)} is {what}")
+    return Mutant(
+        mutate(s, node.path, change),
+        node_prefix(node.path),
+        f"member[{i}] of {fmt(node.path)} is {what}",
+    )
 
 
 def _ifi_fields(s: dict, key: str) -> list[PathT]:
@@ -689,11 +768,28 @@ def bad_mbox_sha1sum(s: dict, rnd: random.Random, version: str) -> Mutant | None
     path = pick(rnd, _ifi_fields(s, "mbox_sha1sum"))
     if path is None:
         return None
-    value = rnd.choice(["ebd31e95054c018b10727ccffd2ef2ec3a016ee", "ebd31e95054c018b10727ccffd2ef2ec3a016ee9a", "zbd31e95054c018b10727ccffd2ef2ec3a016ee9", "", "mailto:a@example.com"])
+    value = rnd.choice(
+        [
+            "ebd31e95054c018b10727ccffd2ef2ec3a016ee",
+            "ebd31e95054c018b10727ccffd2ef2ec3a016ee9a",
+            "zbd31e95054c018b10727ccffd2ef2ec3a016ee9",
+            "",
+            "mailto:a@example.com",
+        ]
+    )
     return Mutant(mutate(s, path, lambda v: value), node_prefix(path), f"{fmt(path)} = {value!r}")
 
 
-_NO_SCHEME = ("example.com/path", "/relative/path", "relative", "#fragment", "", "http://exa mple.com/a", "www.example.com", " http://example.com/x")
+_NO_SCHEME = (
+    "example.com/path",
+    "/relative/path",
+    "relative",
+    "#fragment",
+    "",
+    "http://exa mple.com/a",
+    "www.example.com",
+    " http://example.com/x",
+)
 
 
 @mutation("Data 2.4.2.3.s3: openid is a URI (absolute, with a scheme)")
@@ -726,7 +822,11 @@ def authority_group_wrong_size(s: dict, rnd: random.Random, version: str) -> Mut
             o["member"].append({"mbox": "mailto:third@example.com"})
         return o
 
-    return Mutant(mutate(s, ("authority",), change), ("authority",), "authority Group without exactly two members")
+    return Mutant(
+        mutate(s, ("authority",), change),
+        ("authority",),
+        "authority Group without exactly two members",
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -766,7 +866,11 @@ def bad_extension_key(s: dict, rnd: random.Random, version: str) -> Mutant | Non
         o[bad] = value
         return o
 
-    return Mutant(mutate(s, node.path, change), node_prefix(node.path), f"extension key {bad!r} in {fmt(node.path)}")
+    return Mutant(
+        mutate(s, node.path, change),
+        node_prefix(node.path),
+        f"extension key {bad!r} in {fmt(node.path)}",
+    )
 
 
 def _irl_fields(s: dict) -> list[PathT]:
@@ -785,7 +889,19 @@ def bad_irl(s: dict, rnd: random.Random, version: str) -> Mutant | None:
     return Mutant(mutate(s, path, lambda v: value), node_prefix(path), f"{fmt(path)} = {value!r}")
 
 
-_BAD_TAGS = ("en_US", "", "e", "xx-YY", "en-", "-en", "en--US", "123", "en US", "english-US-", "EN_us")
+_BAD_TAGS = (
+    "en_US",
+    "",
+    "e",
+    "xx-YY",
+    "en-",
+    "-en",
+    "en--US",
+    "123",
+    "en US",
+    "english-US-",
+    "EN_us",
+)
 
 
 @mutation("Data 2.2.s3.b2 / 2.2.s4.b2 / 4.2: language map keys are RFC 5646 tags")
@@ -799,7 +915,11 @@ def bad_language_map_key(s: dict, rnd: random.Random, version: str) -> Mutant | 
     def rename(o: dict) -> dict:
         return {(bad if k == old else k): v for k, v in o.items()}
 
-    return Mutant(mutate(s, node.path, rename), node_prefix(node.path), f"language tag {bad!r} in {fmt(node.path)}")
+    return Mutant(
+        mutate(s, node.path, rename),
+        node_prefix(node.path),
+        f"language tag {bad!r} in {fmt(node.path)}",
+    )
 
 
 @mutation("Data 2.4.6.s3: context.language is an RFC 5646 tag")
@@ -853,6 +973,8 @@ _BAD_TIMESTAMPS = (
     "yesterday",
     "",
     "2013-05-18T05:32:34+0500x",
+    "2013-05-18T05:32:34+05",  # offset without minutes (policy: +-hh:mm)
+    "2013-05-18T05:32:34+0530",  # basic-format offset in an extended-format time
 )
 
 
@@ -867,7 +989,20 @@ def bad_timestamp(s: dict, rnd: random.Random, version: str) -> Mutant | None:
     return Mutant(mutate(s, path, lambda v: value), node_prefix(path), f"{fmt(path)} = {value!r}")
 
 
-_BAD_DURATIONS = ("P4W1D", "1H", "PT", "P", "P0003-06-04T12:30:05", "P1H", "PT1M1H", "P1DT", "PT1.5", "", "PT 1H", "T1H")
+_BAD_DURATIONS = (
+    "P4W1D",
+    "1H",
+    "PT",
+    "P",
+    "P0003-06-04T12:30:05",
+    "P1H",
+    "PT1M1H",
+    "P1DT",
+    "PT1.5",
+    "",
+    "PT 1H",
+    "T1H",
+)
 
 
 @mutation("Data 4.6.s1.b1: durations in ISO 8601:2004 4.4.3.2 format, not the alternative format")
@@ -893,7 +1028,9 @@ def bad_version(s: dict, rnd: random.Random, version: str) -> Mutant | None:
         o["version"] = value
         return o
 
-    return Mutant(mutate(s, (), change), ("version",), f"version = {value!r} in a {version} request")
+    return Mutant(
+        mutate(s, (), change), ("version",), f"version = {value!r} in a {version} request"
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -912,7 +1049,9 @@ def scaled_out_of_range(s: dict, rnd: random.Random, version: str) -> Mutant | N
         o["scaled"] = value
         return o
 
-    return Mutant(mutate(s, node.path, change), node_prefix(node.path), f"{fmt(node.path)}.scaled = {value}")
+    return Mutant(
+        mutate(s, node.path, change), node_prefix(node.path), f"{fmt(node.path)}.scaled = {value}"
+    )
 
 
 @mutation("Data 2.4.5.1.s2: raw is between min and max (if present), inclusive")
@@ -922,13 +1061,21 @@ def raw_outside_range(s: dict, rnd: random.Random, version: str) -> Mutant | Non
         return None
     score = node.value
     below = "min" in score and ("max" not in score or rnd.random() < 0.5)
-    value = score["min"] - rnd.choice([1, 0.5, 100]) if below else score["max"] + rnd.choice([1, 0.5, 100])
+    value = (
+        score["min"] - rnd.choice([1, 0.5, 100])
+        if below
+        else score["max"] + rnd.choice([1, 0.5, 100])
+    )
 
     def change(o: dict) -> dict:
         o["raw"] = value
         return o
 
-    return Mutant(mutate(s, node.path, change), node_prefix(node.path), f"{fmt(node.path)}.raw = {value} outside min/max")
+    return Mutant(
+        mutate(s, node.path, change),
+        node_prefix(node.path),
+        f"{fmt(node.path)}.raw = {value} outside min/max",
+    )
 
 
 @mutation("Data 2.4.5.1.s2: min is less than max")
@@ -948,7 +1095,11 @@ def min_not_below_max(s: dict, rnd: random.Random, version: str) -> Mutant | Non
             o.pop("raw", None)
         return o
 
-    return Mutant(mutate(s, node.path, change), node_prefix(node.path), f"{fmt(node.path)}: min {'==' if equal else '>'} max")
+    return Mutant(
+        mutate(s, node.path, change),
+        node_prefix(node.path),
+        f"{fmt(node.path)}: min {'==' if equal else '>'} max",
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -957,7 +1108,9 @@ def min_not_below_max(s: dict, rnd: random.Random, version: str) -> Mutant | Non
 
 
 @mutation("Data 2.4.6.s4.b1-b2: revision and platform only when the Object is an Activity")
-def revision_or_platform_on_non_activity(s: dict, rnd: random.Random, version: str) -> Mutant | None:
+def revision_or_platform_on_non_activity(
+    s: dict, rnd: random.Random, version: str
+) -> Mutant | None:
     node = pick(rnd, [n for n in stmt_nodes(s) if not object_is_activity(n.value)])
     if node is None:
         return None
@@ -967,10 +1120,16 @@ def revision_or_platform_on_non_activity(s: dict, rnd: random.Random, version: s
         o.setdefault("context", {})[key] = "1.2"
         return o
 
-    return Mutant(mutate(s, node.path, change), node_prefix((*node.path, "context")), f"context.{key} with a {node.value['object'].get('objectType')} object at {fmt(node.path) or 'root'}")
+    return Mutant(
+        mutate(s, node.path, change),
+        node_prefix((*node.path, "context")),
+        f"context.{key} with a {node.value['object'].get('objectType')} object at {fmt(node.path) or 'root'}",
+    )
 
 
-@mutation('Data 2.4.4.3.s8.b3: a SubStatement MUST NOT have "id", "stored", "version" or "authority"')
+@mutation(
+    'Data 2.4.4.3.s8.b3: a SubStatement MUST NOT have "id", "stored", "version" or "authority"'
+)
 def substatement_forbidden_property(s: dict, rnd: random.Random, version: str) -> Mutant | None:
     node = pick(rnd, nodes_of(s, "substatement"))
     if node is None:
@@ -1004,7 +1163,9 @@ def nested_substatement(s: dict, rnd: random.Random, version: str) -> Mutant | N
     node = pick(rnd, nodes_of(s, "substatement"))
     if node is None:
         return None
-    has_context_extras = "context" in node.value and ({"revision", "platform"} & set(node.value["context"]))
+    has_context_extras = "context" in node.value and (
+        {"revision", "platform"} & set(node.value["context"])
+    )
 
     def change(o: dict) -> dict:
         o["object"] = copy.deepcopy(_INNER_SUB)
@@ -1015,7 +1176,11 @@ def nested_substatement(s: dict, rnd: random.Random, version: str) -> Mutant | N
                 del o["context"]
         return o
 
-    return Mutant(mutate(s, node.path, change), node_prefix((*node.path, "object")), "SubStatement inside a SubStatement")
+    return Mutant(
+        mutate(s, node.path, change),
+        node_prefix((*node.path, "object")),
+        "SubStatement inside a SubStatement",
+    )
 
 
 @mutation("Data 2.3.2.s2.b1: a voiding statement's Object is a StatementRef")
@@ -1027,7 +1192,11 @@ def voided_verb_non_statement_ref(s: dict, rnd: random.Random, version: str) -> 
         o["verb"]["id"] = VOIDED
         return o
 
-    return Mutant(mutate(s, (), change), ("object", "verb"), f"voided verb with a {s['object'].get('objectType', 'Activity')} object")
+    return Mutant(
+        mutate(s, (), change),
+        ("object", "verb"),
+        f"voided verb with a {s['object'].get('objectType', 'Activity')} object",
+    )
 
 
 def _recase_value(value: str, rnd: random.Random) -> str:
@@ -1037,7 +1206,16 @@ def _recase_value(value: str, rnd: random.Random) -> str:
 
 @mutation("Data 2.2.s4.b1.b6: objectType values match the enumerated values exactly")
 def object_type_wrong_case(s: dict, rnd: random.Random, version: str) -> Mutant | None:
-    node = pick(rnd, [n for n in walk(s) if n.kind != "langmap" and n.kind != "extensions" and isinstance(n.value.get("objectType"), str)])
+    node = pick(
+        rnd,
+        [
+            n
+            for n in walk(s)
+            if n.kind != "langmap"
+            and n.kind != "extensions"
+            and isinstance(n.value.get("objectType"), str)
+        ],
+    )
     if node is None:
         return None
     new = _recase_value(node.value["objectType"], rnd)
@@ -1046,12 +1224,23 @@ def object_type_wrong_case(s: dict, rnd: random.Random, version: str) -> Mutant 
         o["objectType"] = new
         return o
 
-    return Mutant(mutate(s, node.path, change), node_prefix(node.path), f"objectType {new!r} at {fmt(node.path)}")
+    return Mutant(
+        mutate(s, node.path, change),
+        node_prefix(node.path),
+        f"objectType {new!r} at {fmt(node.path)}",
+    )
 
 
 @mutation("Data 2.4.4.s2: objectType is one of Activity, Agent, Group, SubStatement, StatementRef")
 def object_type_unknown(s: dict, rnd: random.Random, version: str) -> Mutant | None:
-    node = pick(rnd, [n for n in walk(s) if n.kind in ("activity", "agent", "group", "statementref", "substatement")])
+    node = pick(
+        rnd,
+        [
+            n
+            for n in walk(s)
+            if n.kind in ("activity", "agent", "group", "statementref", "substatement")
+        ],
+    )
     if node is None:
         return None
     new = rnd.choice(["Statement", "Person", "Activities", "Verb", "", "Agents"])
@@ -1060,22 +1249,40 @@ def object_type_unknown(s: dict, rnd: random.Random, version: str) -> Mutant | N
         o["objectType"] = new
         return o
 
-    return Mutant(mutate(s, node.path, change), node_prefix(node.path), f"objectType {new!r} at {fmt(node.path)}")
+    return Mutant(
+        mutate(s, node.path, change),
+        node_prefix(node.path),
+        f"objectType {new!r} at {fmt(node.path)}",
+    )
 
 
-@mutation("Data 2.4.4.1.s13.b1 / 2.2.s4.b1.b6: interactionType is one of the ten values, exact case")
+@mutation(
+    "Data 2.4.4.1.s13.b1 / 2.2.s4.b1.b6: interactionType is one of the ten values, exact case"
+)
 def bad_interaction_type(s: dict, rnd: random.Random, version: str) -> Mutant | None:
     node = pick(rnd, [n for n in nodes_of(s, "definition") if "interactionType" in n.value])
     if node is None:
         return None
     old = node.value["interactionType"]
-    new = rnd.choice([_recase_value(old, rnd), old.replace("-", "_") if "-" in old else old + "s", "multiple-choice", "", "essay"])
+    new = rnd.choice(
+        [
+            _recase_value(old, rnd),
+            old.replace("-", "_") if "-" in old else old + "s",
+            "multiple-choice",
+            "",
+            "essay",
+        ]
+    )
 
     def change(o: dict) -> dict:
         o["interactionType"] = new
         return o
 
-    return Mutant(mutate(s, node.path, change), node_prefix(node.path), f"interactionType {new!r} (was {old!r})")
+    return Mutant(
+        mutate(s, node.path, change),
+        node_prefix(node.path),
+        f"interactionType {new!r} (was {old!r})",
+    )
 
 
 @mutation("Data 2.4.4.1.s15 table 2: a component list the interactionType does not support")
@@ -1091,13 +1298,22 @@ def component_list_not_allowed(s: dict, rnd: random.Random, version: str) -> Mut
         o[name] = [{"id": "x1", "description": {"en-US": "one"}}, {"id": "x2"}]
         return o
 
-    return Mutant(mutate(s, node.path, change), node_prefix(node.path), f"{name!r} on a {itype!r} interaction")
+    return Mutant(
+        mutate(s, node.path, change), node_prefix(node.path), f"{name!r} on a {itype!r} interaction"
+    )
 
 
 @mutation("Data 2.4.4.1.s8: interaction properties need an interactionType")
 def interaction_property_without_type(s: dict, rnd: random.Random, version: str) -> Mutant | None:
     keys = ("correctResponsesPattern", *ALL_COMPONENT_LISTS)
-    node = pick(rnd, [n for n in nodes_of(s, "definition") if "interactionType" in n.value and any(k in n.value for k in keys)])
+    node = pick(
+        rnd,
+        [
+            n
+            for n in nodes_of(s, "definition")
+            if "interactionType" in n.value and any(k in n.value for k in keys)
+        ],
+    )
     if node is None:
         return None
     return Mutant(
@@ -1109,7 +1325,12 @@ def interaction_property_without_type(s: dict, rnd: random.Random, version: str)
 
 @mutation("Data 2.4.4.1.s16.b1: ids within an array of interaction components are distinct")
 def duplicate_component_ids(s: dict, rnd: random.Random, version: str) -> Mutant | None:
-    choices = [(n, lst) for n in nodes_of(s, "definition") for lst in ALL_COMPONENT_LISTS if len(n.value.get(lst, ())) >= 2]
+    choices = [
+        (n, lst)
+        for n in nodes_of(s, "definition")
+        for lst in ALL_COMPONENT_LISTS
+        if len(n.value.get(lst, ())) >= 2
+    ]
     if not choices:
         return None
     node, lst = pick(rnd, choices)
@@ -1119,7 +1340,11 @@ def duplicate_component_ids(s: dict, rnd: random.Random, version: str) -> Mutant
         o[lst][j]["id"] = o[lst][0]["id"]
         return o
 
-    return Mutant(mutate(s, node.path, change), node_prefix((*node.path, lst)), f"{lst}[{j}].id duplicates {lst}[0].id")
+    return Mutant(
+        mutate(s, node.path, change),
+        node_prefix((*node.path, lst)),
+        f"{lst}[{j}].id duplicates {lst}[0].id",
+    )
 
 
 @mutation("Data 2.4.4.1.s15 (policy): an interaction component id is a non-empty String")
@@ -1137,15 +1362,33 @@ def context_2_0_property_in_1_0_3(s: dict, rnd: random.Random, version: str) -> 
         return None
     node = pick(rnd, stmt_nodes(s))
     if rnd.random() < 0.5:
-        key, value = "contextAgents", [{"objectType": "contextAgent", "agent": {"mbox": "mailto:peer@example.com"}}]
+        key, value = (
+            "contextAgents",
+            [{"objectType": "contextAgent", "agent": {"mbox": "mailto:peer@example.com"}}],
+        )
     else:
-        key, value = "contextGroups", [{"objectType": "contextGroup", "group": {"objectType": "Group", "member": [{"mbox": "mailto:peer@example.com"}]}}]
+        key, value = (
+            "contextGroups",
+            [
+                {
+                    "objectType": "contextGroup",
+                    "group": {
+                        "objectType": "Group",
+                        "member": [{"mbox": "mailto:peer@example.com"}],
+                    },
+                }
+            ],
+        )
 
     def change(o: dict) -> dict:
         o.setdefault("context", {})[key] = value
         return o
 
-    return Mutant(mutate(s, node.path, change), node_prefix((*node.path, "context")), f"{key} in a 1.0.3 statement")
+    return Mutant(
+        mutate(s, node.path, change),
+        node_prefix((*node.path, "context")),
+        f"{key} in a 1.0.3 statement",
+    )
 
 
 @mutation("Data 2.4.6.s3: context.team is a Group")
@@ -1164,12 +1407,18 @@ def context_statement_not_ref(s: dict, rnd: random.Random, version: str) -> Muta
     if node is None:
         return None
     path = (*node.path, "statement")
-    value = rnd.choice([
-        {"objectType": "Activity", "id": "http://example.com/a"},
-        {"id": get(s, path)["id"]},
-        dict(_INNER_SUB),
-    ])
-    return Mutant(mutate(s, path, lambda v: copy.deepcopy(value)), node_prefix(path), f"{fmt(path)} is not a StatementRef")
+    value = rnd.choice(
+        [
+            {"objectType": "Activity", "id": "http://example.com/a"},
+            {"id": get(s, path)["id"]},
+            dict(_INNER_SUB),
+        ]
+    )
+    return Mutant(
+        mutate(s, path, lambda v: copy.deepcopy(value)),
+        node_prefix(path),
+        f"{fmt(path)} is not a StatementRef",
+    )
 
 
 @mutation("Data 2.4.6.2.s4.b2: contextActivities values are Activities")
@@ -1178,13 +1427,19 @@ def context_activity_not_activity(s: dict, rnd: random.Random, version: str) -> 
     if node is None:
         return None
     key = rnd.choice(sorted(node.value))
-    value = rnd.choice([
-        {"objectType": "Agent", "mbox": "mailto:a@example.com"},
-        "http://example.com/activity",
-        [{"objectType": "StatementRef", "id": "fd41c918-b88b-4b20-a0a5-a4c32391aaa0"}],
-        [{"definition": {"name": {"en": "no id"}}}],
-    ])
-    return Mutant(mutate(s, (*node.path, key), lambda v: copy.deepcopy(value)), node_prefix(node.path), f"contextActivities.{key} = {value!r:.50}")
+    value = rnd.choice(
+        [
+            {"objectType": "Agent", "mbox": "mailto:a@example.com"},
+            "http://example.com/activity",
+            [{"objectType": "StatementRef", "id": "fd41c918-b88b-4b20-a0a5-a4c32391aaa0"}],
+            [{"definition": {"name": {"en": "no id"}}}],
+        ]
+    )
+    return Mutant(
+        mutate(s, (*node.path, key), lambda v: copy.deepcopy(value)),
+        node_prefix(node.path),
+        f"contextActivities.{key} = {value!r:.50}",
+    )
 
 
 @mutation("xAPI 2.0 (9274.1.1): relevantTypes, when present, is a non-empty array of IRIs")
@@ -1197,7 +1452,9 @@ def empty_relevant_types(s: dict, rnd: random.Random, version: str) -> Mutant | 
         o["relevantTypes"] = []
         return o
 
-    return Mutant(mutate(s, node.path, change), node_prefix(node.path), f"{fmt(node.path)}.relevantTypes = []")
+    return Mutant(
+        mutate(s, node.path, change), node_prefix(node.path), f"{fmt(node.path)}.relevantTypes = []"
+    )
 
 
 @mutation("xAPI 2.0 (9274.1.1): contextAgent.agent is an Agent, contextGroup.group a Group")
@@ -1209,7 +1466,11 @@ def context_agent_group_swapped(s: dict, rnd: random.Random, version: str) -> Mu
         key, value = "agent", {"objectType": "Group", "member": [{"mbox": "mailto:a@example.com"}]}
     else:
         key, value = "group", {"objectType": "Agent", "mbox": "mailto:a@example.com"}
-    return Mutant(mutate(s, (*node.path, key), lambda v: value), node_prefix(node.path), f"{fmt(node.path)}.{key} of the wrong kind")
+    return Mutant(
+        mutate(s, (*node.path, key), lambda v: value),
+        node_prefix(node.path),
+        f"{fmt(node.path)}.{key} of the wrong kind",
+    )
 
 
 _BAD_MEDIA_TYPES = ("text", "", "text/", "/plain", "text plain", "text/plain/extra")
@@ -1231,15 +1492,77 @@ def bad_sha2(s: dict, rnd: random.Random, version: str) -> Mutant | None:
     if node is None:
         return None
     path = (*node.path, "sha2")
-    value = rnd.choice(["not-hex!", "zz" * 32, "", "495395e777cd98da653df9615d09c0fd6bb2f8d4788394cd53c56a3bfdcd848g"])
+    value = rnd.choice(
+        [
+            "not-hex!",
+            "zz" * 32,
+            "",
+            "495395e777cd98da653df9615d09c0fd6bb2f8d4788394cd53c56a3bfdcd848g",
+        ]
+    )
     return Mutant(mutate(s, path, lambda v: value), node_prefix(path), f"{fmt(path)} = {value!r}")
+
+
+def _formatted_fields(s: dict) -> list[PathT]:
+    """Every string value with a defined format (UUID, IRI, IRL, timestamp, duration...)."""
+    out = _iri_fields(s) + _irl_fields(s) + _uuid_fields(s)
+    out += [p for key in ("mbox", "mbox_sha1sum", "openid") for p in _ifi_fields(s, key)]
+    out += [(*n.path, "timestamp") for n in stmt_nodes(s) if "timestamp" in n.value]
+    out += [("stored",)] if "stored" in s else []
+    out += [(*n.path, "duration") for n in nodes_of(s, "result") if "duration" in n.value]
+    out += [(*n.path, "language") for n in nodes_of(s, "context") if "language" in n.value]
+    out += [(*n.path, k) for n in nodes_of(s, "attachment") for k in ("sha2", "contentType")]
+    out += [
+        (*n.path, "interactionType")
+        for n in nodes_of(s, "definition")
+        if "interactionType" in n.value
+    ]
+    return out
+
+
+@mutation("Data 2.2.s4.b1.b4: a non-format-following value (trailing newline or space)")
+def trailing_whitespace_in_formatted_value(
+    s: dict, rnd: random.Random, version: str
+) -> Mutant | None:
+    path = pick(rnd, _formatted_fields(s))
+    if path is None:
+        return None
+    tail = rnd.choice(["\n", " ", "\t", "\r\n"])
+    prefix = node_prefix(path[:-1]) if isinstance(path[-1], int) else node_prefix(path)
+    return Mutant(mutate(s, path, lambda v: v + tail), prefix, f"{fmt(path)} + {tail!r}")
+
+
+_ARABIC_INDIC = str.maketrans(
+    "0123456789", "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669"
+)
+_FULLWIDTH = str.maketrans(
+    "0123456789", "\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19"
+)
+
+
+@mutation("Data 4.5, 4.6 (ISO 8601 / RFC 3339 DIGIT = %x30-39): non-ASCII digits")
+def non_ascii_digits(s: dict, rnd: random.Random, version: str) -> Mutant | None:
+    paths = [(*n.path, "timestamp") for n in stmt_nodes(s) if "timestamp" in n.value]
+    paths += [("stored",)] if "stored" in s else []
+    paths += [(*n.path, "duration") for n in nodes_of(s, "result") if "duration" in n.value]
+    path = pick(rnd, paths)
+    if path is None:
+        return None
+    table = rnd.choice([_ARABIC_INDIC, _FULLWIDTH])
+    return Mutant(
+        mutate(s, path, lambda v: v.translate(table)),
+        node_prefix(path),
+        f"{fmt(path)} with non-ASCII digits",
+    )
 
 
 MUTATIONS: tuple[Mutation, ...] = tuple(_MUTATIONS)
 BY_NAME: dict[str, Mutation] = {m.name: m for m in MUTATIONS}
 
 
-def applicable(statement: dict, rnd: random.Random, version: str) -> Iterator[tuple[Mutation, Mutant]]:
+def applicable(
+    statement: dict, rnd: random.Random, version: str
+) -> Iterator[tuple[Mutation, Mutant]]:
     """Every mutation that applies to ``statement``, with its mutant."""
     for m in MUTATIONS:
         mutant = m.apply(statement, rnd, version)

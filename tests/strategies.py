@@ -36,7 +36,9 @@ def _one_of_values(values: tuple) -> st.SearchStrategy:
 
 
 @cache
-def _list_of(elements: st.SearchStrategy, min_size: int, max_size: int, unique: bool = False) -> st.SearchStrategy[list]:
+def _list_of(
+    elements: st.SearchStrategy, min_size: int, max_size: int, unique: bool = False
+) -> st.SearchStrategy[list]:
     return st.lists(elements, min_size=min_size, max_size=max_size, unique=unique)
 
 
@@ -52,7 +54,10 @@ def _subset(draw, pool: list | tuple) -> list:
     while remaining and draw(_int(0, 2)) == 0:
         out.append(remaining.pop(draw(_int(0, len(remaining) - 1))))
     return out
+
+
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+SIGNATURE = "http://adlnet.gov/expapi/attachments/signature"
 
 # Data 2.4.4.1.s8: the ten interactionType values.
 INTERACTION_TYPES = (
@@ -207,13 +212,19 @@ _ZONES = ("Z", "+00:00", "+01:00", "-05:00", "+05:30", "-09:30", "+14:00", "-12:
 @st.composite
 def timestamps(draw, future: bool = False) -> str:
     """ISO 8601 / RFC 3339 date-time with "T", seconds, optional fraction and a zone."""
-    lo, hi = (datetime(2030, 1, 1), datetime(2099, 12, 31)) if future else (
-        datetime(1990, 1, 1),
-        datetime(2025, 12, 31),
+    lo, hi = (
+        (datetime(2030, 1, 1), datetime(2099, 12, 31))
+        if future
+        else (
+            datetime(1990, 1, 1),
+            datetime(2025, 12, 31),
+        )
     )
     moment = draw(st.datetimes(min_value=lo, max_value=hi))
-    digits = draw(_one_of_values((0, 0, 1, 3, 3, 6)))
-    fraction = "" if digits == 0 else "." + f"{moment.microsecond:06d}"[:digits]
+    digits = draw(_one_of_values((0, 0, 1, 3, 3, 6, 9)))
+    fraction = (
+        "" if digits == 0 else "." + f"{moment.microsecond:06d}{draw(_int(0, 999)):03d}"[:digits]
+    )
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + fraction + draw(_one_of_values(_ZONES))
 
 
@@ -227,12 +238,8 @@ def durations(draw) -> str:
     if draw(_int(0, 7)) == 0:
         return f"P{draw(_int(0, 60))}W"
     num = _int(0, 99)
-    date_parts = [
-        (unit, draw(num)) for unit in "YMD" if draw(_BOOL)
-    ]
-    time_parts: list[tuple[str, object]] = [
-        (unit, draw(num)) for unit in "HM" if draw(_BOOL)
-    ]
+    date_parts = [(unit, draw(num)) for unit in "YMD" if draw(_BOOL)]
+    time_parts: list[tuple[str, object]] = [(unit, draw(num)) for unit in "HM" if draw(_BOOL)]
     if draw(_BOOL) or not (date_parts or time_parts):
         seconds: object = draw(_int(0, 9999))
         if draw(_BOOL):
@@ -447,7 +454,9 @@ def _response_pattern(draw, itype: str, lists: dict[str, list[dict]]) -> str:
         return draw(_one_of_values(("4[:]", "[:]4", "1[:]5", "7", "-2.5[:]2.5")))
     if itype in ("fill-in", "long-fill-in"):
         words = draw(_list_of(texts(min_size=1, max_size=10), 1, 2))
-        prefix = draw(_one_of_values(("", "{case_matters=false}", "{lang=en}", "{order_matters=true}")))
+        prefix = draw(
+            _one_of_values(("", "{case_matters=false}", "{lang=en}", "{order_matters=true}"))
+        )
         return prefix + _join(words)
     return draw(texts(max_size=20))  # "other": any format
 
@@ -475,7 +484,9 @@ def interaction_definitions(draw, interaction_type: str | None = None) -> dict:
 
 @cache
 @st.composite
-def activity_definitions(draw, interaction: bool | None = None, interaction_type: str | None = None) -> dict:
+def activity_definitions(
+    draw, interaction: bool | None = None, interaction_type: str | None = None
+) -> dict:
     """Data 2.4.4.1.s2; never empty. ``interaction``: force with/without interaction."""
     if interaction is None:
         interaction = draw(_int(0, 2)) == 0
@@ -501,7 +512,12 @@ def activity_definitions(draw, interaction: bool | None = None, interaction_type
 
 @cache
 @st.composite
-def activities(draw, object_type: str = "optional", definition: bool | None = None, interaction: bool | None = None) -> dict:
+def activities(
+    draw,
+    object_type: str = "optional",
+    definition: bool | None = None,
+    interaction: bool | None = None,
+) -> dict:
     """Data 2.4.4.1: {objectType?: "Activity", id: IRI, definition?}."""
     activity: dict = {"id": draw(iris())}
     if object_type == "required" or (object_type == "optional" and draw(_BOOL)):
@@ -571,7 +587,13 @@ def scores(draw) -> dict:
     if draw(_BOOL) or not score:
         if lo is not None and hi is not None:
             where = draw(_int(0, 2))
-            raw = lo if where == 0 else hi if where == 1 else min(max(round(lo + (hi - lo) * draw(_UNIT), 2), lo), hi)
+            raw = (
+                lo
+                if where == 0
+                else hi
+                if where == 1
+                else min(max(round(lo + (hi - lo) * draw(_UNIT), 2), lo), hi)
+            )
         elif lo is not None:
             raw = lo + draw(_int(0, 100))
         elif hi is not None:
@@ -700,18 +722,25 @@ _MEDIA_TYPES = (
 )
 
 
+_USAGE_TYPES = st.one_of(st.just(SIGNATURE), iris())
+
+
 @cache
 @st.composite
 def attachments(draw) -> dict:
     attachment: dict = {
-        "usageType": draw(
-            st.one_of(st.just("http://adlnet.gov/expapi/attachments/signature"), iris())
-        ),
+        "usageType": draw(_USAGE_TYPES),
         "display": draw(language_maps()),
         "contentType": draw(_one_of_values(_MEDIA_TYPES)),
         "length": draw(_int(0, 10**7)),
-        "sha2": draw(_one_of_values((32, 48, 64)).flatmap(lambda n: st.binary(min_size=n, max_size=n)).map(bytes.hex)),
+        "sha2": draw(
+            _one_of_values((32, 48, 64))
+            .flatmap(lambda n: st.binary(min_size=n, max_size=n))
+            .map(bytes.hex)
+        ),
     }
+    if attachment["usageType"] == SIGNATURE:  # Data 2.6.s4.b1
+        attachment["contentType"] = "application/octet-stream"
     if draw(_BOOL):
         attachment["description"] = draw(language_maps())
     if draw(_BOOL):
@@ -723,7 +752,11 @@ def attachments(draw) -> dict:
 # Statements
 # ---------------------------------------------------------------------------------------
 
-_OBJECT_KINDS = ("Activity",) * 5 + ("Interaction",) * 2 + ("Agent", "Group", "StatementRef", "SubStatement", "SubStatement")
+_OBJECT_KINDS = (
+    ("Activity",) * 5
+    + ("Interaction",) * 2
+    + ("Agent", "Group", "StatementRef", "SubStatement", "SubStatement")
+)
 
 
 @cache
@@ -750,7 +783,9 @@ def substatements(draw, version: str = "1.0.3") -> dict:
     A SubStatement MAY have a future timestamp (Data 2.4.7.s3.b5), a result, a context and
     attachments.
     """
-    kind = draw(_one_of_values(("Activity", "Activity", "Interaction", "Agent", "Group", "StatementRef")))
+    kind = draw(
+        _one_of_values(("Activity", "Activity", "Interaction", "Agent", "Group", "StatementRef"))
+    )
     sub: dict = {
         "objectType": "SubStatement",
         "actor": draw(actors()),
@@ -760,7 +795,9 @@ def substatements(draw, version: str = "1.0.3") -> dict:
     if draw(_int(0, 2)) == 0:
         sub["result"] = draw(results())
     if draw(_int(0, 2)) == 0:
-        sub["context"] = draw(contexts(version, object_is_activity=kind in ("Activity", "Interaction")))
+        sub["context"] = draw(
+            contexts(version, object_is_activity=kind in ("Activity", "Interaction"))
+        )
     if draw(_int(0, 2)) == 0:
         sub["timestamp"] = draw(_ANY_TIMESTAMP)
     if draw(_int(0, 5)) == 0:
@@ -772,7 +809,9 @@ def substatements(draw, version: str = "1.0.3") -> dict:
 def statement_versions(version: str) -> st.SearchStrategy[str]:
     """Data 2.4.10: "1.0.x" in both; "2.0.x" only in 2.0 requests."""
     ones = st.sampled_from(("1.0.0", "1.0.3", "1.0.1"))
-    return st.one_of(ones, st.sampled_from(("2.0.0", "2.0.1"))) if version.startswith("2.") else ones
+    return (
+        st.one_of(ones, st.sampled_from(("2.0.0", "2.0.1"))) if version.startswith("2.") else ones
+    )
 
 
 @cache
@@ -795,7 +834,9 @@ def statements(draw, version: str = "1.0.3") -> dict:
     if draw(_int(0, 2)) == 0:
         statement["result"] = draw(results())
     if draw(_int(0, 1)) == 0:
-        statement["context"] = draw(contexts(version, object_is_activity=kind in ("Activity", "Interaction")))
+        statement["context"] = draw(
+            contexts(version, object_is_activity=kind in ("Activity", "Interaction"))
+        )
     if draw(_BOOL):
         statement["timestamp"] = draw(timestamps())
     if draw(_int(0, 3)) == 0:

@@ -68,10 +68,12 @@ def _handlers(kind: str):  # type: ignore[no-untyped-def]
             document = await run_in_threadpool(
                 service.read, app.engine, store_id, scope, params.doc_id
             )
+        # The stored Content-Type goes back as it was sent: media_type would add a
+        # charset to text/* types that the client never declared (Communication 1.5.b1).
         return Response(
             document.content,
-            media_type=document.content_type,
             headers={
+                "Content-Type": document.content_type,
                 "ETag": _quoted(document.etag),
                 "Last-Modified": http_date(parse_utc(document.updated)),
             },

@@ -106,16 +106,17 @@ async def get_statements(request: Request, app: App, credential: Auth, version: 
     parsed = parse_statement_get(list(request.query_params.multi_items()), version)
     if parsed.attachments:
         raise BadRequest("attachments=true answers multipart/mixed; see below")
+    languages = parse_accept_language(request.headers.get("accept-language"))
     if isinstance(parsed, SingleStatement):
         text, stored, through = await run_in_threadpool(
-            service.get_one, app.engine, credential.store_id, parsed
+            service.get_one, app.engine, credential.store_id, parsed, languages
         )
         headers = {**_consistent_headers(through), "Last-Modified": http_date(parse_utc(stored))}
         return Response(text.encode(), media_type="application/json", headers=headers)
     result = await run_in_threadpool(
         service.query, app.engine, credential.store_id, parsed,
         page_max=app.settings.statements_page_max,
-        languages=parse_accept_language(request.headers.get("accept-language")),
+        languages=languages,
     )
     more = f"/xapi/statements?more={result.more}" if result.more else ""
     body = b'{"statements":[' + ",".join(result.statements).encode() + b'],"more":' + orjson.dumps(more) + b"}"

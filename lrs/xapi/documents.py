@@ -1,8 +1,8 @@
 """Pure rules of the document resources (Communication 2.2, 3.1).
 
 ETags are the SHA-1 of the content (3.1.s4.b2); preconditions follow RFC 7232
-(If-Match, If-None-Match, strong comparison); POST merges top-level properties of
-two JSON objects (2.2.s7).
+(If-Match with strong comparison, If-None-Match with weak comparison); POST merges
+top-level properties of two JSON objects (2.2.s7).
 """
 
 from __future__ import annotations
@@ -62,8 +62,9 @@ def check_preconditions(current: str | None, if_match: str | None, if_none_match
                 "with its ETag (Communication 3.1)"
             )
     if if_none_match is not None:
+        # If-None-Match uses weak comparison (RFC 7232 3.2): W/"x" matches "x".
         tags = parse_entity_tags(if_none_match)
-        if current is not None and (tags is None or current in tags):
+        if current is not None and (tags is None or current in {t.removeprefix("W/") for t in tags}):
             raise PreconditionFailed(
                 "If-None-Match failed: the document already exists (Communication 3.1)"
             )

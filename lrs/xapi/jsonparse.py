@@ -31,9 +31,16 @@ def loads(body: bytes | str, *, what: str = "request body") -> Any:
     if body.startswith(_BOM):
         body = body[len(_BOM) :]
     try:
-        return orjson.loads(body)
+        value = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"{what} is not valid JSON: {exc}") from None
+    try:
+        # orjson writes at most 254 levels of nesting (and reads 1024): refuse here
+        # what the LRS could not store or compare, instead of failing later.
+        orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        raise BadRequest(f"{what} is nested too deeply (at most 254 levels)") from None
+    return value
 
 
 def loads_rejecting_duplicates(body: bytes | str, *, what: str = "request body") -> Any:

@@ -27,15 +27,15 @@ _GRANDFATHERED = (
     "no-nyn|zh-guoyu|zh-hakka|zh-min|zh-min-nan|zh-xiang"
 )
 _WELL_FORMED = re.compile(
-    rf"^(?:{_LANGUAGE}{_SCRIPT}?{_REGION}?{_VARIANT}*{_EXTENSION}*(?:-{_PRIVATE})?"
-    rf"|{_PRIVATE}|(?:{_GRANDFATHERED}))$",
-    re.IGNORECASE,
+    rf"(?:{_LANGUAGE}{_SCRIPT}?{_REGION}?{_VARIANT}*{_EXTENSION}*(?:-{_PRIVATE})?"
+    rf"|{_PRIVATE}|(?:{_GRANDFATHERED}))",
+    re.IGNORECASE | re.ASCII,
 )
 
 
 @lru_cache(maxsize=8192)
 def is_language_tag(tag: str) -> bool:
-    if not _WELL_FORMED.match(tag):
+    if not _WELL_FORMED.fullmatch(tag):
         return False
     # Repeated singletons or variants are well formed by the ABNF but invalid.
     subtags = [s.lower() for s in tag.split("-")]

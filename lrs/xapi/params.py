@@ -71,12 +71,38 @@ class StatementQuery:
             state = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
             if not isinstance(state, dict):
                 raise ValueError("not an object")
+            for name, value in state.items():
+                if not _token_value_ok(name, value):
+                    raise ValueError(name)
             query = cls(**state)
             if query.after is None or query.bound is None:
                 raise ValueError("incomplete")
-        except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
+            if query.agent is not None:
+                parse_agent_parameter(orjson.dumps(query.agent).decode())
+        except (ValueError, TypeError, binascii.Error, InvalidParameter):
             raise InvalidParameter("more", "is not a continuation this LRS issued") from None
         return query
+
+
+# What each field of a continuation token can hold: a token is client input (it is
+# not signed), so one this LRS did not issue must be a 400, never a failing query.
+_TOKEN_INTS = frozenset(("since_us", "until_us", "limit", "after", "bound"))
+_TOKEN_BOOLS = frozenset(("related_activities", "related_agents", "attachments", "ascending"))
+_TOKEN_STRS = frozenset(("verb", "activity", "registration"))
+
+
+def _token_value_ok(name: str, value: Any) -> bool:
+    if name in _TOKEN_INTS:
+        # since/until before 1970 are negative microseconds.
+        low = -(2**63) if name in ("since_us", "until_us") else 0
+        return type(value) is int and low <= value < 2**63
+    if name in _TOKEN_BOOLS:
+        return type(value) is bool
+    if name in _TOKEN_STRS:
+        return type(value) is str
+    if name == "format":
+        return value in FORMATS
+    return name == "agent" and isinstance(value, dict)
 
 
 def _boolean(name: str, value: str) -> bool:
@@ -156,7 +182,7 @@ def parse_statement_get(
     limit = 0
     if "limit" in params:
         raw = params["limit"]
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()):
             raise InvalidParameter("limit", "must be a non-negative integer")
         limit = int(raw)
     since = timestamp_micros("since", params["since"], version) if "since" in params else None

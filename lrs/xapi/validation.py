@@ -8,6 +8,7 @@ rules). Statements stay plain parsed JSON: the checks walk dicts and lists.
 
 from __future__ import annotations
 
+import math
 from typing import Any, NoReturn
 
 from lrs.errors import InvalidStatement
@@ -141,6 +142,8 @@ def _boolean(value: Any, path: str) -> None:
 def _number(value: Any, path: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         _fail(path, f"must be a number, not {_type_name(value)} (Data 2.2)")
+    if not math.isfinite(value):
+        _fail(path, "must be a finite number (JSON has no NaN or Infinity)")
     return value
 
 

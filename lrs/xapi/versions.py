@@ -15,9 +15,11 @@ V2 = "2.0.0"
 # Newest first: /about lists them, and a request without a header to /about gets V2.
 SUPPORTED = (V2, V1)
 
-_HEADER = re.compile(r"^(1|2)\.0(?:\.(\d+))?$")
+_HEADER = re.compile(r"(1|2)\.0(?:\.(\d+))?", re.ASCII)
 # Semantic Versioning 1.0.0 with the xAPI major.minor prefix (Data 2.4.10).
-_STATEMENT_VERSION = re.compile(r"^(1|2)\.0\.\d+(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$")
+_STATEMENT_VERSION = re.compile(
+    r"(1|2)\.0\.\d+(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?", re.ASCII
+)
 
 
 def negotiate(header: str | None) -> str:
@@ -26,7 +28,7 @@ def negotiate(header: str | None) -> str:
         raise VersionNotSupported(
             "the X-Experience-API-Version header is required (xAPI Communication 3.3)"
         )
-    match = _HEADER.match(header.strip())
+    match = _HEADER.fullmatch(header.strip())
     if not match:
         raise VersionNotSupported(
             f"X-Experience-API-Version {header.strip()!r} is not supported; "
@@ -41,7 +43,7 @@ def is_v2(version: str) -> bool:
 
 def statement_version_allowed(value: str, request_version: str) -> bool:
     """Data 2.4.10: 1.0.x is always accepted; 2.0.x only by the 2.0 rules."""
-    match = _STATEMENT_VERSION.match(value)
+    match = _STATEMENT_VERSION.fullmatch(value)
     if not match:
         return False
     return match.group(1) == "1" or is_v2(request_version)

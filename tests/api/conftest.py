@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from api.app import create_app
+from lrs import credentials
 from lrs.config import Settings
 from lrs.credentials import bootstrap, create_credential
 
@@ -61,6 +63,16 @@ class XapiClient:
 
     def post_statements(self, statements: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
         return self.post("/xapi/statements", json=statements, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id at its production cost takes about a second per hash or check on a
+    small machine, and nearly every API test creates and checks a credential. The
+    same algorithm and code path run here, at the smallest cost argon2 allows."""
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    monkeypatch.setattr(credentials, "_hasher", cheap)
+    monkeypatch.setattr(credentials, "_DUMMY_HASH", cheap.hash("unknown key"))
 
 
 @pytest.fixture

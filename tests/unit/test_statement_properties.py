@@ -16,7 +16,7 @@ import copy
 import random
 
 import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 
 from lrs.errors import InvalidStatement
@@ -25,7 +25,15 @@ from tests import strategies as xs
 from tests.mutations import BY_NAME, MUTATIONS, Mutant, fmt, path_matches, walk
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-MUTANTS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# No shrinking for the mutant test: one statement gives dozens of mutants, the failure
+# message names every failing operator with its exact mutation, and shrinking a statement
+# against a validator with several bugs takes minutes.
+MUTANTS = settings(
+    max_examples=250,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    phases=(Phase.explicit, Phase.reuse, Phase.generate),
+)
 
 
 def rejection_problem(mutant: Mutant, version: str) -> str | None:
@@ -35,7 +43,9 @@ def rejection_problem(mutant: Mutant, version: str) -> str | None:
     except InvalidStatement as error:
         if not isinstance(error.rule, str) or not error.rule.strip():
             return f"rejected with an empty rule (path {error.path!r})"
-        if not isinstance(error.path, str) or not any(path_matches(error.path, p) for p in mutant.path):
+        if not isinstance(error.path, str) or not any(
+            path_matches(error.path, p) for p in mutant.path
+        ):
             return f"rejected at path {error.path!r}, expected under one of {mutant.path} ({error.rule})"
         return None
     except Exception as error:  # any other exception is a validator bug
@@ -111,7 +121,9 @@ def test_extension_values_never_matter(pair: tuple[str, dict], data: st.DataObje
 
 @FAST
 @given(pair=xs.versioned_statements(), rnd=st.randoms(use_true_random=False))
-def test_single_context_activity_or_array_of_one(pair: tuple[str, dict], rnd: random.Random) -> None:
+def test_single_context_activity_or_array_of_one(
+    pair: tuple[str, dict], rnd: random.Random
+) -> None:
     """Data 2.4.6.2.s4.b2: a single Activity Object or an array of Activity Objects."""
     version, statement = pair
     statement = copy.deepcopy(statement)
@@ -126,7 +138,15 @@ def test_single_context_activity_or_array_of_one(pair: tuple[str, dict], rnd: ra
 
 
 @FAST
-@given(value=st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5), st.lists(st.integers(), max_size=2)))
+@given(
+    value=st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.text(max_size=5),
+        st.lists(st.integers(), max_size=2),
+    )
+)
 def test_a_statement_that_is_not_an_object_is_rejected_at_the_root(value: object) -> None:
     for version in xs.VERSIONS:
         problem = rejection_problem(Mutant(value, ("",), "not an object"), version)
@@ -158,7 +178,11 @@ def test_every_mutant_is_rejected(version: str, data: st.DataObject, rnd: random
 # Rich, hand-written statements so that every operator has somewhere to apply.
 _RICH_SUB = {
     "objectType": "SubStatement",
-    "actor": {"objectType": "Group", "name": "ad hoc", "member": [{"mbox": "mailto:ann@example.com"}, {"openid": "http://ann.example.org/"}]},
+    "actor": {
+        "objectType": "Group",
+        "name": "ad hoc",
+        "member": [{"mbox": "mailto:ann@example.com"}, {"openid": "http://ann.example.org/"}],
+    },
     "verb": {"id": "http://example.com/verbs/will-answer", "display": {"en-US": "will answer"}},
     "object": {
         "objectType": "Activity",
@@ -188,7 +212,10 @@ _RICH_SUB = {
     },
     "context": {
         "registration": "ec531277-b57b-4c15-8d91-d292c5b2b8f7",
-        "instructor": {"name": "Teacher", "mbox_sha1sum": "ebd31e95054c018b10727ccffd2ef2ec3a016ee9"},
+        "instructor": {
+            "name": "Teacher",
+            "mbox_sha1sum": "ebd31e95054c018b10727ccffd2ef2ec3a016ee9",
+        },
         "revision": "2",
         "platform": "Example LMS",
         "language": "en-US",
@@ -214,18 +241,28 @@ RICH_1_0_3 = {
         "name": "Team PB",
         "mbox": "mailto:teampb@example.com",
         "member": [
-            {"objectType": "Agent", "name": "Andrew", "account": {"homePage": "http://www.example.com", "name": "13936749"}},
+            {
+                "objectType": "Agent",
+                "name": "Andrew",
+                "account": {"homePage": "http://www.example.com", "name": "13936749"},
+            },
             {"objectType": "Agent", "openid": "http://toby.openid.example.org/"},
             {"mbox_sha1sum": "ebd31e95054c018b10727ccffd2ef2ec3a016ee9"},
         ],
     },
-    "verb": {"id": "http://example.com/verbs/planned", "display": {"en-US": "planned", "en-GB": "planned"}},
+    "verb": {
+        "id": "http://example.com/verbs/planned",
+        "display": {"en-US": "planned", "en-GB": "planned"},
+    },
     "object": _RICH_SUB,
     "result": {"completion": True, "score": {"min": -5, "max": 5}},
     "context": {
         "team": {"objectType": "Group", "mbox": "mailto:team@example.com"},
         "statement": {"objectType": "StatementRef", "id": "6690e6c9-3ef0-4ed3-8b37-7f3964730bee"},
-        "contextActivities": {"grouping": {"id": "http://example.com/courses/algebra"}, "category": [{"id": "https://w3id.org/xapi/cmi5/context/categories/cmi5"}]},
+        "contextActivities": {
+            "grouping": {"id": "http://example.com/courses/algebra"},
+            "category": [{"id": "https://w3id.org/xapi/cmi5/context/categories/cmi5"}],
+        },
         "language": "de-CH",
     },
     "timestamp": "2013-05-18T05:32:34.804+00:00",
@@ -233,7 +270,12 @@ RICH_1_0_3 = {
     "authority": {
         "objectType": "Group",
         "member": [
-            {"account": {"homePage": "http://example.com/xAPI/OAuth/Token", "name": "oauth_consumer_x75db"}},
+            {
+                "account": {
+                    "homePage": "http://example.com/xAPI/OAuth/Token",
+                    "name": "oauth_consumer_x75db",
+                }
+            },
             {"mbox": "mailto:bob@example.com"},
         ],
     },
@@ -266,10 +308,18 @@ RICH_2_0 = {
     "result": {"score": {"raw": 3, "max": 4}, "duration": "PT4M"},
     "context": {
         "contextAgents": [
-            {"objectType": "contextAgent", "agent": {"mbox": "mailto:peer@example.com"}, "relevantTypes": ["https://example.com/types/peer"]}
+            {
+                "objectType": "contextAgent",
+                "agent": {"mbox": "mailto:peer@example.com"},
+                "relevantTypes": ["https://example.com/types/peer"],
+            }
         ],
         "contextGroups": [
-            {"objectType": "contextGroup", "group": {"objectType": "Group", "member": [{"mbox": "mailto:x@example.com"}]}, "relevantTypes": ["https://example.com/types/cohort"]}
+            {
+                "objectType": "contextGroup",
+                "group": {"objectType": "Group", "member": [{"mbox": "mailto:x@example.com"}]},
+                "relevantTypes": ["https://example.com/types/cohort"],
+            }
         ],
         "revision": "3",
         "extensions": {"http://example.com/ext/x": {"nested": None}},
@@ -284,10 +334,19 @@ RICH_AGENT_OBJECT = {
     "context": {"instructor": {"objectType": "Group", "openid": "http://group.example.org/"}},
 }
 
-RICH = (("1.0.3", RICH_1_0_3), ("2.0.0", RICH_2_0), ("1.0.3", RICH_AGENT_OBJECT), ("2.0.0", RICH_1_0_3))
+RICH = (
+    ("1.0.3", RICH_1_0_3),
+    ("2.0.0", RICH_2_0),
+    ("1.0.3", RICH_AGENT_OBJECT),
+    ("2.0.0", RICH_1_0_3),
+)
 
 
-@pytest.mark.parametrize(("version", "statement"), RICH, ids=["rich-1.0.3", "rich-2.0", "agent-object", "rich-1.0.3-in-2.0"])
+@pytest.mark.parametrize(
+    ("version", "statement"),
+    RICH,
+    ids=["rich-1.0.3", "rich-2.0", "agent-object", "rich-1.0.3-in-2.0"],
+)
 def test_the_rich_statements_are_valid(version: str, statement: dict) -> None:
     assert_valid(statement, version)
 
@@ -311,7 +370,10 @@ def test_every_mutation_applies_somewhere_and_is_rejected(name: str) -> None:
 
 
 def test_paths_are_formatted_as_documented() -> None:
-    assert fmt(("context", "contextActivities", "parent", 0, "id")) == "context.contextActivities.parent[0].id"
+    assert (
+        fmt(("context", "contextActivities", "parent", 0, "id"))
+        == "context.contextActivities.parent[0].id"
+    )
     assert fmt(()) == ""
     assert path_matches("result.score.scaled", "result.score")
     assert path_matches("actor.member[0]", "actor.member")

@@ -1,0 +1,115 @@
+"""Bearer tokens: JWTs from an external OpenID Connect / OAuth 2 issuer.
+
+A token is verified against the issuer's JWKS (a URL, fetched and cached by
+PyJWT, or a file), must name the configured issuer and audience, and must not be
+expired. Claims map to the LRS's world: ``LRS_OIDC_STORE_CLAIM`` names the store
+(default store when absent), ``LRS_OIDC_SCOPE_CLAIM`` the xAPI scopes (a space
+separated string or a list). The statement authority follows xAPI Data 2.4.9: the
+application alone, or a Group of the application and the user when the token
+names a user (``sub``) other than the client (``azp``/``client_id``).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import jwt
+
+from lrs.config import Settings
+from lrs.credentials import SCOPES, Credential
+from lrs.errors import Unauthorized
+from lrs.events import DEFAULT_STORE
+
+
+class TokenVerifier:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._client: jwt.PyJWKClient | None = None
+        self._file_keys: jwt.PyJWKSet | None = None
+        if settings.oidc_jwks_url:
+            self._client = jwt.PyJWKClient(settings.oidc_jwks_url, cache_keys=True, lifespan=300)
+        elif settings.oidc_jwks_file:
+            self._file_keys = jwt.PyJWKSet.from_dict(json.loads(Path(settings.oidc_jwks_file).read_text()))
+
+    @property
+    def enabled(self) -> bool:
+        return self._client is not None or self._file_keys is not None
+
+    def _key_for(self, token: str) -> Any:
+        try:
+            if self._client is not None:
+                return self._client.get_signing_key_from_jwt(token).key
+            header = jwt.get_unverified_header(token)
+        except (jwt.PyJWKClientError, jwt.DecodeError) as exc:
+            raise Unauthorized(f"bearer token: {exc}") from None
+        assert self._file_keys is not None
+        kid = header.get("kid")
+        for key in self._file_keys.keys:
+            if kid is None or key.key_id == kid:
+                return key.key
+        raise Unauthorized("bearer token: no key in the JWKS matches its kid")
+
+    def verify(self, token: str) -> Credential:
+        if not self.enabled:
+            raise Unauthorized("bearer tokens are not enabled on this LRS; use Basic credentials")
+        settings = self.settings
+        try:
+            claims = jwt.decode(
+                token,
+                key=self._key_for(token),
+                algorithms=list(settings.oidc_algorithms),
+                audience=settings.oidc_audience,
+                issuer=settings.oidc_issuer,
+                options={"require": ["exp", "iss", "sub"] + (["aud"] if settings.oidc_audience else [])},
+                leeway=30,
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("bearer token has expired") from None
+        except jwt.InvalidIssuerError:
+            raise Unauthorized("bearer token comes from another issuer") from None
+        except jwt.InvalidAudienceError:
+            raise Unauthorized("bearer token is meant for another audience") from None
+        except jwt.InvalidTokenError as exc:
+            raise Unauthorized(f"bearer token rejected: {exc}") from None
+        return credential_from_claims(claims, settings)
+
+
+def _scopes(value: Any) -> frozenset[str]:
+    if isinstance(value, str):
+        items = value.split()
+    elif isinstance(value, list):
+        items = [str(v) for v in value]
+    else:
+        items = []
+    return frozenset(item for item in items if item in SCOPES)
+
+
+def credential_from_claims(claims: dict[str, Any], settings: Settings) -> Credential:
+    issuer = str(claims["iss"])
+    subject = str(claims["sub"])
+    client = str(claims.get("azp") or claims.get("client_id") or subject)
+    scopes = _scopes(claims.get(settings.oidc_scope_claim))
+    if not scopes:
+        # Communication 4.2: with no scope given, statements/write and read/mine.
+        scopes = frozenset(("statements/write", "statements/read/mine"))
+    application = {"objectType": "Agent", "account": {"homePage": issuer, "name": client}}
+    if client != subject:
+        user = {"objectType": "Agent", "account": {"homePage": issuer, "name": subject}}
+        if isinstance(claims.get("name"), str):
+            user["name"] = claims["name"]
+        authority: dict[str, Any] = {"objectType": "Group", "member": [application, user]}
+    else:
+        authority = application
+    store = claims.get(settings.oidc_store_claim) or DEFAULT_STORE
+    return Credential(
+        id=f"token:{issuer}:{client}:{subject}",
+        store_id=str(store),
+        key=f"{client}:{subject}",
+        scopes=scopes,
+        authority=authority,
+        label="bearer token",
+    )
