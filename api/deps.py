@@ -26,11 +26,13 @@ class Services:
 
 
 def services(request: Request) -> Services:
-    return request.app.state.services  # type: ignore[no-any-return]
+    services: Services = request.app.state.services
+    return services
 
 
 def xapi_version(request: Request) -> str:
-    return request.scope.get("state", {}).get("xapi_version", V2)  # type: ignore[no-any-return]
+    version: str = request.scope.get("state", {}).get("xapi_version", V2)
+    return version
 
 
 def authenticate(request: Request) -> Credential:

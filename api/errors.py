@@ -32,7 +32,7 @@ STATUS: dict[type[errors.LrsError], int] = {
 def status_of(exc: errors.LrsError) -> int:
     for kind in type(exc).__mro__:
         if kind in STATUS:
-            return STATUS[kind]  # type: ignore[index]
+            return STATUS[kind]
     return 500
 
 

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 import click
+from sqlalchemy import Engine
 
 from lrs.config import Settings
 
@@ -18,13 +19,13 @@ def _settings(**overrides: Any) -> Settings:
         raise click.UsageError(str(exc)) from None
 
 
-def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+def _engine(settings: Settings) -> Engine:
     from lrs.db import make_engine
 
     return make_engine(settings.database_url, lock_timeout_seconds=settings.lock_timeout_seconds)
 
 
-def _migrated_engine(settings: Settings):  # type: ignore[no-untyped-def]
+def _migrated_engine(settings: Settings) -> Engine:
     """The engine of a database that has the LRS schema; a clear error otherwise."""
     from lrs.migrate import current_revision
 

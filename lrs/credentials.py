@@ -8,6 +8,7 @@ the key and a SHA-256 of the secret, compared in constant time.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -120,10 +121,8 @@ def create_store(engine: Engine, store_id: str, name: str = "", *, actor: str = 
 
 def ensure_default_store(engine: Engine) -> None:
     if not store_exists(engine, DEFAULT_STORE):
-        try:
+        with contextlib.suppress(Conflict):  # another process created it first
             create_store(engine, DEFAULT_STORE, "Default store")
-        except Conflict:
-            pass  # another process created it first
 
 
 def create_credential(

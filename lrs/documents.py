@@ -8,6 +8,7 @@ stream's last event at or before a position, so history needs no extra storage.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +28,7 @@ KINDS = (STATE, ACTIVITY_PROFILE, AGENT_PROFILE)
 WRITTEN = {kind: f"xapi.{kind}.written" for kind in KINDS}
 DELETED = {kind: f"xapi.{kind}.deleted" for kind in KINDS}
 ID_PARAMETER = {STATE: "stateId", ACTIVITY_PROFILE: "profileId", AGENT_PROFILE: "profileId"}
-_CONTENT_TYPE_MAX = document_heads.c.content_type.type.length or 255
+_CONTENT_TYPE_MAX = 255  # document_heads.content_type is String(255)
 
 
 @dataclass(frozen=True)
@@ -204,11 +205,10 @@ def write(
         if merge and head is not None:
             content = rules.merge(_content_of(conn, head), head.content_type, content, content_type)
             content_type = rules.JSON
-        elif merge:
+        elif merge and rules.is_json_type(content_type):
             # POST without a stored document stores the posted one; a JSON POST must
             # still be a JSON object, so that later merges work.
-            if rules.is_json_type(content_type):
-                rules.parse_json_object(content, "the posted document")
+            rules.parse_json_object(content, "the posted document")
         # A deleted document has no head but its stream goes on: a new version follows
         # the deletion event instead of colliding with the stream's first event.
         version = head.stream_version if head is not None else writer.stream_version(
@@ -327,7 +327,7 @@ def delete_all(
         return writer.last_position
 
 
-def _delete(writer: log.LogWriter, store_id: str, scope: Scope, heads: list[Any], metadata: dict[str, Any]) -> None:
+def _delete(writer: log.LogWriter, store_id: str, scope: Scope, heads: Sequence[Any], metadata: dict[str, Any]) -> None:
     new_events = []
     for head in heads:
         # A head's own registration names the document when a DELETE-all had none.

@@ -182,3 +182,14 @@ agents = Table(
     Column("names", Text, nullable=False),
     Column("updated_position", BigInteger, nullable=False),
 )
+
+# Which attachment data a store holds, by the attachment's own sha2 (any SHA-2
+# length) and the SHA-256 its bytes are kept under. Per store: knowing a hash must
+# not let another tenant fetch the bytes.
+attachment_blobs = Table(
+    "attachment_blobs",
+    metadata,
+    Column("store_id", String(64), primary_key=True),
+    Column("sha2", String(128), primary_key=True),
+    Column("sha256", String(64), nullable=False),
+)

@@ -6,22 +6,23 @@ it check ids, append the events and index them. All or nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, exists, func, select
 
-from lrs import clock, log
+from lrs import blobs, clock, log
 from lrs.credentials import Credential
 from lrs.db import read_transaction
 from lrs.errors import BadRequest, Conflict, InvalidStatement, NotFound
 from lrs.events import STATEMENT_STORED, NewEvent, dumps
 from lrs.index import apply_statements
-from lrs.schema import activities, events, statement_keys, statements, verbs
-from lrs.xapi import formatting
+from lrs.schema import activities, attachment_blobs, events, statement_keys, statements, verbs
+from lrs.xapi import attachments, formatting, signatures
 from lrs.xapi.agents import ifi_key, key_hash
+from lrs.xapi.attachments import AttachmentData
 from lrs.xapi.params import SingleStatement, StatementQuery
 from lrs.xapi.statements import (
     ACTIVITY,
@@ -53,9 +54,19 @@ class QueryResult:
 
 
 def prepare(
-    items: Sequence[Any], version: str, *, batch: bool, put_id: str | None = None
+    items: Sequence[Any],
+    version: str,
+    *,
+    batch: bool,
+    put_id: str | None = None,
+    attachment_data: Mapping[str, AttachmentData] | None = None,
 ) -> list[tuple[str, dict[str, Any]]]:
-    """Validate and give ids: the CPU work done before taking the lock."""
+    """Validate, give ids, check attachment data and signatures: the CPU work done
+    before taking the lock.
+
+    ``attachment_data`` are the parts of a multipart/mixed request by hash; an
+    application/json request has none, so every Attachment then needs a fileUrl.
+    """
     prepared: list[tuple[str, dict[str, Any]]] = []
     seen: dict[str, int] = {}
     for index, statement in enumerate(items):
@@ -80,6 +91,11 @@ def prepare(
             )
         seen[statement_id] = index
         prepared.append((statement_id, statement))
+    data = attachment_data or {}
+    prefixes = [(f"[{i}]" if batch else "", statement) for i, (_, statement) in enumerate(prepared)]
+    attachments.match(prefixes, data)
+    for prefix, statement in prefixes:
+        signatures.verify_statement(statement, data, prefix)
     return prepared
 
 
@@ -91,6 +107,7 @@ def store(
     version: str,
     request_id: str = "",
     lock_timeout_seconds: float = 30.0,
+    attachment_data: Mapping[str, AttachmentData] | None = None,
 ) -> StoreResult:
     """Append the statements not stored yet; equivalent re-sends change nothing.
 
@@ -137,10 +154,56 @@ def store(
                 ],
             )
             apply_statements(conn, store_id, list(zip(recorded, new_items, strict=True)))
+            _keep_attachments(conn, store_id, new_items, attachment_data or {})
             position = writer.last_position
         else:
             position = writer.head_position
     return StoreResult(ids, position)
+
+
+def _keep_attachments(
+    conn: Connection,
+    store_id: str,
+    items: list[dict[str, Any]],
+    data: Mapping[str, AttachmentData],
+) -> None:
+    """Store the bytes the new statements' attachments carry, once per store and hash."""
+    wanted = {
+        attachment["sha2"].lower()
+        for item in items
+        for _, attachment in attachments.attachments_in(item)
+        if attachment["sha2"].lower() in data
+    }
+    if not wanted:
+        return
+    held = {
+        row[0]
+        for row in conn.execute(
+            select(attachment_blobs.c.sha2).where(
+                attachment_blobs.c.store_id == store_id, attachment_blobs.c.sha2.in_(sorted(wanted))
+            )
+        )
+    }
+    for sha2 in sorted(wanted - held):
+        sha256 = blobs.put(conn, data[sha2].content, sha2 if len(sha2) == 64 else None)
+        conn.execute(attachment_blobs.insert().values(store_id=store_id, sha2=sha2, sha256=sha256))
+
+
+def attachment_contents(engine: Engine, store_id: str, sha2s: set[str]) -> dict[str, bytes]:
+    """The bytes this store holds for these attachment hashes (missing ones left out)."""
+    if not sha2s:
+        return {}
+    with engine.connect() as conn:
+        mapping = dict(
+            conn.execute(
+                select(attachment_blobs.c.sha2, attachment_blobs.c.sha256).where(
+                    attachment_blobs.c.store_id == store_id,
+                    attachment_blobs.c.sha2.in_(sorted(sha2s)),
+                )
+            ).all()
+        )
+        contents = blobs.get_many(conn, set(mapping.values()))
+    return {sha2: contents[sha256] for sha2, sha256 in mapping.items() if sha256 in contents}
 
 
 def _existing(conn: Connection, store_id: str, ids: list[str]) -> dict[str, dict[str, Any]]:

@@ -40,7 +40,7 @@ def _precondition_required(kind: str, version: str) -> bool:
     return kind != service.STATE or is_v2(version)
 
 
-def _handlers(kind: str):  # type: ignore[no-untyped-def]
+def _handlers(kind: str) -> None:
     path = _PATHS[kind]
 
     async def get(request: Request, app: App, credential: Auth, version: Version) -> Response:

@@ -10,10 +10,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.deps import App, Auth, Version, media_type, read_body, require
+from api.multipart import build_mixed, parse_mixed
 from lrs import statements as service
 from lrs.clock import http_date, parse_utc
+from lrs.credentials import Credential
 from lrs.errors import BadRequest, InvalidParameter, PayloadTooLarge
 from lrs.xapi import jsonparse
+from lrs.xapi.attachments import AttachmentData, attachments_in, read_parts
+from lrs.xapi.formats import is_uuid
 from lrs.xapi.languages import parse_accept_language
 from lrs.xapi.params import SingleStatement, check_names, parse_statement_get
 from lrs.xapi.versions import is_v2
@@ -23,6 +27,7 @@ router = APIRouter()
 CONSISTENT_THROUGH = "X-Experience-API-Consistent-Through"
 POSITION = "X-LRS-Position"
 _PUT_PARAMETERS = frozenset(("statementId",))
+_JSON = "application/json"
 
 
 def _consistent_headers(through: str | None) -> dict[str, str]:
@@ -30,24 +35,50 @@ def _consistent_headers(through: str | None) -> dict[str, str]:
     return {CONSISTENT_THROUGH: through or "1970-01-01T00:00:00.000000Z"}
 
 
-async def _statements_body(request: Request, version: str) -> Any:
-    kind = media_type(request)
-    if kind == "multipart/mixed":
-        raise BadRequest("multipart/mixed statement requests carry attachments; see below")
-    if kind != "application/json":
-        raise BadRequest(
-            f"Content-Type must be application/json for statements, not {kind or 'missing'!r} "
-            "(Communication 1.5)"
-        )
-    body = await read_body(request)
+def _parse_statements(body: bytes, version: str) -> Any:
     if is_v2(version):
         return jsonparse.loads_rejecting_duplicates(body, what="statement body")
     return jsonparse.loads(body, what="statement body")
 
 
+async def _statements_body(request: Request, version: str) -> tuple[Any, dict[str, AttachmentData]]:
+    """The statements and, for multipart/mixed, the attachment parts by hash (Comm. 1.5)."""
+    kind = media_type(request)
+    if kind not in (_JSON, "multipart/mixed"):
+        raise BadRequest(
+            f"Content-Type must be application/json or multipart/mixed for statements, "
+            f"not {kind or 'missing'!r} (Communication 1.5)"
+        )
+    body = await read_body(request)
+    if kind == _JSON:
+        return _parse_statements(body, version), {}
+    parts = parse_mixed(body, request.headers.get("content-type", ""))
+    first = parts[0]
+    if (first.header("content-type") or "").split(";")[0].strip().lower() != _JSON:
+        raise BadRequest(
+            "the first part of a multipart/mixed statement request must be the statements, "
+            "as application/json (Communication 1.5.2)"
+        )
+    return _parse_statements(first.body, version), read_parts([(p.headers, p.body) for p in parts[1:]])
+
+
 def _through(app: App) -> str | None:
     with app.engine.connect() as conn:
         return service.consistent_through(conn)
+
+
+async def _store(
+    app: App, credential: Credential, version: str, items: list[Any], *, batch: bool,
+    data: dict[str, AttachmentData], put_id: str | None = None,
+) -> tuple[service.StoreResult, str | None]:
+    prepared = service.prepare(items, version, batch=batch, put_id=put_id, attachment_data=data)
+    result = await run_in_threadpool(
+        lambda: service.store(
+            app.engine, credential, prepared, version=version,
+            lock_timeout_seconds=app.settings.lock_timeout_seconds, attachment_data=data,
+        )
+    )
+    return result, await run_in_threadpool(_through, app)
 
 
 @router.put("/xapi/statements", status_code=204, summary="Store one statement with the given id")
@@ -56,71 +87,87 @@ async def put_statement(request: Request, app: App, credential: Auth, version: V
     params = check_names(list(request.query_params.multi_items()), _PUT_PARAMETERS)
     if "statementId" not in params:
         raise InvalidParameter("statementId", "is required for PUT (Communication 2.1.1)")
-    statement_id = service_uuid(params["statementId"])
-    body = await _statements_body(request, version)
+    if not is_uuid(params["statementId"]):
+        raise InvalidParameter("statementId", "must be a UUID (Data 4.4)")
+    body, data = await _statements_body(request, version)
     if not isinstance(body, dict):
         raise BadRequest("PUT takes exactly one statement (a JSON object)")
-    prepared = service.prepare([body], version, batch=False, put_id=statement_id)
-    result = await run_in_threadpool(
-        service.store, app.engine, credential, prepared, version=version,
-        lock_timeout_seconds=app.settings.lock_timeout_seconds,
+    result, through = await _store(
+        app, credential, version, [body], batch=False, data=data,
+        put_id=params["statementId"].lower(),
     )
-    through = await run_in_threadpool(_through, app)
     return Response(status_code=204, headers={**_consistent_headers(through), POSITION: str(result.position)})
-
-
-def service_uuid(value: str) -> str:
-    from lrs.xapi.formats import is_uuid
-
-    if not is_uuid(value):
-        raise InvalidParameter("statementId", "must be a UUID (Data 4.4)")
-    return value.lower()
 
 
 @router.post("/xapi/statements", summary="Store one statement or an array of statements")
 async def post_statements(request: Request, app: App, credential: Auth, version: Version) -> Response:
     check_names(list(request.query_params.multi_items()), frozenset())
     require(credential, "statements/write")
-    body = await _statements_body(request, version)
+    body, data = await _statements_body(request, version)
     batch = isinstance(body, list)
     items = body if batch else [body]
     limit = app.settings.max_statements_per_request
     if len(items) > limit:
         raise PayloadTooLarge(f"{len(items)} statements in one request; the limit is {limit}")
-    prepared = service.prepare(items, version, batch=batch)
-    result = await run_in_threadpool(
-        service.store, app.engine, credential, prepared, version=version,
-        lock_timeout_seconds=app.settings.lock_timeout_seconds,
-    )
-    through = await run_in_threadpool(_through, app)
+    result, through = await _store(app, credential, version, items, batch=batch, data=data)
     return Response(
         orjson.dumps(result.ids),
-        media_type="application/json",
+        media_type=_JSON,
         headers={**_consistent_headers(through), POSITION: str(result.position)},
     )
+
+
+async def _with_attachments(app: App, store_id: str, body: bytes, texts: list[str]) -> Response:
+    """multipart/mixed: the JSON first, then each attachment held for these statements."""
+    wanted: dict[str, str] = {}
+    for text in texts:
+        for _, attachment in attachments_in(orjson.loads(text)):
+            wanted.setdefault(attachment["sha2"].lower(), attachment["contentType"])
+    contents = await run_in_threadpool(service.attachment_contents, app.engine, store_id, set(wanted))
+    parts = [({"Content-Type": _JSON}, body)]
+    parts.extend(
+        (
+            {
+                "Content-Type": wanted[sha2],
+                "Content-Transfer-Encoding": "binary",
+                "X-Experience-API-Hash": sha2,
+            },
+            contents[sha2],
+        )
+        for sha2 in sorted(contents)
+    )
+    payload, content_type = build_mixed(parts)
+    return Response(payload, media_type=content_type)
 
 
 @router.api_route("/xapi/statements", methods=["GET", "HEAD"], summary="Get one statement or query")
 async def get_statements(request: Request, app: App, credential: Auth, version: Version) -> Response:
     require(credential, "statements/read", "all/read")
     parsed = parse_statement_get(list(request.query_params.multi_items()), version)
-    if parsed.attachments:
-        raise BadRequest("attachments=true answers multipart/mixed; see below")
     languages = parse_accept_language(request.headers.get("accept-language"))
+    store_id = credential.store_id
     if isinstance(parsed, SingleStatement):
         text, stored, through = await run_in_threadpool(
-            service.get_one, app.engine, credential.store_id, parsed, languages
+            service.get_one, app.engine, store_id, parsed, languages
         )
+        texts, body = [text], text.encode()
         headers = {**_consistent_headers(through), "Last-Modified": http_date(parse_utc(stored))}
-        return Response(text.encode(), media_type="application/json", headers=headers)
-    result = await run_in_threadpool(
-        service.query, app.engine, credential.store_id, parsed,
-        page_max=app.settings.statements_page_max,
-        languages=languages,
-    )
-    more = f"/xapi/statements?more={result.more}" if result.more else ""
-    body = b'{"statements":[' + ",".join(result.statements).encode() + b'],"more":' + orjson.dumps(more) + b"}"
-    headers = _consistent_headers(result.consistent_through)
-    if result.last_stored:
-        headers["Last-Modified"] = http_date(parse_utc(result.last_stored))
-    return Response(body, media_type="application/json", headers=headers)
+    else:
+        result = await run_in_threadpool(
+            lambda: service.query(
+                app.engine, store_id, parsed, page_max=app.settings.statements_page_max,
+                languages=languages,
+            )
+        )
+        more = f"/xapi/statements?more={result.more}" if result.more else ""
+        texts = result.statements
+        body = b'{"statements":[' + ",".join(texts).encode() + b'],"more":' + orjson.dumps(more) + b"}"
+        headers = _consistent_headers(result.consistent_through)
+        if result.last_stored:
+            headers["Last-Modified"] = http_date(parse_utc(result.last_stored))
+    if parsed.attachments:
+        # Communication 2.1.3.s2.b6: attachments=true answers multipart/mixed.
+        response = await _with_attachments(app, store_id, body, texts)
+        response.headers.update(headers)
+        return response
+    return Response(body, media_type=_JSON, headers=headers)

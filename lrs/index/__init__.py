@@ -118,14 +118,16 @@ def _insert_keys(
     # statement the LRS has not received yet): they inherit its keys now.
     late: set[str] = set()
     for chunk in _chunks(list(by_id)):
-        for position, target in conn.execute(
-            select(statements.c.position, statements.c.ref_statement_id).where(statements.c.store_id == store_id, statements.c.ref_statement_id.in_(chunk))
+        for position, target_id in conn.execute(
+            select(statements.c.position, statements.c.ref_statement_id).where(
+                statements.c.store_id == store_id, statements.c.ref_statement_id.in_(chunk)
+            )
         ):
-            if position in keys and by_id[target] < position:
+            if position in keys and by_id[target_id] < position:
                 continue  # inherited above, inside this batch
-            late.add(target)
-    for target in sorted(late):
-        _propagate(conn, store_id, target, keys[by_id[target]])
+            late.add(target_id)
+    for target_id in sorted(late):
+        _propagate(conn, store_id, target_id, keys[by_id[target_id]])
 
 
 def _stored_keys_of(conn: Connection, store_id: str, statement_id: str) -> set[tuple[int, str]]:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, func, select
@@ -172,6 +173,23 @@ class LogWriter:
         return recorded
 
 
+def _recorded(row: Any) -> RecordedEvent:
+    return RecordedEvent(
+        position=row.position,
+        store_id=row.store_id,
+        stream_id=row.stream_id,
+        stream_version=row.stream_version,
+        event_id=row.event_id,
+        type=row.type,
+        schema_version=row.schema_version,
+        data=row.data,
+        metadata=row.metadata,
+        recorded_at=row.recorded_at,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
 def _as_row(event: RecordedEvent) -> dict[str, object]:
     return {
         "position": event.position,
@@ -252,7 +270,7 @@ def read_forward(
     if types:
         query = query.where(events.c.type.in_(list(types)))
     query = query.order_by(events.c.position).limit(limit)
-    return [RecordedEvent(*row) for row in conn.execute(query)]
+    return [_recorded(row) for row in conn.execute(query)]
 
 
 def iter_forward(
@@ -283,7 +301,7 @@ def read_stream(conn: Connection, store_id: str, stream_id: str) -> list[Recorde
         .where(events.c.store_id == store_id, events.c.stream_id == stream_id)
         .order_by(events.c.stream_version)
     )
-    return [RecordedEvent(*row) for row in conn.execute(query)]
+    return [_recorded(row) for row in conn.execute(query)]
 
 
 @dataclass

@@ -80,7 +80,7 @@ def quoted_etag(content: bytes) -> str:
 
 
 def put(client: Any, resource: Resource, doc_id: str, content: bytes,
-        content_type: str = "application/json", headers: dict[str, str] | None = None, **extra: str):  # type: ignore[no-untyped-def]
+        content_type: str = "application/json", headers: dict[str, str] | None = None, **extra: str):
     return client.put(
         resource.path,
         params=resource.params(doc_id, **extra),
@@ -90,7 +90,7 @@ def put(client: Any, resource: Resource, doc_id: str, content: bytes,
 
 
 def post(client: Any, resource: Resource, doc_id: str, content: bytes,
-         content_type: str = "application/json", headers: dict[str, str] | None = None, **extra: str):  # type: ignore[no-untyped-def]
+         content_type: str = "application/json", headers: dict[str, str] | None = None, **extra: str):
     return client.post(
         resource.path,
         params=resource.params(doc_id, **extra),
@@ -99,12 +99,12 @@ def post(client: Any, resource: Resource, doc_id: str, content: bytes,
     )
 
 
-def get(client: Any, resource: Resource, doc_id: str | None = None, **extra: str):  # type: ignore[no-untyped-def]
+def get(client: Any, resource: Resource, doc_id: str | None = None, **extra: str):
     return client.get(resource.path, params=resource.params(doc_id, **extra))
 
 
 def delete(client: Any, resource: Resource, doc_id: str | None = None,
-           headers: dict[str, str] | None = None, **extra: str):  # type: ignore[no-untyped-def]
+           headers: dict[str, str] | None = None, **extra: str):
     return client.delete(resource.path, params=resource.params(doc_id, **extra), headers=headers)
 
 

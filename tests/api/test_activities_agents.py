@@ -16,19 +16,19 @@ ADA = "mailto:ada@example.com"
 BOB = {"objectType": "Agent", "name": "Bob", "mbox": "mailto:bob@example.com"}
 
 
-def _post(client, *statements) -> None:  # type: ignore[no-untyped-def]
+def _post(client, *statements) -> None:
     response = client.post_statements(list(statements))
     assert response.status_code == 200, response.text
 
 
-def _activity(client, activity_id: str):  # type: ignore[no-untyped-def]
+def _activity(client, activity_id: str):
     response = client.get(ACTIVITIES, params={"activityId": activity_id})
     assert response.status_code == 200, response.text
     assert response.headers["ETag"] == quoted_etag(response.content)
     return response.json()
 
 
-def _about_quiz(definition: dict) -> dict:  # type: ignore[type-arg]
+def _about_quiz(definition: dict) -> dict:
     return statement(object={"objectType": "Activity", "id": QUIZ, "definition": definition})
 
 
@@ -97,7 +97,7 @@ def test_the_activity_id_is_required_and_an_iri(client):
     assert client.get(ACTIVITIES, params={"activityId": QUIZ, "extra": "1"}).status_code == 400
 
 
-def _person(client, agent: dict):  # type: ignore[no-untyped-def,type-arg]
+def _person(client, agent: dict):
     response = client.get(AGENTS, params={"agent": json.dumps(agent)})
     assert response.status_code == 200, response.text
     assert response.headers["ETag"] == quoted_etag(response.content)

@@ -26,12 +26,12 @@ STALE = quoted_etag(b"an older version")
 
 
 @pytest.fixture(params=["1.0.3", "2.0.0"])
-def versioned(request, client, client2):  # type: ignore[no-untyped-def]
+def versioned(request, client, client2):
     """The client of each xAPI version (same LRS)."""
     return client if request.param == "1.0.3" else client2
 
 
-def _state(client, resource, doc_id="doc"):  # type: ignore[no-untyped-def]
+def _state(client, resource, doc_id="doc"):
     got = get(client, resource, doc_id)
     return (got.status_code, got.content, got.headers.get("ETag"))
 

@@ -27,7 +27,7 @@ from tests.api.documents_helpers import (
 )
 
 
-def _position(response) -> int:  # type: ignore[no-untyped-def]
+def _position(response) -> int:
     assert response.status_code == 204, response.text
     return int(response.headers["X-LRS-Position"])
 
@@ -120,7 +120,7 @@ def test_rejected_requests_append_nothing(client, client2, engine):
 
 
 @pytest.fixture
-def timeline(client):  # type: ignore[no-untyped-def]
+def timeline(client):
     """One state document through five writes; the position of each."""
     positions = {
         "v1": _position(put(client, STATE, "doc", b'{"v": 1}')),

@@ -18,7 +18,7 @@ from tests.api.documents_helpers import (
 )
 
 
-def _ids(client, **params):  # type: ignore[no-untyped-def]
+def _ids(client, **params):
     response = get(client, STATE, **params)
     assert response.status_code == 200, response.text
     return sorted(response.json())
@@ -59,7 +59,7 @@ def test_registration_must_be_a_uuid(client):
         assert delete(client, STATE, registration=bad).status_code == 400, bad
 
 
-def _fill(client) -> None:  # type: ignore[no-untyped-def]
+def _fill(client) -> None:
     put(client, STATE, "plain", b"{}")
     put(client, STATE, "reg-1", b"{}", registration=REGISTRATION)
     put(client, STATE, "reg-2", b"{}", registration=OTHER_REGISTRATION)
@@ -67,7 +67,7 @@ def _fill(client) -> None:  # type: ignore[no-untyped-def]
     put(client, STATE, "other-activity", b"{}", activityId=OTHER_ACTIVITY)
 
 
-def _survivors(client) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def _survivors(client) -> dict[str, int]:
     checks = {
         "plain": {},
         "reg-1": {"registration": REGISTRATION},
@@ -122,6 +122,6 @@ def test_an_account_agent_has_its_own_documents(client):
 
 def test_documents_need_no_prior_knowledge_of_the_activity_or_agent(client):
     # Communication 2.2.s4.b2: nothing about this activity or agent was ever stated.
-    params = {"activityId": "urn:example:never-seen", "agent": json.dumps({"mbox": "mailto:new@example.com"})}
-    assert put(client, STATE, "doc", b"{}", **params).status_code == 204
-    assert get(client, STATE, "doc", **params).status_code == 200
+    activity, agent = "urn:example:never-seen", json.dumps({"mbox": "mailto:new@example.com"})
+    assert put(client, STATE, "doc", b"{}", activityId=activity, agent=agent).status_code == 204
+    assert get(client, STATE, "doc", activityId=activity, agent=agent).status_code == 200

@@ -27,11 +27,11 @@ ACTIVITY = Activity(id="http://example.com/activities/e2e-documents")
 AGENT = Agent(name="Learner", mbox="mailto:e2e-learner@example.com")
 
 
-def remote(server) -> RemoteLRS:  # type: ignore[no-untyped-def]
+def remote(server) -> RemoteLRS:
     return RemoteLRS(endpoint=server.endpoint, username=KEY, password=SECRET)
 
 
-def _http(server, method: str, resource: str, params: dict[str, str], body: bytes | None = None,  # type: ignore[no-untyped-def]
+def _http(server, method: str, resource: str, params: dict[str, str], body: bytes | None = None,
           headers: dict[str, str] | None = None):
     lrs = remote(server)
     request = urllib.request.Request(
@@ -44,7 +44,7 @@ def _http(server, method: str, resource: str, params: dict[str, str], body: byte
         return response.status, response.headers, response.read()
 
 
-def _etag(server, resource: str, params: dict[str, str]) -> str:  # type: ignore[no-untyped-def]
+def _etag(server, resource: str, params: dict[str, str]) -> str:
     status, headers, body = _http(server, "HEAD", resource, params)
     assert status == 200 and body == b""
     return headers["ETag"]

@@ -34,8 +34,8 @@ objects = st.dictionaries(st.text(max_size=6), values, max_size=6)
 tags = st.text(alphabet=string.hexdigits.lower()[:16], min_size=40, max_size=40)
 
 
-def _merge(stored: dict, posted: dict) -> dict:  # type: ignore[type-arg]
-    return orjson.loads(merge(orjson.dumps(stored), JSON, orjson.dumps(posted), JSON))  # type: ignore[no-any-return]
+def _merge(stored: dict, posted: dict) -> dict:
+    return orjson.loads(merge(orjson.dumps(stored), JSON, orjson.dumps(posted), JSON))
 
 
 @FAST
