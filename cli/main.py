@@ -124,9 +124,10 @@ def verify(store: str | None) -> None:
     click.echo(report.summary())
 
 
-@main.command(help="Drop the statement index and rebuild it from the log.")
+@main.command(help="Drop the statement index and document heads; rebuild them from the log.")
 def reindex() -> None:
     from lrs import log
+    from lrs.documents import rebuild_heads
     from lrs.index import reindex as run
 
     engine = _migrated_engine(_settings())
@@ -134,7 +135,8 @@ def reindex() -> None:
         total = log.head(conn)[0]
     with click.progressbar(length=total, label="reindexing", file=sys.stderr) as bar:
         count = run(engine, progress=bar.update)
-    click.echo(f"indexed {count} statements")
+    documents = rebuild_heads(engine)
+    click.echo(f"indexed {count} statements and {documents} documents")
 
 
 @main.group(help="Stores (tenants): each has its own statements, documents and hash chain.")

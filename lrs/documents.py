@@ -253,11 +253,9 @@ def _json_text(content: bytes, content_type: str) -> str | None:
     return text
 
 
-def _put_head(
-    conn: Connection, store_id: str, scope: Scope, doc_id: str, event: RecordedEvent, head: Any
-) -> None:
+def _head_values(scope: Scope, doc_id: str, event: RecordedEvent) -> dict[str, Any]:
     data = event.payload()
-    values = {
+    return {
         "scope_hash": scope.hash,
         "registration": scope.registration,
         "doc_id": doc_id,
@@ -271,6 +269,12 @@ def _put_head(
         "text": data.get("text"),
         "sha256": data.get("sha256"),
     }
+
+
+def _put_head(
+    conn: Connection, store_id: str, scope: Scope, doc_id: str, event: RecordedEvent, head: Any
+) -> None:
+    values = _head_values(scope, doc_id, event)
     key = {"store_id": store_id, "kind": scope.kind, "doc_hash": scope.doc_hash(doc_id)}
     if head is None:
         conn.execute(document_heads.insert().values(**key, **values))
@@ -353,3 +357,32 @@ def _delete(writer: log.LogWriter, store_id: str, scope: Scope, heads: Sequence[
             )
         )
 
+
+
+def _scope_of(kind: str, data: dict[str, Any]) -> tuple[Scope, str]:
+    """The document an event is about, from the identity its data describes."""
+    scope = Scope(kind, data.get("activityId"), data.get("agent"), data.get("registration"))
+    return scope, data[ID_PARAMETER[kind]]
+
+
+def rebuild_heads(engine: Engine, *, batch: int = 2000) -> int:
+    """Drop ``document_heads`` and rebuild it from the document events of the log."""
+    kind_of = {**{t: k for k, t in WRITTEN.items()}, **{t: k for k, t in DELETED.items()}}
+    heads: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for event in log.iter_forward(engine, 0, batch=batch, types=list(kind_of)):
+        kind = kind_of[event.type]
+        scope, doc_id = _scope_of(kind, event.payload())
+        key = (event.store_id, kind, scope.doc_hash(doc_id))
+        if event.type == DELETED[kind]:
+            heads.pop(key, None)
+        else:
+            heads[key] = {
+                "store_id": event.store_id, "kind": kind, "doc_hash": key[2],
+                **_head_values(scope, doc_id, event),
+            }
+    rows = list(heads.values())
+    with engine.begin() as conn:
+        conn.execute(delete(document_heads))
+        for start in range(0, len(rows), 500):
+            conn.execute(document_heads.insert(), rows[start : start + 500])
+    return len(rows)

@@ -49,39 +49,50 @@ def _agents_of(statement: dict[str, Any]) -> Iterator[dict[str, Any]]:
 def apply_agents(
     conn: Connection, store_id: str, stored: Sequence[tuple[RecordedEvent, dict[str, Any]]]
 ) -> None:
-    """Record the names each Agent identifier was given (only rows that change)."""
-    seen: dict[str, tuple[dict[str, Any], set[str], int]] = {}
-    for event, statement in stored:
-        for agent in _agents_of(statement):
-            digest = key_hash(ifi_key(agent) or "")
-            ident, names, _ = seen.get(digest, (identity(agent), set(), 0))
-            if isinstance(agent.get("name"), str):
-                names.add(agent["name"])
-            seen[digest] = (ident, names, event.position)
-    if not seen:
+    """Record the names each Agent identifier was given (only rows that change).
+
+    ``updated_position`` is the statement that last added a name, so processing
+    statements one by one or in a batch (as ``lrs reindex`` does) gives equal rows.
+    """
+    mentions = [
+        (event.position, key_hash(ifi_key(agent) or ""), agent)
+        for event, statement in stored
+        for agent in _agents_of(statement)
+    ]
+    if not mentions:
         return
-    known = {
-        digest: set(orjson.loads(names))
-        for digest, names in conn.execute(
-            select(agents.c.agent_hash, agents.c.names).where(
-                agents.c.store_id == store_id, agents.c.agent_hash.in_(sorted(seen))
-            )
+    known: dict[str, tuple[dict[str, Any], set[str], int]] = {
+        digest: (orjson.loads(ident), set(orjson.loads(names)), position)
+        for digest, ident, names, position in conn.execute(
+            select(agents.c.agent_hash, agents.c.identity, agents.c.names, agents.c.updated_position)
+            .where(agents.c.store_id == store_id, agents.c.agent_hash.in_(sorted({m[1] for m in mentions})))
         )
     }
-    for digest, (ident, names, position) in seen.items():
+    existing = set(known)
+    changed: set[str] = set()
+    for position, digest, agent in mentions:
+        name = agent.get("name") if isinstance(agent.get("name"), str) else None
         if digest not in known:
-            conn.execute(
-                agents.insert().values(
-                    store_id=store_id, agent_hash=digest,
-                    identity=orjson.dumps(ident).decode(),
-                    names=orjson.dumps(sorted(names)).decode(), updated_position=position,
-                )
-            )
-        elif not names <= known[digest]:
+            known[digest] = (identity(agent), {name} if name else set(), position)
+            changed.add(digest)
+        elif name and name not in known[digest][1]:
+            ident, names, _ = known[digest]
+            known[digest] = (ident, names | {name}, position)
+            changed.add(digest)
+    for digest in sorted(changed):
+        ident, names, position = known[digest]
+        values = {"names": orjson.dumps(sorted(names)).decode(), "updated_position": position}
+        if digest in existing:
             conn.execute(
                 update(agents)
                 .where(agents.c.store_id == store_id, agents.c.agent_hash == digest)
-                .values(names=orjson.dumps(sorted(names | known[digest])).decode(), updated_position=position)
+                .values(**values)
+            )
+        else:
+            conn.execute(
+                agents.insert().values(
+                    store_id=store_id, agent_hash=digest, identity=orjson.dumps(ident).decode(), **values
+                )
             )
 
 

@@ -8,6 +8,7 @@ top-level properties of two JSON objects (2.2.s7).
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 import orjson
@@ -70,18 +71,42 @@ def check_preconditions(current: str | None, if_match: str | None, if_none_match
             )
 
 
+def _literal(text: str) -> orjson.Fragment:
+    return orjson.Fragment(text)
+
+
+def _integer(text: str) -> int | orjson.Fragment:
+    # Beyond 64 bits orjson cannot write an int: keep the literal instead.
+    return int(text) if len(text) < 19 else orjson.Fragment(text)
+
+
 def parse_json_object(content: bytes, what: str) -> dict[str, Any]:
+    """A JSON object whose numbers stay the exact literals they were written as.
+
+    The stdlib parser with number hooks is used instead of orjson so that a merge
+    writes every untouched value back byte for byte: no float rounding of huge
+    integers, and 1e400 (valid JSON, not a double) is kept rather than refused.
+    """
     try:
-        value = orjson.loads(content)
-    except orjson.JSONDecodeError:
+        value = json.loads(
+            content.decode("utf-8"),
+            parse_float=_literal,
+            parse_int=_integer,
+            parse_constant=_refuse_constant,
+        )
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise InvalidDocument(f"{what} is not valid JSON; POST merges JSON objects (Communication 2.2)") from None
     if not isinstance(value, dict):
         raise InvalidDocument(f"{what} is not a JSON object; POST merges JSON objects (Communication 2.2)")
     return value
 
 
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
 def merge(existing: bytes, existing_type: str, posted: bytes, posted_type: str) -> bytes:
-    """Top-level merge of two JSON object documents; the posted side wins."""
+    """Top-level merge of two JSON object documents; the posted side wins (Comm. 2.2.s7)."""
     if not is_json_type(existing_type):
         raise InvalidDocument(
             "the stored document is not application/json, so it cannot be merged (Communication 2.2)"
@@ -89,4 +114,7 @@ def merge(existing: bytes, existing_type: str, posted: bytes, posted_type: str) 
     if not is_json_type(posted_type):
         raise InvalidDocument("POST to an existing JSON document must be application/json (Communication 2.2)")
     merged = {**parse_json_object(existing, "the stored document"), **parse_json_object(posted, "the posted document")}
-    return orjson.dumps(merged)
+    try:
+        return orjson.dumps(merged)
+    except orjson.JSONEncodeError:
+        raise InvalidDocument("the merged document is nested too deeply to store") from None

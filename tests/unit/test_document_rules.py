@@ -162,3 +162,12 @@ def test_if_match_is_evaluated_before_if_none_match():
 
 def test_parse_entity_tags_reads_lists_and_spaces():
     assert parse_entity_tags('"a" ,W/"b",  "c" ,') == ["a", "W/b", "c"]
+
+
+def test_merge_keeps_untouched_numbers_exactly_as_written() -> None:
+    # Communication 2.2.s7: the other properties stay as they were; huge integers and
+    # out-of-double-range numbers are valid JSON and must not be rounded or refused.
+    stored = b'{"big": 12345678901234567890123, "huge": 1e400, "price": 1.10}'
+    text = merge(stored, "application/json", b'{"n": 1}', "application/json")
+    assert b'"big":12345678901234567890123' in text
+    assert b'"huge":1e400' in text and b'"price":1.10' in text and b'"n":1' in text
