@@ -10,10 +10,12 @@ import lrs
 from api import errors
 from api.deps import Services
 from api.middleware import AlternateSyntax, CatchAll, XapiVersion
-from api.routers import about, activities, documents, statements
+from api.routers import about, activities, admin, documents, statements
 from lrs.config import Settings
 from lrs.credentials import CredentialVerifier
 from lrs.db import make_engine
+from lrs.ratelimit import RateLimiter
+from lrs.tokens import TokenVerifier
 
 CORS_REQUEST_HEADERS = [
     "Authorization",
@@ -47,12 +49,15 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         settings=settings,
         engine=engine,
         verifier=CredentialVerifier(engine, ttl=settings.auth_cache_seconds),
+        tokens=TokenVerifier(settings),
+        limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
     )
     errors.install(app)
     app.include_router(about.router, tags=["xAPI"])
     app.include_router(statements.router, tags=["xAPI"])
     app.include_router(documents.router, tags=["xAPI documents"])
     app.include_router(activities.router, tags=["xAPI"])
+    app.include_router(admin.router)
 
     # Added innermost first. CORS stays outside the others so that every answer,
     # errors included, carries its headers. A wildcard origin never comes with

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 
 from lrs.config import Settings
-from lrs.credentials import Credential, CredentialVerifier
+from lrs.credentials import Credential, CredentialVerifier, store_exists
 from lrs.errors import BadRequest, Forbidden, PayloadTooLarge, Unauthorized
+from lrs.ratelimit import RateLimiter
+from lrs.tokens import TokenVerifier
 from lrs.xapi.versions import V2
 
 
@@ -23,6 +25,15 @@ class Services:
     settings: Settings
     engine: Engine
     verifier: CredentialVerifier
+    tokens: TokenVerifier
+    limiter: RateLimiter
+    # Stores are never removed, so one that exists stays known.
+    known_stores: set[str] = field(default_factory=set)
+
+    def store_known(self, store_id: str) -> bool:
+        if store_id not in self.known_stores and store_exists(self.engine, store_id):
+            self.known_stores.add(store_id)
+        return store_id in self.known_stores
 
 
 def services(request: Request) -> Services:
@@ -36,13 +47,26 @@ def xapi_version(request: Request) -> str:
 
 
 def authenticate(request: Request) -> Credential:
-    """HTTP Basic against the credentials table (Communication 4.0)."""
+    """HTTP Basic against the credentials table (Communication 4.0), or a Bearer JWT
+    from the configured OpenID Connect issuer; then the credential's rate limit."""
+    app = services(request)
     header = request.headers.get("authorization")
     if not header:
-        raise Unauthorized("credentials are required (HTTP Basic)")
+        raise Unauthorized("credentials are required (HTTP Basic or a Bearer token)")
     scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic":
-        raise Unauthorized(f"authorization scheme {scheme!r} is not supported; use Basic")
+    if scheme.lower() == "basic":
+        credential = _basic(app, value)
+    elif scheme.lower() == "bearer":
+        credential = app.tokens.verify(value.strip())
+        if not app.store_known(credential.store_id):
+            raise Unauthorized(f"the token names store {credential.store_id!r}, which does not exist")
+    else:
+        raise Unauthorized(f"authorization scheme {scheme!r} is not supported; use Basic or Bearer")
+    app.limiter.check(credential.id)
+    return credential
+
+
+def _basic(app: Services, value: str) -> Credential:
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
@@ -50,7 +74,7 @@ def authenticate(request: Request) -> Credential:
     key, sep, secret = decoded.partition(":")
     if not sep:
         raise Unauthorized("malformed Basic credentials")
-    credential = services(request).verifier.verify(key, secret)
+    credential = app.verifier.verify(key, secret)
     if credential is None:
         raise Unauthorized("unknown key or wrong secret")
     return credential

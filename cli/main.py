@@ -147,7 +147,8 @@ def stores() -> None:
 @stores.command("create")
 @click.argument("store_id")
 @click.option("--name", default="", help="Human-readable name.")
-def stores_create(store_id: str, name: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def stores_create(store_id: str, name: str, as_json: bool) -> None:
     from lrs.credentials import create_store
     from lrs.errors import LrsError
 
@@ -155,7 +156,20 @@ def stores_create(store_id: str, name: str) -> None:
         create_store(_migrated_engine(_settings()), store_id, name, actor="cli")
     except LrsError as exc:
         _fail(exc.message)
-    click.echo(f"store {store_id} created")
+    click.echo(json.dumps({"id": store_id, "name": name or store_id}) if as_json else f"store {store_id} created")
+
+
+@stores.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def stores_list(as_json: bool) -> None:
+    from lrs.credentials import list_stores
+
+    rows = list_stores(_migrated_engine(_settings()))
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    for row in rows:
+        click.echo(f"{row['id']}\t{row['name']}\tcreated {row['created_at']}")
 
 
 @main.group(help="Key/secret credentials for HTTP Basic.")
@@ -221,6 +235,25 @@ def credentials_revoke(key: str) -> None:
     except LrsError as exc:
         _fail(exc.message)
     click.echo(f"credential {key} revoked")
+
+
+@credentials.command("rotate")
+@click.argument("key")
+@click.option("--secret", default=None, help="Choose the new secret (default: random).")
+@click.option("--json", "as_json", is_flag=True)
+def credentials_rotate(key: str, secret: str | None, as_json: bool) -> None:
+    from lrs.credentials import rotate
+    from lrs.errors import LrsError
+
+    try:
+        new_secret = rotate(_migrated_engine(_settings()), key, secret, actor="cli")
+    except LrsError as exc:
+        _fail(exc.message)
+        return
+    if as_json:
+        click.echo(json.dumps({"key": key, "secret": new_secret}))
+    else:
+        click.echo(f"key:    {key}\nsecret: {new_secret}   (shown once; the old secret no longer works)")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ the key and a SHA-256 of the secret, compared in constant time.
 from __future__ import annotations
 
 import contextlib
+import re
 import hashlib
 import hmac
 import secrets
@@ -49,6 +50,8 @@ SCOPES = (
     "admin",
 )
 FULL_RIGHTS = ("all", "admin")
+# Store ids appear in URLs, logs and file names: a short lowercase slug.
+STORE_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 
 _hasher = PasswordHasher()
 
@@ -95,6 +98,11 @@ def store_exists(engine: Engine, store_id: str) -> bool:
 
 
 def create_store(engine: Engine, store_id: str, name: str = "", *, actor: str = "system") -> None:
+    if not re.match(STORE_ID_PATTERN, store_id):
+        raise BadRequest(
+            f"store id {store_id!r} must be 1-64 lowercase letters, digits, '-' or '_', "
+            "starting with a letter or digit"
+        )
     with log.writing(engine) as writer:
         conn = writer.conn
         if conn.execute(select(stores.c.id).where(stores.c.id == store_id)).first():
@@ -195,6 +203,30 @@ def create_credential(
     return credential, secret
 
 
+def list_stores(engine: Engine) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return [
+            {"id": row.id, "name": row.name, "created_at": row.created_at}
+            for row in conn.execute(select(stores).order_by(stores.c.created_at, stores.c.id))
+        ]
+
+
+def store_of(engine: Engine, key: str) -> str:
+    """The store a credential belongs to (NotFound for an unknown key)."""
+    with engine.connect() as conn:
+        row = conn.execute(select(credentials.c.store_id).where(credentials.c.key == key)).first()
+    if row is None:
+        raise NotFound(f"no credential with key {key!r}")
+    return str(row.store_id)
+
+
+def rotate(engine: Engine, key: str, secret: str | None = None, *, actor: str = "system") -> str:
+    """Give a credential a new secret (random unless given) and return it, once."""
+    new_secret = secret or secrets.token_urlsafe(24)
+    set_secret(engine, key, new_secret, actor=actor)
+    return new_secret
+
+
 def set_secret(engine: Engine, key: str, secret: str, *, actor: str = "system") -> None:
     """Replace a credential's secret (rotation); the old secret stops working at once."""
     secret_hash = _hasher.hash(secret)
@@ -293,44 +325,38 @@ def list_credentials(engine: Engine, store_id: str | None = None) -> list[dict[s
 
 
 class CredentialVerifier:
-    """Checks Basic credentials, caching successful checks for ``ttl`` seconds."""
+    """Checks Basic credentials against argon2 hashes, without paying argon2 twice.
+
+    Every request reads the credential's row (one indexed lookup), so a revoked,
+    rotated or re-scoped credential takes effect on the next request, in every
+    process. What is cached is only the proof that a secret matched a given hash:
+    (SHA-256 of the secret, the hash it matched), compared in constant time.
+    """
 
     def __init__(self, engine: Engine, ttl: float = 300.0) -> None:
         self.engine = engine
         self.ttl = ttl
-        self._cache: dict[str, tuple[Credential, bytes, float]] = {}
+        self._cache: dict[str, tuple[bytes, str, float]] = {}
         self._lock = threading.Lock()
-
-    def invalidate(self, key: str | None = None) -> None:
-        with self._lock:
-            if key is None:
-                self._cache.clear()
-            else:
-                self._cache.pop(key, None)
 
     def verify(self, key: str, secret: str) -> Credential | None:
         digest = hashlib.sha256(secret.encode("utf-8", "surrogatepass")).digest()
-        now = time.monotonic()
-        cached = self._cache.get(key)
-        if cached is not None and cached[2] > now:
-            credential, known, _ = cached
-            return credential if hmac.compare_digest(digest, known) else None
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(credentials).where(
-                    credentials.c.key == key, credentials.c.revoked_at.is_(None)
-                )
-            ).first()
+            row = conn.execute(select(credentials).where(credentials.c.key == key)).first()
         if row is None:
             # Spend the same effort as a real check, so timing does not reveal keys.
             _verify_hash(_DUMMY_HASH, secret)
             return None
+        if row.revoked_at is not None:
+            return None
+        cached = self._cache.get(key)
+        if cached is not None and cached[1] == row.secret_hash and cached[2] > time.monotonic():
+            return _row_to_credential(row) if hmac.compare_digest(digest, cached[0]) else None
         if not _verify_hash(row.secret_hash, secret):
             return None
-        credential = _row_to_credential(row)
         with self._lock:
-            self._cache[key] = (credential, digest, now + self.ttl)
-        return credential
+            self._cache[key] = (digest, row.secret_hash, time.monotonic() + self.ttl)
+        return _row_to_credential(row)
 
 
 def _verify_hash(secret_hash: str, secret: str) -> bool:

@@ -91,11 +91,14 @@ statements = Table(
     # Set when the object is a StatementRef (Communication 2.1.3 filter rule).
     Column("ref_statement_id", String(36), nullable=True),
     Column("has_attachments", Boolean, nullable=False),
+    # Who asserted the statement (Data 2.4.9): what statements/read/mine selects on.
+    Column("authority_hash", String(32), nullable=True),
     UniqueConstraint("store_id", "statement_id", name="uq_statements_store_id"),
     Index("ix_statements_store_position", "store_id", "position"),
     Index("ix_statements_store_ref", "store_id", "ref_statement_id"),
     Index("ix_statements_store_voids", "store_id", "voids_statement_id"),
     Index("ix_statements_store_stored", "store_id", "stored_us"),
+    Index("ix_statements_store_authority", "store_id", "authority_hash", "position"),
 )
 
 # What the GET filters look for, one row per (statement, kind, value). A statement

@@ -21,7 +21,7 @@ from lrs.events import STATEMENT_STORED, NewEvent, dumps
 from lrs.index import apply_statements
 from lrs.schema import activities, attachment_blobs, events, statement_keys, statements, verbs
 from lrs.xapi import attachments, formatting, signatures
-from lrs.xapi.agents import ifi_key, key_hash
+from lrs.xapi.agents import authority_key, ifi_key, key_hash
 from lrs.xapi.attachments import AttachmentData
 from lrs.xapi.params import SingleStatement, StatementQuery
 from lrs.xapi.statements import (
@@ -138,7 +138,14 @@ def store(
                 )
             )
         if new_items:
-            meta = dumps({"credential": credential.id, "version": version, "request": request_id})
+            meta = dumps(
+                {
+                    "credential": credential.id,
+                    "version": version,
+                    "request": request_id,
+                    "define": credential.allows("define"),
+                }
+            )
             recorded = writer.append(
                 store_id,
                 [
@@ -231,17 +238,30 @@ def consistent_through(conn: Connection) -> str | None:
     return log.head(conn)[1]
 
 
+def visible_authority(credential: Credential) -> str | None:
+    """With only statements/read/mine, a credential sees what its authority stored
+    (Communication 4.2); None means it may read every statement of its store."""
+    if credential.allows("statements/read", "all/read"):
+        return None
+    return key_hash(authority_key(credential.authority))
+
+
 def get_one(
-    engine: Engine, store_id: str, request: SingleStatement, languages: list[str] | None = None
+    engine: Engine,
+    store_id: str,
+    request: SingleStatement,
+    languages: list[str] | None = None,
+    *,
+    mine: str | None = None,
 ) -> tuple[str, str, str | None]:
     """(statement JSON, stored, consistent-through) or NotFound.
 
     statementId never returns a voided statement, voidedStatementId only a voided
-    one (Communication 2.1.4).
+    one (Communication 2.1.4); with ``mine``, only statements of that authority.
     """
     with read_transaction(engine) as conn:
         row = conn.execute(
-            select(events.c.data, events.c.recorded_at, statements.c.voided)
+            select(events.c.data, events.c.recorded_at, statements.c.voided, statements.c.authority_hash)
             .join(events, events.c.position == statements.c.position)
             .where(
                 statements.c.store_id == store_id,
@@ -249,7 +269,8 @@ def get_one(
             )
         ).first()
         through = consistent_through(conn)
-        if row is None or bool(row.voided) != request.voided:
+        hidden = mine is not None and row is not None and row.authority_hash != mine
+        if row is None or hidden or bool(row.voided) != request.voided:
             kind = "voided statement" if request.voided else "statement"
             raise NotFound(f"no {kind} with id {request.statement_id}")
         text = _format(conn, store_id, [row.data], request.format, languages or [])[0]
@@ -263,13 +284,14 @@ def query(
     *,
     page_max: int,
     languages: list[str] | None = None,
+    mine: str | None = None,
 ) -> QueryResult:
     limit = page_max if q.limit == 0 else min(q.limit, page_max)
     with read_transaction(engine) as conn:
         bound = q.bound
         if bound is None:
             bound = conn.execute(select(func.coalesce(func.max(events.c.position), 0))).scalar_one()
-        rows = conn.execute(_select(store_id, q, bound, limit + 1)).all()
+        rows = conn.execute(_select(store_id, q, bound, limit + 1, mine)).all()
         through = consistent_through(conn)
         page = rows[:limit]
         texts = _format(conn, store_id, [row.data for row in page], q.format, languages or [])
@@ -295,7 +317,7 @@ def _filters(q: StatementQuery) -> list[tuple[int, str]]:
     return found
 
 
-def _select(store_id: str, q: StatementQuery, bound: int, limit: int) -> Any:
+def _select(store_id: str, q: StatementQuery, bound: int, limit: int, mine: str | None) -> Any:
     s = statements
     filters = _filters(q)
     query = select(s.c.position, events.c.data, events.c.recorded_at)
@@ -324,6 +346,8 @@ def _select(store_id: str, q: StatementQuery, bound: int, limit: int) -> Any:
         query = query.select_from(s.join(events, events.c.position == s.c.position))
         order = s.c.position
     query = query.where(s.c.store_id == store_id, s.c.voided.is_(False), order <= bound)
+    if mine is not None:
+        query = query.where(s.c.authority_hash == mine)
     if q.since_us is not None:
         query = query.where(s.c.stored_us > q.since_us)
     if q.until_us is not None:

@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 import lrs
 from api.deps import Version
+from api.routing import get_and_head
 from lrs.xapi.params import check_names
 from lrs.xapi.versions import SUPPORTED, V1, is_v2
 
@@ -21,7 +22,7 @@ _ABOUT_ALL = orjson.dumps({"version": list(SUPPORTED), "extensions": _EXTENSIONS
 _ABOUT_V1 = orjson.dumps({"version": [V1], "extensions": _EXTENSIONS})
 
 
-@router.api_route("/xapi/about", methods=["GET", "HEAD"], summary="LRS information")
+@get_and_head(router, "/xapi/about", summary="LRS information")
 def about(request: Request, version: Version) -> Response:
     check_names(list(request.query_params.multi_items()), frozenset())
     declared = request.headers.get("x-experience-api-version")

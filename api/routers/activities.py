@@ -8,6 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.deps import App, Auth, require
+from api.routing import get_and_head
 from lrs import statements as service
 from lrs.errors import InvalidParameter
 from lrs.index.agents import person
@@ -27,7 +28,7 @@ def _json(value: object) -> Response:
     return Response(body, media_type="application/json", headers={"ETag": f'"{etag(body)}"'})
 
 
-@router.api_route("/xapi/activities", methods=["GET", "HEAD"], summary="The Activity with its canonical definition")
+@get_and_head(router, "/xapi/activities", summary="The Activity with its canonical definition")
 async def get_activity(request: Request, app: App, credential: Auth) -> Response:
     require(credential, *_READ)
     params = check_names(list(request.query_params.multi_items()), frozenset(("activityId",)))
@@ -41,7 +42,7 @@ async def get_activity(request: Request, app: App, credential: Auth) -> Response
     return _json(activity_object(activity_id, definition))
 
 
-@router.api_route("/xapi/agents", methods=["GET", "HEAD"], summary="The Person object of an Agent")
+@get_and_head(router, "/xapi/agents", summary="The Person object of an Agent")
 async def get_agents(request: Request, app: App, credential: Auth) -> Response:
     require(credential, *_READ)
     params = check_names(list(request.query_params.multi_items()), frozenset(("agent",)))

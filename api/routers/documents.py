@@ -7,6 +7,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.deps import App, Auth, Version, read_body, require
+from api.routing import get_and_head
 from lrs import documents as service
 from lrs.clock import http_date, parse_utc
 from lrs.events import dumps
@@ -126,7 +127,7 @@ def _handlers(kind: str) -> None:
         return Response(status_code=204, headers={POSITION: str(position)})
 
     name = kind.replace("_", " ")
-    router.add_api_route(path, get, methods=["GET", "HEAD"], summary=f"Get a {name} document or list ids")
+    get_and_head(router, path, summary=f"Get a {name} document or list ids")(get)
     router.add_api_route(path, write, methods=["PUT"], status_code=204, summary=f"Store a {name} document")
     router.add_api_route(path, write, methods=["POST"], status_code=204, summary=f"Merge into a {name} document")
     router.add_api_route(path, remove, methods=["DELETE"], status_code=204, summary=f"Delete {name} document(s)")

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from api.deps import App, Auth, Version, media_type, read_body, require
 from api.multipart import build_mixed, parse_mixed
+from api.routing import get_and_head
 from lrs import statements as service
 from lrs.clock import http_date, parse_utc
 from lrs.credentials import Credential
@@ -140,15 +141,16 @@ async def _with_attachments(app: App, store_id: str, body: bytes, texts: list[st
     return Response(payload, media_type=content_type)
 
 
-@router.api_route("/xapi/statements", methods=["GET", "HEAD"], summary="Get one statement or query")
+@get_and_head(router, "/xapi/statements", summary="Get one statement or query")
 async def get_statements(request: Request, app: App, credential: Auth, version: Version) -> Response:
-    require(credential, "statements/read", "all/read")
+    require(credential, "statements/read", "statements/read/mine", "all/read")
+    mine = service.visible_authority(credential)
     parsed = parse_statement_get(list(request.query_params.multi_items()), version)
     languages = parse_accept_language(request.headers.get("accept-language"))
     store_id = credential.store_id
     if isinstance(parsed, SingleStatement):
         text, stored, through = await run_in_threadpool(
-            service.get_one, app.engine, store_id, parsed, languages
+            lambda: service.get_one(app.engine, store_id, parsed, languages, mine=mine)
         )
         texts, body = [text], text.encode()
         headers = {**_consistent_headers(through), "Last-Modified": http_date(parse_utc(stored))}
@@ -156,7 +158,7 @@ async def get_statements(request: Request, app: App, credential: Auth, version: 
         result = await run_in_threadpool(
             lambda: service.query(
                 app.engine, store_id, parsed, page_max=app.settings.statements_page_max,
-                languages=languages,
+                languages=languages, mine=mine,
             )
         )
         more = f"/xapi/statements?more={result.more}" if result.more else ""

@@ -67,6 +67,7 @@ def apply_statements(
                 "voids_statement_id": entry.voids,
                 "ref_statement_id": entry.ref,
                 "has_attachments": entry.has_attachments,
+                "authority_hash": entry.authority_hash,
             }
         )
     conn.execute(statements.insert(), rows)
@@ -83,8 +84,12 @@ def apply_statements(
             )
 
     _insert_keys(conn, store_id, entries)
-    _update_definitions(conn, store_id, entries)
-    apply_agents(conn, store_id, stored)
+    # Communication 4.2 "define": without it, ids are saved but the canonical
+    # Activities and Agents stay as they were. The flag travels in the event's
+    # metadata, so a rebuild from the log decides the same way.
+    defining = [(event, entry) for event, entry in entries if event.meta().get("define", True)]
+    _update_definitions(conn, store_id, defining)
+    apply_agents(conn, store_id, [item for item in stored if item[0].meta().get("define", True)])
 
 
 def _insert_keys(

@@ -32,6 +32,15 @@ def ifi_key(agent: dict[str, Any]) -> str | None:
     return None
 
 
+def authority_key(authority: dict[str, Any]) -> str:
+    """What identifies an authority (Data 2.4.9): an Agent's identifier, or the
+    identifiers of both members of an OAuth Group, in a fixed order."""
+    if authority.get("objectType") == "Group" and "member" in authority:
+        members = sorted(ifi_key(m) or "" for m in authority["member"] if isinstance(m, dict))
+        return "group:" + orjson.dumps(members).decode()
+    return ifi_key(authority) or ""
+
+
 def key_hash(text: str) -> str:
     """128-bit hex digest used to index IRIs and identifiers of any length."""
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from lrs.xapi import formats
-from lrs.xapi.agents import ifi_key, key_hash
+from lrs.xapi.agents import authority_key, ifi_key, key_hash
 from lrs.xapi.validation import VOIDED
 from lrs.xapi.versions import default_statement_version
 
@@ -95,6 +95,7 @@ class IndexEntry:
     voids: str | None
     ref: str | None
     has_attachments: bool
+    authority_hash: str | None
     # (kind, key hash) pairs the GET filters match on.
     keys: set[tuple[int, str]] = field(default_factory=set)
     # (activity id, definition) and (verb id, display), in statement order.
@@ -148,6 +149,9 @@ def index_entry(statement: dict[str, Any]) -> IndexEntry:
         voids=obj["id"].lower() if verb["id"] == VOIDED else None,
         ref=obj["id"].lower() if object_type == "StatementRef" else None,
         has_attachments=bool(statement.get("attachments")),
+        authority_hash=key_hash(authority_key(statement["authority"]))
+        if isinstance(statement.get("authority"), dict)
+        else None,
     )
     keys = entry.keys
 
