@@ -9,9 +9,9 @@ the key and a SHA-256 of the secret, compared in constant time.
 from __future__ import annotations
 
 import contextlib
-import re
 import hashlib
 import hmac
+import re
 import secrets
 import threading
 import time

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, exists, func, select
+from sqlalchemy import Connection, Engine, bindparam, exists, func, select
 
 from lrs import blobs, clock, log
 from lrs.credentials import Credential
@@ -116,7 +116,7 @@ def store(
     """
     store_id = credential.store_id
     ids = [statement_id for statement_id, _ in prepared]
-    with log.writing(engine, lock_timeout_seconds=lock_timeout_seconds) as writer:
+    with log.writing(engine, lock_timeout_seconds=lock_timeout_seconds, store_id=store_id) as writer:
         conn = writer.conn
         existing = _existing(conn, store_id, ids)
         new_items: list[dict[str, Any]] = []
@@ -213,15 +213,20 @@ def attachment_contents(engine: Engine, store_id: str, sha2s: set[str]) -> dict[
     return {sha2: contents[sha256] for sha2, sha256 in mapping.items() if sha256 in contents}
 
 
+_EXISTING = (
+    select(statements.c.statement_id, events.c.data)
+    .join(events, events.c.position == statements.c.position)
+    .where(
+        statements.c.store_id == bindparam("store_id"),
+        statements.c.statement_id.in_(bindparam("ids", expanding=True)),
+    )
+)
+
+
 def _existing(conn: Connection, store_id: str, ids: list[str]) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        rows = conn.execute(
-            select(statements.c.statement_id, events.c.data)
-            .join(events, events.c.position == statements.c.position)
-            .where(statements.c.store_id == store_id, statements.c.statement_id.in_(chunk))
-        )
+        rows = conn.execute(_EXISTING, {"store_id": store_id, "ids": ids[start : start + 500]})
         found.update((statement_id, orjson.loads(data)) for statement_id, data in rows)
     return found
 

@@ -3,6 +3,9 @@
 It holds what the xAPI contract must answer at once (lookups, filters, voided
 flags, canonical definitions). Everything in it can be rebuilt from the log:
 ``reindex`` replays the statement events through the same ``apply_statements``.
+
+This is the write hot path: its statements are built once (``bindparam``), and
+one request costs a fixed handful of round trips whatever the batch size.
 """
 
 from __future__ import annotations
@@ -11,11 +14,26 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, delete, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    String,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
 
 from lrs import clock, log
 from lrs.events import STATEMENT_STORED, RecordedEvent
-from lrs.index.agents import apply_agents
+from lrs.index.agents import apply_agents, mentions_of
 from lrs.schema import activities, agents, statement_keys, statements, verbs
 from lrs.xapi.activities import merge_definition, merge_display
 from lrs.xapi.agents import key_hash
@@ -23,6 +41,67 @@ from lrs.xapi.statements import IndexEntry, index_entry
 
 # SQLite binds at most 32766 variables per statement; stay well below.
 _CHUNK = 500
+
+_STORE = statements.c.store_id == bindparam("store_id")
+_INSERT_STATEMENTS = statements.insert()
+_INSERT_KEYS = statement_keys.insert()
+# Earlier statements that void or target any of the new ones (Data 2.3.2,
+# Communication 2.1.3 StatementRef rule).
+_LINKED = select(
+    statements.c.position, statements.c.voids_statement_id, statements.c.ref_statement_id
+).where(
+    _STORE,
+    or_(
+        statements.c.voids_statement_id.in_(bindparam("ids", expanding=True)),
+        statements.c.ref_statement_id.in_(bindparam("ids", expanding=True)),
+    ),
+)
+_VOID = (
+    update(statements)
+    .where(
+        statements.c.store_id == bindparam("b_store_id"),
+        statements.c.statement_id.in_(bindparam("ids", expanding=True)),
+        statements.c.voids_statement_id.is_(None),
+    )
+    .values(voided=True)
+)
+_KEYS_OF_STATEMENT = (
+    select(statement_keys.c.kind, statement_keys.c.key_hash)
+    .join(statements, statements.c.position == statement_keys.c.position)
+    .where(_STORE, statements.c.statement_id == bindparam("statement_id"))
+)
+_KEYS_AT = select(statement_keys.c.kind, statement_keys.c.key_hash).where(
+    statement_keys.c.position == bindparam("position")
+)
+_REFERRERS = select(statements.c.position, statements.c.statement_id).where(
+    _STORE, statements.c.ref_statement_id == bindparam("target")
+)
+# The canonical data one request may merge into, in one round trip.
+_NO_TEXT = cast(null(), Text)
+_KNOWN = union_all(
+    select(
+        literal("activity", String).label("kind"), activities.c.activity_hash.label("hash"),
+        activities.c.definition.label("value"), _NO_TEXT.label("identity"),
+        activities.c.updated_position.label("position"),
+    ).where(
+        activities.c.store_id == bindparam("store_id"),
+        activities.c.activity_hash.in_(bindparam("activities", expanding=True)),
+    ),
+    select(
+        literal("verb", String), verbs.c.verb_hash, verbs.c.display, _NO_TEXT,
+        verbs.c.updated_position,
+    ).where(
+        verbs.c.store_id == bindparam("store_id"),
+        verbs.c.verb_hash.in_(bindparam("verbs", expanding=True)),
+    ),
+    select(
+        literal("agent", String), agents.c.agent_hash, agents.c.names, agents.c.identity,
+        cast(agents.c.updated_position, BigInteger),
+    ).where(
+        agents.c.store_id == bindparam("store_id"),
+        agents.c.agent_hash.in_(bindparam("agents", expanding=True)),
+    ),
+)
 
 
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> list[Sequence[Any]]:
@@ -38,148 +117,112 @@ def apply_statements(
     entries = [(event, index_entry(statement)) for event, statement in stored]
     ids = [entry.statement_id for _, entry in entries]
 
+    # Read before inserting, so that only earlier statements come back.
+    already_voided: set[str] = set()
+    late_targets: set[str] = set()
+    for chunk in _chunks(ids):
+        for _, voids, ref in conn.execute(_LINKED, {"store_id": store_id, "ids": list(chunk)}):
+            if voids in chunk:
+                already_voided.add(voids)
+            if ref in chunk:
+                late_targets.add(ref)
+
     # Data 2.3.2: a statement is voided iff it is not itself a voiding statement and
     # a voiding statement refers to it, whichever of the two arrived first.
     voided_now = {entry.voids for _, entry in entries if entry.voids}
-    already_voided: set[str] = set()
-    for chunk in _chunks(ids):
-        already_voided.update(
-            row[0]
-            for row in conn.execute(
-                select(statements.c.voids_statement_id).where(
-                    statements.c.store_id == store_id,
-                    statements.c.voids_statement_id.in_(chunk),
-                )
-            )
-        )
-    rows = []
-    for event, entry in entries:
-        is_voided = entry.voids is None and (
-            entry.statement_id in voided_now or entry.statement_id in already_voided
-        )
-        rows.append(
+    conn.execute(
+        _INSERT_STATEMENTS,
+        [
             {
                 "position": event.position,
                 "store_id": store_id,
                 "statement_id": entry.statement_id,
                 "stored_us": clock.to_micros(clock.parse_utc(event.recorded_at)),
-                "voided": is_voided,
+                "voided": entry.voids is None
+                and (entry.statement_id in voided_now or entry.statement_id in already_voided),
                 "voids_statement_id": entry.voids,
                 "ref_statement_id": entry.ref,
                 "has_attachments": entry.has_attachments,
                 "authority_hash": entry.authority_hash,
             }
-        )
-    conn.execute(statements.insert(), rows)
-    if voided_now:
-        for chunk in _chunks(sorted(voided_now)):
-            conn.execute(
-                update(statements)
-                .where(
-                    statements.c.store_id == store_id,
-                    statements.c.statement_id.in_(chunk),
-                    statements.c.voids_statement_id.is_(None),
-                )
-                .values(voided=True)
-            )
+            for event, entry in entries
+        ],
+    )
+    for chunk in _chunks(sorted(voided_now)):
+        conn.execute(_VOID, {"b_store_id": store_id, "ids": list(chunk)})
 
-    _insert_keys(conn, store_id, entries)
+    keys = _insert_keys(conn, store_id, entries)
+    by_id = {entry.statement_id: event.position for event, entry in entries}
+    for target in sorted(late_targets):
+        _propagate(conn, store_id, target, keys[by_id[target]])
+
     # Communication 4.2 "define": without it, ids are saved but the canonical
     # Activities and Agents stay as they were. The flag travels in the event's
     # metadata, so a rebuild from the log decides the same way.
-    defining = [(event, entry) for event, entry in entries if event.meta().get("define", True)]
-    _update_definitions(conn, store_id, defining)
-    apply_agents(conn, store_id, [item for item in stored if item[0].meta().get("define", True)])
+    defining = [
+        (event, entry, statement)
+        for (event, entry), (_, statement) in zip(entries, stored, strict=True)
+        if event.meta().get("define", True)
+    ]
+    if defining:
+        _update_canonical(conn, store_id, defining)
 
 
 def _insert_keys(
     conn: Connection, store_id: str, entries: Sequence[tuple[RecordedEvent, IndexEntry]]
-) -> None:
+) -> dict[int, set[tuple[int, str]]]:
     keys: dict[int, set[tuple[int, str]]] = {
         event.position: set(entry.keys) for event, entry in entries
     }
     by_id = {entry.statement_id: event.position for event, entry in entries}
-
-    # A statement targeting another (StatementRef) carries its target's keys. Targets
-    # are earlier statements or earlier entries of this batch.
+    # A statement targeting another (StatementRef) carries its target's keys: read
+    # for a target stored earlier, taken in hand for one in this batch (before or
+    # after the referrer, and through chains: repeat until nothing changes).
     for event, entry in entries:
-        if entry.ref is None:
-            continue
-        target = by_id.get(entry.ref)
-        if target is not None and target < event.position:
-            keys[event.position] |= keys[target]
-        else:
-            keys[event.position] |= _stored_keys_of(conn, store_id, entry.ref)
-
+        if entry.ref is not None and entry.ref not in by_id:
+            keys[event.position] |= {
+                (kind, digest)
+                for kind, digest in conn.execute(
+                    _KEYS_OF_STATEMENT, {"store_id": store_id, "statement_id": entry.ref}
+                )
+            }
+    in_batch = [
+        (event.position, by_id[entry.ref]) for event, entry in entries if entry.ref in by_id
+    ]
+    changed = bool(in_batch)
+    while changed:
+        changed = False
+        for position, target in in_batch:
+            if not keys[target] <= keys[position]:
+                keys[position] |= keys[target]
+                changed = True
     conn.execute(
-        statement_keys.insert(),
+        _INSERT_KEYS,
         [
             {"position": position, "kind": kind, "key_hash": digest, "store_id": store_id}
             for position, pairs in keys.items()
             for kind, digest in pairs
         ],
     )
-    # Statements already stored may target one of these (a StatementRef may name a
-    # statement the LRS has not received yet): they inherit its keys now.
-    late: set[str] = set()
-    for chunk in _chunks(list(by_id)):
-        for position, target_id in conn.execute(
-            select(statements.c.position, statements.c.ref_statement_id).where(
-                statements.c.store_id == store_id, statements.c.ref_statement_id.in_(chunk)
-            )
-        ):
-            if position in keys and by_id[target_id] < position:
-                continue  # inherited above, inside this batch
-            late.add(target_id)
-    for target_id in sorted(late):
-        _propagate(conn, store_id, target_id, keys[by_id[target_id]])
-
-
-def _stored_keys_of(conn: Connection, store_id: str, statement_id: str) -> set[tuple[int, str]]:
-    row = conn.execute(
-        select(statements.c.position).where(
-            statements.c.store_id == store_id, statements.c.statement_id == statement_id
-        )
-    ).first()
-    if row is None:
-        return set()
-    return {
-        (kind, digest)
-        for kind, digest in conn.execute(
-            select(statement_keys.c.kind, statement_keys.c.key_hash).where(
-                statement_keys.c.position == row[0]
-            )
-        )
-    }
+    return keys
 
 
 def _propagate(
     conn: Connection, store_id: str, statement_id: str, inherited: set[tuple[int, str]]
 ) -> None:
-    """Give statements that target ``statement_id`` (transitively) its keys."""
+    """Give statements that target ``statement_id`` (transitively) its keys: a
+    StatementRef may name a statement the LRS receives later."""
     work = [(statement_id, inherited)]
     seen = {statement_id}
     while work:
         target_id, target_keys = work.pop()
-        referrers = conn.execute(
-            select(statements.c.position, statements.c.statement_id).where(
-                statements.c.store_id == store_id,
-                statements.c.ref_statement_id == target_id,
-            )
-        ).all()
+        referrers = conn.execute(_REFERRERS, {"store_id": store_id, "target": target_id}).all()
         for position, referrer_id in referrers:
-            own = {
-                (kind, digest)
-                for kind, digest in conn.execute(
-                    select(statement_keys.c.kind, statement_keys.c.key_hash).where(
-                        statement_keys.c.position == position
-                    )
-                )
-            }
+            own = {(kind, digest) for kind, digest in conn.execute(_KEYS_AT, {"position": position})}
             missing = target_keys - own
             if missing:
                 conn.execute(
-                    statement_keys.insert(),
+                    _INSERT_KEYS,
                     [
                         {"position": position, "kind": k, "key_hash": d, "store_id": store_id}
                         for k, d in missing
@@ -190,52 +233,57 @@ def _propagate(
                 work.append((referrer_id, own | target_keys))
 
 
-def _update_definitions(
-    conn: Connection, store_id: str, entries: Sequence[tuple[RecordedEvent, IndexEntry]]
+def _update_canonical(
+    conn: Connection,
+    store_id: str,
+    defining: Sequence[tuple[RecordedEvent, IndexEntry, dict[str, Any]]],
 ) -> None:
+    """Canonical Activity definitions, Verb displays and Person names, one lookup."""
+    definitions = [(e.position, i, d) for e, entry, _ in defining for i, d in entry.definitions]
+    displays = [(e.position, i, d) for e, entry, _ in defining for i, d in entry.displays]
+    mentions = mentions_of([(event, statement) for event, _, statement in defining])
+    if not (definitions or displays or mentions):
+        return
+    known: dict[str, dict[str, Any]] = {"activity": {}, "verb": {}, "agent": {}}
+    activity_hashes = sorted({key_hash(i) for _, i, _ in definitions})
+    verb_hashes = sorted({key_hash(i) for _, i, _ in displays})
+    agent_hashes = sorted({digest for _, digest, _ in mentions})
+    for start in range(0, max(len(activity_hashes), len(verb_hashes), len(agent_hashes)), _CHUNK):
+        rows = conn.execute(
+            _KNOWN,
+            {
+                "store_id": store_id,
+                "activities": activity_hashes[start : start + _CHUNK],
+                "verbs": verb_hashes[start : start + _CHUNK],
+                "agents": agent_hashes[start : start + _CHUNK],
+            },
+        )
+        for kind, digest, value, identity, position in rows:
+            known[kind][digest] = (value, identity, position)
     _merge_into(
-        conn,
-        store_id,
-        activities,
-        activities.c.activity_hash,
-        "activity_id",
-        "definition",
-        [(e.position, i, d) for e, entry in entries for i, d in entry.definitions],
-        merge_definition,
+        conn, store_id, activities, "activity_hash", "activity_id", "definition",
+        definitions, merge_definition,
+        {digest: orjson.loads(value) for digest, (value, _, _) in known["activity"].items()},
     )
     _merge_into(
-        conn,
-        store_id,
-        verbs,
-        verbs.c.verb_hash,
-        "verb_id",
-        "display",
-        [(e.position, i, d) for e, entry in entries for i, d in entry.displays],
-        merge_display,
+        conn, store_id, verbs, "verb_hash", "verb_id", "display", displays, merge_display,
+        {digest: orjson.loads(value) for digest, (value, _, _) in known["verb"].items()},
     )
+    apply_agents(conn, store_id, mentions, known["agent"])
 
 
 def _merge_into(
     conn: Connection,
     store_id: str,
     table: Any,
-    hash_column: Any,
+    hash_name: str,
     id_column: str,
     value_column: str,
     items: list[tuple[int, str, dict[str, Any]]],
     merge: Callable[[dict[str, Any] | None, dict[str, Any]], dict[str, Any]],
+    known: dict[str, dict[str, Any]],
 ) -> None:
-    if not items:
-        return
-    hashes = {key_hash(item_id) for _, item_id, _ in items}
-    known: dict[str, dict[str, Any]] = {}
-    for chunk in _chunks(sorted(hashes)):
-        for digest, value in conn.execute(
-            select(hash_column, table.c[value_column]).where(
-                table.c.store_id == store_id, hash_column.in_(chunk)
-            )
-        ):
-            known[digest] = orjson.loads(value)
+    """Merge each item into what is known, in order; write only what changed."""
     existing = set(known)
     changed: dict[str, tuple[str, int]] = {}
     for position, item_id, value in items:
@@ -244,7 +292,6 @@ def _merge_into(
         if merged != known.get(digest):
             known[digest] = merged
             changed[digest] = (item_id, position)
-    hash_name = hash_column.name
     inserts = [
         {
             "store_id": store_id,
@@ -258,15 +305,24 @@ def _merge_into(
     ]
     if inserts:
         conn.execute(table.insert(), inserts)
-    for digest, (_, position) in changed.items():
-        if digest in existing:
-            conn.execute(
-                update(table)
-                .where(table.c.store_id == store_id, hash_column == digest)
-                .values(
-                    {value_column: orjson.dumps(known[digest]).decode(), "updated_position": position}
-                )
-            )
+    updates = [
+        {
+            "b_store_id": store_id,
+            "b_hash": digest,
+            value_column: orjson.dumps(known[digest]).decode(),
+            "updated_position": position,
+        }
+        for digest, (_, position) in changed.items()
+        if digest in existing
+    ]
+    if updates:
+        conn.execute(
+            update(table).where(
+                table.c.store_id == bindparam("b_store_id"),
+                table.c[hash_name] == bindparam("b_hash"),
+            ),
+            updates,
+        )
 
 
 def reindex(

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Engine, bindparam, select, update
 
 from lrs.events import RecordedEvent
 from lrs.schema import agents
 from lrs.xapi.agents import identity, ifi_key, key_hash
+
+_INSERT = agents.insert()
+_UPDATE = update(agents).where(
+    agents.c.store_id == bindparam("b_store_id"), agents.c.agent_hash == bindparam("b_hash")
+)
+_NAMES = select(agents.c.names).where(
+    agents.c.store_id == bindparam("store_id"), agents.c.agent_hash == bindparam("agent_hash")
+)
 
 
 def _agents_of(statement: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -46,27 +54,33 @@ def _agents_of(statement: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from parts(obj)
 
 
-def apply_agents(
-    conn: Connection, store_id: str, stored: Sequence[tuple[RecordedEvent, dict[str, Any]]]
-) -> None:
-    """Record the names each Agent identifier was given (only rows that change).
-
-    ``updated_position`` is the statement that last added a name, so processing
-    statements one by one or in a batch (as ``lrs reindex`` does) gives equal rows.
-    """
-    mentions = [
+def mentions_of(
+    stored: Sequence[tuple[RecordedEvent, dict[str, Any]]],
+) -> list[tuple[int, str, dict[str, Any]]]:
+    """(position, identifier hash, Agent) for every Agent the statements name."""
+    return [
         (event.position, key_hash(ifi_key(agent) or ""), agent)
         for event, statement in stored
         for agent in _agents_of(statement)
     ]
-    if not mentions:
-        return
+
+
+def apply_agents(
+    conn: Any,
+    store_id: str,
+    mentions: Sequence[tuple[int, str, dict[str, Any]]],
+    rows: Mapping[str, tuple[str, str, int]],
+) -> None:
+    """Record the names each Agent identifier was given (only rows that change).
+
+    ``rows`` are the stored rows of the mentioned identifiers: (names JSON,
+    identity JSON, updated_position). ``updated_position`` is the statement that
+    last added a name, so processing statements one by one or in a batch (as
+    ``lrs reindex`` does) gives equal rows.
+    """
     known: dict[str, tuple[dict[str, Any], set[str], int]] = {
         digest: (orjson.loads(ident), set(orjson.loads(names)), position)
-        for digest, ident, names, position in conn.execute(
-            select(agents.c.agent_hash, agents.c.identity, agents.c.names, agents.c.updated_position)
-            .where(agents.c.store_id == store_id, agents.c.agent_hash.in_(sorted({m[1] for m in mentions})))
-        )
+        for digest, (names, ident, position) in rows.items()
     }
     existing = set(known)
     changed: set[str] = set()
@@ -79,21 +93,20 @@ def apply_agents(
             ident, names, _ = known[digest]
             known[digest] = (ident, names | {name}, position)
             changed.add(digest)
+    inserts, updates = [], []
     for digest in sorted(changed):
         ident, names, position = known[digest]
         values = {"names": orjson.dumps(sorted(names)).decode(), "updated_position": position}
         if digest in existing:
-            conn.execute(
-                update(agents)
-                .where(agents.c.store_id == store_id, agents.c.agent_hash == digest)
-                .values(**values)
-            )
+            updates.append({"b_store_id": store_id, "b_hash": digest, **values})
         else:
-            conn.execute(
-                agents.insert().values(
-                    store_id=store_id, agent_hash=digest, identity=orjson.dumps(ident).decode(), **values
-                )
+            inserts.append(
+                {"store_id": store_id, "agent_hash": digest, "identity": orjson.dumps(ident).decode(), **values}
             )
+    if inserts:
+        conn.execute(_INSERT, inserts)
+    if updates:
+        conn.execute(_UPDATE, updates)
 
 
 def person(engine: Engine, store_id: str, agent: dict[str, Any]) -> dict[str, Any]:
@@ -105,9 +118,7 @@ def person(engine: Engine, store_id: str, agent: dict[str, Any]) -> dict[str, An
     """
     with engine.connect() as conn:
         row = conn.execute(
-            select(agents.c.names).where(
-                agents.c.store_id == store_id, agents.c.agent_hash == key_hash(ifi_key(agent) or "")
-            )
+            _NAMES, {"store_id": store_id, "agent_hash": key_hash(ifi_key(agent) or "")}
         ).first()
     names = set(orjson.loads(row.names)) if row else set()
     if isinstance(agent.get("name"), str):

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, bindparam, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from lrs import clock
@@ -30,6 +30,30 @@ from lrs.log import _postgresql, _sqlite
 from lrs.schema import events
 
 GENESIS = "0" * 64
+
+# Statements of the write path are built once: building SQLAlchemy expressions per
+# call costs several times the database work of these small queries.
+_HEAD = select(events.c.position, events.c.recorded_at).order_by(events.c.position.desc()).limit(1)
+_STORE_HEAD = (
+    select(events.c.hash)
+    .where(events.c.store_id == bindparam("store_id"))
+    .order_by(events.c.position.desc())
+    .limit(1)
+)
+_HEADS = select(
+    _HEAD.with_only_columns(events.c.position).scalar_subquery().label("position"),
+    _HEAD.with_only_columns(events.c.recorded_at).scalar_subquery().label("recorded_at"),
+    _STORE_HEAD.scalar_subquery().label("store_hash"),
+)
+_STREAM_VERSIONS = (
+    select(events.c.stream_id, func.max(events.c.stream_version))
+    .where(
+        events.c.store_id == bindparam("store_id"),
+        events.c.stream_id.in_(bindparam("streams", expanding=True)),
+    )
+    .group_by(events.c.stream_id)
+)
+_INSERT = events.insert()
 _COLUMNS = (
     events.c.position,
     events.c.store_id,
@@ -86,12 +110,7 @@ class LogWriter:
 
     def _store_head(self, store_id: str) -> str:
         if store_id not in self._store_heads:
-            row = self.conn.execute(
-                select(events.c.hash)
-                .where(events.c.store_id == store_id)
-                .order_by(events.c.position.desc())
-                .limit(1)
-            ).first()
+            row = self.conn.execute(_STORE_HEAD, {"store_id": store_id}).first()
             self._store_heads[store_id] = row[0] if row else GENESIS
         return self._store_heads[store_id]
 
@@ -99,9 +118,7 @@ class LogWriter:
         if not stream_ids:
             return {}
         rows = self.conn.execute(
-            select(events.c.stream_id, func.max(events.c.stream_version))
-            .where(events.c.store_id == store_id, events.c.stream_id.in_(stream_ids))
-            .group_by(events.c.stream_id)
+            _STREAM_VERSIONS, {"store_id": store_id, "streams": sorted(stream_ids)}
         ).all()
         return {stream: version for stream, version in rows}
 
@@ -163,7 +180,7 @@ class LogWriter:
             prev = digest
             position += 1
         try:
-            self.conn.execute(events.insert(), [_as_row(row) for row in recorded])
+            self.conn.execute(_INSERT, [_as_row(row) for row in recorded])
         except IntegrityError as exc:
             self._failed = Conflict("an event with this id or stream version already exists")
             raise self._failed from exc
@@ -208,11 +225,15 @@ def _as_row(event: RecordedEvent) -> dict[str, object]:
 
 
 @contextmanager
-def writing(engine: Engine, *, lock_timeout_seconds: float = 30.0) -> Iterator[LogWriter]:
+def writing(
+    engine: Engine, *, lock_timeout_seconds: float = 30.0, store_id: str | None = None
+) -> Iterator[LogWriter]:
     """One write transaction holding the log's lock; commits when the block ends.
 
     ``recorded_at`` is taken under the lock and is strictly later than the head's,
     so stored order equals position order even when the wall clock steps back.
+    Naming the ``store_id`` that will be written reads its chain head in the same
+    query as the log head.
     """
     with engine.connect() as conn:
         conn.execution_options(**{WRITE: True})
@@ -222,17 +243,15 @@ def writing(engine: Engine, *, lock_timeout_seconds: float = 30.0) -> Iterator[L
                     _postgresql.acquire_write_lock(conn, lock_timeout_seconds)
                 else:
                     _sqlite.acquire_write_lock(conn, lock_timeout_seconds)
-                head = conn.execute(
-                    select(events.c.position, events.c.recorded_at)
-                    .order_by(events.c.position.desc())
-                    .limit(1)
-                ).first()
+                head = conn.execute(_HEADS, {"store_id": store_id or ""}).one()
                 now = clock.utcnow()
-                if head is None:
+                if head.position is None:
                     writer = LogWriter(conn, 0, now)
                 else:
-                    floor = clock.parse_utc(head[1]) + timedelta(microseconds=1)
-                    writer = LogWriter(conn, head[0], max(now, floor))
+                    floor = clock.parse_utc(head.recorded_at) + timedelta(microseconds=1)
+                    writer = LogWriter(conn, head.position, max(now, floor))
+                if store_id is not None:
+                    writer._store_heads[store_id] = head.store_hash or GENESIS
                 yield writer
                 if writer._failed is not None:
                     # The caller caught a database-level Conflict: nothing of this
@@ -246,9 +265,7 @@ def writing(engine: Engine, *, lock_timeout_seconds: float = 30.0) -> Iterator[L
 
 def head(conn: Connection) -> tuple[int, str | None]:
     """Position and recorded_at of the newest event (0, None for an empty log)."""
-    row = conn.execute(
-        select(events.c.position, events.c.recorded_at).order_by(events.c.position.desc()).limit(1)
-    ).first()
+    row = conn.execute(_HEAD).first()
     return (row[0], row[1]) if row else (0, None)
 
 
