@@ -43,6 +43,9 @@ class StoreResult:
     ids: list[str]
     # Log position that includes these statements (clients can wait for views).
     position: int
+    # X-Experience-API-Consistent-Through right after the commit: the newest stored
+    # time, ours when we appended (writers are serialised, so it is exact).
+    consistent_through: str | None = None
 
 
 @dataclass(frozen=True)
@@ -162,10 +165,8 @@ def store(
             )
             apply_statements(conn, store_id, list(zip(recorded, new_items, strict=True)))
             _keep_attachments(conn, store_id, new_items, attachment_data or {})
-            position = writer.last_position
-        else:
-            position = writer.head_position
-    return StoreResult(ids, position)
+            return StoreResult(ids, writer.last_position, writer.recorded_at_text)
+        return StoreResult(ids, writer.head_position, writer.head_recorded_at)
 
 
 def _keep_attachments(

@@ -20,7 +20,10 @@ from lrs.xapi.params import check_names
 
 router = APIRouter()
 
-_READ = ("statements/read", "all/read", "state", "profile", "define")
+# Activity definitions are shared metadata; Person objects name people, so they need
+# a scope that could read those names anyway (Communication 2.4.s3.b1).
+_ACTIVITIES_READ = ("statements/read", "statements/read/mine", "all/read", "state", "profile", "define")
+_AGENTS_READ = ("statements/read", "all/read", "profile")
 
 
 def _json(value: object) -> Response:
@@ -30,7 +33,7 @@ def _json(value: object) -> Response:
 
 @get_and_head(router, "/xapi/activities", summary="The Activity with its canonical definition")
 async def get_activity(request: Request, app: App, credential: Auth) -> Response:
-    require(credential, *_READ)
+    require(credential, *_ACTIVITIES_READ)
     params = check_names(list(request.query_params.multi_items()), frozenset(("activityId",)))
     activity_id = params.get("activityId")
     if activity_id is None:
@@ -44,7 +47,7 @@ async def get_activity(request: Request, app: App, credential: Auth) -> Response
 
 @get_and_head(router, "/xapi/agents", summary="The Person object of an Agent")
 async def get_agents(request: Request, app: App, credential: Auth) -> Response:
-    require(credential, *_READ)
+    require(credential, *_AGENTS_READ)
     params = check_names(list(request.query_params.multi_items()), frozenset(("agent",)))
     if "agent" not in params:
         raise InvalidParameter("agent", "is required (Communication 2.4)")

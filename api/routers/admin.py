@@ -126,6 +126,7 @@ async def create_credential(body: CredentialIn, app: App, credential: Auth) -> d
 
 @router.post("/credentials/{key}/revoke", status_code=204, summary="Revoke a credential")
 async def revoke_credential(key: str, app: App, credential: Auth) -> Response:
+    _require_admin(credential, credential.store_id)  # before the lookup: no key probing
     _require_admin(credential, await run_in_threadpool(service.store_of, app.engine, key))
     await run_in_threadpool(lambda: service.revoke(app.engine, key, actor=credential.id))
     return Response(status_code=204)
@@ -137,6 +138,7 @@ async def revoke_credential(key: str, app: App, credential: Auth) -> Response:
 async def rotate_credential(
     key: str, app: App, credential: Auth, body: RotateIn | None = None
 ) -> dict[str, str]:
+    _require_admin(credential, credential.store_id)  # before the lookup: no key probing
     _require_admin(credential, await run_in_threadpool(service.store_of, app.engine, key))
     secret = await run_in_threadpool(
         lambda: service.rotate(app.engine, key, body.secret if body else None, actor=credential.id)

@@ -63,23 +63,20 @@ async def _statements_body(request: Request, version: str) -> tuple[Any, dict[st
     return _parse_statements(first.body, version), read_parts([(p.headers, p.body) for p in parts[1:]])
 
 
-def _through(app: App) -> str | None:
-    with app.engine.connect() as conn:
-        return service.consistent_through(conn)
-
-
 async def _store(
     app: App, credential: Credential, version: str, items: list[Any], *, batch: bool,
     data: dict[str, AttachmentData], put_id: str | None = None,
 ) -> tuple[service.StoreResult, str | None]:
-    prepared = service.prepare(items, version, batch=batch, put_id=put_id, attachment_data=data)
-    result = await run_in_threadpool(
-        lambda: service.store(
+    def work() -> service.StoreResult:
+        # Validation and the write share one worker thread: one hop per request.
+        prepared = service.prepare(items, version, batch=batch, put_id=put_id, attachment_data=data)
+        return service.store(
             app.engine, credential, prepared, version=version,
             lock_timeout_seconds=app.settings.lock_timeout_seconds, attachment_data=data,
         )
-    )
-    return result, await run_in_threadpool(_through, app)
+
+    result = await run_in_threadpool(work)
+    return result, result.consistent_through
 
 
 @router.put("/xapi/statements", status_code=204, summary="Store one statement with the given id")

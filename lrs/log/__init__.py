@@ -94,9 +94,14 @@ def row_hash(
 class LogWriter:
     """Appends events inside one locked transaction. Obtain one from :func:`writing`."""
 
-    def __init__(self, conn: Connection, head_position: int, recorded_at: datetime) -> None:
+    def __init__(
+        self, conn: Connection, head_position: int, recorded_at: datetime,
+        head_recorded_at: str | None = None,
+    ) -> None:
         self.conn = conn
         self.head_position = head_position
+        # When the log's newest committed event was recorded (None: empty log).
+        self.head_recorded_at = head_recorded_at
         self.recorded_at = recorded_at
         self.recorded_at_text = clock.format_utc(recorded_at)
         self._next_position = head_position + 1
@@ -249,7 +254,9 @@ def writing(
                     writer = LogWriter(conn, 0, now)
                 else:
                     floor = clock.parse_utc(head.recorded_at) + timedelta(microseconds=1)
-                    writer = LogWriter(conn, head.position, max(now, floor))
+                    writer = LogWriter(
+                        conn, head.position, max(now, floor), head_recorded_at=head.recorded_at
+                    )
                 if store_id is not None:
                     writer._store_heads[store_id] = head.store_hash or GENESIS
                 yield writer
