@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from sqlalchemy import Engine
 from starlette.middleware.cors import CORSMiddleware
@@ -10,12 +13,14 @@ import lrs
 from api import errors
 from api.deps import Services
 from api.middleware import AlternateSyntax, CatchAll, XapiVersion
-from api.routers import about, activities, admin, documents, statements
+from api.routers import about, activities, admin, documents, statements, views
 from lrs.config import Settings
 from lrs.credentials import CredentialVerifier
 from lrs.db import make_engine
 from lrs.ratelimit import RateLimiter
 from lrs.tokens import TokenVerifier
+from projections.registry import all_projections
+from projections.service import ViewService
 
 CORS_REQUEST_HEADERS = [
     "Authorization",
@@ -40,10 +45,19 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     engine = engine or make_engine(
         settings.database_url, lock_timeout_seconds=settings.lock_timeout_seconds
     )
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.services.views.start()
+        try:
+            yield
+        finally:
+            app.state.services.views.stop()
+
     app = FastAPI(
         title="LRS",
         version=lrs.__version__,
         description="An event-sourced xAPI 1.0.3 and 2.0 Learning Record Store.",
+        lifespan=lifespan,
     )
     app.state.services = Services(
         settings=settings,
@@ -51,6 +65,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         verifier=CredentialVerifier(engine, ttl=settings.auth_cache_seconds),
         tokens=TokenVerifier(settings),
         limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
+        views=ViewService(
+            engine, all_projections(), in_process=settings.projections_in_process,
+            wait_seconds=settings.view_wait_seconds,
+        ),
     )
     errors.install(app)
     app.include_router(about.router, tags=["xAPI"])
@@ -58,6 +76,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.include_router(documents.router, tags=["xAPI documents"])
     app.include_router(activities.router, tags=["xAPI"])
     app.include_router(admin.router)
+    app.include_router(views.router)
 
     # Added innermost first. CORS stays outside the others so that every answer,
     # errors included, carries its headers. A wildcard origin never comes with

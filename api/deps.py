@@ -16,6 +16,7 @@ from lrs.errors import BadRequest, Forbidden, PayloadTooLarge, Unauthorized
 from lrs.ratelimit import RateLimiter
 from lrs.tokens import TokenVerifier
 from lrs.xapi.versions import V2
+from projections.service import ViewService
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Services:
     verifier: CredentialVerifier
     tokens: TokenVerifier
     limiter: RateLimiter
+    views: ViewService
     # Stores are never removed, so one that exists stays known.
     known_stores: set[str] = field(default_factory=set)
 

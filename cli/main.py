@@ -226,7 +226,8 @@ def credentials_list(store_id: str | None, as_json: bool) -> None:
 
 @credentials.command("revoke")
 @click.argument("key")
-def credentials_revoke(key: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def credentials_revoke(key: str, as_json: bool) -> None:
     from lrs.credentials import revoke
     from lrs.errors import LrsError
 
@@ -234,7 +235,7 @@ def credentials_revoke(key: str) -> None:
         revoke(_migrated_engine(_settings()), key, actor="cli")
     except LrsError as exc:
         _fail(exc.message)
-    click.echo(f"credential {key} revoked")
+    click.echo(json.dumps({"key": key, "revoked": True}) if as_json else f"credential {key} revoked")
 
 
 @credentials.command("rotate")
@@ -254,6 +255,11 @@ def credentials_rotate(key: str, secret: str | None, as_json: bool) -> None:
         click.echo(json.dumps({"key": key, "secret": new_secret}))
     else:
         click.echo(f"key:    {key}\nsecret: {new_secret}   (shown once; the old secret no longer works)")
+
+
+from cli.projections import projections  # noqa: E402 - registered after the group exists
+
+main.add_command(projections)
 
 
 if __name__ == "__main__":

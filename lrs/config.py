@@ -66,6 +66,11 @@ class Settings:
     # Per-credential requests per second (0: no limit) and the burst allowed.
     rate_limit_per_second: float = 0.0
     rate_limit_burst: int = 0
+    # Fold projections inside `lrs serve` (embedded use); off when a separate
+    # `lrs projections run` worker does it.
+    projections_in_process: bool = True
+    # How long a view request with minPosition waits before answering 503.
+    view_wait_seconds: float = 5.0
 
     _ENV_NAMES = {
         "data_dir": "LRS_DATA_DIR",
@@ -91,6 +96,8 @@ class Settings:
         "oidc_scope_claim": "LRS_OIDC_SCOPE_CLAIM",
         "rate_limit_per_second": "LRS_RATE_LIMIT_PER_SECOND",
         "rate_limit_burst": "LRS_RATE_LIMIT_BURST",
+        "projections_in_process": "LRS_PROJECTIONS_IN_PROCESS",
+        "view_wait_seconds": "LRS_VIEW_WAIT_SECONDS",
     }
 
     def __post_init__(self) -> None:

@@ -76,6 +76,7 @@ async def _store(
         )
 
     result = await run_in_threadpool(work)
+    app.views.notify()
     return result, result.consistent_through
 
 

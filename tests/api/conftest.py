@@ -85,6 +85,8 @@ def settings(db_url: str, tmp_path) -> Settings:  # type: ignore[no-untyped-def]
         max_statements_per_request=200,
         max_body_bytes=2_000_000,
         auth_cache_seconds=300,
+        # Most API tests do not read views; tests/api/test_views_* turn this on.
+        projections_in_process=False,
     )
 
 

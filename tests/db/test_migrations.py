@@ -6,13 +6,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from lrs.migrate import current_revision, head_revision
+import projections.progress.schema  # noqa: F401 - registers the progress tables
 from lrs.schema import metadata
+from projections.schema import metadata as projection_metadata
 
 
 def test_migrated_schema_matches_the_table_definitions(engine):
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
-        diff = compare_metadata(context, metadata)
+        diff = compare_metadata(context, [metadata, projection_metadata])
     assert diff == []
 
 

@@ -1,0 +1,344 @@
+"""Folding the log into projections: catch-up, checkpoints, rebuild, replay.
+
+Each batch is read (events, then the rows they touch), folded in memory, and
+written in one short transaction together with the checkpoint. The checkpoint
+moves by compare-and-set (``WHERE position = <where we started>``): a worker that
+lost a race, or crashed half way, leaves nothing behind, and every event counts
+exactly once. An event a projection cannot handle stops that projection at that
+position; it is never skipped.
+
+On PostgreSQL each projection is also leased to one worker at a time (a session
+advisory lock), so that a second worker waits instead of redoing the same batch;
+when the first dies, its connection closes and the lease passes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, delete, func, select, text, update
+
+from lrs import clock, log
+from lrs.db import WRITE
+from lrs.schema import events
+from projections.base import Projection
+from projections.schema import checkpoints, metadata
+from projections.sqlview import SqlView
+
+logger = logging.getLogger("lrs.projections")
+
+
+class ProjectionError(Exception):
+    """A projection could not handle the event at ``position``; it stopped there."""
+
+    def __init__(self, name: str, position: int, reason: str) -> None:
+        super().__init__(f"projection {name!r} stopped at position {position}: {reason}")
+        self.name = name
+        self.position = position
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Status:
+    name: str
+    version: int
+    position: int
+    head: int
+    updated_at: str | None
+    error: str | None
+    error_position: int | None
+
+    @property
+    def lag(self) -> int:
+        return max(self.head - self.position, 0)
+
+
+_CHECKPOINT = select(checkpoints).where(checkpoints.c.name == bindparam("name"))
+_ADVANCE = (
+    update(checkpoints)
+    .where(
+        checkpoints.c.name == bindparam("b_name"),
+        checkpoints.c.position == bindparam("b_from"),
+        checkpoints.c.version == bindparam("b_version"),
+    )
+    .values(position=bindparam("position"), updated_at=bindparam("updated_at"), error=None, error_position=None)
+)
+
+
+def _lease_key(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"lrs-projection:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+class Runner:
+    """Folds the log of ``source`` into the projections' tables in ``target``.
+
+    ``target`` is the same database in normal operation, and a scratch database
+    for a replay as of a past moment.
+    """
+
+    def __init__(
+        self,
+        source: Engine,
+        projections: Sequence[Projection],
+        *,
+        target: Engine | None = None,
+        batch: int = 500,
+    ) -> None:
+        self.source = source
+        self.target = target or source
+        self.projections = {p.name: p for p in projections}
+        self.batch = batch
+        self.views = {
+            p.name: SqlView({t.name: (t, metadata.tables[t.name]) for t in p.tables})
+            for p in projections
+        }
+        self._lease_connections: dict[str, Connection] = {}
+
+    # ---------------------------------------------------------------- checkpoints
+
+    def _checkpoint(self, conn: Connection, projection: Projection) -> Any:
+        row = conn.execute(_CHECKPOINT, {"name": projection.name}).first()
+        if row is not None:
+            return row
+        # First use: create it (``conn`` may hold a snapshot that cannot see it).
+        with self._write() as wconn:
+            if wconn.execute(_CHECKPOINT, {"name": projection.name}).first() is None:
+                wconn.execute(
+                    checkpoints.insert().values(
+                        name=projection.name, version=projection.version, position=0,
+                        updated_at=clock.format_utc(clock.utcnow()),
+                    )
+                )
+            return wconn.execute(_CHECKPOINT, {"name": projection.name}).first()
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self.target.connect() as conn:
+            conn.execution_options(**{WRITE: True})
+            with conn.begin():
+                yield conn
+
+    def reset(self, name: str) -> None:
+        """Forget everything the projection built; it starts again from position 0."""
+        projection = self.projections[name]
+        with self._write() as conn:
+            for table in projection.tables:
+                conn.execute(delete(metadata.tables[table.name]))
+            conn.execute(delete(checkpoints).where(checkpoints.c.name == name))
+            conn.execute(
+                checkpoints.insert().values(
+                    name=name, version=projection.version, position=0,
+                    updated_at=clock.format_utc(clock.utcnow()),
+                )
+            )
+        self.views[name].discard()
+
+    def status(self) -> list[Status]:
+        with self.source.connect() as conn:
+            head = log.head(conn)[0]
+        out = []
+        with self.target.connect() as conn:
+            for projection in self.projections.values():
+                row = self._checkpoint(conn, projection)
+                out.append(
+                    Status(
+                        name=projection.name, version=row.version, position=row.position,
+                        head=head, updated_at=row.updated_at, error=row.error,
+                        error_position=row.error_position,
+                    )
+                )
+        return out
+
+    def position(self, name: str) -> int:
+        with self.target.connect() as conn:
+            return int(self._checkpoint(conn, self.projections[name]).position)
+
+    # ------------------------------------------------------------------- folding
+
+    def step(self, name: str, until: int | None = None, store_id: str | None = None) -> int:
+        """Fold one batch; returns how far the checkpoint moved (0: caught up)."""
+        projection = self.projections[name]
+        view = self.views[name]
+        with self.target.connect() as conn:
+            version = self._checkpoint(conn, projection).version
+        if version != projection.version:
+            # New code folds differently: what the old one built is rebuilt from zero.
+            logger.info("projection %s: version %s -> %s, rebuilding", name, version, projection.version)
+            self.reset(name)
+        with self.source.connect() as source, self.target.connect() as target, target.begin():
+            checkpoint = self._checkpoint(target, projection)
+            start = int(checkpoint.position)
+            head = log.head(source)[0]
+            if until is not None:
+                head = min(head, until)
+            if start >= head:
+                return 0
+            batch = log.read_forward(
+                source, start, self.batch, types=sorted(projection.event_types), until=head,
+                store_id=store_id,
+            )
+            view.bind(target)
+            needed = projection.keys_needed(batch)
+            for table in projection.tables:
+                view.load(table, needed.get(table.name, ()))
+            for event in batch:
+                try:
+                    projection.handle(event, view)
+                except Exception as exc:
+                    view.discard()
+                    self._record_error(name, event.position, f"{type(exc).__name__}: {exc}")
+                    raise ProjectionError(name, event.position, f"{type(exc).__name__}: {exc}") from exc
+        # Fewer events than a full batch means everything up to ``head`` was read.
+        end = batch[-1].position if len(batch) == self.batch else head
+        with self._write() as conn:
+            moved = conn.execute(
+                _ADVANCE,
+                {
+                    "b_name": name, "b_from": start, "b_version": projection.version,
+                    "position": end, "updated_at": clock.format_utc(clock.utcnow()),
+                },
+            ).rowcount
+            if moved != 1:
+                # Another worker moved the checkpoint: our batch is not ours to write.
+                view.discard()
+                return 0
+            view.flush(conn)
+        return end - start
+
+    def _record_error(self, name: str, position: int, reason: str) -> None:
+        with self._write() as conn:
+            conn.execute(
+                update(checkpoints)
+                .where(checkpoints.c.name == name)
+                .values(error=reason[:2000], error_position=position)
+            )
+
+    def catch_up(
+        self,
+        names: Iterable[str] | None = None,
+        *,
+        until: int | None = None,
+        store_id: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> dict[str, int]:
+        """Fold every projection (or ``names``) up to the head (or ``until``)."""
+        reached = {}
+        for name in names or list(self.projections):
+            with self._lease(name) as leased:
+                if not leased:
+                    continue  # another worker holds this projection
+                while True:
+                    moved = self.step(name, until, store_id)
+                    if progress is not None and moved:
+                        progress(moved)
+                    if not moved:
+                        break
+            reached[name] = self.position(name)
+        return reached
+
+    @contextmanager
+    def _lease(self, name: str) -> Iterator[bool]:
+        if self.target.dialect.name != "postgresql":
+            yield True
+            return
+        conn = self._lease_connections.get(name)
+        if conn is None:
+            conn = self.target.connect()
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _lease_key(name)}).scalar()
+            if not got:
+                conn.close()
+                yield False
+                return
+            self._lease_connections[name] = conn
+        yield True
+
+    def release(self) -> None:
+        for conn in self._lease_connections.values():
+            conn.close()
+        self._lease_connections.clear()
+
+    def rebuild(self, name: str, progress: Callable[[int], None] | None = None) -> int:
+        self.reset(name)
+        return self.catch_up([name], progress=progress)[name]
+
+
+def position_at(engine: Engine, moment: str) -> int:
+    """The last log position recorded at or before an instant (fixed-width UTC text)."""
+    with engine.connect() as conn:
+        value = conn.execute(
+            select(func.coalesce(func.max(events.c.position), 0)).where(events.c.recorded_at <= moment)
+        ).scalar_one()
+    return int(value)
+
+
+def replay(
+    source: Engine,
+    projection: Projection,
+    target: Engine,
+    *,
+    until: int,
+    store_id: str | None = None,
+    batch: int = 2000,
+) -> Runner:
+    """Build ``projection`` in ``target`` from the log up to position ``until``.
+
+    The target is a scratch database (a file or in-memory SQLite): its tables are
+    laid out from the projections' metadata. Voiding is honoured as of that
+    moment: a statement voided later still counts.
+    """
+    metadata.create_all(target, tables=[checkpoints, *(metadata.tables[t.name] for t in projection.tables)])
+    runner = Runner(source, [projection], target=target, batch=batch)
+    runner.catch_up(until=until, store_id=store_id)
+    return runner
+
+
+class BackgroundRunner:
+    """Catch-up in a thread of ``lrs serve`` (embedded use); woken after writes."""
+
+    def __init__(self, runner: Runner, interval: float = 1.0) -> None:
+        self.runner = runner
+        self.interval = interval
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="lrs-projections", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=10)
+        self.runner.release()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.runner.catch_up()
+            except ProjectionError as exc:
+                logger.error("%s", exc)
+            except Exception:
+                logger.exception("projection catch-up failed; retrying")
+            self._wake.wait(self.interval)
+            self._wake.clear()
+
+
+def wait_for(runner: Runner, name: str, position: int, timeout: float) -> int:
+    """Wait until the projection reflects ``position``; returns where it is."""
+    deadline = time.monotonic() + timeout
+    reached = runner.position(name)
+    while reached < position and time.monotonic() < deadline:
+        time.sleep(0.05)
+        reached = runner.position(name)
+    return reached
