@@ -19,6 +19,7 @@ from lrs.credentials import CredentialVerifier
 from lrs.db import make_engine
 from lrs.ratelimit import RateLimiter
 from lrs.tokens import TokenVerifier
+from lrs.writer import GroupWriter
 from projections.registry import all_projections
 from projections.service import ViewService
 
@@ -48,9 +49,11 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.services.views.start()
+        app.state.services.writer.start()
         try:
             yield
         finally:
+            app.state.services.writer.stop()
             app.state.services.views.stop()
 
     app = FastAPI(
@@ -69,6 +72,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             engine, all_projections(), in_process=settings.projections_in_process,
             wait_seconds=settings.view_wait_seconds,
         ),
+        writer=GroupWriter(engine, lock_timeout_seconds=settings.lock_timeout_seconds),
     )
     errors.install(app)
     app.include_router(about.router, tags=["xAPI"])

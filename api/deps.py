@@ -15,6 +15,7 @@ from lrs.credentials import Credential, CredentialVerifier, store_exists
 from lrs.errors import BadRequest, Forbidden, PayloadTooLarge, Unauthorized
 from lrs.ratelimit import RateLimiter
 from lrs.tokens import TokenVerifier
+from lrs.writer import GroupWriter
 from lrs.xapi.versions import V2
 from projections.service import ViewService
 
@@ -29,6 +30,7 @@ class Services:
     tokens: TokenVerifier
     limiter: RateLimiter
     views: ViewService
+    writer: GroupWriter
     # Stores are never removed, so one that exists stays known.
     known_stores: set[str] = field(default_factory=set)
 

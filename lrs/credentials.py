@@ -92,6 +92,14 @@ def _validate_scopes(scopes: tuple[str, ...]) -> frozenset[str]:
     return frozenset(scopes)
 
 
+def _validate_key(key: str) -> None:
+    # HTTP Basic ends the key at the first ':' (RFC 7617), and the admin API names a
+    # credential by its key in one path segment: a key with either could be created
+    # but never used, or never revoked through the API.
+    if ":" in key or "/" in key or not key.isprintable():
+        raise BadRequest(f"key {key!r} must not contain ':', '/' or control characters")
+
+
 def store_exists(engine: Engine, store_id: str) -> bool:
     with engine.connect() as conn:
         return conn.execute(select(stores.c.id).where(stores.c.id == store_id)).first() is not None
@@ -148,6 +156,7 @@ def create_credential(
     """Create a credential; returns it with its secret (shown once, never stored)."""
     scope_set = _validate_scopes(scopes)
     key = key or secrets.token_hex(10)
+    _validate_key(key)
     secret = secret or secrets.token_urlsafe(24)
     secret_hash = _hasher.hash(secret)
     authority = authority or default_authority(key, label, public_url)

@@ -16,8 +16,8 @@ from sqlalchemy import Connection, Engine, bindparam, exists, func, select
 from lrs import blobs, clock, log
 from lrs.credentials import Credential
 from lrs.db import read_transaction
-from lrs.errors import BadRequest, Conflict, InvalidStatement, NotFound
-from lrs.events import STATEMENT_STORED, NewEvent, dumps
+from lrs.errors import BadRequest, Conflict, InvalidStatement, LrsError, NotFound
+from lrs.events import STATEMENT_STORED, NewEvent, RecordedEvent, dumps
 from lrs.index import apply_statements
 from lrs.schema import activities, attachment_blobs, events, statement_keys, statements, verbs
 from lrs.xapi import attachments, formatting, signatures
@@ -102,6 +102,17 @@ def prepare(
     return prepared
 
 
+@dataclass(frozen=True)
+class WriteRequest:
+    """One PUT or POST: prepared statements and who sent them."""
+
+    credential: Credential
+    prepared: list[tuple[str, dict[str, Any]]]
+    version: str
+    request_id: str = ""
+    attachment_data: Mapping[str, AttachmentData] | None = None
+
+
 def store(
     engine: Engine,
     credential: Credential,
@@ -117,56 +128,104 @@ def store(
     A statement whose id is taken by a different statement aborts the request with
     409 (Communication 2.1.1/2.1.2, Data 2.3.1 comparison).
     """
-    store_id = credential.store_id
-    ids = [statement_id for statement_id, _ in prepared]
-    with log.writing(engine, lock_timeout_seconds=lock_timeout_seconds, store_id=store_id) as writer:
-        conn = writer.conn
-        existing = _existing(conn, store_id, ids)
+    request = WriteRequest(credential, prepared, version, request_id, attachment_data)
+    with log.writing(
+        engine, lock_timeout_seconds=lock_timeout_seconds, store_id=credential.store_id
+    ) as writer:
+        (outcome,) = write_requests(writer, [request])
+    if isinstance(outcome, LrsError):
+        raise outcome
+    return outcome
+
+
+def write_requests(
+    writer: log.LogWriter, requests: Sequence[WriteRequest]
+) -> list[StoreResult | LrsError]:
+    """Decide and write several requests in one locked transaction, in order.
+
+    Each request is all or nothing on its own: a request with a conflicting id gets
+    its 409 as its outcome and appends nothing, and the others go on. An id written
+    by an earlier request of the same group counts as already stored.
+    """
+    conn = writer.conn
+    wanted: dict[str, list[str]] = {}
+    for request in requests:
+        wanted.setdefault(request.credential.store_id, []).extend(i for i, _ in request.prepared)
+    known = {
+        (store_id, statement_id): statement
+        for store_id, ids in wanted.items()
+        for statement_id, statement in _existing(conn, store_id, ids).items()
+    }
+    decided: list[tuple[WriteRequest, list[dict[str, Any]]] | LrsError] = []
+    for request in requests:
+        store_id = request.credential.store_id
         new_items: list[dict[str, Any]] = []
-        for statement_id, statement in prepared:
-            if statement_id in existing:
-                if not equivalent(statement, existing[statement_id]):
-                    raise Conflict(
+        conflict: LrsError | None = None
+        for statement_id, statement in request.prepared:
+            stored = known.get((store_id, statement_id))
+            if stored is not None:
+                if not equivalent(statement, stored):
+                    conflict = Conflict(
                         f"statement {statement_id} already exists with different content "
                         "(Communication 2.1.1)"
                     )
+                    break
                 continue
             new_items.append(
                 complete(
                     statement,
                     statement_id=statement_id,
                     stored=writer.recorded_at_text,
-                    authority=credential.authority,
-                    request_version=version,
+                    authority=request.credential.authority,
+                    request_version=request.version,
                 )
             )
-        if new_items:
-            meta = dumps(
-                {
-                    "credential": credential.id,
-                    "version": version,
-                    "request": request_id,
-                    "define": credential.allows("define"),
-                }
-            )
-            recorded = writer.append(
-                store_id,
-                [
-                    NewEvent(
-                        STATEMENT_STORED,
-                        f"statement:{item['id']}",
-                        item["id"],
-                        orjson.dumps(item).decode(),
-                        meta,
-                        expected_version=0,
-                    )
-                    for item in new_items
-                ],
-            )
-            apply_statements(conn, store_id, list(zip(recorded, new_items, strict=True)))
-            _keep_attachments(conn, store_id, new_items, attachment_data or {})
-            return StoreResult(ids, writer.last_position, writer.recorded_at_text)
-        return StoreResult(ids, writer.head_position, writer.head_recorded_at)
+        if conflict is not None:
+            decided.append(conflict)
+            continue
+        known.update(((store_id, item["id"]), item) for item in new_items)
+        decided.append((request, new_items))
+
+    outcomes: list[StoreResult | LrsError] = []
+    indexed: dict[str, list[tuple[RecordedEvent, dict[str, Any]]]] = {}
+    for decision in decided:
+        if isinstance(decision, LrsError):
+            outcomes.append(decision)
+            continue
+        request, new_items = decision
+        ids = [statement_id for statement_id, _ in request.prepared]
+        if not new_items:
+            outcomes.append(StoreResult(ids, writer.head_position, writer.head_recorded_at))
+            continue
+        store_id = request.credential.store_id
+        meta = dumps(
+            {
+                "credential": request.credential.id,
+                "version": request.version,
+                "request": request.request_id,
+                "define": request.credential.allows("define"),
+            }
+        )
+        recorded = writer.append(
+            store_id,
+            [
+                NewEvent(
+                    STATEMENT_STORED,
+                    f"statement:{item['id']}",
+                    item["id"],
+                    orjson.dumps(item).decode(),
+                    meta,
+                    expected_version=0,
+                )
+                for item in new_items
+            ],
+        )
+        indexed.setdefault(store_id, []).extend(zip(recorded, new_items, strict=True))
+        _keep_attachments(conn, store_id, new_items, request.attachment_data or {})
+        outcomes.append(StoreResult(ids, recorded[-1].position, writer.recorded_at_text))
+    for store_id, items in indexed.items():
+        apply_statements(conn, store_id, items)
+    return outcomes
 
 
 def _keep_attachments(

@@ -68,11 +68,10 @@ async def _store(
     data: dict[str, AttachmentData], put_id: str | None = None,
 ) -> tuple[service.StoreResult, str | None]:
     def work() -> service.StoreResult:
-        # Validation and the write share one worker thread: one hop per request.
+        # Validation runs in this worker thread; the write joins the group commit.
         prepared = service.prepare(items, version, batch=batch, put_id=put_id, attachment_data=data)
-        return service.store(
-            app.engine, credential, prepared, version=version,
-            lock_timeout_seconds=app.settings.lock_timeout_seconds, attachment_data=data,
+        return app.writer.submit(
+            service.WriteRequest(credential, prepared, version, attachment_data=data)
         )
 
     result = await run_in_threadpool(work)

@@ -1,0 +1,117 @@
+"""Group commit: concurrent statement writes share one transaction.
+
+Writers are serialised by the log's lock anyway, so instead of each request
+taking the lock, beginning, reading the heads and committing on its own, one
+writer thread takes whatever requests are waiting and writes them together
+(``lrs.statements.write_requests``). Each request keeps its own outcome: a 409
+for one does not touch the others. If the group's transaction fails for any
+other reason, its requests are retried one by one, so one bad request cannot
+fail its neighbours.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from lrs import log
+from lrs.statements import StoreResult, WriteRequest, write_requests
+
+logger = logging.getLogger("lrs.writer")
+
+
+@dataclass
+class _Pending:
+    request: WriteRequest
+    done: threading.Event = field(default_factory=threading.Event)
+    result: StoreResult | None = None
+    error: BaseException | None = None
+
+    def finish(self, outcome: StoreResult | BaseException) -> None:
+        if isinstance(outcome, BaseException):
+            self.error = outcome
+        else:
+            self.result = outcome
+        self.done.set()
+
+
+class GroupWriter:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        lock_timeout_seconds: float = 30.0,
+        max_requests: int = 64,
+        max_statements: int = 5000,
+    ) -> None:
+        self.engine = engine
+        self.lock_timeout_seconds = lock_timeout_seconds
+        self.max_requests = max_requests
+        self.max_statements = max_statements
+        self._queue: queue.Queue[_Pending | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._starting = threading.Lock()
+
+    def start(self) -> None:
+        with self._starting:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="lrs-writer", daemon=True)
+                self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def submit(self, request: WriteRequest) -> StoreResult:
+        """Write one request (blocking until its group commits); raise its error."""
+        self.start()
+        pending = _Pending(request)
+        self._queue.put(pending)
+        pending.done.wait()
+        if pending.error is not None:
+            raise pending.error
+        assert pending.result is not None
+        return pending.result
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            group = [first]
+            statements = len(first.request.prepared)
+            stopping = False
+            while len(group) < self.max_requests and statements < self.max_statements:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stopping = True
+                    break
+                group.append(nxt)
+                statements += len(nxt.request.prepared)
+            self._write(group)
+            if stopping:
+                return
+
+    def _write(self, group: list[_Pending]) -> None:
+        try:
+            with log.writing(self.engine, lock_timeout_seconds=self.lock_timeout_seconds) as writer:
+                outcomes = write_requests(writer, [pending.request for pending in group])
+        except Exception as exc:
+            if len(group) == 1:
+                group[0].finish(exc)
+            else:
+                # Find the request at fault: every other one still gets written.
+                for pending in group:
+                    self._write([pending])
+            return
+        for pending, outcome in zip(group, outcomes, strict=True):
+            pending.finish(outcome)
