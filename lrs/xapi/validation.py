@@ -492,25 +492,24 @@ def context(value: Any, path: str, version: str, object_type: str) -> None:
     if "extensions" in obj:
         extensions(obj["extensions"], _join(path, "extensions"))
     if "contextAgents" in obj:
-        where = _join(path, "contextAgents")
-        for index, item in enumerate(_array(obj["contextAgents"], where, "a list of contextAgent objects")):
-            at = f"{where}[{index}]"
-            entry = _object(item, at, "a contextAgent object")
-            _keys(entry, at, _CONTEXT_AGENT_KEYS, "a contextAgent object")
-            if entry.get("objectType") != "contextAgent":
-                _fail(_join(at, "objectType"), 'must be "contextAgent" (xAPI 2.0 context)')
-            agent(_require(entry, at, "agent", "a contextAgent object"), _join(at, "agent"))
-            _relevant_types(entry, at)
+        _context_members(obj["contextAgents"], _join(path, "contextAgents"), "contextAgent", "agent", agent)
     if "contextGroups" in obj:
-        where = _join(path, "contextGroups")
-        for index, item in enumerate(_array(obj["contextGroups"], where, "a list of contextGroup objects")):
-            at = f"{where}[{index}]"
-            entry = _object(item, at, "a contextGroup object")
-            _keys(entry, at, _CONTEXT_GROUP_KEYS, "a contextGroup object")
-            if entry.get("objectType") != "contextGroup":
-                _fail(_join(at, "objectType"), 'must be "contextGroup" (xAPI 2.0 context)')
-            group(_require(entry, at, "group", "a contextGroup object"), _join(at, "group"))
-            _relevant_types(entry, at)
+        _context_members(obj["contextGroups"], _join(path, "contextGroups"), "contextGroup", "group", group)
+
+
+def _context_members(
+    value: Any, where: str, object_type: str, member: str, validate: Any
+) -> None:
+    """xAPI 2.0 contextAgents / contextGroups: typed wrappers of an Agent or a Group."""
+    what = f"a {object_type} object"
+    for index, item in enumerate(_array(value, where, f"a list of {object_type} objects")):
+        at = f"{where}[{index}]"
+        entry = _object(item, at, what)
+        _keys(entry, at, _CONTEXT_AGENT_KEYS if member == "agent" else _CONTEXT_GROUP_KEYS, what)
+        if entry.get("objectType") != object_type:
+            _fail(_join(at, "objectType"), f'must be "{object_type}" (xAPI 2.0 context)')
+        validate(_require(entry, at, member, what), _join(at, member))
+        _relevant_types(entry, at)
 
 
 def attachment(value: Any, path: str) -> None:
