@@ -32,7 +32,7 @@ from lrs.xapi.statements import (
     REGISTRATION,
     VERB,
     complete,
-    equivalent,
+    matches_stored,
     new_statement_id,
 )
 from lrs.xapi.validation import validate_statement
@@ -164,7 +164,7 @@ def write_requests(
         for statement_id, statement in request.prepared:
             stored = known.get((store_id, statement_id))
             if stored is not None:
-                if not equivalent(statement, stored):
+                if not matches_stored(statement, stored):
                     conflict = Conflict(
                         f"statement {statement_id} already exists with different content "
                         "(Communication 2.1.1)"

@@ -232,6 +232,17 @@ def equivalent(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return first is None or second is None or first == second
 
 
+def matches_stored(incoming: dict[str, Any], stored: dict[str, Any]) -> bool:
+    """Is ``incoming`` the statement already ``stored`` under its id (Data 2.3.1)?
+
+    A stored timestamp equal to ``stored`` was set by the LRS (Data 2.4.7), so a
+    re-send that gives its own timestamp differs only by what the LRS assigned.
+    """
+    if stored.get("timestamp") is not None and stored.get("timestamp") == stored.get("stored"):
+        stored = {k: v for k, v in stored.items() if k != "timestamp"}
+    return equivalent(incoming, stored)
+
+
 def _canon(value: Any, key: str | None = None) -> Any:
     if isinstance(value, dict):
         out: dict[str, Any] = {}

@@ -40,3 +40,4 @@ def test_a_chain_split_over_requests_matches_whatever_the_order(client):
     assert ids_for_verb(client) == set()
     assert client.post_statements(target).status_code == 200
     assert ids_for_verb(client) == {target["id"], first["id"], second["id"]}
+
