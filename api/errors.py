@@ -51,7 +51,7 @@ def error_response(
 def lrs_error_response(exc: errors.LrsError) -> Response:
     headers: dict[str, str] = {}
     if isinstance(exc, errors.Unauthorized):
-        headers["WWW-Authenticate"] = 'Basic realm="LRS", charset="UTF-8"'
+        headers["WWW-Authenticate"] = exc.challenge
     if isinstance(exc, errors.TooManyRequests):
         headers["Retry-After"] = str(exc.retry_after)
     return error_response(status_of(exc), exc.code, exc.message, exc.details(), headers)

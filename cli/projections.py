@@ -73,6 +73,7 @@ def status(as_json: bool) -> None:
 @click.argument("name")
 def rebuild(name: str) -> None:
     from lrs import log
+    from projections.runner import ProjectionBusy
 
     runner = _runner()
     if name not in runner.projections:
@@ -80,8 +81,11 @@ def rebuild(name: str) -> None:
     with runner.source.connect() as conn:
         head = log.head(conn)[0]
     started = time.perf_counter()
-    with click.progressbar(length=head, label=f"rebuilding {name}", file=sys.stderr) as bar:
-        position = runner.rebuild(name, progress=bar.update)
+    try:
+        with click.progressbar(length=head, label=f"rebuilding {name}", file=sys.stderr) as bar:
+            position = runner.rebuild(name, progress=bar.update)
+    except ProjectionBusy as exc:
+        raise click.ClickException(str(exc)) from None
     elapsed = time.perf_counter() - started
     click.echo(f"{name} rebuilt to position {position} in {elapsed:.1f} s ({head / max(elapsed, 1e-9):.0f} events/s)")
     runner.release()

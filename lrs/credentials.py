@@ -96,8 +96,10 @@ def _validate_key(key: str) -> None:
     # HTTP Basic ends the key at the first ':' (RFC 7617), and the admin API names a
     # credential by its key in one path segment: a key with either could be created
     # but never used, or never revoked through the API.
-    if ":" in key or "/" in key or not key.isprintable():
-        raise BadRequest(f"key {key!r} must not contain ':', '/' or control characters")
+    # '%' too: the admin API's path parameters are percent-decoded, so "%2541" and
+    # "%41" could name the same credential.
+    if ":" in key or "/" in key or "%" in key or not key.isprintable():
+        raise BadRequest(f"key {key!r} must not contain ':', '/', '%' or control characters")
 
 
 def store_exists(engine: Engine, store_id: str) -> bool:
@@ -241,10 +243,12 @@ def set_secret(engine: Engine, key: str, secret: str, *, actor: str = "system") 
     secret_hash = _hasher.hash(secret)
     with log.writing(engine) as writer:
         row = writer.conn.execute(
-            select(credentials.c.id, credentials.c.store_id).where(credentials.c.key == key)
+            select(credentials.c.id, credentials.c.store_id, credentials.c.revoked_at).where(credentials.c.key == key)
         ).first()
         if row is None:
             raise NotFound(f"no credential with key {key!r}")
+        if row.revoked_at is not None:
+            raise Conflict(f"credential {key!r} is revoked: create a new one instead")
         writer.append(
             row.store_id,
             [
@@ -397,8 +401,9 @@ def bootstrap(
             create_credential(
                 engine, key=key, secret=secret, label="bootstrap", public_url=public_url
             )
-        elif not _verify_hash(row.secret_hash, secret):
+        elif row.revoked_at is None and not _verify_hash(row.secret_hash, secret):
             set_secret(engine, key, secret)
+        # A revoked bootstrap credential stays revoked: revocation is a deliberate act.
         return None
     if count_credentials(engine, DEFAULT_STORE) == 0:
         credential, new_secret = create_credential(

@@ -62,6 +62,15 @@ class VersionNotSupported(BadRequest):
 
 class Unauthorized(LrsError):
     code = "unauthorized"
+    # The WWW-Authenticate challenge a 401 carries (RFC 7235).
+    challenge = 'Basic realm="LRS", charset="UTF-8"'
+
+
+class InvalidToken(Unauthorized):
+    """A Bearer token was refused (RFC 6750 3.1)."""
+
+    code = "invalid_token"
+    challenge = 'Bearer realm="LRS", error="invalid_token"'
 
 
 class Forbidden(LrsError):

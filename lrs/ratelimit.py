@@ -22,6 +22,7 @@ class RateLimiter:
         self.clock = clock
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
+        self._checks = 0
 
     @property
     def enabled(self) -> bool:
@@ -33,6 +34,9 @@ class RateLimiter:
             return
         now = self.clock()
         with self._lock:
+            self._checks += 1
+            if self._checks % 4096 == 0:
+                self._forget_full(now)
             tokens, last = self._buckets.get(key, (float(self.burst), now))
             tokens = min(float(self.burst), tokens + (now - last) * self.rate)
             if tokens < 1.0:
@@ -42,3 +46,10 @@ class RateLimiter:
                     f"too many requests for this credential; retry in {wait} s", retry_after=wait
                 )
             self._buckets[key] = (tokens - 1.0, now)
+
+    def _forget_full(self, now: float) -> None:
+        """Drop buckets that have refilled: a new bucket starts full, so nothing changes
+        for their keys, and one bucket per bearer user does not pile up."""
+        refill = self.burst / self.rate
+        for key in [k for k, (_, last) in self._buckets.items() if now - last >= refill]:
+            del self._buckets[key]

@@ -20,7 +20,7 @@ import jwt
 
 from lrs.config import Settings
 from lrs.credentials import SCOPES, Credential
-from lrs.errors import Unauthorized
+from lrs.errors import InvalidToken, Unauthorized
 from lrs.events import DEFAULT_STORE
 
 
@@ -37,7 +37,10 @@ class TokenVerifier:
 
     @property
     def enabled(self) -> bool:
-        return self._client is not None or self._file_keys is not None
+        # Without an issuer to check, a token from any issuer the JWKS signs for
+        # would do: bearer tokens need both.
+        has_keys = self._client is not None or self._file_keys is not None
+        return has_keys and bool(self.settings.oidc_issuer)
 
     def _key_for(self, token: str) -> Any:
         try:
@@ -45,13 +48,13 @@ class TokenVerifier:
                 return self._client.get_signing_key_from_jwt(token).key
             header = jwt.get_unverified_header(token)
         except (jwt.PyJWKClientError, jwt.DecodeError) as exc:
-            raise Unauthorized(f"bearer token: {exc}") from None
+            raise InvalidToken(f"bearer token: {exc}") from None
         assert self._file_keys is not None
         kid = header.get("kid")
         for key in self._file_keys.keys:
             if kid is None or key.key_id == kid:
                 return key.key
-        raise Unauthorized("bearer token: no key in the JWKS matches its kid")
+        raise InvalidToken("bearer token: no key in the JWKS matches its kid")
 
     def verify(self, token: str) -> Credential:
         if not self.enabled:
@@ -64,17 +67,21 @@ class TokenVerifier:
                 algorithms=list(settings.oidc_algorithms),
                 audience=settings.oidc_audience,
                 issuer=settings.oidc_issuer,
-                options={"require": ["exp", "iss", "sub"] + (["aud"] if settings.oidc_audience else [])},
+                options={
+                    "require": ["exp", "iss", "sub"] + (["aud"] if settings.oidc_audience else []),
+                    # With no audience configured, a token's aud claim is not checked.
+                    "verify_aud": bool(settings.oidc_audience),
+                },
                 leeway=30,
             )
         except jwt.ExpiredSignatureError:
-            raise Unauthorized("bearer token has expired") from None
+            raise InvalidToken("bearer token has expired") from None
         except jwt.InvalidIssuerError:
-            raise Unauthorized("bearer token comes from another issuer") from None
+            raise InvalidToken("bearer token comes from another issuer") from None
         except jwt.InvalidAudienceError:
-            raise Unauthorized("bearer token is meant for another audience") from None
+            raise InvalidToken("bearer token is meant for another audience") from None
         except jwt.InvalidTokenError as exc:
-            raise Unauthorized(f"bearer token rejected: {exc}") from None
+            raise InvalidToken(f"bearer token rejected: {exc}") from None
         return credential_from_claims(claims, settings)
 
 
@@ -85,7 +92,8 @@ def _scopes(value: Any) -> frozenset[str]:
         items = [str(v) for v in value]
     else:
         items = []
-    return frozenset(item for item in items if item in SCOPES)
+    # Tokens carry xAPI scopes; administering the LRS takes one of its own credentials.
+    return frozenset(item for item in items if item in SCOPES and item != "admin")
 
 
 def credential_from_claims(claims: dict[str, Any], settings: Settings) -> Credential:

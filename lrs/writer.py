@@ -58,22 +58,27 @@ class GroupWriter:
 
     def start(self) -> None:
         with self._starting:
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="lrs-writer", daemon=True)
                 self._thread.start()
 
     def stop(self) -> None:
-        if self._thread is not None:
+        """Finish the requests already queued, then end the thread."""
+        with self._starting:
+            thread, self._thread = self._thread, None
+        if thread is not None:
             self._queue.put(None)
-            self._thread.join(timeout=30)
-            self._thread = None
+            thread.join(timeout=30)
 
     def submit(self, request: WriteRequest) -> StoreResult:
         """Write one request (blocking until its group commits); raise its error."""
-        self.start()
         pending = _Pending(request)
+        self.start()
         self._queue.put(pending)
-        pending.done.wait()
+        # A request queued behind a stop has no thread left to take it: whoever waits
+        # starts a writer again, so no request waits forever.
+        while not pending.done.wait(0.5):
+            self.start()
         if pending.error is not None:
             raise pending.error
         assert pending.result is not None

@@ -9,6 +9,7 @@ come within a few seconds).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC
 from typing import Annotated, Any
 
 import orjson
@@ -43,7 +44,8 @@ def _moment(name: str, value: str | None) -> str | None:
     moment = formats.parse_timestamp(value)
     if moment is None:
         raise InvalidParameter(name, "must be a timestamp with a time zone")
-    return moment.isoformat(timespec="microseconds")
+    # The view keeps times in UTC and compares them as text: the same form here.
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _as_of(value: str | None) -> AsOf | None:
@@ -174,42 +176,91 @@ async def activity(
     )
 
 
+_DETAIL_EXAMPLE = {
+    "position": 1042,
+    "records": [
+        {
+            **_LEARNER_EXAMPLE["activities"][0],  # type: ignore[index]
+            "learner": {"objectType": "Agent", "mbox": "mailto:ann@example.com", "name": "Ann"},
+            "evidence": {
+                "status": ["7f0c2d4e-3b1a-4c5d-9e8f-0a1b2c3d4e5f"],
+                "attempts": ["1a2b3c4d-5e6f-4a0b-8c1d-2e3f4a5b6c7d", "7f0c2d4e-3b1a-4c5d-9e8f-0a1b2c3d4e5f"],
+                "bestScore": "7f0c2d4e-3b1a-4c5d-9e8f-0a1b2c3d4e5f",
+                "lastScore": "7f0c2d4e-3b1a-4c5d-9e8f-0a1b2c3d4e5f",
+                "first": "1a2b3c4d-5e6f-4a0b-8c1d-2e3f4a5b6c7d",
+                "last": "7f0c2d4e-3b1a-4c5d-9e8f-0a1b2c3d4e5f",
+            },
+        }
+    ],
+}
+
+
 @router.get(
     "/detail",
     summary="Learner x activity detail, per registration, with the evidence statement ids",
+    responses={200: {"content": {"application/json": {"example": _DETAIL_EXAMPLE}}}},
 )
 async def detail(
     request: Request, app: App, credential: Auth, agent: AgentParam, activity_id: ActivityParam,
-    registration: Text = None, asOf: Text = None, minPosition: Number = None,
+    registration: Text = None, since: Text = None, until: Text = None,
+    asOf: Text = None, minPosition: Number = None,
 ) -> Response:
     require(credential, *_READ)
     key = _learner_key(agent)
     activity_value = _activity(activity_id)
     reg = None if registration is None else _registration(registration)
+    window = (_moment("since", since), _moment("until", until))
     return await _answer(
         request, app, credential.store_id, frozenset(("agent", "activityId", "registration")),
         asOf, minPosition,
-        lambda conn: queries.detail(conn, credential.store_id, key, activity_value, registration=reg),
+        lambda conn: queries.detail(
+            conn, credential.store_id, key, activity_value, registration=reg,
+            since=window[0], until=window[1],
+        ),
     )
+
+
+_COHORT_EXAMPLE = {
+    "position": 1042,
+    "activityId": "http://example.com/courses/safety",
+    "children": ["http://example.com/courses/safety/module-1", "http://example.com/courses/safety/module-2"],
+    "learners": [
+        {
+            "learner": {"objectType": "Agent", "mbox": "mailto:ann@example.com", "name": "Ann"},
+            "status": "in progress",
+            "children": {
+                "http://example.com/courses/safety/module-1": "completed",
+                "http://example.com/courses/safety/module-2": "not attempted",
+            },
+            "completedChildren": 1,
+            "percentComplete": 50.0,
+        }
+    ],
+    "totalLearners": 1,
+    "more": False,
+}
 
 
 @router.get(
     "/cohort",
     summary="Cohort table for an activity tree: each learner's status on every child activity",
+    responses={200: {"content": {"application/json": {"example": _COHORT_EXAMPLE}}}},
 )
 async def cohort(
     request: Request, app: App, credential: Auth, activity_id: ActivityParam,
-    since: Text = None, until: Text = None, limit: Number = None, offset: Number = None,
-    asOf: Text = None, minPosition: Number = None,
+    registration: Text = None, since: Text = None, until: Text = None,
+    limit: Number = None, offset: Number = None, asOf: Text = None, minPosition: Number = None,
 ) -> Response:
     require(credential, *_READ)
     activity_value = _activity(activity_id)
     page = _page(limit, offset)
     window = (_moment("since", since), _moment("until", until))
+    reg = _registration(registration)
     return await _answer(
-        request, app, credential.store_id, frozenset(("activityId", "limit", "offset")), asOf, minPosition,
+        request, app, credential.store_id, frozenset(("activityId", "registration", "limit", "offset")),
+        asOf, minPosition,
         lambda conn: queries.cohort(
-            conn, credential.store_id, activity_value, since=window[0], until=window[1],
-            limit=page[0], offset=page[1],
+            conn, credential.store_id, activity_value, registration=reg, since=window[0],
+            until=window[1], limit=page[0], offset=page[1],
         ),
     )

@@ -100,3 +100,16 @@ def test_a_failing_request_does_not_fail_its_group(engine: Engine, writer: Group
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(statements)).scalar_one() == 6
     log.verify(engine)
+
+
+def test_a_request_queued_while_the_writer_stops_is_still_written(engine: Engine) -> None:
+    bootstrap(engine, key="k", secret="s", public_url="http://lrs.test")
+    credential = _credential(engine)
+    group = GroupWriter(engine)
+    group.start()
+    group.stop()
+    # Queued with no thread running: the waiting caller must get it written.
+    group._queue.put(None)  # a stale stop sentinel ahead of it, as in a shutdown race
+    result = group.submit(WriteRequest(credential, prepare([statement()], "1.0.3", batch=False), "1.0.3"))
+    assert isinstance(result, StoreResult)
+    group.stop()

@@ -1,0 +1,68 @@
+"""The progress projection on generated histories, in memory (MemoryView, fold)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, note, settings
+from hypothesis import strategies as st
+
+from projections.base import MemoryView, fold
+from projections.progress import ProgressProjection
+from tests.progress_helpers import (
+    ANN,
+    MODULE_1,
+    check_against_oracle,
+    chunked,
+    folded,
+    histories,
+    learner_statement,
+    memory_snapshot,
+    to_events,
+    voiding,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(statements=histories(), data=st.data())
+def test_folding_in_increments_equals_folding_at_once(statements: list[dict[str, Any]], data: st.DataObject) -> None:
+    events = to_events(statements)
+    projection = ProgressProjection()
+    view = MemoryView(projection.tables)
+    for piece in data.draw(chunked(events, max_chunks=5)):
+        fold(projection, piece, view)
+    assert memory_snapshot(view) == folded(events)
+
+
+@settings(max_examples=80, deadline=None)
+@given(statements=histories())
+def test_the_view_equals_the_plain_rules(statements: list[dict[str, Any]]) -> None:
+    events = to_events(statements)
+    note(f"{len(events)} events")
+    check_against_oracle(folded(events), events)
+
+
+@settings(max_examples=40, deadline=None)
+@given(statements=histories(min_size=2), cut=st.integers(1, 23))
+def test_every_prefix_equals_the_plain_rules(statements: list[dict[str, Any]], cut: int) -> None:
+    """Replaying to any position gives what the rules say of the events up to it:
+    a statement voided later still counts before its voiding."""
+    events = to_events(statements)[: min(cut, len(statements))]
+    check_against_oracle(folded(events), events)
+
+
+def test_voiding_before_and_after_and_voiding_a_voiding_statement() -> None:
+    a = learner_statement(ANN, "passed", MODULE_1)
+    b = learner_statement(ANN, "failed", MODULE_1)
+    void_b_first = voiding(b["id"])
+    void_a = voiding(a["id"])
+    void_the_voiding = voiding(void_a["id"])
+    events = to_events([void_b_first, a, b, void_a, void_the_voiding])
+    snapshot = folded(events)
+    # Nothing is left: a is voided (the voiding of its voiding does not count),
+    # b was voided before it arrived.
+    assert snapshot["progress_records"] == {}
+    check_against_oracle(snapshot, events)
+    # As of before a's voiding, a counts; b never does.
+    (record,) = [r for r in folded(events[:3])["progress_records"].values()]
+    assert (record["status"], record["evidence"]["status"]) == ("passed", [a["id"]])
