@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from lrs.migrate import current_revision, head_revision
 import projections.progress.schema  # noqa: F401 - registers the progress tables
+from lrs.migrate import current_revision, head_revision
 from lrs.schema import metadata
 from projections.schema import metadata as projection_metadata
 
