@@ -17,22 +17,37 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="run the scenarios against real `lrs serve` processes")
     run.add_argument("--profile", choices=("quick", "full"), default="quick")
     run.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
-    run.add_argument("--repeat", type=int, default=None,
-                     help="repeats (medians are reported); default 1 for quick, 3 for full")
-    run.add_argument("--check", action="store_true",
-                     help="exit non-zero when any request failed or anything crashed "
-                          "(never because of timings)")
-    run.add_argument("--million", action="store_true",
-                     help="full profile: also preload 1,000,000 statements and run the query "
-                          "mix and `lrs verify` on them (long)")
-    run.add_argument("--pg-url", default=os.environ.get("LRS_BENCH_POSTGRES_URL",
-                                                         DEFAULT_PG_ADMIN),
-                     help="admin connection used to CREATE/DROP bench_* databases")
-    run.add_argument("--only", default="",
-                     help="comma-separated subset: baseline,single,batch,state,query,"
-                          "stored_ingest,commands,million")
-    run.add_argument("--keep", action="store_true",
-                     help="keep the work directory (SQLite files, server logs)")
+    run.add_argument(
+        "--repeat",
+        type=int,
+        default=None,
+        help="repeats (medians are reported); default 1 for quick, 3 for full",
+    )
+    run.add_argument(
+        "--check",
+        action="store_true",
+        help="exit non-zero when any request failed or anything crashed (never because of timings)",
+    )
+    run.add_argument(
+        "--million",
+        action="store_true",
+        help="full profile: also preload 1,000,000 statements and run the query "
+        "mix and `lrs verify` on them (long)",
+    )
+    run.add_argument(
+        "--pg-url",
+        default=os.environ.get("LRS_BENCH_POSTGRES_URL", DEFAULT_PG_ADMIN),
+        help="admin connection used to CREATE/DROP bench_* databases",
+    )
+    run.add_argument(
+        "--only",
+        default="",
+        help="comma-separated subset: baseline,single,batch,state,query,"
+        "stored_ingest,commands,million",
+    )
+    run.add_argument(
+        "--keep", action="store_true", help="keep the work directory (SQLite files, server logs)"
+    )
     run.add_argument("--no-markdown", action="store_true", help="do not touch bench/RESULTS.md")
     run.add_argument("--results-dir", type=Path, default=None)
 
@@ -57,14 +72,16 @@ def main(argv: list[str] | None = None) -> int:
 
         pg = PostgresServer(os.environ.get("LRS_BENCH_POSTGRES_URL", DEFAULT_PG_ADMIN))
         rows = pg.conn.execute(
-            "SELECT datname FROM pg_database WHERE datname LIKE 'bench\\_%'").fetchall()
+            "SELECT datname FROM pg_database WHERE datname LIKE 'bench\\_%'"
+        ).fetchall()
         for (name,) in rows:
             print(f"dropping {name}")
             pg.drop(name)
         pg.close()
         return 0
 
-    from bench.harness import BENCH_DIR, Options, run as run_harness
+    from bench.harness import BENCH_DIR, Options
+    from bench.harness import run as run_harness
 
     repeat = args.repeat or (3 if args.profile == "full" else 1)
     opts = Options(

@@ -53,8 +53,9 @@ class Db:
 
     def connect(self) -> Any:
         if self.backend == "sqlite":
-            conn = sqlite3.connect(self.target, isolation_level=None, check_same_thread=False,
-                                   timeout=30)
+            conn = sqlite3.connect(
+                self.target, isolation_level=None, check_same_thread=False, timeout=30
+            )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=30000")
@@ -120,12 +121,22 @@ class Meter:
         ru1 = resource.getrusage(resource.RUSAGE_SELF)
         self.cpu = (ru1.ru_utime - self.ru0.ru_utime) + (ru1.ru_stime - self.ru0.ru_stime)
         db1 = _db_cpu(self.pg_database)
-        self.db_cpu = (sum(db1.values()) - sum(v for k, v in self.db0.items() if k in db1)
-                       if self.pg_database else None)
+        self.db_cpu = (
+            sum(db1.values()) - sum(v for k, v in self.db0.items() if k in db1)
+            if self.pg_database
+            else None
+        )
 
 
-def _summary(name: str, lats: list[float], units: int, meter: Meter, size: int | None,
-             rows_for_size: int, **extra: Any) -> dict[str, Any]:
+def _summary(
+    name: str,
+    lats: list[float],
+    units: int,
+    meter: Meter,
+    size: int | None,
+    rows_for_size: int,
+    **extra: Any,
+) -> dict[str, Any]:
     lats.sort()
     ops = len(lats)
 
@@ -139,14 +150,19 @@ def _summary(name: str, lats: list[float], units: int, meter: Meter, size: int |
         "rows": units,
         "operations_per_s": round(ops / meter.elapsed, 2),
         "rows_per_s": round(units / meter.elapsed, 2),
-        "latency_ms": {"p50": ms(percentile(lats, 0.5)), "p95": ms(percentile(lats, 0.95)),
-                       "p99": ms(percentile(lats, 0.99))},
+        "latency_ms": {
+            "p50": ms(percentile(lats, 0.5)),
+            "p95": ms(percentile(lats, 0.95)),
+            "p99": ms(percentile(lats, 0.99)),
+        },
         "client_cpu_us_per_row": round(meter.cpu / max(units, 1) * 1e6, 1),
         "client_cpu_us_per_op": round(meter.cpu / max(ops, 1) * 1e6, 1),
         "db_cpu_us_per_row": round(meter.db_cpu / max(units, 1) * 1e6, 1)
-        if meter.db_cpu is not None else None,
+        if meter.db_cpu is not None
+        else None,
         "db_cpu_us_per_op": round(meter.db_cpu / max(ops, 1) * 1e6, 1)
-        if meter.db_cpu is not None else None,
+        if meter.db_cpu is not None
+        else None,
     }
     # CPU per row the way the LRS figure counts it: in-process for SQLite, and the
     # driver's process plus the database's backends for PostgreSQL.
@@ -180,8 +196,9 @@ def _rows(seed: int, learners: int, offset: int, n: int) -> list[tuple[int, str,
     return out
 
 
-def run_insert(db: Db, spec: dict[str, Any], size: Callable[[], int] | None,
-               pg_database: str | None) -> list[dict[str, Any]]:
+def run_insert(
+    db: Db, spec: dict[str, Any], size: Callable[[], int] | None, pg_database: str | None
+) -> list[dict[str, Any]]:
     conn = db.connect()
     for ddl in INSERT_DDL:
         conn.execute(ddl)
@@ -194,7 +211,7 @@ def run_insert(db: Db, spec: dict[str, Any], size: Callable[[], int] | None,
         n_txn = int(mode["transactions"])
         rows = _rows(spec["seed"], spec["learners"], offset, per_txn * n_txn)
         offset += len(rows)
-        batches = [rows[i:i + per_txn] for i in range(0, len(rows), per_txn)]
+        batches = [rows[i : i + per_txn] for i in range(0, len(rows), per_txn)]
         insert = db.sql("INSERT INTO raw (seq, id, stored, data) VALUES (?, ?, ?, ?)")
         lock = threading.Lock()
         it: Iterator[list[tuple[int, str, str, str]]] = iter(batches)
@@ -202,7 +219,13 @@ def run_insert(db: Db, spec: dict[str, Any], size: Callable[[], int] | None,
         conns = [db.connect() for _ in range(threads)]
         size0 = size() if size else None
 
-        def work(conn: Any) -> None:
+        def work(
+            conn: Any,
+            it: Iterator[list[tuple[int, str, str, str]]] = it,
+            lock: threading.Lock = lock,
+            insert: str = insert,
+            lats: list[float] = lats,
+        ) -> None:
             while True:
                 with lock:
                     batch = next(it, None)
@@ -228,8 +251,18 @@ def run_insert(db: Db, spec: dict[str, Any], size: Callable[[], int] | None,
         for c in conns:
             c.close()
         grown = size() - size0 if size and size0 is not None else None
-        results.append(_summary(mode["name"], lats, len(rows), meter, grown, len(rows),
-                                rows_per_txn=per_txn, threads=threads))
+        results.append(
+            _summary(
+                mode["name"],
+                lats,
+                len(rows),
+                meter,
+                grown,
+                len(rows),
+                rows_per_txn=per_txn,
+                threads=threads,
+            )
+        )
     return results
 
 
@@ -244,6 +277,7 @@ QUERY_DDL = [
     "CREATE TABLE IF NOT EXISTS q_rel (key TEXT NOT NULL, seq BIGINT NOT NULL, "
     "PRIMARY KEY (key, seq))",
     "CREATE INDEX IF NOT EXISTS q_actor ON q (actor, seq)",
+    "CREATE INDEX IF NOT EXISTS q_actor_verb ON q (actor, verb, seq)",
     "CREATE INDEX IF NOT EXISTS q_verb ON q (verb, seq)",
     "CREATE INDEX IF NOT EXISTS q_object ON q (object, seq)",
     "CREATE INDEX IF NOT EXISTS q_reg ON q (registration, seq)",
@@ -268,11 +302,22 @@ def load_query_table(db: Db, spec: dict[str, Any]) -> dict[str, Any]:
             seq += 1
             obj = stmt["object"]
             ctx = stmt.get("context", {})
-            obj_key = obj["id"] if obj.get("objectType", "Activity") in ("Activity",
-                                                                         "StatementRef") \
+            obj_key = (
+                obj["id"]
+                if obj.get("objectType", "Activity") in ("Activity", "StatementRef")
                 else _ifi_key(obj)
-            rows.append((seq, stmt["id"], _ifi_key(stmt["actor"]), stmt["verb"]["id"], obj_key,
-                         ctx.get("registration"), orjson.dumps(stmt).decode()))
+            )
+            rows.append(
+                (
+                    seq,
+                    stmt["id"],
+                    _ifi_key(stmt["actor"]),
+                    stmt["verb"]["id"],
+                    obj_key,
+                    ctx.get("registration"),
+                    orjson.dumps(stmt).decode(),
+                )
+            )
             rels.append(("a:" + obj_key, seq))
             for acts in ctx.get("contextActivities", {}).values():
                 for act in acts:
@@ -285,11 +330,15 @@ def load_query_table(db: Db, spec: dict[str, Any]) -> dict[str, Any]:
         db.commit(conn)
     conn.close()
     cat = gen.catalog(500)
-    return {"learners": [_ifi_key(a) for a in cat.learners], "activities": cat.activities,
-            "contexts": cat.context_activities or cat.activities,
-            "registrations": cat.registrations, "verbs": cat.verbs,
-            "teams": [_ifi_key(t) for t in cat.teams] or [_ifi_key(a) for a in cat.learners],
-            "rows": seq}
+    return {
+        "learners": [_ifi_key(a) for a in cat.learners],
+        "activities": cat.activities,
+        "contexts": cat.context_activities or cat.activities,
+        "registrations": cat.registrations,
+        "verbs": cat.verbs,
+        "teams": [_ifi_key(t) for t in cat.teams] or [_ifi_key(a) for a in cat.learners],
+        "rows": seq,
+    }
 
 
 def run_query(db: Db, spec: dict[str, Any], pg_database: str | None) -> dict[str, Any]:
@@ -300,14 +349,28 @@ def run_query(db: Db, spec: dict[str, Any], pg_database: str | None) -> dict[str
         c.close()
     rng = random.Random(f"baseline-queries:{spec['seed']}")
     n_rows = cat["rows"]
-    kinds = [("agent", 20), ("agent+verb", 10), ("verb", 8), ("activity", 14),
-             ("activity+related", 10), ("registration", 16), ("since/until", 10),
-             ("agent+activity+related", 6), ("team+related_agents", 6)]
+    kinds = [
+        ("agent", 20),
+        ("agent+verb", 10),
+        ("verb", 8),
+        ("activity", 14),
+        ("activity+related", 10),
+        ("registration", 16),
+        ("since/until", 10),
+        ("agent+activity+related", 6),
+        ("team+related_agents", 6),
+    ]
     names = [k for k, _ in kinds]
     weights = [w for _, w in kinds]
     max_pages = int(spec.get("max_pages", 4))
+    # Walk the side table in order and probe the statements by key (SQLite's
+    # CROSS JOIN fixes the join order; PostgreSQL plans it from statistics).
+    rel_join = (
+        " CROSS JOIN q ON q.seq = r.seq" if db.backend == "sqlite" else " JOIN q ON q.seq = r.seq"
+    )
     conn = db.connect()
     lats: list[float] = []
+    by_kind: dict[str, list[float]] = {}
     rows_out = 0
     n_queries = int(spec["queries"])
     deadline = time.perf_counter() + float(spec.get("max_seconds", 30))
@@ -326,7 +389,7 @@ def run_query(db: Db, spec: dict[str, Any], pg_database: str | None) -> dict[str
             elif kind == "activity":
                 where, params, join = "object = ?", [rng.choice(cat["activities"])], ""
             elif kind == "activity+related":
-                join = " JOIN q_rel r ON r.seq = q.seq"
+                join = rel_join
                 where, params = "r.key = ?", ["a:" + rng.choice(cat["contexts"])]
             elif kind == "registration":
                 where, params, join = "registration = ?", [rng.choice(cat["registrations"])], ""
@@ -335,23 +398,29 @@ def run_query(db: Db, spec: dict[str, Any], pg_database: str | None) -> dict[str
                 hi = lo + max(1, int(n_rows * rng.uniform(0.01, 0.1)))
                 where, params, join = "q.seq > ? AND q.seq <= ?", [lo, hi], ""
             elif kind == "agent+activity+related":
-                join = " JOIN q_rel r ON r.seq = q.seq"
+                join = rel_join
                 where = "actor = ? AND r.key = ?"
                 params = [rng.choice(cat["learners"]), "a:" + rng.choice(cat["contexts"])]
             else:
-                join = " JOIN q_rel r ON r.seq = q.seq"
+                join = rel_join
                 where, params = "r.key = ?", ["g:" + rng.choice(cat["teams"])]
             last = None
+            table = "q_rel r" if join else "q"
+            order = "r.seq" if join else "q.seq"
             for _page in range(max_pages):
-                cond = where + ("" if last is None else " AND q.seq < ?")
+                cond = where + ("" if last is None else f" AND {order} < ?")
                 args = tuple(params + ([] if last is None else [last]) + [limit + 1])
-                sql = db.sql(f"SELECT q.seq, q.data FROM q{join} WHERE {cond} "
-                             f"ORDER BY q.seq DESC LIMIT ?")
+                sql = db.sql(
+                    f"SELECT q.seq, q.data FROM {table}{join} WHERE {cond} "
+                    f"ORDER BY {order} DESC LIMIT ?"
+                )
                 t0 = time.perf_counter()
                 rows = db.fetchall(conn, sql, args)
                 # Like an LRS page: the rows joined into one JSON document.
                 body = b'{"statements":[' + ",".join(r[1] for r in rows[:limit]).encode() + b"]}"
-                lats.append(time.perf_counter() - t0)
+                took = time.perf_counter() - t0
+                lats.append(took)
+                by_kind.setdefault(kind, []).append(took)
                 rows_out += min(len(rows), limit)
                 del body
                 if len(rows) <= limit:
@@ -360,8 +429,25 @@ def run_query(db: Db, spec: dict[str, Any], pg_database: str | None) -> dict[str
             if time.perf_counter() > deadline:
                 break
     conn.close()
-    return _summary("query_mix", lats, rows_out, meter, None, 0, store_rows=n_rows,
-                    max_pages=max_pages)
+    kinds_out = {
+        k: {
+            "pages": len(v),
+            "p50_ms": round((percentile(sorted(v), 0.5) or 0) * 1000, 3),
+            "p95_ms": round((percentile(sorted(v), 0.95) or 0) * 1000, 3),
+        }
+        for k, v in sorted(by_kind.items())
+    }
+    return _summary(
+        "query_mix",
+        lats,
+        rows_out,
+        meter,
+        None,
+        0,
+        store_rows=n_rows,
+        max_pages=max_pages,
+        by_kind=kinds_out,
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -371,13 +457,17 @@ def run_query(db: Db, spec: dict[str, Any], pg_database: str | None) -> dict[str
 
 def run_state(db: Db, spec: dict[str, Any], pg_database: str | None) -> dict[str, Any]:
     conn = db.connect()
-    conn.execute("CREATE TABLE IF NOT EXISTS docs (k TEXT PRIMARY KEY, content_type TEXT, "
-                 "etag VARCHAR(64), updated VARCHAR(32), body TEXT)")
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS docs (k TEXT PRIMARY KEY, content_type TEXT, "
+        "etag VARCHAR(64), updated VARCHAR(32), body TEXT)"
+    )
     rng = random.Random(f"baseline-state:{spec['seed']}")
     keys = [f"key-{i}" for i in range(int(spec.get("keys", 1000)))]
-    upsert = db.sql("INSERT INTO docs VALUES (?, 'application/json', ?, ?, ?) ON CONFLICT (k) "
-                    "DO UPDATE SET etag = excluded.etag, updated = excluded.updated, "
-                    "body = excluded.body")
+    upsert = db.sql(
+        "INSERT INTO docs VALUES (?, 'application/json', ?, ?, ?) ON CONFLICT (k) "
+        "DO UPDATE SET etag = excluded.etag, updated = excluded.updated, "
+        "body = excluded.body"
+    )
     get = db.sql("SELECT content_type, etag, updated, body FROM docs WHERE k = ?")
 
     def put(key: str) -> None:
@@ -416,9 +506,13 @@ def run_scan(db: Db, pg_database: str | None) -> dict[str, Any]:
         prev = b"\0" * 32
         while True:
             t0 = time.perf_counter()
-            rows = db.fetchall(conn, db.sql(
-                "SELECT seq, id, stored, data FROM raw WHERE seq > ? ORDER BY seq LIMIT 5000"),
-                (last,))
+            rows = db.fetchall(
+                conn,
+                db.sql(
+                    "SELECT seq, id, stored, data FROM raw WHERE seq > ? ORDER BY seq LIMIT 5000"
+                ),
+                (last,),
+            )
             if not rows:
                 break
             for seq, sid, stored, data in rows:
@@ -442,8 +536,11 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         import os
 
         def size() -> int:
-            return sum(os.path.getsize(p) for p in (spec["target"], spec["target"] + "-wal")
-                       if os.path.exists(p))
+            return sum(
+                os.path.getsize(p)
+                for p in (spec["target"], spec["target"] + "-wal")
+                if os.path.exists(p)
+            )
     elif spec.get("admin"):
         import psycopg
 

@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
+
 ORG_DOMAIN = "acme-learning.example"
 LMS = f"https://lms.{ORG_DOMAIN}"
 CONTENT = f"https://content.{ORG_DOMAIN}"
@@ -97,14 +99,64 @@ CMI5_LAUNCHPARAMS = "https://w3id.org/xapi/cmi5/context/extensions/launchparamet
 VIDEO_EXT = "https://w3id.org/xapi/video/extensions/"
 
 FIRST_NAMES = (
-    "Ada", "Bruno", "Chloé", "Dmitri", "Emma", "Farid", "Grace", "Hiro", "Inès", "Jonas",
-    "Kofi", "Lena", "Mateo", "Nadia", "Oscar", "Priya", "Quentin", "Rosa", "Sven", "Tara",
-    "Umar", "Vera", "Wei", "Ximena", "Yusuf", "Zoé", "Aiko", "Björn", "Carmen", "Diego",
+    "Ada",
+    "Bruno",
+    "Chloé",
+    "Dmitri",
+    "Emma",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Inès",
+    "Jonas",
+    "Kofi",
+    "Lena",
+    "Mateo",
+    "Nadia",
+    "Oscar",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Sven",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Wei",
+    "Ximena",
+    "Yusuf",
+    "Zoé",
+    "Aiko",
+    "Björn",
+    "Carmen",
+    "Diego",
 )
 LAST_NAMES = (
-    "Adams", "Bauer", "Chen", "Dubois", "Eriksen", "Fischer", "García", "Haddad", "Ito",
-    "Jansen", "Kowalski", "Lefèvre", "Müller", "Nakamura", "Okafor", "Petrov", "Quinn",
-    "Rossi", "Silva", "Tanaka", "Usman", "Van Dijk", "Wójcik", "Xu", "Yilmaz", "Zhang",
+    "Adams",
+    "Bauer",
+    "Chen",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "García",
+    "Haddad",
+    "Ito",
+    "Jansen",
+    "Kowalski",
+    "Lefèvre",
+    "Müller",
+    "Nakamura",
+    "Okafor",
+    "Petrov",
+    "Quinn",
+    "Rossi",
+    "Silva",
+    "Tanaka",
+    "Usman",
+    "Van Dijk",
+    "Wójcik",
+    "Xu",
+    "Yilmaz",
+    "Zhang",
 )
 DEPARTMENTS = ("Sales", "Support", "Engineering", "Finance", "Operations", "HR", "Legal")
 REGIONS = ("North", "South", "East", "West", "Central")
@@ -238,8 +290,9 @@ class Course:
     instructor: int
 
 
-def _definition(name: dict[str, str], type_: str, description: dict[str, str] | None = None,
-                **more: Any) -> dict[str, Any]:
+def _definition(
+    name: dict[str, str], type_: str, description: dict[str, str] | None = None, **more: Any
+) -> dict[str, Any]:
     definition: dict[str, Any] = {"name": name, "type": type_}
     if description:
         definition["description"] = description
@@ -258,8 +311,20 @@ def _ref(activity: dict[str, Any]) -> dict[str, Any]:
 
 def _question(rng: random.Random, base: str, n: int, topic: str) -> Question:
     kind = rng.choice(
-        ("choice", "choice", "choice", "true-false", "true-false", "fill-in", "matching",
-         "numeric", "likert", "sequencing", "long-fill-in", "other")
+        (
+            "choice",
+            "choice",
+            "choice",
+            "true-false",
+            "true-false",
+            "fill-in",
+            "matching",
+            "numeric",
+            "likert",
+            "sequencing",
+            "long-fill-in",
+            "other",
+        )
     )
     iri = f"{base}/q{n}"
     name = _lang(f"{topic}: question {n}", f"{topic} : question {n}")
@@ -267,9 +332,7 @@ def _question(rng: random.Random, base: str, n: int, topic: str) -> Question:
     extra: dict[str, Any] = {"interactionType": kind}
     if kind == "choice":
         ids = ["a", "b", "c", "d"]
-        extra["choices"] = [
-            {"id": i, "description": _lang(f"Option {i.upper()}")} for i in ids
-        ]
+        extra["choices"] = [{"id": i, "description": _lang(f"Option {i.upper()}")} for i in ids]
         correct = rng.choice(ids)
         if rng.random() < 0.25:
             other = rng.choice([i for i in ids if i != correct])
@@ -287,9 +350,7 @@ def _question(rng: random.Random, base: str, n: int, topic: str) -> Question:
         wrong = ["Ignore it", "Forward it to colleagues"]
         extra["correctResponsesPattern"] = [f"{{lang=en}}{correct}"]
     elif kind == "matching":
-        extra["source"] = [
-            {"id": s, "description": _lang(f"Term {s}")} for s in ("1", "2", "3")
-        ]
+        extra["source"] = [{"id": s, "description": _lang(f"Term {s}")} for s in ("1", "2", "3")]
         extra["target"] = [
             {"id": t, "description": _lang(f"Definition {t}")} for t in ("a", "b", "c")
         ]
@@ -369,11 +430,13 @@ class Organisation:
         style = rng.random()
         agent: dict[str, Any]
         if role == "instructor" or style < 0.55:
-            agent = {"objectType": "Agent", "name": name,
-                     "mbox": f"mailto:{local}@{ORG_DOMAIN}"}
+            agent = {"objectType": "Agent", "name": name, "mbox": f"mailto:{local}@{ORG_DOMAIN}"}
         elif style < 0.9:
-            agent = {"objectType": "Agent", "name": name,
-                     "account": {"homePage": SSO, "name": f"{role[0]}{100000 + i}"}}
+            agent = {
+                "objectType": "Agent",
+                "name": name,
+                "account": {"homePage": SSO, "name": f"{role[0]}{100000 + i}"},
+            }
         else:
             digest = hashlib.sha1(f"mailto:{local}@{ORG_DOMAIN}".encode()).hexdigest()
             agent = {"objectType": "Agent", "mbox_sha1sum": digest}
@@ -397,8 +460,10 @@ class Organisation:
         for m in range(1, rng.randint(2, 4) + 1):
             m_iri = f"{base}/modules/{m}"
             module = _activity(
-                m_iri, _definition(_lang(f"{title_en} — module {m}", f"{title_fr} — module {m}"),
-                                   T_MODULE)
+                m_iri,
+                _definition(
+                    _lang(f"{title_en} — module {m}", f"{title_fr} — module {m}"), T_MODULE
+                ),
             )
             lessons = []
             for lesson_no in range(1, rng.randint(1, 3) + 1):
@@ -406,8 +471,10 @@ class Organisation:
                 lesson = _activity(
                     f"{l_base}/index.html",
                     _definition(
-                        _lang(f"Lesson {m}.{lesson_no}: {title_en}",
-                              f"Leçon {m}.{lesson_no} : {title_fr}"),
+                        _lang(
+                            f"Lesson {m}.{lesson_no}: {title_en}",
+                            f"Leçon {m}.{lesson_no} : {title_fr}",
+                        ),
                         T_LESSON,
                         _lang(f"Assignable unit {m}.{lesson_no} of {title_en}"),
                     ),
@@ -415,7 +482,9 @@ class Organisation:
                 pages = [
                     _activity(
                         f"{l_base}/slides/{p}",
-                        _definition(_lang(f"Slide {p}"), "http://id.tincanapi.com/activitytype/slide"),
+                        _definition(
+                            _lang(f"Slide {p}"), "http://id.tincanapi.com/activitytype/slide"
+                        ),
                     )
                     for p in range(1, rng.randint(3, 8) + 1)
                 ]
@@ -424,9 +493,13 @@ class Organisation:
                 if rng.random() < 0.7:
                     quiz = _activity(
                         f"{l_base}/quiz",
-                        _definition(_lang(f"Knowledge check {m}.{lesson_no}",
-                                          f"Vérification des connaissances {m}.{lesson_no}"),
-                                    T_ASSESSMENT),
+                        _definition(
+                            _lang(
+                                f"Knowledge check {m}.{lesson_no}",
+                                f"Vérification des connaissances {m}.{lesson_no}",
+                            ),
+                            T_ASSESSMENT,
+                        ),
                     )
                     questions = [
                         _question(rng, f"{l_base}/quiz", q, title_en)
@@ -441,8 +514,9 @@ class Organisation:
                         _definition(_lang(f"Video: {title_en} {m}.{lesson_no}"), T_VIDEO),
                     )
                 lessons.append(
-                    Lesson(lesson, pages, quiz, questions, rng.choice((0.6, 0.7, 0.8)),
-                           video, length)
+                    Lesson(
+                        lesson, pages, quiz, questions, rng.choice((0.6, 0.7, 0.8)), video, length
+                    )
                 )
             modules.append(Module(module, lessons))
         return Course(i, slug, course, modules, i)
@@ -488,6 +562,10 @@ def _pick(cumulative: list[float], rng: random.Random) -> int:
     import bisect
 
     return min(bisect.bisect_left(cumulative, rng.random() * cumulative[-1]), len(cumulative) - 1)
+
+
+def orjson_key(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
 def _ifi(agent: dict[str, Any]) -> dict[str, Any]:
@@ -560,8 +638,9 @@ class TrafficGenerator:
         self._recent_achievements: list[tuple[str, int]] = []  # (statement id, learner)
         self._voidable: list[tuple[str, int]] = []  # (statement id, stream index)
         self._voided: set[str] = set()
-        self._seen_learners: dict[int, dict[str, Any]] = {}
+        self._seen_learners: dict[bytes, dict[str, Any]] = {}
         self._seen_registrations: list[str] = []
+        self._seen_reg_set: set[str] = set()
         self._seen_activities: dict[str, None] = {}
         self._seen_context: dict[str, None] = {}
         self._seen_verbs: dict[str, None] = {}
@@ -575,7 +654,43 @@ class TrafficGenerator:
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         while True:
-            yield from self._session()
+            for stmt in self._session():
+                self._observe(stmt)
+                yield stmt
+
+    def _observe(self, stmt: dict[str, Any]) -> None:
+        """Note what a statement handed out uses (the catalogue covers exactly those)."""
+        actor = stmt["actor"]
+        if actor is not self.org.admin:
+            ifi = _ifi(actor)
+            self._seen_learners.setdefault(orjson_key(ifi), ifi)
+        obj = stmt["object"]
+        kind = obj.get("objectType", "Activity")
+        if kind == "Activity":
+            self._seen_activities[obj["id"]] = None
+        elif kind == "Agent":
+            ifi = _ifi(obj)
+            self._seen_learners.setdefault(orjson_key(ifi), ifi)
+        self._seen_verbs[stmt["verb"]["id"]] = None
+        ctx = stmt.get("context")
+        if ctx:
+            reg = ctx.get("registration")
+            if reg and reg not in self._seen_reg_set:
+                self._seen_reg_set.add(reg)
+                self._seen_registrations.append(reg)
+            acts = ctx.get("contextActivities")
+            if acts:
+                for key in ("parent", "grouping"):
+                    for act in acts.get(key, ()):
+                        self._seen_context[act["id"]] = None
+            team = ctx.get("team")
+            if team:
+                self._seen_teams[team["account"]["name"]] = team
+        if not self._first_ts:
+            self._first_ts = stmt["timestamp"]
+        self._last_ts = stmt["timestamp"]
+        if self.track_ids:
+            self._ids.append(stmt["id"])
 
     def take(self, n: int) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -594,7 +709,7 @@ class TrafficGenerator:
             return [items[int(i * step)] for i in range(sample)]
 
         return Catalog(
-            learners=cap([_ifi(a) for _, a in sorted(self._seen_learners.items())]),
+            learners=cap(list(self._seen_learners.values())),
             activities=cap(list(self._seen_activities)),
             context_activities=cap(list(self._seen_context)),
             registrations=cap(self._seen_registrations),
@@ -637,20 +752,6 @@ class TrafficGenerator:
         if attachments:
             stmt["attachments"] = attachments
         self.count += 1
-        self._seen_verbs[VERBS[verb]["id"]] = None
-        if obj.get("objectType", "Activity") == "Activity":
-            self._seen_activities[obj["id"]] = None
-        if context and "contextActivities" in context:
-            for key in ("parent", "grouping"):
-                for act in context["contextActivities"].get(key, ()):
-                    self._seen_context[act["id"]] = None
-        if context and "team" in context:
-            self._seen_teams[context["team"]["account"]["name"]] = context["team"]
-        if not self._first_ts:
-            self._first_ts = stmt["timestamp"]
-        self._last_ts = stmt["timestamp"]
-        if self.track_ids:
-            self._ids.append(stmt["id"])
         if voidable:
             self._voidable.append((stmt["id"], self.count))
             if len(self._voidable) > self.RECENT * 4:
@@ -658,7 +759,6 @@ class TrafficGenerator:
         return stmt
 
     def _learner_actor(self, person: Person) -> dict[str, Any]:
-        self._seen_learners.setdefault(person.index, person.agent)
         return person.agent
 
     def _context(
@@ -725,7 +825,6 @@ class TrafficGenerator:
             attempt = enrolment.attempt + 1 if enrolment else 1
             enrolment = _Enrolment(_uuid(self.rng), course, attempt=attempt)
             self._enrolments[key] = enrolment
-            self._seen_registrations.append(enrolment.registration)
             mine = self._active.setdefault(person.index, [])
             mine[:] = [e for e in mine if not e.done][-3:]
             mine.append(enrolment)
@@ -750,8 +849,12 @@ class TrafficGenerator:
         grouping = [course.activity]
         cats = [CMI5_CATEGORY]
 
-        def ctx(extra: dict[str, Any] | None = None, categories: list[dict[str, Any]] = cats,
-                parent: list[dict[str, Any]] = parents, **kw: Any) -> dict[str, Any]:
+        def ctx(
+            extra: dict[str, Any] | None = None,
+            categories: list[dict[str, Any]] = cats,
+            parent: list[dict[str, Any]] = parents,
+            **kw: Any,
+        ) -> dict[str, Any]:
             ext = {CMI5_SESSION: session_id}
             if extra:
                 ext.update(extra)
@@ -760,14 +863,19 @@ class TrafficGenerator:
         started = self.clock
         out.append(
             self._statement(
-                actor, "launched", lesson.activity,
-                context=ctx({
-                    CMI5_LAUNCHMODE: "Normal",
-                    CMI5_LAUNCHURL: f"{lesson.activity['id']}?fetch=1",
-                    CMI5_MOVEON: "CompletedOrPassed",
-                    CMI5_LAUNCHPARAMS: '{"skin":"corporate"}',
-                    CMI5_MASTERY: lesson.mastery,
-                }, instructor=rng.random() < 0.3),
+                actor,
+                "launched",
+                lesson.activity,
+                context=ctx(
+                    {
+                        CMI5_LAUNCHMODE: "Normal",
+                        CMI5_LAUNCHURL: f"{lesson.activity['id']}?fetch=1",
+                        CMI5_MOVEON: "CompletedOrPassed",
+                        CMI5_LAUNCHPARAMS: '{"skin":"corporate"}',
+                        CMI5_MASTERY: lesson.mastery,
+                    },
+                    instructor=rng.random() < 0.3,
+                ),
             )
         )
         self._tick(0.5, 4)
@@ -776,7 +884,9 @@ class TrafficGenerator:
             self._tick(5, 90)
             out.append(
                 self._statement(
-                    actor, "experienced", page,
+                    actor,
+                    "experienced",
+                    page,
                     context=ctx(parent=[lesson.activity]),
                 )
             )
@@ -787,8 +897,9 @@ class TrafficGenerator:
         if lesson.quiz and lesson.questions:
             self._tick(2, 10)
             out.append(
-                self._statement(actor, "attempted", lesson.quiz,
-                                context=ctx(parent=[lesson.activity]))
+                self._statement(
+                    actor, "attempted", lesson.quiz, context=ctx(parent=[lesson.activity])
+                )
             )
             skill = rng.uniform(0.35, 1.0)
             correct = 0
@@ -798,11 +909,15 @@ class TrafficGenerator:
                 took = rng.uniform(4, 75)
                 self._tick(took, took + 2)
                 if q.kind == "likert":
-                    out.append(self._statement(
-                        actor, "answered", q.activity,
-                        result={"response": rng.choice(q.wrong), "duration": _duration(took)},
-                        context=ctx(parent=[lesson.quiz], categories=[CMI5_CATEGORY]),
-                    ))
+                    out.append(
+                        self._statement(
+                            actor,
+                            "answered",
+                            q.activity,
+                            result={"response": rng.choice(q.wrong), "duration": _duration(took)},
+                            context=ctx(parent=[lesson.quiz], categories=[CMI5_CATEGORY]),
+                        )
+                    )
                     continue
                 ok = rng.random() < skill
                 scored += 1
@@ -814,15 +929,22 @@ class TrafficGenerator:
                     "duration": _duration(took),
                     "score": {"raw": 1 if ok else 0, "min": 0, "max": 1, "scaled": 1 if ok else 0},
                 }
-                out.append(self._statement(
-                    actor, "answered", q.activity, result=res,
-                    context=ctx(parent=[lesson.quiz], categories=[CMI5_CATEGORY]),
-                ))
+                out.append(
+                    self._statement(
+                        actor,
+                        "answered",
+                        q.activity,
+                        result=res,
+                        context=ctx(parent=[lesson.quiz], categories=[CMI5_CATEGORY]),
+                    )
+                )
             scaled = round(correct / scored, 4) if scored else 1.0
             passed = scaled >= lesson.mastery
             self._tick(1, 5)
             verdict = self._statement(
-                actor, "passed" if passed else "failed", lesson.activity,
+                actor,
+                "passed" if passed else "failed",
+                lesson.activity,
                 result={
                     "success": passed,
                     "score": {"scaled": scaled, "raw": correct, "min": 0, "max": scored},
@@ -838,18 +960,28 @@ class TrafficGenerator:
             finished = False  # abandoned mid-way
         if finished:
             self._tick(1, 5)
-            out.append(self._statement(
-                actor, "completed", lesson.activity,
-                result={"completion": True,
-                        "duration": _duration((self.clock - started).total_seconds())},
-                context=ctx(categories=[CMI5_CATEGORY, MOVEON_CATEGORY]),
-            ))
+            out.append(
+                self._statement(
+                    actor,
+                    "completed",
+                    lesson.activity,
+                    result={
+                        "completion": True,
+                        "duration": _duration((self.clock - started).total_seconds()),
+                    },
+                    context=ctx(categories=[CMI5_CATEGORY, MOVEON_CATEGORY]),
+                )
+            )
         self._tick(0.5, 3)
-        out.append(self._statement(
-            actor, "terminated", lesson.activity,
-            result={"duration": _duration((self.clock - started).total_seconds())},
-            context=ctx(),
-        ))
+        out.append(
+            self._statement(
+                actor,
+                "terminated",
+                lesson.activity,
+                result={"duration": _duration((self.clock - started).total_seconds())},
+                context=ctx(),
+            )
+        )
         if finished and not enrolment.done:
             enrolment.next_lesson += 1
             if enrolment.next_lesson >= len(module.lessons):
@@ -875,12 +1007,22 @@ class TrafficGenerator:
             "fileUrl": f"{FILES}/certificates/{enrolment.registration}.pdf",
         }
         stmt = self._statement(
-            self._learner_actor(person), "completed", course.activity,
-            result={"completion": True, "success": True,
-                    "score": {"scaled": round(rng.uniform(0.7, 1.0), 3)}},
+            self._learner_actor(person),
+            "completed",
+            course.activity,
+            result={
+                "completion": True,
+                "success": True,
+                "score": {"scaled": round(rng.uniform(0.7, 1.0), 3)},
+            },
             context=self._context(
-                enrolment, person, [], [], [CMI5_CATEGORY],
-                {f"{EXT}/department": person.department}, instructor=True,
+                enrolment,
+                person,
+                [],
+                [],
+                [CMI5_CATEGORY],
+                {f"{EXT}/department": person.department},
+                instructor=True,
             ),
             attachments=[attachment],
         )
@@ -893,8 +1035,15 @@ class TrafficGenerator:
         if len(self._recent_achievements) > self.RECENT:
             del self._recent_achievements[0]
 
-    def _video_events(self, person: Person, lesson: Lesson, enrolment: _Enrolment | None,
-                      session_id: str, *, short: bool = False) -> list[dict[str, Any]]:
+    def _video_events(
+        self,
+        person: Person,
+        lesson: Lesson,
+        enrolment: _Enrolment | None,
+        session_id: str,
+        *,
+        short: bool = False,
+    ) -> list[dict[str, Any]]:
         rng = self.rng
         actor = self._learner_actor(person)
         video = lesson.video
@@ -910,23 +1059,39 @@ class TrafficGenerator:
             }
             if extra:
                 ext.update(extra)
-            return self._context(enrolment, person, [lesson.activity], grouping,
-                                 [VIDEO_CATEGORY], ext)
+            return self._context(
+                enrolment, person, [lesson.activity], grouping, [VIDEO_CATEGORY], ext
+            )
 
-        out = [self._statement(actor, "initialized", video, context=ctx({
-            VIDEO_EXT + "user-agent": ua,
-            VIDEO_EXT + "completion-threshold": 0.95,
-            VIDEO_EXT + "speed": "1x",
-            VIDEO_EXT + "volume": 1,
-            VIDEO_EXT + "full-screen": False,
-        }))]
+        out = [
+            self._statement(
+                actor,
+                "initialized",
+                video,
+                context=ctx(
+                    {
+                        VIDEO_EXT + "user-agent": ua,
+                        VIDEO_EXT + "completion-threshold": 0.95,
+                        VIDEO_EXT + "speed": "1x",
+                        VIDEO_EXT + "volume": 1,
+                        VIDEO_EXT + "full-screen": False,
+                    }
+                ),
+            )
+        ]
         position = 0.0
         segments: list[str] = []
         watched = 0.0
         started = self.clock
-        out.append(self._statement(actor, "played", video,
-                                   result={"extensions": {VIDEO_EXT + "time": 0}},
-                                   context=ctx()))
+        out.append(
+            self._statement(
+                actor,
+                "played",
+                video,
+                result={"extensions": {VIDEO_EXT + "time": 0}},
+                context=ctx(),
+            )
+        )
         target = length if rng.random() < 0.65 else length * rng.uniform(0.1, 0.9)
         steps = 2 if short else rng.randint(3, 8)
         for step in range(1, steps + 1):
@@ -936,41 +1101,86 @@ class TrafficGenerator:
             watched += nxt - position
             position = nxt
             progress = round(min(1.0, watched / length), 3)
-            out.append(self._statement(actor, "progressed", video, result={
-                "extensions": {
-                    VIDEO_EXT + "time": position,
-                    VIDEO_EXT + "progress": progress,
-                    VIDEO_EXT + "played-segments": "[,]".join(segments),
-                },
-                "duration": _duration((self.clock - started).total_seconds()),
-            }, context=ctx()))
+            out.append(
+                self._statement(
+                    actor,
+                    "progressed",
+                    video,
+                    result={
+                        "extensions": {
+                            VIDEO_EXT + "time": position,
+                            VIDEO_EXT + "progress": progress,
+                            VIDEO_EXT + "played-segments": "[,]".join(segments),
+                        },
+                        "duration": _duration((self.clock - started).total_seconds()),
+                    },
+                    context=ctx(),
+                )
+            )
             if rng.random() < 0.15 and position < length:
                 jump = round(min(length, position + rng.uniform(5, 60)), 3)
-                out.append(self._statement(actor, "seeked", video, result={"extensions": {
-                    VIDEO_EXT + "time-from": position, VIDEO_EXT + "time-to": jump,
-                }}, context=ctx()))
+                out.append(
+                    self._statement(
+                        actor,
+                        "seeked",
+                        video,
+                        result={
+                            "extensions": {
+                                VIDEO_EXT + "time-from": position,
+                                VIDEO_EXT + "time-to": jump,
+                            }
+                        },
+                        context=ctx(),
+                    )
+                )
                 position = jump
         progress = round(min(1.0, watched / length), 3)
-        out.append(self._statement(actor, "paused", video, result={"extensions": {
-            VIDEO_EXT + "time": position,
-            VIDEO_EXT + "progress": progress,
-            VIDEO_EXT + "played-segments": "[,]".join(segments),
-        }}, context=ctx()))
-        if progress >= 0.95:
-            out.append(self._statement(actor, "completed", video, result={
-                "completion": True,
-                "duration": _duration((self.clock - started).total_seconds()),
-                "extensions": {
-                    VIDEO_EXT + "time": position,
-                    VIDEO_EXT + "progress": 1,
-                    VIDEO_EXT + "played-segments": "[,]".join(segments),
+        out.append(
+            self._statement(
+                actor,
+                "paused",
+                video,
+                result={
+                    "extensions": {
+                        VIDEO_EXT + "time": position,
+                        VIDEO_EXT + "progress": progress,
+                        VIDEO_EXT + "played-segments": "[,]".join(segments),
+                    }
                 },
-            }, context=ctx({VIDEO_EXT + "completion-threshold": 0.95})))
+                context=ctx(),
+            )
+        )
+        if progress >= 0.95:
+            out.append(
+                self._statement(
+                    actor,
+                    "completed",
+                    video,
+                    result={
+                        "completion": True,
+                        "duration": _duration((self.clock - started).total_seconds()),
+                        "extensions": {
+                            VIDEO_EXT + "time": position,
+                            VIDEO_EXT + "progress": 1,
+                            VIDEO_EXT + "played-segments": "[,]".join(segments),
+                        },
+                    },
+                    context=ctx({VIDEO_EXT + "completion-threshold": 0.95}),
+                )
+            )
         self._tick(0.5, 3)
-        out.append(self._statement(actor, "terminated", video, result={
-            "duration": _duration((self.clock - started).total_seconds()),
-            "extensions": {VIDEO_EXT + "time": position, VIDEO_EXT + "progress": progress},
-        }, context=ctx()))
+        out.append(
+            self._statement(
+                actor,
+                "terminated",
+                video,
+                result={
+                    "duration": _duration((self.clock - started).total_seconds()),
+                    "extensions": {VIDEO_EXT + "time": position, VIDEO_EXT + "progress": progress},
+                },
+                context=ctx(),
+            )
+        )
         return out
 
     def _video_session(self) -> list[dict[str, Any]]:
@@ -998,16 +1208,22 @@ class TrafficGenerator:
             course = self.org.pick_course(rng)
             obj = dict(learner.agent)
             obj["objectType"] = "Agent"
-            return [self._statement(
-                instructor.agent, "mentored", obj,
-                result={"response": "Weekly coaching session", "duration": _duration(
-                    rng.choice((900, 1800, 2700, 3600)))},
-                context={
-                    "contextActivities": {"grouping": [_ref(course.activity)]},
-                    "language": "en-US",
-                    "extensions": {f"{EXT}/meeting": rng.choice(("video", "onsite"))},
-                },
-            )]
+            return [
+                self._statement(
+                    instructor.agent,
+                    "mentored",
+                    obj,
+                    result={
+                        "response": "Weekly coaching session",
+                        "duration": _duration(rng.choice((900, 1800, 2700, 3600))),
+                    },
+                    context={
+                        "contextActivities": {"grouping": [_ref(course.activity)]},
+                        "language": "en-US",
+                        "extensions": {f"{EXT}/meeting": rng.choice(("video", "onsite"))},
+                    },
+                )
+            ]
         achievement, owner = rng.choice(self._recent_achievements)
         team = self.org.learners[owner].team
         mates = [i for i in self.org.team_members[team] if i != owner]
@@ -1015,41 +1231,56 @@ class TrafficGenerator:
         actor = self._learner_actor(colleague)
         ref = {"objectType": "StatementRef", "id": achievement}
         if roll < 0.7:
-            return [self._statement(
-                actor, "commented", ref,
-                result={"response": rng.choice(COMMENTS)},
-                context={"language": "en-US",
-                         "team": self.org.teams[self.org.learners[owner].team]},
-            )]
+            return [
+                self._statement(
+                    actor,
+                    "commented",
+                    ref,
+                    result={"response": rng.choice(COMMENTS)},
+                    context={
+                        "language": "en-US",
+                        "team": self.org.teams[self.org.learners[owner].team],
+                    },
+                )
+            ]
         # The owner shares the achievement; the share says with whom.
         owner_p = self.org.learners[owner]
-        return [self._statement(
-            self._learner_actor(owner_p), "shared", ref,
-            context={
-                "language": "en-US",
-                "extensions": {
-                    f"{EXT}/shared-with": _ifi(colleague.agent),
-                    f"{EXT}/channel": rng.choice(("email", "teams", "intranet")),
+        return [
+            self._statement(
+                self._learner_actor(owner_p),
+                "shared",
+                ref,
+                context={
+                    "language": "en-US",
+                    "extensions": {
+                        f"{EXT}/shared-with": _ifi(colleague.agent),
+                        f"{EXT}/channel": rng.choice(("email", "teams", "intranet")),
+                    },
                 },
-            },
-        )]
+            )
+        ]
 
     def _void(self) -> list[dict[str, Any]]:
         # An administrator voids a statement recorded by mistake, long enough ago
         # that it is stored before the voiding statement arrives, even under
         # concurrent senders.
         candidates = [
-            (sid, idx) for sid, idx in self._voidable[: -self.RECENT // 2 or None]
+            (sid, idx)
+            for sid, idx in self._voidable[: -self.RECENT // 2 or None]
             if self.count - idx >= 200 and sid not in self._voided
         ]
         if not candidates:
             return self._social()
         target, _ = self.rng.choice(candidates)
         self._voided.add(target)
-        return [self._statement(
-            self.org.admin, "voided", {"objectType": "StatementRef", "id": target},
-            voidable=False,
-        )]
+        return [
+            self._statement(
+                self.org.admin,
+                "voided",
+                {"objectType": "StatementRef", "id": target},
+                voidable=False,
+            )
+        ]
 
 
 def iter_statements(seed: int, learners: int = DEFAULT_LEARNERS) -> Iterator[dict[str, Any]]:
@@ -1057,7 +1288,9 @@ def iter_statements(seed: int, learners: int = DEFAULT_LEARNERS) -> Iterator[dic
     return iter(TrafficGenerator(seed, learners))
 
 
-def generate(seed: int, n_statements: int, learners: int = DEFAULT_LEARNERS) -> list[dict[str, Any]]:
+def generate(
+    seed: int, n_statements: int, learners: int = DEFAULT_LEARNERS
+) -> list[dict[str, Any]]:
     """The first ``n_statements`` statements of the stream of ``seed``."""
     return TrafficGenerator(seed, learners).take(n_statements)
 
@@ -1090,8 +1323,9 @@ def state_document(rng: random.Random, lesson_iri: str) -> dict[str, Any]:
     """A cmi5/SCORM-like suspend-data document, as content keeps in the State API."""
     return {
         "bookmark": f"{lesson_iri}#slide-{rng.randint(1, 30)}",
-        "suspendData": "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(
-            rng.randint(64, 512))),
+        "suspendData": "".join(
+            rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(rng.randint(64, 512))
+        ),
         "progress": round(rng.random(), 3),
         "visited": sorted(rng.sample(range(1, 31), rng.randint(1, 10))),
         "preferences": {"language": "en-US", "audio": rng.choice(("on", "off")), "speed": 1},

@@ -36,6 +36,8 @@ from bench.server import (
 )
 
 BENCH_DIR = Path(__file__).resolve().parent
+# Servers that must not fold projections while measured (see Harness.preloaded).
+NO_PROJECTIONS = {"LRS_PROJECTIONS_IN_PROCESS": "false"}
 
 
 def log(msg: str) -> None:
@@ -65,14 +67,19 @@ class Harness:
         self.notes: list[str] = []
         self.crashes: list[dict[str, Any]] = []
         self.counter = 0
-        self.masters: dict[tuple[str, str], tuple[Database, str, dict[str, Any]]] = {}
+        self.masters: dict[tuple[str, str], tuple[Database, str, dict[str, Any]] | None] = {}
         self.command_cache: dict[tuple[str, ...], tuple[bool, str]] = {}
         self.startup_cost: float | None = None
+        self.status_output: str | None = None
 
     # -- plumbing --------------------------------------------------------------
 
     def wants(self, scenario: str) -> bool:
         return not self.opts.only or scenario in self.opts.only
+
+    def drop(self, db: Database) -> None:
+        if not self.opts.keep:
+            db.drop()
 
     def new_db(self, backend: str, tag: str) -> Database:
         self.counter += 1
@@ -93,8 +100,13 @@ class Harness:
             self.command_cache[args] = command_available(*args)
         return self.command_cache[args]
 
-    def loadgen(self, server: Server, db: Database, phases: list[dict[str, Any]],
-                learners: int | None = None) -> dict[str, Any]:
+    def loadgen(
+        self,
+        server: Server,
+        db: Database,
+        phases: list[dict[str, Any]],
+        learners: int | None = None,
+    ) -> dict[str, Any]:
         spec = {
             "host": "127.0.0.1",
             "port": server.port,
@@ -107,26 +119,46 @@ class Harness:
             "phases": phases,
         }
         timeout = sum(float(p.get("max_seconds", 60)) * 2 + 60 for p in phases)
-        proc = subprocess.run([sys.executable, "-m", "bench.loadgen"], input=json.dumps(spec),
-                              capture_output=True, text=True, timeout=timeout,
-                              cwd=BENCH_DIR.parent)
+        proc = subprocess.run(
+            [sys.executable, "-m", "bench.loadgen"],
+            input=json.dumps(spec),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=BENCH_DIR.parent,
+        )
         if proc.returncode != 0:
-            raise RuntimeError(f"load generator failed ({proc.returncode}):\n"
-                               + proc.stderr[-3000:])
+            raise RuntimeError(
+                f"load generator failed ({proc.returncode}):\n" + proc.stderr[-3000:]
+            )
         return json.loads(proc.stdout)
 
-    def scenario(self, backend: str, name: str, db: Database, phases: list[dict[str, Any]],
-                 *, learners: int | None = None) -> list[dict[str, Any]]:
+    def scenario(
+        self,
+        backend: str,
+        name: str,
+        db: Database,
+        phases: list[dict[str, Any]],
+        *,
+        learners: int | None = None,
+        env: dict[str, str] | None = None,
+    ) -> list[dict[str, Any]]:
         """Start a server on ``db``, run the phases, stop it; one record per phase."""
         log(f"{backend}: {name} ({', '.join(p['name'] for p in phases)})")
-        server = Server(db, self.workdir, f"{backend}-{name}-{self.counter}")
+        server = Server(
+            db, self.workdir, f"{backend}-{name}-{self.counter}", extra_env=dict(env or {})
+        )
         base = {"backend": backend, "scenario": name}
         try:
             server.start()
         except ServerError as exc:
             self.crash(backend, name, "server did not start", str(exc))
             return [{**base, "phase": p["name"], "crash": "server did not start"} for p in phases]
-        size0 = db.size_bytes()
+        if isinstance(db, SqliteDatabase):
+            db.checkpoint("PASSIVE")
+            size0 = db.path.stat().st_size
+        else:
+            size0 = db.size_bytes()
         result: dict[str, Any] | None = None
         failure = ""
         try:
@@ -136,6 +168,7 @@ class Harness:
         finally:
             alive = server.alive()
             final = server.stop()
+        wal = db.wal_bytes() if isinstance(db, SqliteDatabase) else None
         size1 = db.size_bytes()
         if not alive:
             self.crash(backend, name, "server died during the run", server.log_tail())
@@ -144,13 +177,19 @@ class Harness:
         records = []
         stored = 0
         for p in result["phases"] if result else []:
-            stored += int(p.get("statements") or 0) + int(p.get("warmup", {}).get("statements") or 0)
-        for p in result["phases"] if result else []:
+            stored += int(p.get("statements") or 0) + int(
+                p.get("warmup", {}).get("statements") or 0
+            )
+        for spec_phase, p in zip(phases, result["phases"] if result else [], strict=False):
             rec = {**base, **p}
+            if spec_phase.get("scenario"):
+                rec["scenario"] = spec_phase["scenario"]
             rec["server_startup_s"] = round(server.startup_s, 3)
             rec["server_peak_rss_mb"] = final.get("peak_rss_mb")
             rec["db_size_bytes"] = size1
             rec["db_growth_bytes"] = size1 - size0
+            if wal is not None:
+                rec["sqlite_wal_bytes_at_stop"] = wal
             rec["store_statements"] = stored
             if stored:
                 rec["bytes_per_statement"] = round((size1 - size0) / stored, 1)
@@ -161,130 +200,220 @@ class Harness:
                 rec["server_log_tail"] = tail[-4000:]
             records.append(rec)
         if not result:
-            records = [{**base, "phase": p["name"], "crash": failure[:500] or "no result"}
-                       for p in phases]
+            records = [
+                {**base, "phase": p["name"], "crash": failure[:500] or "no result"} for p in phases
+            ]
         return records
 
     def crash(self, backend: str, scenario: str, what: str, detail: str) -> None:
         log(f"{backend}: {scenario}: {what}")
-        self.crashes.append({"backend": backend, "scenario": scenario, "what": what,
-                             "detail": detail[-4000:]})
+        self.crashes.append(
+            {"backend": backend, "scenario": scenario, "what": what, "detail": detail[-4000:]}
+        )
 
     # -- phases ------------------------------------------------------------------
 
-    def post_phase(self, name: str, concurrency: int, batch: int, warmup: int, requests: int,
-                   max_seconds: float, offset: int = 0) -> dict[str, Any]:
-        return {"kind": "post", "name": name, "concurrency": concurrency, "batch": batch,
-                "warmup": warmup, "requests": requests, "max_seconds": max_seconds,
-                "offset": offset}
+    def post_phase(
+        self,
+        name: str,
+        concurrency: int,
+        batch: int,
+        warmup: int,
+        requests: int,
+        max_seconds: float,
+        offset: int = 0,
+    ) -> dict[str, Any]:
+        return {
+            "kind": "post",
+            "name": name,
+            "concurrency": concurrency,
+            "batch": batch,
+            "warmup": warmup,
+            "requests": requests,
+            "max_seconds": max_seconds,
+            "offset": offset,
+        }
 
     # -- scenarios ---------------------------------------------------------------
 
     def run_single(self, backend: str) -> list[dict[str, Any]]:
         cfg = self.profile["single"]
         phases = [
-            self.post_phase(f"single_c{c}", c, 1, cfg["warmup"], cfg["requests"][c],
-                            cfg["max_seconds"])
+            self.post_phase(
+                f"single_c{c}", c, 1, cfg["warmup"], cfg["requests"][c], cfg["max_seconds"]
+            )
             for c in cfg["concurrencies"]
         ]
         out: list[dict[str, Any]] = []
-        if cfg["fresh_per_phase"]:
+        if self.profile["fresh_per_phase"]:
             for phase in phases:
                 db = self.new_db(backend, phase["name"])
                 out += self.scenario(backend, "single_post", db, [phase])
-                db.drop()
+                self.drop(db)
         else:
             db = self.new_db(backend, "single")
             out += self.scenario(backend, "single_post", db, phases)
-            db.drop()
+            self.drop(db)
         return out
 
     def run_batches(self, backend: str) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
+        phases = []
         for key, size in (("batch100", 100), ("batch1000", 1000)):
             cfg = self.profile[key]
-            phase = self.post_phase(f"{key}_c{cfg['concurrency']}", cfg["concurrency"], size,
-                                    cfg["warmup"], cfg["requests"], cfg["max_seconds"])
-            db = self.new_db(backend, key)
-            out += self.scenario(backend, "batch_post", db, [phase])
-            db.drop()
+            phases.append(
+                self.post_phase(
+                    f"{key}_c{cfg['concurrency']}",
+                    cfg["concurrency"],
+                    size,
+                    cfg["warmup"],
+                    cfg["requests"],
+                    cfg["max_seconds"],
+                )
+            )
+        groups = [[p] for p in phases] if self.profile["fresh_per_phase"] else [phases]
+        for group in groups:
+            db = self.new_db(backend, "batch")
+            out += self.scenario(backend, "batch_post", db, group)
+            self.drop(db)
         return out
 
-    def preloaded(self, backend: str, which: str) -> tuple[Database, str, dict[str, Any]] | None:
-        """The master store of ``which`` ('stored' or 'million'), preloaded once per run."""
+    def query_phase(self, n: int, catalog: str, rep: int) -> dict[str, Any]:
+        q = self.profile["query"]
+        return {
+            "kind": "query",
+            "name": f"query_mix_{n}",
+            "catalog": catalog,
+            "scenario": "query_mix",
+            "concurrency": q["concurrency"],
+            "warmup": q["warmup"],
+            "requests": q["queries"],
+            "max_pages": q["max_pages"],
+            "max_seconds": q["max_seconds"],
+            "seed": SEED + rep,
+        }
+
+    def preloaded(
+        self, backend: str, which: str
+    ) -> tuple[Database, str, list[dict[str, Any]]] | None:
+        """The master store of ``which`` ('stored' or 'million'), preloaded once per run.
+
+        The preload runs with in-process projections off, so the master's
+        projections stand at zero: catch-up and rebuild are measured from there,
+        and no server later folds a backlog while it is being measured.
+        Returns the records of the preload the first time, none later.
+        """
         key = (backend, which)
         if key in self.masters:
-            return self.masters[key]
+            master = self.masters[key]
+            return None if master is None else (master[0], master[1], [])
         cfg = self.profile[which]
         db = self.new_db(backend, which)
         catalog = str(self.workdir / f"catalog-{backend}-{which}.json")
         learners = cfg.get("learners", self.profile["learners"])
-        phase = {"kind": "preload", "name": f"preload_{cfg['statements']}",
-                 "statements": cfg["statements"], "batch": cfg["batch"],
-                 "concurrency": cfg["concurrency"], "catalog": catalog,
-                 "max_seconds": 3600}
-        records = self.scenario(backend, f"preload_{which}", db, [phase], learners=learners)
+        phases = [
+            {
+                "kind": "preload",
+                "name": f"preload_{cfg['statements']}",
+                "scenario": "preload",
+                "statements": cfg["statements"],
+                "batch": cfg["batch"],
+                "concurrency": cfg["concurrency"],
+                "catalog": catalog,
+                "max_seconds": 3600,
+            }
+        ]
+        records = self.scenario(
+            backend, f"preload_{which}", db, phases, learners=learners, env=NO_PROJECTIONS
+        )
         rec = records[0]
         if rec.get("crash") or rec.get("errors") or not Path(catalog).exists():
             self.masters[key] = None  # type: ignore[assignment]
+            self.notes.append(
+                f"{backend}: the preload of {cfg['statements']} statements "
+                "failed; the scenarios on that store were skipped"
+            )
             return None
         self.masters[key] = (db, catalog, rec)
-        return self.masters[key]
+        return db, catalog, records
 
     def run_stored(self, backend: str, rep: int) -> list[dict[str, Any]]:
+        """Scenarios on the preloaded store, each repeat on a fresh copy of it:
+        `lrs verify`, projection catch-up from zero and rebuild (which leave the
+        copy's projections caught up), then one server session with the query mix
+        and ingestion with the store full."""
         out: list[dict[str, Any]] = []
-        fresh = (backend, "stored") not in self.masters
         master = self.preloaded(backend, "stored")
         if master is None:
-            self.notes.append(f"{backend}: the preload failed; stored-store scenarios skipped")
             return out
-        db, catalog, preload = master
+        db, catalog, records = master
+        out += records
         n = self.profile["stored"]["statements"]
-        if fresh:
-            out.append({**preload, "scenario": "preload"})
-        if self.wants("query"):
-            q = self.profile["query"]
-            phase = {"kind": "query", "name": f"query_mix_{n}", "catalog": catalog,
-                     "concurrency": q["concurrency"], "warmup": q["warmup"],
-                     "requests": q["queries"], "max_pages": q["max_pages"],
-                     "max_seconds": q["max_seconds"], "seed": SEED + rep}
-            out += self.scenario(backend, "query_mix", db, [phase])
-        if self.wants("stored_ingest"):
-            cfg = self.profile["stored_ingest"]
-            copy = self.copy_db(db, "ingest")
-            phases = [
-                self.post_phase(f"single_c{cfg['single']['concurrency']}_at_{n}",
-                                cfg["single"]["concurrency"], 1, cfg["single"]["warmup"],
-                                cfg["single"]["requests"], cfg["max_seconds"], offset=n),
-                self.post_phase(f"batch100_c{cfg['batch100']['concurrency']}_at_{n}",
-                                cfg["batch100"]["concurrency"], 100, cfg["batch100"]["warmup"],
-                                cfg["batch100"]["requests"], cfg["max_seconds"]),
-            ]
-            out += self.scenario(backend, "stored_ingest", copy, phases)
-            copy.drop()
-        if self.wants("commands") and self.profile["commands"]:
-            out += self.run_commands(backend, db, n)
+        work = self.copy_db(db, "work")
+        try:
+            if self.wants("commands") and self.profile["commands"]:
+                out += self.run_commands(backend, work, n)
+            else:
+                self.catch_up_quietly(work)
+            phases: list[dict[str, Any]] = []
+            if self.wants("query"):
+                phases.append(self.query_phase(n, catalog, rep))
+            if self.wants("stored_ingest"):
+                cfg = self.profile["stored_ingest"]
+                phases += [
+                    self.post_phase(
+                        f"single_c{cfg['single']['concurrency']}_at_{n}",
+                        cfg["single"]["concurrency"],
+                        1,
+                        cfg["single"]["warmup"],
+                        cfg["single"]["requests"],
+                        cfg["max_seconds"],
+                        offset=n,
+                    ),
+                    self.post_phase(
+                        f"batch100_c{cfg['batch100']['concurrency']}_at_{n}",
+                        cfg["batch100"]["concurrency"],
+                        100,
+                        cfg["batch100"]["warmup"],
+                        cfg["batch100"]["requests"],
+                        cfg["max_seconds"],
+                    ),
+                ]
+                for phase in phases[-2:]:
+                    phase["scenario"] = "stored_ingest"
+            if phases:
+                out += self.scenario(backend, "stored", work, phases)
+        finally:
+            self.drop(work)
         return out
 
+    def catch_up_quietly(self, db: Database) -> None:
+        """Bring projections to the head (unmeasured), if the command exists."""
+        ok, _ = self.command("projections", "run")
+        if ok:
+            run_lrs(db, ["projections", "run", "--once"], self.workdir, "catch-up-quiet")
+
     def run_million(self, backend: str, rep: int) -> list[dict[str, Any]]:
+        """The 1,000,000-statement store: query mix (servers without in-process
+        projections, so that none folds a million-event backlog meanwhile) and
+        `lrs verify`, on the master itself (both read only)."""
         cfg = self.profile.get("million")
         if not cfg:
             return []
         out: list[dict[str, Any]] = []
-        fresh = (backend, "million") not in self.masters
         master = self.preloaded(backend, "million")
         if master is None:
-            self.notes.append(f"{backend}: the 1M preload failed; skipped")
             return out
-        db, catalog, preload = master
-        if fresh:
-            out.append({**preload, "scenario": "preload"})
-        q = self.profile["query"]
-        phase = {"kind": "query", "name": f"query_mix_{cfg['statements']}", "catalog": catalog,
-                 "concurrency": q["concurrency"], "warmup": q["warmup"],
-                 "requests": q["queries"], "max_pages": q["max_pages"],
-                 "max_seconds": q["max_seconds"], "seed": SEED + rep}
-        out += self.scenario(backend, "query_mix", db, [phase], learners=cfg.get("learners"))
+        db, catalog, records = master
+        out += records
+        out += self.scenario(
+            backend,
+            "query_mix",
+            db,
+            [self.query_phase(cfg["statements"], catalog, rep)],
+            learners=cfg.get("learners"),
+            env=NO_PROJECTIONS,
+        )
         if rep == 0 and self.profile["commands"]:
             out += self.run_commands(backend, db, cfg["statements"], projections=False)
         return out
@@ -294,7 +423,7 @@ class Harness:
         db = self.new_db(backend, "state")
         phase = {"kind": "state", "name": f"state_c{cfg['concurrency']}", **cfg}
         out = self.scenario(backend, "state_docs", db, [phase])
-        db.drop()
+        self.drop(db)
         return out
 
     # -- lrs verify / projections --------------------------------------------------
@@ -302,31 +431,57 @@ class Harness:
     def _startup(self) -> float:
         """Seconds an ``lrs`` command needs to start (subtracted for a net rate)."""
         if self.startup_cost is None:
-            walls = []
-            for _ in range(3):
-                t0 = time.perf_counter()
-                subprocess.run([*lrs_command(), "verify", "--help"], capture_output=True,
-                               timeout=60)
-                walls.append(time.perf_counter() - t0)
+            # `lrs verify` over an empty, migrated log: imports, engine, one query.
+            empty = SqliteDatabase(self.workdir / "startup-probe.sqlite3")
+            run_lrs(empty, ["migrate"], self.workdir, "startup-migrate")
+            walls = [
+                run_lrs(empty, ["verify"], self.workdir, "startup-verify")["wall_s"]
+                for _ in range(2)
+            ]
+            empty.drop()
             self.startup_cost = min(walls)
         return self.startup_cost
 
-    def _command_record(self, backend: str, scenario: str, phase: str, res: dict[str, Any],
-                        events: int | None, ok_pattern: str | None = None) -> dict[str, Any]:
-        rec: dict[str, Any] = {"backend": backend, "scenario": scenario, "phase": phase,
-                               "command": "lrs " + " ".join(res["args"]),
-                               "returncode": res["returncode"], "wall_s": res["wall_s"],
-                               "cpu_s": res["cpu_s"], "peak_rss_mb": res["peak_rss_mb"],
-                               "events": events, "errors": 0}
+    def _command_record(
+        self,
+        backend: str,
+        scenario: str,
+        phase: str,
+        res: dict[str, Any],
+        events: int | None,
+        ok_pattern: str | None = None,
+    ) -> dict[str, Any]:
+        rec: dict[str, Any] = {
+            "backend": backend,
+            "scenario": scenario,
+            "phase": phase,
+            "command": "lrs " + " ".join(res["args"]),
+            "returncode": res["returncode"],
+            "wall_s": res["wall_s"],
+            "cpu_s": res["cpu_s"],
+            "peak_rss_mb": res["peak_rss_mb"],
+            "events": events,
+            "errors": 0,
+        }
         if res["returncode"] != 0 or (ok_pattern and not re.search(ok_pattern, res["output"])):
             rec["errors"] = 1
-            rec["error_samples"] = [{"request": rec["command"], "status": res["returncode"],
-                                     "detail": res["output"][-1500:]}]
-        if events:
+            rec["error_samples"] = [
+                {
+                    "request": rec["command"],
+                    "status": res["returncode"],
+                    "detail": res["output"][-1500:],
+                }
+            ]
+        if events and not self.profile.get("startup_probe", True):
+            rec["events_per_s"] = round(events / res["wall_s"], 1)
+            if res["cpu_s"] is not None:
+                rec["cpu_us_per_event"] = round(res["cpu_s"] / events * 1e6, 1)
+        elif events:
             startup = self._startup()
             rec["events_per_s"] = round(events / res["wall_s"], 1)
-            net = max(res["wall_s"] - startup, 1e-3)
-            rec["events_per_s_net"] = round(events / net, 1)
+            net = res["wall_s"] - startup
+            # Too short a run to separate the work from the start-up: no net figure.
+            rec["events_per_s_net"] = round(events / net, 1) if net >= 0.1 else None
             rec["startup_s"] = round(startup, 3)
             if res["cpu_s"] is not None:
                 rec["cpu_us_per_event"] = round(res["cpu_s"] / events * 1e6, 1)
@@ -352,80 +507,144 @@ class Harness:
             self.notes.append(f"could not count events: {exc}")
             return None
 
-    def run_commands(self, backend: str, db: Database, stored: int,
-                     projections: bool = True) -> list[dict[str, Any]]:
+    def run_commands(
+        self, backend: str, db: Database, stored: int, projections: bool = True
+    ) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
+        self.status_output = None
         events = self.count_events(db)
         ok, help_text = self.command("verify")
         if not ok:
-            out.append({"backend": backend, "scenario": "verify", "phase": f"verify_{stored}",
-                        "skipped": "`lrs verify` is not available yet: " + help_text[-200:],
-                        "errors": 0})
+            out.append(
+                {
+                    "backend": backend,
+                    "scenario": "verify",
+                    "phase": f"verify_{stored}",
+                    "skipped": "`lrs verify` is not available yet: " + _last_line(help_text),
+                    "errors": 0,
+                }
+            )
         else:
             log(f"{backend}: lrs verify over {events} events")
             res = run_lrs(db, ["verify"], self.workdir, f"{backend}-verify-{stored}")
             m = re.search(r"log intact: (\d+) events", res["output"])
             n = int(m.group(1)) if m else events
-            out.append(self._command_record(backend, "verify", f"verify_{stored}", res, n,
-                                            r"log intact"))
+            out.append(
+                self._command_record(backend, "verify", f"verify_{stored}", res, n, r"log intact")
+            )
         if not projections:
             return out
         ok, help_text = self.command("projections")
         if not ok:
-            out.append({"backend": backend, "scenario": "projections",
-                        "phase": f"projections_{stored}",
-                        "skipped": "`lrs projections` is not available yet: " + help_text[-200:],
-                        "errors": 0})
+            out.append(
+                {
+                    "backend": backend,
+                    "scenario": "projections",
+                    "phase": f"projections_{stored}",
+                    "skipped": "`lrs projections` is not available yet: " + _last_line(help_text),
+                    "errors": 0,
+                }
+            )
             return out
-        copy = self.copy_db(db, "proj")
-        try:
-            ok_run, _ = self.command("projections", "run")
-            if ok_run:
-                log(f"{backend}: lrs projections run --once from zero")
-                res = run_lrs(copy, ["projections", "run", "--once"], self.workdir,
-                              f"{backend}-proj-run")
-                out.append(self._command_record(backend, "projections",
-                                                f"catch_up_{stored}", res, events))
-            else:
-                out.append({"backend": backend, "scenario": "projections",
-                            "phase": f"catch_up_{stored}", "errors": 0,
-                            "skipped": "`lrs projections run` is not available yet"})
-            names = self.projection_names()
-            ok_rb, _ = self.command("projections", "rebuild")
-            if not ok_rb or not names:
-                out.append({"backend": backend, "scenario": "projections",
-                            "phase": f"rebuild_{stored}", "errors": 0,
-                            "skipped": "`lrs projections rebuild` is not available yet"
-                            if not ok_rb else "no projection names found "
-                            "(`lrs projections list` missing or empty)"})
-            for name in names if ok_rb else []:
-                log(f"{backend}: lrs projections rebuild {name}")
-                res = run_lrs(copy, ["projections", "rebuild", name], self.workdir,
-                              f"{backend}-proj-rebuild-{name}")
-                out.append(self._command_record(backend, "projections",
-                                                f"rebuild_{name}_{stored}", res, events))
-        finally:
-            copy.drop()
+        # ``db`` is a working copy: catch-up and rebuild leave it caught up.
+        copy = db
+        ok_run, _ = self.command("projections", "run")
+        if ok_run:
+            backlog = self.projection_backlog(copy)
+            log(f"{backend}: lrs projections run --once (backlog {backlog} events)")
+            res = run_lrs(
+                copy, ["projections", "run", "--once"], self.workdir, f"{backend}-proj-run"
+            )
+            rec = self._command_record(
+                backend,
+                "projections",
+                f"catch_up_{stored}",
+                res,
+                backlog if backlog is not None else events,
+            )
+            rec["backlog_before"] = backlog
+            out.append(rec)
+        else:
+            out.append(
+                {
+                    "backend": backend,
+                    "scenario": "projections",
+                    "phase": f"catch_up_{stored}",
+                    "errors": 0,
+                    "skipped": "`lrs projections run` is not available yet",
+                }
+            )
+        names = self.projection_names(copy)
+        ok_rb, _ = self.command("projections", "rebuild")
+        if not ok_rb or not names:
+            out.append(
+                {
+                    "backend": backend,
+                    "scenario": "projections",
+                    "phase": f"rebuild_{stored}",
+                    "errors": 0,
+                    "skipped": "`lrs projections rebuild` is not available yet"
+                    if not ok_rb
+                    else "no projection names found (`lrs projections list`/`status` printed none)",
+                }
+            )
+        for name in names if ok_rb else []:
+            log(f"{backend}: lrs projections rebuild {name}")
+            res = run_lrs(
+                copy,
+                ["projections", "rebuild", name],
+                self.workdir,
+                f"{backend}-proj-rebuild-{name}",
+            )
+            out.append(
+                self._command_record(
+                    backend, "projections", f"rebuild_{name}_{stored}", res, events
+                )
+            )
         return out
 
-    def projection_names(self) -> list[str]:
-        ok, _ = self.command("projections", "list")
+    def projection_backlog(self, db: Database) -> int | None:
+        """Largest lag that `lrs projections status` reports ("... (lag N) ...")."""
+        ok, _ = self.command("projections", "status")
         if not ok:
-            return []
-        try:
-            proc = subprocess.run([*lrs_command(), "projections", "list"], capture_output=True,
-                                  text=True, timeout=60,
-                                  env={**os.environ, "LRS_DATABASE_URL":
-                                       f"sqlite:///{self.workdir / 'names.sqlite3'}"})
-        except (OSError, subprocess.TimeoutExpired):
-            return []
-        names = []
-        for line in proc.stdout.splitlines():
-            word = line.strip().split()[0] if line.strip() else ""
-            if re.fullmatch(r"[A-Za-z][\w.\-]*", word) and word.lower() not in ("name",
-                                                                                 "projection"):
-                names.append(word)
-        return names
+            return None
+        res = run_lrs(db, ["projections", "status"], self.workdir, "proj-status", timeout=120)
+        if res["returncode"] == 0:
+            self.status_output = res["output"]
+        lags = [int(x) for x in re.findall(r"\blag (\d+)", res["output"])]
+        return max(lags) if lags else None
+
+    def projection_names(self, db: Database) -> list[str]:
+        """Projection names, from `lrs projections list` or `lrs projections status`.
+
+        `status` prints one line per projection ("progress v1: position ... (lag N)").
+        """
+        for sub in ("list", "status"):
+            ok, _ = self.command("projections", sub)
+            if not ok:
+                continue
+            if sub == "status" and self.status_output is not None:
+                output = self.status_output  # what projection_backlog read just before
+            else:
+                res = run_lrs(db, ["projections", sub], self.workdir, f"proj-{sub}", timeout=120)
+                if res["returncode"] != 0:
+                    continue
+                output = res["output"]
+            names = []
+            for line in output.splitlines():
+                m = re.match(r"\s*([A-Za-z][\w.\-]*)(?:\s+v\d+)?\s*(?::|$|\s)", line)
+                if m and m.group(1).lower() not in (
+                    "name",
+                    "projection",
+                    "projections",
+                    "head",
+                    "log",
+                    "database",
+                ):
+                    names.append(m.group(1))
+            if names:
+                return list(dict.fromkeys(names))
+        return []
 
     # -- baseline -----------------------------------------------------------------
 
@@ -433,10 +652,15 @@ class Harness:
         cfg = self.profile["baseline"]
         log(f"{backend}: direct-driver baseline")
         db = self.new_db(backend, "baseline")
-        spec: dict[str, Any] = {"backend": backend, "seed": SEED,
-                                "learners": self.profile["learners"],
-                                "insert": {"modes": cfg["insert"]}, "scan": True,
-                                "query": cfg["query"], "state": cfg["state"]}
+        spec: dict[str, Any] = {
+            "backend": backend,
+            "seed": SEED,
+            "learners": self.profile["learners"],
+            "insert": {"modes": cfg["insert"]},
+            "scan": True,
+            "query": cfg["query"],
+            "state": cfg["state"],
+        }
         if isinstance(db, SqliteDatabase):
             spec["target"] = str(db.path)
         else:
@@ -445,15 +669,20 @@ class Harness:
             spec["pg_database"] = db.db_name
             spec["admin"] = self.pg.admin_url
         try:
-            proc = subprocess.run([sys.executable, "-m", "bench.baseline"],
-                                  input=json.dumps(spec), capture_output=True, text=True,
-                                  timeout=900, cwd=BENCH_DIR.parent)
+            proc = subprocess.run(
+                [sys.executable, "-m", "bench.baseline"],
+                input=json.dumps(spec),
+                capture_output=True,
+                text=True,
+                timeout=900,
+                cwd=BENCH_DIR.parent,
+            )
             if proc.returncode != 0:
                 self.notes.append(f"{backend}: baseline failed: {proc.stderr[-500:]}")
                 return {}
             return json.loads(proc.stdout)
         finally:
-            db.drop()
+            self.drop(db)
 
     # -- a whole run ----------------------------------------------------------------
 
@@ -468,8 +697,9 @@ class Harness:
                     self.notes.append(note)
                     log(note)
                     if self.opts.backend == "postgresql":
-                        self.crashes.append({"backend": b, "scenario": "-", "what": note,
-                                             "detail": ""})
+                        self.crashes.append(
+                            {"backend": b, "scenario": "-", "what": note, "detail": ""}
+                        )
                     continue
             out.append(b)
         return out
@@ -507,8 +737,12 @@ class Harness:
         summary = merge_repeats(repeats)
         result = {
             "profile": self.opts.profile,
-            "options": {"backend": self.opts.backend, "repeat": self.opts.repeat,
-                        "million": self.opts.million, "only": self.opts.only},
+            "options": {
+                "backend": self.opts.backend,
+                "repeat": self.opts.repeat,
+                "million": self.opts.million,
+                "only": self.opts.only,
+            },
             "started": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "duration_s": round(time.perf_counter() - t0, 1),
             "machine": machine,
@@ -523,16 +757,24 @@ class Harness:
         return result
 
     def cleanup(self) -> None:
-        for master in self.masters.values():
-            if master:
-                with contextlib.suppress(Exception):
-                    master[0].drop()
+        if not self.opts.keep:
+            for master in self.masters.values():
+                if master:
+                    with contextlib.suppress(Exception):
+                        master[0].drop()
         if self.pg is not None:
+            if self.opts.keep:
+                self.pg.created.clear()  # `python -m bench clean` drops them later
             self.pg.close()
         if not self.opts.keep:
             shutil.rmtree(self.workdir, ignore_errors=True)
         else:
             log(f"kept {self.workdir}")
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1][:200] if lines else ""
 
 
 # ---------------------------------------------------------------------------
@@ -589,8 +831,7 @@ def merge_repeats(repeats: list[dict[str, Any]]) -> dict[str, Any]:
             continue
         out: dict[str, Any] = {}
         inserts = [{m["name"]: m for m in r.get("insert", [])} for r in runs]
-        out["insert"] = {name: _merge_values([i.get(name) for i in inserts])
-                         for name in inserts[0]}
+        out["insert"] = {name: _merge_values([i.get(name) for i in inserts]) for name in inserts[0]}
         for part in ("scan", "query", "state"):
             vals = [r.get(part) for r in runs if r.get(part)]
             if vals:

@@ -31,8 +31,16 @@ class Response:
 
 class _Protocol(asyncio.Protocol):
     __slots__ = (
-        "_body", "_headers", "_keep_headers", "_parser", "_timer", "_waiter", "closed",
-        "keep_alive", "loop", "transport",
+        "_body",
+        "_headers",
+        "_keep_headers",
+        "_parser",
+        "_timer",
+        "_waiter",
+        "closed",
+        "keep_alive",
+        "loop",
+        "transport",
     )
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -150,8 +158,7 @@ class Connection:
 class RequestBuilder:
     """Encodes requests with the fixed headers of one benchmark client."""
 
-    def __init__(self, host: str, port: int, key: str, secret: str,
-                 version: str = "1.0.3") -> None:
+    def __init__(self, host: str, port: int, key: str, secret: str, version: str = "1.0.3") -> None:
         token = base64.b64encode(f"{key}:{secret}".encode()).decode()
         self._common = (
             f"Host: {host}:{port}\r\n"
@@ -161,8 +168,13 @@ class RequestBuilder:
             "User-Agent: lrs-bench/1\r\n"
         ).encode()
 
-    def build(self, method: str, path: str, body: bytes | None = None,
-              content_type: str = "application/json") -> bytes:
+    def build(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        content_type: str = "application/json",
+    ) -> bytes:
         head = f"{method} {path} HTTP/1.1\r\n".encode() + self._common
         if body is None:
             if method in ("POST", "PUT"):

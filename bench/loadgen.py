@@ -46,6 +46,8 @@ class Job:
     max_pages: int = 1
     # For statement POSTs: the ids sent (checked against the answer on a sample).
     ids: list[str] | None = None
+    # For queries: the kind of query (latencies are also kept per kind).
+    kind: str = ""
 
 
 @dataclass
@@ -61,12 +63,14 @@ class PhaseStats:
     queries: int = 0
     rows: int = 0
     checked: int = 0
+    by_kind: dict[str, list[float]] = field(default_factory=dict)
 
     def error(self, label: str, status: int | str, detail: str) -> None:
         self.errors += 1
         if len(self.error_samples) < 8:
-            self.error_samples.append({"request": label[:300], "status": status,
-                                       "detail": detail[:500]})
+            self.error_samples.append(
+                {"request": label[:300], "status": status, "detail": detail[:500]}
+            )
 
 
 def percentile(sorted_values: list[float], q: float) -> float | None:
@@ -85,16 +89,22 @@ class Driver:
         self.spec = spec
         self.host = spec.get("host", "127.0.0.1")
         self.port = int(spec["port"])
-        self.builder = RequestBuilder(self.host, self.port, spec["key"], spec["secret"],
-                                      spec.get("version", "1.0.3"))
+        self.builder = RequestBuilder(
+            self.host, self.port, spec["key"], spec["secret"], spec.get("version", "1.0.3")
+        )
         self.probe = ProcessProbe(spec.get("server_pid"), spec.get("pg_database"))
         self.timeout = float(spec.get("request_timeout", 60))
 
     # -- the closed loop ------------------------------------------------------
 
-    async def drive(self, jobs: Iterator[Job], concurrency: int, max_seconds: float,
-                    stats: PhaseStats, check: Callable[[Job, Response, PhaseStats], None] | None
-                    ) -> float:
+    async def drive(
+        self,
+        jobs: Iterator[Job],
+        concurrency: int,
+        max_seconds: float,
+        stats: PhaseStats,
+        check: Callable[[Job, Response, PhaseStats], None] | None,
+    ) -> float:
         deadline = time.perf_counter() + max_seconds
         conns = [Connection(self.host, self.port, timeout=self.timeout) for _ in range(concurrency)]
         lats = stats.latencies
@@ -114,7 +124,10 @@ class Driver:
                         stats.error(label, "exception", str(exc))
                         conn.close()
                         break
-                    lats.append(perf() - t0)
+                    took = perf() - t0
+                    lats.append(took)
+                    if job.kind:
+                        stats.by_kind.setdefault(job.kind, []).append(took)
                     stats.requests += 1
                     pages += 1
                     key = str(resp.status)
@@ -146,13 +159,20 @@ class Driver:
                 c.close()
         return perf() - started
 
-    async def measured(self, name: str, warmup: Iterator[Job] | None, jobs: Iterator[Job],
-                       concurrency: int, max_seconds: float,
-                       check: Callable[[Job, Response, PhaseStats], None] | None = None,
-                       extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    async def measured(
+        self,
+        name: str,
+        warmup: Iterator[Job] | None,
+        jobs: Iterator[Job],
+        concurrency: int,
+        max_seconds: float,
+        check: Callable[[Job, Response, PhaseStats], None] | None = None,
+        extra: dict[str, Any] | None = None,
+        warmup_max_seconds: float | None = None,
+    ) -> dict[str, Any]:
         warm = PhaseStats()
         if warmup is not None:
-            await self.drive(warmup, concurrency, max_seconds, warm, check)
+            await self.drive(warmup, concurrency, warmup_max_seconds or max_seconds, warm, check)
         stats = PhaseStats()
         sampler = asyncio.create_task(self.probe.sample_rss(0.25))
         before = self.probe.snapshot()
@@ -163,10 +183,16 @@ class Driver:
         sampler.cancel()
         rss_samples = self.probe.take_rss_samples()
         result = summarise(name, stats, elapsed, before, after, rss_samples, concurrency)
-        result["client_cpu_s"] = round(
-            (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime), 4)
-        result["warmup"] = {"requests": warm.requests, "errors": warm.errors,
-                            "statements": warm.statements, "error_samples": warm.error_samples}
+        client_cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+        result["client_cpu_s"] = round(client_cpu, 4)
+        # At low request rates this is mostly the kernel's loopback TCP cost.
+        result["client_cpu_us_per_request"] = round(client_cpu / max(stats.requests, 1) * 1e6, 1)
+        result["warmup"] = {
+            "requests": warm.requests,
+            "errors": warm.errors,
+            "statements": warm.statements,
+            "error_samples": warm.error_samples,
+        }
         if extra:
             result.update(extra)
         return result
@@ -186,8 +212,15 @@ def _extract_more(body: bytes) -> str:
         return ""
 
 
-def summarise(name: str, stats: PhaseStats, elapsed: float, before: dict[str, Any],
-              after: dict[str, Any], rss_samples: list[int], concurrency: int) -> dict[str, Any]:
+def summarise(
+    name: str,
+    stats: PhaseStats,
+    elapsed: float,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    rss_samples: list[int],
+    concurrency: int,
+) -> dict[str, Any]:
     lats = sorted(stats.latencies)
     server_cpu = after["server_cpu"] - before["server_cpu"]
     db_cpu = after["db_cpu"] - before["db_cpu"] if after.get("db_cpu") is not None else None
@@ -223,17 +256,31 @@ def summarise(name: str, stats: PhaseStats, elapsed: float, before: dict[str, An
         "server_cpu_util": round(server_cpu / elapsed, 3) if elapsed else None,
         "server_cpu_us_per_request": round(server_cpu / reqs * 1e6, 1),
         "server_cpu_us_per_statement": round(server_cpu / stmts * 1e6, 1)
-        if stats.statements else None,
+        if stats.statements
+        else None,
         "db_cpu_s": round(db_cpu, 4) if db_cpu is not None else None,
         "db_cpu_us_per_request": round(db_cpu / reqs * 1e6, 1) if db_cpu is not None else None,
         "db_cpu_us_per_statement": round(db_cpu / stmts * 1e6, 1)
-        if db_cpu is not None and stats.statements else None,
+        if db_cpu is not None and stats.statements
+        else None,
         "server_rss_start_mb": round(before["server_rss"] / 2**20, 1),
         "server_rss_end_mb": round(after["server_rss"] / 2**20, 1),
         "server_rss_peak_mb": round(rss_peak / 2**20, 1),
         "server_rss_hwm_mb": round(after["server_hwm"] / 2**20, 1)
-        if after.get("server_hwm") else None,
+        if after.get("server_hwm")
+        else None,
         "answers_checked": stats.checked,
+        "by_kind": {
+            kind: {
+                "pages": len(v),
+                "p50_ms": ms(percentile(sorted(v), 0.5)),
+                "p95_ms": ms(percentile(sorted(v), 0.95)),
+                "max_ms": ms(max(v)),
+            }
+            for kind, v in sorted(stats.by_kind.items())
+        }
+        if stats.by_kind
+        else None,
     }
 
 
@@ -243,16 +290,18 @@ def summarise(name: str, stats: PhaseStats, elapsed: float, before: dict[str, An
 
 
 def statement_stream(spec: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    gen = generator.TrafficGenerator(int(spec["seed"]), int(spec.get("learners",
-                                                                      generator.DEFAULT_LEARNERS)))
+    gen = generator.TrafficGenerator(
+        int(spec["seed"]), int(spec.get("learners", generator.DEFAULT_LEARNERS))
+    )
     it = iter(gen)
     for _ in range(int(spec.get("offset", 0))):
         next(it)
     return it
 
 
-def post_jobs(builder: RequestBuilder, stream: Iterator[dict[str, Any]], batch: int,
-              count: int) -> list[Job]:
+def post_jobs(
+    builder: RequestBuilder, stream: Iterator[dict[str, Any]], batch: int, count: int
+) -> list[Job]:
     jobs = []
     for _ in range(count):
         if batch == 1:
@@ -264,8 +313,14 @@ def post_jobs(builder: RequestBuilder, stream: Iterator[dict[str, Any]], batch: 
             body = orjson.dumps(stmts)
             ids = [s["id"] for s in stmts]
         raw = builder.build("POST", "/xapi/statements", body)
-        jobs.append(Job(raw, statements=len(ids), label=f"POST /xapi/statements ({len(ids)} "
-                        f"statement(s), first id {ids[0]})", ids=ids))
+        jobs.append(
+            Job(
+                raw,
+                statements=len(ids),
+                label=f"POST /xapi/statements ({len(ids)} statement(s), first id {ids[0]})",
+                ids=ids,
+            )
+        )
     return jobs
 
 
@@ -277,26 +332,38 @@ def check_post(job: Job, resp: Response, stats: PhaseStats) -> None:
     try:
         answer = orjson.loads(resp.body)
     except orjson.JSONDecodeError:
-        stats.error(job.label, resp.status, "answer is not JSON: " + resp.body[:200].decode(
-            "utf-8", "replace"))
+        stats.error(
+            job.label,
+            resp.status,
+            "answer is not JSON: " + resp.body[:200].decode("utf-8", "replace"),
+        )
         return
     if answer != job.ids:
-        stats.error(job.label, resp.status, f"answer ids differ from the posted ids: "
-                    f"{str(answer)[:200]}")
+        stats.error(
+            job.label, resp.status, f"answer ids differ from the posted ids: {str(answer)[:200]}"
+        )
 
 
-async def phase_post(d: Driver, p: dict[str, Any], stream: Iterator[dict[str, Any]]
-                     ) -> dict[str, Any]:
+async def phase_post(
+    d: Driver, p: dict[str, Any], stream: Iterator[dict[str, Any]]
+) -> dict[str, Any]:
     batch = int(p.get("batch", 1))
     warm = post_jobs(d.builder, stream, batch, int(p.get("warmup", 0)))
     jobs = post_jobs(d.builder, stream, batch, int(p["requests"]))
-    return await d.measured(p["name"], iter(warm), iter(jobs), int(p["concurrency"]),
-                            float(p.get("max_seconds", 60)), check_post,
-                            {"batch": batch})
+    return await d.measured(
+        p["name"],
+        iter(warm),
+        iter(jobs),
+        int(p["concurrency"]),
+        float(p.get("max_seconds", 60)),
+        check_post,
+        {"batch": batch},
+    )
 
 
-def query_jobs(d: Driver, p: dict[str, Any], catalog: dict[str, Any], count: int,
-               rng: random.Random) -> list[Job]:
+def query_jobs(
+    d: Driver, p: dict[str, Any], catalog: dict[str, Any], count: int, rng: random.Random
+) -> list[Job]:
     learners = catalog["learners"]
     activities = catalog["activities"]
     contexts = catalog["context_activities"] or activities
@@ -318,9 +385,15 @@ def query_jobs(d: Driver, p: dict[str, Any], catalog: dict[str, Any], count: int
         return urllib.parse.quote(moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), safe="")
 
     kinds = [
-        ("agent", 20), ("agent+verb", 10), ("verb", 8), ("activity", 14),
-        ("activity+related", 10), ("registration", 16), ("since/until", 10),
-        ("agent+activity+related", 6), ("team+related_agents", 6),
+        ("agent", 20),
+        ("agent+verb", 10),
+        ("verb", 8),
+        ("activity", 14),
+        ("activity+related", 10),
+        ("registration", 16),
+        ("since/until", 10),
+        ("agent+activity+related", 6),
+        ("team+related_agents", 6),
     ]
     names = [k for k, _ in kinds]
     weights = [w for _, w in kinds]
@@ -346,16 +419,25 @@ def query_jobs(d: Driver, p: dict[str, Any], catalog: dict[str, Any], count: int
             end = start + timedelta(seconds=rng.uniform(span * 0.01, span * 0.1))
             params += ["since=" + ts(start), "until=" + ts(end)]
         elif kind == "agent+activity+related":
-            params += ["agent=" + agent(rng.choice(learners)),
-                       "activity=" + iri(rng.choice(contexts)), "related_activities=true"]
+            params += [
+                "agent=" + agent(rng.choice(learners)),
+                "activity=" + iri(rng.choice(contexts)),
+                "related_activities=true",
+            ]
         else:
             params += ["agent=" + agent(rng.choice(teams)), "related_agents=true"]
         if rng.random() < 0.1:
             params.append("ascending=true")
         params.append(f"limit={limit}")
         path = "/xapi/statements?" + "&".join(params)
-        jobs.append(Job(d.builder.build("GET", path), label=f"GET {path} [{kind}]",
-                        max_pages=max_pages))
+        jobs.append(
+            Job(
+                d.builder.build("GET", path),
+                label=f"GET {path} [{kind}]",
+                max_pages=max_pages,
+                kind=kind,
+            )
+        )
     return jobs
 
 
@@ -369,8 +451,11 @@ def check_query(job: Job, resp: Response, stats: PhaseStats) -> None:
         assert isinstance(answer.get("more", ""), str)
         stats.rows += len(answer["statements"])
     except (orjson.JSONDecodeError, AssertionError, AttributeError):
-        stats.error(job.label, resp.status, "not a StatementResult: " + resp.body[:200].decode(
-            "utf-8", "replace"))
+        stats.error(
+            job.label,
+            resp.status,
+            "not a StatementResult: " + resp.body[:200].decode("utf-8", "replace"),
+        )
 
 
 async def phase_query(d: Driver, p: dict[str, Any]) -> dict[str, Any]:
@@ -379,34 +464,49 @@ async def phase_query(d: Driver, p: dict[str, Any]) -> dict[str, Any]:
     rng = random.Random(f"queries:{p.get('seed', 0)}:{p['name']}")
     warm = query_jobs(d, p, catalog, int(p.get("warmup", 0)), rng)
     jobs = query_jobs(d, p, catalog, int(p["requests"]), rng)
-    return await d.measured(p["name"], iter(warm), iter(jobs), int(p["concurrency"]),
-                            float(p.get("max_seconds", 60)), check_query,
-                            {"max_pages": int(p.get("max_pages", 4))})
+    return await d.measured(
+        p["name"],
+        iter(warm),
+        iter(jobs),
+        int(p["concurrency"]),
+        float(p.get("max_seconds", 60)),
+        check_query,
+        {"max_pages": int(p.get("max_pages", 4))},
+    )
 
 
-def state_keys(catalog: dict[str, Any] | None, n: int, seed: int,
-               learners: int) -> list[tuple[str, str, str, str]]:
+def state_keys(
+    catalog: dict[str, Any] | None, n: int, seed: int, learners: int
+) -> list[tuple[str, str, str, str]]:
     org = generator.Organisation(seed, learners)
     rng = random.Random(f"state:{seed}")
-    lessons = [lesson.activity["id"] for c in org.courses for m in c.modules for lesson in m.lessons]
+    lessons = [
+        lesson.activity["id"] for c in org.courses for m in c.modules for lesson in m.lessons
+    ]
     keys = []
     for i in range(n):
         person = org.learners[rng.randrange(len(org.learners))]
         ifi = generator._ifi(person.agent)
-        keys.append((
-            rng.choice(lessons),
-            orjson.dumps(ifi).decode(),
-            rng.choice(("suspend_data", "bookmark", "LMS.LaunchData", "cmi5LearnerPreferences")),
-            str(generator.uuid.UUID(int=rng.getrandbits(128), version=4)) if i % 4 else "",
-        ))
+        keys.append(
+            (
+                rng.choice(lessons),
+                orjson.dumps(ifi).decode(),
+                rng.choice(
+                    ("suspend_data", "bookmark", "LMS.LaunchData", "cmi5LearnerPreferences")
+                ),
+                str(generator.uuid.UUID(int=rng.getrandbits(128), version=4)) if i % 4 else "",
+            )
+        )
     return keys
 
 
 def state_path(key: tuple[str, str, str, str]) -> str:
     activity, agent, state_id, registration = key
-    q = (f"activityId={urllib.parse.quote(activity, safe='')}"
-         f"&agent={urllib.parse.quote(agent, safe='')}"
-         f"&stateId={urllib.parse.quote(state_id, safe='')}")
+    q = (
+        f"activityId={urllib.parse.quote(activity, safe='')}"
+        f"&agent={urllib.parse.quote(agent, safe='')}"
+        f"&stateId={urllib.parse.quote(state_id, safe='')}"
+    )
     if registration:
         q += f"&registration={registration}"
     return "/xapi/activities/state?" + q
@@ -414,8 +514,9 @@ def state_path(key: tuple[str, str, str, str]) -> str:
 
 async def phase_state(d: Driver, p: dict[str, Any]) -> dict[str, Any]:
     seed = int(p.get("seed", 0))
-    keys = state_keys(None, int(p.get("keys", 1000)), seed,
-                      int(p.get("learners", generator.DEFAULT_LEARNERS)))
+    keys = state_keys(
+        None, int(p.get("keys", 1000)), seed, int(p.get("learners", generator.DEFAULT_LEARNERS))
+    )
     rng = random.Random(f"state-docs:{seed}")
 
     def put(key: tuple[str, str, str, str]) -> Job:
@@ -430,8 +531,11 @@ async def phase_state(d: Driver, p: dict[str, Any]) -> dict[str, Any]:
     finally:
         conn.close()
     if probe.status in (404, 405):
-        return {"phase": p["name"], "available": False,
-                "note": f"State API not available (PUT answered {probe.status})"}
+        return {
+            "phase": p["name"],
+            "available": False,
+            "note": f"State API not available (PUT answered {probe.status})",
+        }
     warm = [put(k) for k in keys]  # every document exists before GETs start
     jobs = []
     for _ in range(int(p["requests"])):
@@ -441,20 +545,46 @@ async def phase_state(d: Driver, p: dict[str, Any]) -> dict[str, Any]:
         else:
             path = state_path(key)
             jobs.append(Job(d.builder.build("GET", path), label=f"GET {path}"))
-    result = await d.measured(p["name"], iter(warm), iter(jobs), int(p["concurrency"]),
-                              float(p.get("max_seconds", 60)), None, {"keys": len(keys)})
+    # The warm-up PUTs every document (GETs must find them): it is not time-capped.
+    result = await d.measured(
+        p["name"],
+        iter(warm),
+        iter(jobs),
+        int(p["concurrency"]),
+        float(p.get("max_seconds", 60)),
+        None,
+        {"keys": len(keys)},
+        warmup_max_seconds=3600,
+    )
+    if result["warmup"]["requests"] < len(warm):
+        result["errors"] += 1
+        result["error_samples"].insert(
+            0,
+            {
+                "request": "warm-up PUTs",
+                "status": "incomplete",
+                "detail": f"{result['warmup']['requests']} of {len(warm)} documents written",
+            },
+        )
     if probe.status >= 300:
         result["errors"] += 1
-        result["error_samples"].insert(0, {"request": "PUT (probe)", "status": probe.status,
-                                           "detail": probe.body[:300].decode("utf-8", "replace")})
+        result["error_samples"].insert(
+            0,
+            {
+                "request": "PUT (probe)",
+                "status": probe.status,
+                "detail": probe.body[:300].decode("utf-8", "replace"),
+            },
+        )
     result["available"] = True
     return result
 
 
 async def phase_preload(d: Driver, p: dict[str, Any]) -> dict[str, Any]:
     """Fill the store quickly (batches over HTTP) and write the query catalog."""
-    gen = generator.TrafficGenerator(int(p["seed"]), int(p.get("learners",
-                                                                generator.DEFAULT_LEARNERS)))
+    gen = generator.TrafficGenerator(
+        int(p["seed"]), int(p.get("learners", generator.DEFAULT_LEARNERS))
+    )
     it = iter(gen)
     total = int(p["statements"])
     batch = int(p.get("batch", 1000))
@@ -471,8 +601,11 @@ async def phase_preload(d: Driver, p: dict[str, Any]) -> dict[str, Any]:
             n = min(batch, total - produced)
             stmts = [next(it) for _ in range(n)]
             produced += n
-            yield Job(d.builder.build("POST", "/xapi/statements", orjson.dumps(stmts)),
-                      statements=n, label=f"POST /xapi/statements (preload batch of {n})")
+            yield Job(
+                d.builder.build("POST", "/xapi/statements", orjson.dumps(stmts)),
+                statements=n,
+                label=f"POST /xapi/statements (preload batch of {n})",
+            )
 
     sampler = asyncio.create_task(d.probe.sample_rss(1.0))
     await d.drive(jobs(), concurrency, float(p.get("max_seconds", 3600)), stats, None)
@@ -486,8 +619,9 @@ async def phase_preload(d: Driver, p: dict[str, Any]) -> dict[str, Any]:
     catalog["statements"] = stats.statements
     with open(p["catalog"], "wb") as fh:
         fh.write(orjson.dumps(catalog))
-    result = summarise(p["name"], stats, elapsed, before, after, d.probe.take_rss_samples(),
-                       concurrency)
+    result = summarise(
+        p["name"], stats, elapsed, before, after, d.probe.take_rss_samples(), concurrency
+    )
     result["batch"] = batch
     return result
 
@@ -496,11 +630,12 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     d = Driver(spec)
     results = []
     stream = None
-    for p in spec["phases"]:
+    for phase in spec["phases"]:
+        p = {"seed": spec["seed"], "learners": spec["learners"], **phase}
         kind = p["kind"]
         if kind == "post":
             if stream is None or p.get("restart_stream"):
-                stream = statement_stream({**spec, **p})
+                stream = statement_stream(p)
             results.append(await phase_post(d, p, stream))
         elif kind == "query":
             results.append(await phase_query(d, p))

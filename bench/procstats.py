@@ -92,10 +92,23 @@ class ProcessProbe:
         }
 
     async def sample_rss(self, every: float) -> None:
+        """Sample the server tree's RSS; the tree is re-listed every 10 s only, since
+        listing children scans every process of the machine (client CPU)."""
         if self.pid is None:
             return
+        tree: list[psutil.Process] = []
+        listed = 0.0
+        loop = asyncio.get_running_loop()
         while True:
-            self._rss.append(tree_rss(self.pid))
+            now = loop.time()
+            if now - listed > 10.0:
+                tree = _tree(self.pid)
+                listed = now
+            total = 0
+            for p in tree:
+                with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+                    total += p.memory_info().rss
+            self._rss.append(total)
             await asyncio.sleep(every)
 
     def take_rss_samples(self) -> list[int]:

@@ -14,6 +14,9 @@ from typing import Any
 
 import psutil
 
+DASH = "\u2013"  # an en dash: "no value" in the tables
+TIMES = "\u00d7"  # the multiplication sign of ratios
+
 # ---------------------------------------------------------------------------
 # The machine
 # ---------------------------------------------------------------------------
@@ -30,8 +33,17 @@ def machine_info() -> dict[str, Any]:
     except OSError:
         pass
     versions = {}
-    for pkg in ("lrs", "fastapi", "starlette", "uvicorn", "sqlalchemy", "psycopg", "orjson",
-                "uvloop", "httptools"):
+    for pkg in (
+        "lrs",
+        "fastapi",
+        "starlette",
+        "uvicorn",
+        "sqlalchemy",
+        "psycopg",
+        "orjson",
+        "uvloop",
+        "httptools",
+    ):
         try:
             versions[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -39,11 +51,32 @@ def machine_info() -> dict[str, Any]:
     commit = None
     try:
         root = Path(__file__).resolve().parent.parent
-        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True, timeout=10).stdout.strip() or None
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--",
-                                "lrs", "api", "projections", "migrations"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        commit = (
+            subprocess.run(
+                ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+            ).stdout.strip()
+            or None
+        )
+        dirty = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(root),
+                "status",
+                "--porcelain",
+                "--",
+                "lrs",
+                "api",
+                "projections",
+                "migrations",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
         if commit and dirty:
             commit += "+dirty"
     except (OSError, subprocess.TimeoutExpired):
@@ -75,13 +108,21 @@ def find(records: list[dict[str, Any]], backend: str, phase: str) -> dict[str, A
     return None
 
 
-def find_prefix(records: list[dict[str, Any]], backend: str, scenario: str,
-                prefix: str) -> list[dict[str, Any]]:
-    return [r for r in records if r.get("backend") == backend and r.get("scenario") == scenario
-            and str(r.get("phase", "")).startswith(prefix)]
+def find_prefix(
+    records: list[dict[str, Any]], backend: str, scenario: str, prefix: str
+) -> list[dict[str, Any]]:
+    return [
+        r
+        for r in records
+        if r.get("backend") == backend
+        and r.get("scenario") == scenario
+        and str(r.get("phase", "")).startswith(prefix)
+    ]
 
 
-def baseline_for(rec: dict[str, Any], baseline: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+def baseline_for(
+    rec: dict[str, Any], baseline: dict[str, Any]
+) -> tuple[str, dict[str, Any]] | None:
     """The driver-baseline counterpart of an LRS record (name, figures)."""
     base = baseline.get(rec.get("backend", ""))
     if not base:
@@ -149,7 +190,9 @@ def ratios(rec: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any] | No
         out["p95"] = _ratio(lat.get("p95"), blat.get("p95"))
         out["p99"] = _ratio(lat.get("p99"), blat.get("p99"))
     else:
-        out["rate"] = _ratio(rec.get("events_per_s_net"), base.get("rows_per_s"))
+        out["rate"] = _ratio(
+            rec.get("events_per_s_net") or rec.get("events_per_s"), base.get("rows_per_s")
+        )
         out["cpu"] = _ratio(rec.get("cpu_us_per_event"), base.get("cpu_us_per_row"))
     return out
 
@@ -164,8 +207,9 @@ def evaluate_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     quick = result["profile"] == "quick"
     out: list[dict[str, Any]] = []
 
-    def add(backend: str, what: str, value: Any, op: str, threshold: float, unit: str,
-            note: str = "") -> None:
+    def add(
+        backend: str, what: str, value: Any, op: str, threshold: float, unit: str, note: str = ""
+    ) -> None:
         if value is None:
             met = None
         elif op == ">=":
@@ -176,8 +220,18 @@ def evaluate_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
             met = value < threshold
         else:
             met = value == threshold
-        out.append({"backend": backend, "target": what, "measured": value, "op": op,
-                    "threshold": threshold, "unit": unit, "met": met, "note": note})
+        out.append(
+            {
+                "backend": backend,
+                "target": what,
+                "measured": value,
+                "op": op,
+                "threshold": threshold,
+                "unit": unit,
+                "met": met,
+                "note": note,
+            }
+        )
 
     def get(backend: str, phase: str, *path: str) -> Any:
         rec = find(records, backend, phase)
@@ -190,63 +244,154 @@ def evaluate_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     backends = sorted({r["backend"] for r in records}, key=lambda b: b != "sqlite")
     for b in backends:
         if b == "sqlite":
-            add(b, "single POST c16: statements/s", get(b, "single_c16", "statements_per_s"),
-                ">=", 1500, "stmt/s")
-            add(b, "single POST c16: p99 latency", get(b, "single_c16", "latency_ms", "p99"),
-                "<=", 50, "ms")
-            add(b, "single POST c16: server CPU per statement",
-                get(b, "single_c16", "server_cpu_us_per_statement"), "<=", 600, "µs")
-            add(b, "batch-100 POST c4: statements/s", get(b, "batch100_c4", "statements_per_s"),
-                ">=", 3500, "stmt/s")
-            add(b, "batch-100 POST c4: server CPU per statement",
-                get(b, "batch100_c4", "server_cpu_us_per_statement"), "<=", 200, "µs")
+            add(
+                b,
+                "single POST c16: statements/s",
+                get(b, "single_c16", "statements_per_s"),
+                ">=",
+                1500,
+                "stmt/s",
+            )
+            add(
+                b,
+                "single POST c16: p99 latency",
+                get(b, "single_c16", "latency_ms", "p99"),
+                "<=",
+                50,
+                "ms",
+            )
+            add(
+                b,
+                "single POST c16: server CPU per statement",
+                get(b, "single_c16", "server_cpu_us_per_statement"),
+                "<=",
+                600,
+                "µs",
+            )
+            add(
+                b,
+                "batch-100 POST c4: statements/s",
+                get(b, "batch100_c4", "statements_per_s"),
+                ">=",
+                3500,
+                "stmt/s",
+            )
+            add(
+                b,
+                "batch-100 POST c4: server CPU per statement",
+                get(b, "batch100_c4", "server_cpu_us_per_statement"),
+                "<=",
+                200,
+                "µs",
+            )
         else:
-            add(b, "single POST c16: statements/s", get(b, "single_c16", "statements_per_s"),
-                ">=", 1000, "stmt/s")
-            add(b, "batch-100 POST c4: statements/s", get(b, "batch100_c4", "statements_per_s"),
-                ">=", 3500, "stmt/s")
+            add(
+                b,
+                "single POST c16: statements/s",
+                get(b, "single_c16", "statements_per_s"),
+                ">=",
+                1000,
+                "stmt/s",
+            )
+            add(
+                b,
+                "batch-100 POST c4: statements/s",
+                get(b, "batch100_c4", "statements_per_s"),
+                ">=",
+                3500,
+                "stmt/s",
+            )
         for ingest, empty_phase in (("single_c16", "single_c16"), ("batch100_c4", "batch100_c4")):
             at = find_prefix(records, b, "stored_ingest", f"{ingest}_at_")
             empty = get(b, empty_phase, "statements_per_s")
             if at:
                 n = at[0]["phase"].rsplit("_", 1)[-1]
                 share = _ratio(at[0].get("statements_per_s"), empty)
-                add(b, f"{ingest} with {int(n):,} stored: share of the empty-store rate",
-                    round(share * 100, 1) if share is not None else None, ">=", 80, "%",
-                    "quick profile: small store" if quick else "")
+                add(
+                    b,
+                    f"{ingest} with {int(n):,} stored: share of the empty-store rate",
+                    round(share * 100, 1) if share is not None else None,
+                    ">=",
+                    80,
+                    "%",
+                    "quick profile: small store" if quick else "",
+                )
         for q in find_prefix(records, b, "query_mix", "query_mix_"):
             n = int(q["phase"].rsplit("_", 1)[-1])
             note = "quick profile: not the target store size" if quick else ""
             if n >= 1_000_000:
-                add(b, f"query mix at {n:,}: p95 per page", (q.get("latency_ms") or {}).get("p95"),
-                    "<", 50, "ms")
+                add(
+                    b,
+                    f"query mix at {n:,}: p95 per page",
+                    (q.get("latency_ms") or {}).get("p95"),
+                    "<",
+                    50,
+                    "ms",
+                )
             elif b == "sqlite":
-                add(b, f"query mix at {n:,}: requests/s", q.get("requests_per_s"), ">=", 800,
-                    "req/s", note)
-                add(b, f"query mix at {n:,}: p95 per page",
-                    (q.get("latency_ms") or {}).get("p95"), "<=", 50, "ms", note)
+                add(
+                    b,
+                    f"query mix at {n:,}: requests/s",
+                    q.get("requests_per_s"),
+                    ">=",
+                    800,
+                    "req/s",
+                    note,
+                )
+                add(
+                    b,
+                    f"query mix at {n:,}: p95 per page",
+                    (q.get("latency_ms") or {}).get("p95"),
+                    "<=",
+                    50,
+                    "ms",
+                    note,
+                )
         if b == "sqlite":
             st = find_prefix(records, b, "state_docs", "state_c")
             if st and st[0].get("available") is False:
                 add(b, "State documents c16", None, ">=", 1500, "req/s", st[0].get("note", ""))
             elif st:
-                add(b, "State documents c16: requests/s", st[0].get("requests_per_s"), ">=",
-                    1500, "req/s")
-                add(b, "State documents c16: p99 latency",
-                    (st[0].get("latency_ms") or {}).get("p99"), "<=", 50, "ms")
+                add(
+                    b,
+                    "State documents c16: requests/s",
+                    st[0].get("requests_per_s"),
+                    ">=",
+                    1500,
+                    "req/s",
+                )
+                add(
+                    b,
+                    "State documents c16: p99 latency",
+                    (st[0].get("latency_ms") or {}).get("p99"),
+                    "<=",
+                    50,
+                    "ms",
+                )
             growth = []
             for r in records:
-                if r.get("backend") == b and r.get("scenario") in ("single_post", "batch_post",
-                                                                   "stored_ingest") \
-                        and r.get("server_rss_start_mb") is not None:
+                if (
+                    r.get("backend") == b
+                    and r.get("scenario") in ("single_post", "batch_post", "stored_ingest")
+                    and r.get("server_rss_start_mb") is not None
+                ):
                     growth.append(r["server_rss_end_mb"] - r["server_rss_start_mb"])
             if growth:
-                add(b, "memory flat while ingesting: largest RSS growth in a measured phase",
-                    round(max(growth), 1), "<=", 32, "MiB",
-                    "growth between the end of warm-up and the end of the phase")
+                add(
+                    b,
+                    "memory flat while ingesting: largest RSS growth in a measured phase",
+                    round(max(growth), 1),
+                    "<=",
+                    32,
+                    "MiB",
+                    "growth between the end of warm-up and the end of the phase",
+                )
         errors = sum(int(r.get("errors") or 0) for r in records if r.get("backend") == b)
-        errors += sum(int((r.get("warmup") or {}).get("errors") or 0) for r in records
-                      if r.get("backend") == b)
+        errors += sum(
+            int((r.get("warmup") or {}).get("errors") or 0)
+            for r in records
+            if r.get("backend") == b
+        )
         errors += sum(1 for r in records if r.get("backend") == b and r.get("crash"))
         errors += sum(1 for c in result.get("crashes", []) if c.get("backend") == b)
         add(b, "zero errors in every scenario", errors, "==", 0, "errors")
@@ -260,7 +405,7 @@ def evaluate_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _f(value: Any, digits: int = 0) -> str:
     if value is None:
-        return "–"
+        return DASH
     if isinstance(value, float):
         if digits == 0:
             return f"{value:,.0f}"
@@ -272,12 +417,12 @@ def _f(value: Any, digits: int = 0) -> str:
 
 def _x(value: Any) -> str:
     if value is None:
-        return "–"
+        return DASH
     if value >= 10:
-        return f"{value:.0f}×"
+        return f"{value:.0f}{TIMES}"
     if value >= 0.1:
-        return f"{value:.2f}×"
-    return f"{value:.3f}×"
+        return f"{value:.2f}{TIMES}"
+    return f"{value:.3f}{TIMES}"
 
 
 SCENARIO_TITLES = {
@@ -307,21 +452,28 @@ def markdown(result: dict[str, Any], json_name: str) -> str:
     )
     if prof == "quick":
         lines.append("")
-        lines.append("Quick profile: small sizes for a smoke test; the targets below are only "
-                     "indicative (run `python -m bench run --profile full` for the real figures).")
+        lines.append(
+            "Quick profile: small sizes for a smoke test; the targets below are only "
+            "indicative (run `python -m bench run --profile full` for the real figures)."
+        )
     lines.append("")
-    lines.append("**Machine**: "
-                 f"{m['cpu_model']}, {m['logical_cores']} logical cores "
-                 f"({m['physical_cores']} physical), {m['ram_gib']} GiB RAM; {m['os']}; "
-                 f"Python {m['python']}; SQLite {m['sqlite']}; PostgreSQL "
-                 f"{m.get('postgresql') or 'not used'}; load average at start "
-                 f"{', '.join(str(x) for x in m['load_average_at_start'])}; "
-                 f"commit {m.get('commit') or '?'}.")
+    lines.append(
+        "**Machine**: "
+        f"{m['cpu_model']}, {m['logical_cores']} logical cores "
+        f"({m['physical_cores']} physical), {m['ram_gib']} GiB RAM; {m['os']}; "
+        f"Python {m['python']}; SQLite {m['sqlite']}; PostgreSQL "
+        f"{m.get('postgresql') or 'not used'}; load average at start "
+        f"{', '.join(str(x) for x in m['load_average_at_start'])}; "
+        f"commit {m.get('commit') or '?'}."
+    )
     pkgs = ", ".join(f"{k} {v}" for k, v in m["packages"].items() if v)
     lines.append(f"Packages: {pkgs}.")
     if m.get("postgresql_settings"):
-        lines.append("PostgreSQL settings: " + ", ".join(
-            f"{k}={v}" for k, v in m["postgresql_settings"].items()) + ".")
+        lines.append(
+            "PostgreSQL settings: "
+            + ", ".join(f"{k}={v}" for k, v in m["postgresql_settings"].items())
+            + "."
+        )
     lines.append("")
 
     lines.append("### Targets")
@@ -332,10 +484,13 @@ def markdown(result: dict[str, Any], json_name: str) -> str:
         status = {True: "met", False: "**missed**", None: "not measured"}[t["met"]]
         if t.get("note"):
             status += f" ({t['note']})"
-        measured = _f(t["measured"], 1 if isinstance(t["measured"], float) and
-                      t["measured"] < 100 else 0)
-        lines.append(f"| {t['backend']} | {t['target']} | {measured} {t['unit']} | "
-                     f"{t['op']} {_f(t['threshold'])} {t['unit']} | {status} |")
+        measured = _f(
+            t["measured"], 1 if isinstance(t["measured"], float) and t["measured"] < 100 else 0
+        )
+        lines.append(
+            f"| {t['backend']} | {t['target']} | {measured} {t['unit']} | "
+            f"{t['op']} {_f(t['threshold'])} {t['unit']} | {status} |"
+        )
     lines.append("")
 
     for backend in sorted({r["backend"] for r in records}, key=lambda b: b != "sqlite"):
@@ -343,7 +498,7 @@ def markdown(result: dict[str, Any], json_name: str) -> str:
         lines.append("")
         lines.append(
             "| Scenario | Phase | Conc. | req/s | stmt/s | p50 ms | p95 ms | p99 ms | Errors "
-            "| CPU µs/req | CPU µs/stmt | Peak RSS MiB | RSS growth MiB | B/stmt "
+            "| CPU µs/req | CPU µs/stmt | Peak RSS MiB (HWM / in phase) | RSS growth MiB | B/stmt "
             "| Rate ÷ driver | CPU ÷ driver | Size ÷ driver |"
         )
         lines.append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
@@ -352,12 +507,16 @@ def markdown(result: dict[str, Any], json_name: str) -> str:
                 continue
             title = SCENARIO_TITLES.get(r["scenario"], r["scenario"])
             if r.get("available") is False:
-                lines.append(f"| {title} | {r['phase']} | | {r.get('note', 'not available')} "
-                             "| | | | | | | | | | | | | |")
+                lines.append(
+                    f"| {title} | {r['phase']} | | {r.get('note', 'not available')} "
+                    "| | | | | | | | | | | | | |"
+                )
                 continue
             if r.get("crash") and r.get("requests") is None:
-                lines.append(f"| {title} | {r['phase']} | | **crashed**: {r['crash']} "
-                             "| | | | | | | | | | | | | |")
+                lines.append(
+                    f"| {title} | {r['phase']} | | **crashed**: {r['crash']} "
+                    "| | | | | | | | | | | | | |"
+                )
                 continue
             lat = r.get("latency_ms") or {}
             rr = ratios(r, baseline) or {}
@@ -368,28 +527,34 @@ def markdown(result: dict[str, Any], json_name: str) -> str:
                 if r.get("statements"):
                     cpu_stmt += f" + {_f(r.get('db_cpu_us_per_statement'))} db"
             if not r.get("statements"):
-                cpu_stmt = "–"
+                cpu_stmt = DASH
             growth = None
             if r.get("server_rss_end_mb") is not None:
                 growth = round(r["server_rss_end_mb"] - r["server_rss_start_mb"], 1)
             errors = int(r.get("errors") or 0) + int((r.get("warmup") or {}).get("errors") or 0)
             err = f"**{errors}**" if errors else "0"
-            size = _f(r.get("bytes_per_statement")) if r.get("statements") else "–"
+            size = _f(r.get("bytes_per_statement")) if r.get("statements") else DASH
             lines.append(
                 f"| {title} | {r['phase']} | {r.get('concurrency', '')} "
                 f"| {_f(r.get('requests_per_s'))} "
-                f"| {_f(r.get('statements_per_s')) if r.get('statements') else '–'} "
+                f"| {_f(r.get('statements_per_s')) if r.get('statements') else DASH} "
                 f"| {_f(lat.get('p50'), 1)} | {_f(lat.get('p95'), 1)} | {_f(lat.get('p99'), 1)} "
-                f"| {err} | {cpu_req} | {cpu_stmt} | {_f(r.get('server_peak_rss_mb'))} "
+                f"| {err} | {cpu_req} | {cpu_stmt} | {_f(r.get('server_peak_rss_mb'))} / "
+                f"{_f(r.get('server_rss_peak_mb'))} "
                 f"| {_f(growth, 1)} | {size} "
                 f"| {_x(rr.get('rate'))} | {_x(rr.get('cpu'))} | {_x(rr.get('bytes'))} |"
             )
         lines.append("")
-        cmds = [r for r in records if r["backend"] == backend
-                and r["scenario"] in ("verify", "projections")]
+        cmds = [
+            r
+            for r in records
+            if r["backend"] == backend and r["scenario"] in ("verify", "projections")
+        ]
         if cmds:
-            lines.append("| Command | Events | Wall s | Events/s | Events/s net of startup "
-                         "| CPU µs/event | Peak RSS MiB | Rate ÷ scan baseline | Status |")
+            lines.append(
+                "| Command | Events | Wall s | Events/s | Events/s net of startup "
+                "| CPU µs/event | Peak RSS MiB | Rate ÷ scan baseline | Status |"
+            )
             lines.append("|---|--:|--:|--:|--:|--:|--:|--:|---|")
             for r in cmds:
                 if r.get("skipped"):
@@ -404,13 +569,35 @@ def markdown(result: dict[str, Any], json_name: str) -> str:
                     f"| {_x(rr.get('rate'))} | {status} |"
                 )
             lines.append("")
+        queries = [r for r in records if r["backend"] == backend and r.get("by_kind")]
+        if queries:
+            base_kinds = (baseline.get(backend, {}).get("query") or {}).get("by_kind") or {}
+            lines.append("Query mix per kind (per page; driver baseline p95 in brackets):")
+            lines.append("")
+            lines.append("| Phase | " + " | ".join(queries[0]["by_kind"]) + " |")
+            lines.append("|---|" + "--:|" * len(queries[0]["by_kind"]))
+            for r in queries:
+                cells = []
+                for kind in queries[0]["by_kind"]:
+                    k = r["by_kind"].get(kind) or {}
+                    b = base_kinds.get(kind) or {}
+                    cell = f"p50 {_f(k.get('p50_ms'), 1)} / p95 {_f(k.get('p95_ms'), 1)} ms"
+                    if b:
+                        cell += f" ({_f(b.get('p95_ms'), 2)})"
+                    cells.append(cell)
+                lines.append(f"| {r['phase']} | " + " | ".join(cells) + " |")
+            lines.append("")
         base = baseline.get(backend)
         if base:
-            lines.append("Direct-driver baseline (no HTTP, no LRS: JSON text into a simple "
-                         "table, same durability settings):")
+            lines.append(
+                "Direct-driver baseline (no HTTP, no LRS: JSON text into a simple "
+                "table, same durability settings):"
+            )
             lines.append("")
-            lines.append("| Baseline | rows/s | ops/s | p50 ms | p95 ms | p99 ms | CPU µs/row "
-                         "| CPU µs/op | B/row |")
+            lines.append(
+                "| Baseline | rows/s | ops/s | p50 ms | p95 ms | p99 ms | CPU µs/row "
+                "| CPU µs/op | B/row |"
+            )
             lines.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|")
             rows = [(f"insert {k}", v) for k, v in base.get("insert", {}).items()]
             rows += [(k, base[k]) for k in ("query", "state", "scan") if base.get(k)]
@@ -423,15 +610,42 @@ def markdown(result: dict[str, Any], json_name: str) -> str:
                     f"| {_f(v.get('cpu_us_per_op'), 1)} | {_f(v.get('bytes_per_row'))} |"
                 )
             lines.append("")
+    observations = []
+    for r in records:
+        wal = r.get("sqlite_wal_bytes_at_stop")
+        if wal and wal > 64 * 2**20 and r.get("db_size_bytes"):
+            observations.append(
+                f"- {r['backend']} / {r['scenario']}: the SQLite WAL was "
+                f"{wal / 2**20:,.0f} MiB when the server stopped (database "
+                f"{r['db_size_bytes'] / 2**20:,.0f} MiB): checkpoints do not keep up or "
+                "never reset the WAL."
+            )
+        hwm, seen = r.get("server_peak_rss_mb"), r.get("server_rss_peak_mb")
+        if hwm and seen and hwm > 2 * seen and hwm > 300:
+            observations.append(
+                f"- {r['backend']} / {r['phase']}: the server's RSS high-water mark is "
+                f"{hwm:,.0f} MiB but never above {seen:,.0f} MiB while sampled during the "
+                "measured part: a short-lived spike (at startup or in the warm-up)."
+            )
+    seen_obs: set[str] = set()
+    observations = [o for o in observations if not (o in seen_obs or seen_obs.add(o))]
+    if observations:
+        lines.append("### Observations")
+        lines.append("")
+        lines += observations[:20]
+        lines.append("")
     problems = []
     for c in result.get("crashes", []):
         problems.append(f"- {c['backend']} / {c['scenario']}: {c['what']}")
     for r in records:
         samples = list(r.get("error_samples") or []) + list(
-            (r.get("warmup") or {}).get("error_samples") or [])
+            (r.get("warmup") or {}).get("error_samples") or []
+        )
         for s in samples[:3]:
-            problems.append(f"- {r['backend']} / {r['phase']}: {s['status']} on "
-                            f"`{s['request'][:160]}`: {str(s['detail'])[:200]}")
+            problems.append(
+                f"- {r['backend']} / {r['phase']}: {s['status']} on "
+                f"`{s['request'][:160]}`: {str(s['detail'])[:200]}"
+            )
     if problems:
         lines.append("### Errors")
         lines.append("")
@@ -483,8 +697,11 @@ def console_summary(result: dict[str, Any]) -> str:
             out.append(f"{r['backend']:<10} {r['phase']:<28} {r.get('note')}")
             continue
         if r.get("events_per_s") is not None or r.get("command"):
-            out.append(f"{r['backend']:<10} {r['phase']:<28} {_f(r.get('events_per_s_net')):>9}"
-                       f" events/s net  exit={r.get('returncode')}")
+            net = r.get("events_per_s_net")
+            rate = (
+                f"{_f(net):>9} events/s net" if net else f"{_f(r.get('events_per_s')):>9} events/s"
+            )
+            out.append(f"{r['backend']:<10} {r['phase']:<28} {rate}  exit={r.get('returncode')}")
             continue
         lat = r.get("latency_ms") or {}
         rr = ratios(r, baseline) or {}
@@ -501,8 +718,10 @@ def console_summary(result: dict[str, Any]) -> str:
     out.append("")
     for t in result["targets"]:
         status = {True: "met", False: "MISSED", None: "n/a"}[t["met"]]
-        out.append(f"[{status:>6}] {t['backend']}: {t['target']}: {t['measured']} "
-                   f"(need {t['op']} {t['threshold']} {t['unit']})")
+        out.append(
+            f"[{status:>6}] {t['backend']}: {t['target']}: {t['measured']} "
+            f"(need {t['op']} {t['threshold']} {t['unit']})"
+        )
     for n in result.get("notes", []):
         out.append(f"note: {n}")
     out.append(f"errors: {result['errors_total']}  duration: {result['duration_s']} s")

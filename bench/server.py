@@ -27,18 +27,25 @@ DEFAULT_PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 def lrs_command() -> list[str]:
-    """The ``lrs`` console script beside this interpreter, else ``python -m lrs.cli``."""
+    """The ``lrs`` console script beside this interpreter, else ``python -m cli``."""
     script = Path(sys.executable).with_name("lrs")
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-m", "lrs.cli"]
+    import importlib.util
+
+    for module in ("cli", "lrs.cli"):
+        with contextlib.suppress(ImportError, ValueError):
+            if importlib.util.find_spec(module) is not None:
+                return [sys.executable, "-m", module]
+    return [sys.executable, "-m", "cli"]
 
 
 def command_available(*args: str) -> tuple[bool, str]:
     """Whether ``lrs ARGS --help`` works (the command exists)."""
     try:
-        proc = subprocess.run([*lrs_command(), *args, "--help"], capture_output=True,
-                              text=True, timeout=60)
+        proc = subprocess.run(
+            [*lrs_command(), *args, "--help"], capture_output=True, text=True, timeout=60
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return False, str(exc)
     out = (proc.stdout + proc.stderr).strip()
@@ -86,18 +93,38 @@ class SqliteDatabase(Database):
         return self.path.name
 
     def files(self) -> list[Path]:
-        return [p for p in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm"))
-                if p.exists()]
+        return [
+            p for p in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")) if p.exists()
+        ]
+
+    def wal_bytes(self) -> int:
+        wal = Path(f"{self.path}-wal")
+        return wal.stat().st_size if wal.exists() else 0
+
+    def checkpoint(self, mode: str = "PASSIVE") -> None:
+        """Copy the write-ahead log into the database file (safe beside a live server)."""
+        import sqlite3
+
+        if not self.path.exists():
+            return
+        conn = sqlite3.connect(self.path, timeout=10)
+        try:
+            conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
+        except sqlite3.OperationalError:
+            pass
+        finally:
+            conn.close()
 
     def size_bytes(self) -> int:
-        # The database file plus its write-ahead log (-shm is an index of the WAL).
-        return sum(p.stat().st_size for p in self.files() if not p.name.endswith("-shm"))
+        """The database file once the WAL is checkpointed into it (the WAL is not data)."""
+        self.checkpoint("TRUNCATE")
+        return self.path.stat().st_size if self.path.exists() else 0
 
     def copy_to(self, path: Path) -> SqliteDatabase:
         for src in self.files():
             if src.name.endswith("-shm"):
                 continue
-            shutil.copyfile(src, str(path) + src.name[len(self.path.name):])
+            shutil.copyfile(src, str(path) + src.name[len(self.path.name) :])
         return SqliteDatabase(path)
 
     def drop(self) -> None:
@@ -122,8 +149,13 @@ class PostgresServer:
 
     def settings(self) -> dict[str, str]:
         out = {}
-        for name in ("shared_buffers", "synchronous_commit", "fsync", "wal_level",
-                     "max_connections"):
+        for name in (
+            "shared_buffers",
+            "synchronous_commit",
+            "fsync",
+            "wal_level",
+            "max_connections",
+        ):
             row = self.conn.execute(f"SHOW {name}").fetchone()
             out[name] = str(row[0]) if row else "?"
         return out
@@ -138,11 +170,31 @@ class PostgresServer:
         assert name.startswith("bench_"), name
         self.conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if template:
-            self.conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            self._create_from_template(name, template)
         else:
             self.conn.execute(f'CREATE DATABASE "{name}"')
         self.created.append(name)
         return PostgresDatabase(self, name)
+
+    def _create_from_template(self, name: str, template: str) -> None:
+        """CREATE DATABASE ... TEMPLATE, waiting out autovacuum on the template."""
+        import psycopg
+
+        assert template.startswith("bench_"), template
+        for attempt in range(40):
+            try:
+                self.conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+                return
+            except psycopg.errors.ObjectInUse:
+                if attempt >= 20:
+                    # Only autovacuum workers can be left on a bench_* template here.
+                    self.conn.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = %s AND pid <> pg_backend_pid()",
+                        (template,),
+                    )
+                time.sleep(0.5)
+        self.conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
 
     def size(self, name: str) -> int:
         row = self.conn.execute("SELECT pg_database_size(%s)", (name,)).fetchone()
@@ -226,13 +278,15 @@ class Server:
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
-        env.update({
-            "LRS_DATABASE_URL": self.db.url,
-            "LRS_BOOTSTRAP_KEY": KEY,
-            "LRS_BOOTSTRAP_SECRET": SECRET,
-            "LRS_LOG_LEVEL": "warning",
-            "PYTHONUNBUFFERED": "1",
-        })
+        env.update(
+            {
+                "LRS_DATABASE_URL": self.db.url,
+                "LRS_BOOTSTRAP_KEY": KEY,
+                "LRS_BOOTSTRAP_SECRET": SECRET,
+                "LRS_LOG_LEVEL": "warning",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         env.update(self.extra_env)
         return env
 
@@ -243,7 +297,10 @@ class Server:
         self.started_at = time.perf_counter()
         self.proc = subprocess.Popen(
             [*lrs_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=self.env(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
         log.close()
@@ -267,8 +324,9 @@ class Server:
                 last = str(exc)
             time.sleep(0.1)
         self.stop()
-        raise ServerError(f"lrs serve did not answer /xapi/about in {timeout}s ({last}):\n"
-                          + self.log_tail())
+        raise ServerError(
+            f"lrs serve did not answer /xapi/about in {timeout}s ({last}):\n" + self.log_tail()
+        )
 
     @property
     def base(self) -> str:
@@ -329,16 +387,22 @@ class Server:
         self.stop()
 
 
-def run_lrs(db: Database, args: list[str], workdir: Path, tag: str,
-            timeout: float = 3600) -> dict[str, Any]:
+def run_lrs(
+    db: Database, args: list[str], workdir: Path, tag: str, timeout: float = 3600
+) -> dict[str, Any]:
     """Run ``lrs ARGS`` against ``db`` and measure it (wall, CPU, peak RSS)."""
     env = dict(os.environ)
     env.update({"LRS_DATABASE_URL": db.url, "LRS_LOG_LEVEL": "warning"})
     log_path = workdir / f"cmd-{tag}.log"
     t0 = time.perf_counter()
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([*lrs_command(), *args], env=env, stdout=log,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [*lrs_command(), *args],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     deadline = time.monotonic() + timeout
     rusage = None
     status = 0

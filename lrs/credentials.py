@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, bindparam, select, update
 
 from lrs import log
 from lrs.errors import BadRequest, Conflict, NotFound
@@ -337,6 +337,9 @@ def list_credentials(engine: Engine, store_id: str | None = None) -> list[dict[s
         ]
 
 
+_CREDENTIAL_BY_KEY = select(credentials).where(credentials.c.key == bindparam("key"))
+
+
 class CredentialVerifier:
     """Checks Basic credentials against argon2 hashes, without paying argon2 twice.
 
@@ -351,25 +354,42 @@ class CredentialVerifier:
         self.ttl = ttl
         self._cache: dict[str, tuple[bytes, str, float]] = {}
         self._lock = threading.Lock()
+        # One argon2 check per key at a time: each takes 64 MiB, and a burst of
+        # requests on a cold cache would otherwise run them all at once.
+        self._checking: dict[str, threading.Lock] = {}
+
+    def _cached(self, key: str, digest: bytes, secret_hash: str) -> bool | None:
+        """True or False when the cache can answer for this hash, None when it cannot."""
+        cached = self._cache.get(key)
+        if cached is None or cached[1] != secret_hash or cached[2] <= time.monotonic():
+            return None
+        return hmac.compare_digest(digest, cached[0])
 
     def verify(self, key: str, secret: str) -> Credential | None:
         digest = hashlib.sha256(secret.encode("utf-8", "surrogatepass")).digest()
         with self.engine.connect() as conn:
-            row = conn.execute(select(credentials).where(credentials.c.key == key)).first()
+            row = conn.execute(_CREDENTIAL_BY_KEY, {"key": key}).first()
         if row is None:
             # Spend the same effort as a real check, so timing does not reveal keys.
-            _verify_hash(_DUMMY_HASH, secret)
+            with self._lock_for(""):
+                _verify_hash(_DUMMY_HASH, secret)
             return None
         if row.revoked_at is not None:
             return None
-        cached = self._cache.get(key)
-        if cached is not None and cached[1] == row.secret_hash and cached[2] > time.monotonic():
-            return _row_to_credential(row) if hmac.compare_digest(digest, cached[0]) else None
-        if not _verify_hash(row.secret_hash, secret):
-            return None
+        known = self._cached(key, digest, row.secret_hash)
+        if known is None:
+            with self._lock_for(key):
+                known = self._cached(key, digest, row.secret_hash)  # a peer may have checked
+                if known is None:
+                    known = _verify_hash(row.secret_hash, secret)
+                    if known:
+                        with self._lock:
+                            self._cache[key] = (digest, row.secret_hash, time.monotonic() + self.ttl)
+        return _row_to_credential(row) if known else None
+
+    def _lock_for(self, key: str) -> threading.Lock:
         with self._lock:
-            self._cache[key] = (digest, row.secret_hash, time.monotonic() + self.ttl)
-        return _row_to_credential(row)
+            return self._checking.setdefault(key, threading.Lock())
 
 
 def _verify_hash(secret_hash: str, secret: str) -> bool:

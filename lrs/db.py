@@ -48,6 +48,9 @@ def _sqlite_engine(database_url: str, lock_timeout_seconds: float, **kwargs: Any
         # REPLACE deletes the row it replaces without firing DELETE triggers unless
         # recursive triggers are on; with them, the append-only triggers see it.
         cursor.execute("PRAGMA recursive_triggers=ON")
+        # Truncate the write-ahead log back to 64 MiB after checkpoints; without a
+        # limit it keeps the largest size it ever reached.
+        cursor.execute("PRAGMA journal_size_limit=67108864")
         cursor.close()
 
     @event.listens_for(engine, "begin")

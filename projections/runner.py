@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, delete, func, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from lrs import clock, log
 from lrs.db import WRITE
@@ -43,6 +44,10 @@ class ProjectionError(Exception):
         self.name = name
         self.position = position
         self.reason = reason
+
+
+class ProjectionBusy(Exception):
+    """Another worker holds the projection's lease (PostgreSQL): stop it first."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,10 @@ class Runner:
             for p in projections
         }
         self._lease_connections: dict[str, Connection] = {}
+        # The checkpoint each view's cached rows reflect (None: unknown). The cache
+        # is trusted only when the checkpoint is still there: another worker, a
+        # reset, or a batch whose commit failed all make it stale.
+        self._cached_at: dict[str, int | None] = {p.name: None for p in projections}
 
     # ---------------------------------------------------------------- checkpoints
 
@@ -108,15 +117,19 @@ class Runner:
         if row is not None:
             return row
         # First use: create it (``conn`` may hold a snapshot that cannot see it).
-        with self._write() as wconn:
-            if wconn.execute(_CHECKPOINT, {"name": projection.name}).first() is None:
-                wconn.execute(
-                    checkpoints.insert().values(
-                        name=projection.name, version=projection.version, position=0,
-                        updated_at=clock.format_utc(clock.utcnow()),
+        try:
+            with self._write() as wconn:
+                if wconn.execute(_CHECKPOINT, {"name": projection.name}).first() is None:
+                    wconn.execute(
+                        checkpoints.insert().values(
+                            name=projection.name, version=projection.version, position=0,
+                            updated_at=clock.format_utc(clock.utcnow()),
+                        )
                     )
-                )
-            return wconn.execute(_CHECKPOINT, {"name": projection.name}).first()
+        except IntegrityError:
+            pass  # another worker created it at the same moment (PostgreSQL)
+        with self.target.connect() as rconn:
+            return rconn.execute(_CHECKPOINT, {"name": projection.name}).first()
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -175,6 +188,8 @@ class Runner:
         with self.source.connect() as source, self.target.connect() as target, target.begin():
             checkpoint = self._checkpoint(target, projection)
             start = int(checkpoint.position)
+            if self._cached_at[name] != start:
+                view.discard()
             head = log.head(source)[0]
             if until is not None:
                 head = min(head, until)
@@ -185,6 +200,7 @@ class Runner:
                 store_id=store_id,
             )
             view.bind(target)
+            self._cached_at[name] = None  # the cache changes ahead of the tables now
             needed = projection.keys_needed(batch)
             for table in projection.tables:
                 view.load(table, needed.get(table.name, ()))
@@ -197,19 +213,29 @@ class Runner:
                     raise ProjectionError(name, event.position, f"{type(exc).__name__}: {exc}") from exc
         # Fewer events than a full batch means everything up to ``head`` was read.
         end = batch[-1].position if len(batch) == self.batch else head
-        with self._write() as conn:
-            moved = conn.execute(
-                _ADVANCE,
-                {
-                    "b_name": name, "b_from": start, "b_version": projection.version,
-                    "position": end, "updated_at": clock.format_utc(clock.utcnow()),
-                },
-            ).rowcount
-            if moved != 1:
-                # Another worker moved the checkpoint: our batch is not ours to write.
-                view.discard()
-                return 0
-            view.flush(conn)
+        try:
+            with self._write() as conn:
+                moved = conn.execute(
+                    _ADVANCE,
+                    {
+                        "b_name": name, "b_from": start, "b_version": projection.version,
+                        "position": end, "updated_at": clock.format_utc(clock.utcnow()),
+                    },
+                ).rowcount
+                if moved != 1:
+                    # Another worker moved the checkpoint: our batch is not ours to write.
+                    view.discard()
+                    return 0
+                view.flush(conn)
+        except DBAPIError as exc:
+            # The rows of this batch could not be written (the database refused one):
+            # the projection is stuck here, and status must say so.
+            view.discard()
+            self._cached_at[name] = None
+            reason = f"writing the batch after position {start} failed: {str(exc.orig).splitlines()[0]}"
+            self._record_error(name, start + 1, reason)
+            raise ProjectionError(name, start + 1, reason) from exc
+        self._cached_at[name] = end
         return end - start
 
     def _record_error(self, name: str, position: int, reason: str) -> None:
@@ -261,13 +287,24 @@ class Runner:
         yield True
 
     def release(self) -> None:
-        for conn in self._lease_connections.values():
+        for name, conn in self._lease_connections.items():
+            # Closing alone would return the session to the pool, still holding its
+            # advisory lock: unlock it (or end the session), so that the lease passes on.
+            try:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _lease_key(name)})
+            except Exception:
+                conn.invalidate()
             conn.close()
         self._lease_connections.clear()
 
     def rebuild(self, name: str, progress: Callable[[int], None] | None = None) -> int:
-        self.reset(name)
-        return self.catch_up([name], progress=progress)[name]
+        with self._lease(name) as leased:
+            if not leased:
+                raise ProjectionBusy(
+                    f"projection {name!r} is leased by another worker; stop it, then rebuild"
+                )
+            self.reset(name)
+            return self.catch_up([name], progress=progress)[name]
 
 
 def position_at(engine: Engine, moment: str) -> int:
@@ -323,9 +360,18 @@ class BackgroundRunner:
         self.runner.release()
 
     def _loop(self) -> None:
+        # Inside `lrs serve`, folding shares the process with the API: after each
+        # batch it rests for as long again, so a backlog never takes more than about
+        # half of the process from requests.
         while not self._stop.is_set():
             try:
-                self.runner.catch_up()
+                for name in list(self.runner.projections):
+                    with self.runner._lease(name) as leased:
+                        while leased and not self._stop.is_set():
+                            started = time.monotonic()
+                            if not self.runner.step(name):
+                                break
+                            self._stop.wait(time.monotonic() - started)
             except ProjectionError as exc:
                 logger.error("%s", exc)
             except Exception:

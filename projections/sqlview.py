@@ -22,7 +22,7 @@ _CHUNK = 500
 
 
 class SqlView:
-    def __init__(self, tables: Mapping[str, tuple[Table, SqlTable]], max_cached: int = 200_000) -> None:
+    def __init__(self, tables: Mapping[str, tuple[Table, SqlTable]], max_cached: int = 20_000) -> None:
         self.tables = dict(tables)
         self.max_cached = max_cached
         self._rows: dict[str, dict[str, dict[str, Any] | None]] = {name: {} for name in tables}

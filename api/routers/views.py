@@ -180,11 +180,14 @@ _DETAIL_EXAMPLE = {
     "position": 1042,
     "records": [
         {
-            **_LEARNER_EXAMPLE["activities"][0],  # type: ignore[index]
+            "activityId": "http://example.com/courses/safety/module-2", "registration": None,
+            "status": "passed", "attempts": 2, "firstActivity": "2026-11-02T09:00:00.000000+00:00",
+            "lastActivity": "2026-11-03T10:12:00.000000+00:00", "completedAt": "2026-11-03T10:12:00.000000+00:00",
+            "bestScaledScore": 0.9, "lastScaledScore": 0.9, "timeSpentSeconds": 1860.0, "progress": 100.0,
             "learner": {"objectType": "Agent", "mbox": "mailto:ann@example.com", "name": "Ann"},
             "evidence": {
                 "status": ["7f0c2d4e-3b1a-4c5d-9e8f-0a1b2c3d4e5f"],
-                "attempts": ["1a2b3c4d-5e6f-4a0b-8c1d-2e3f4a5b6c7d", "7f0c2d4e-3b1a-4c5d-9e8f-0a1b2c3d4e5f"],
+                "attempts": ["1a2b3c4d-5e6f-4a0b-8c1d-2e3f4a5b6c7d", "5c6d7e8f-9a0b-4c1d-8e2f-3a4b5c6d7e8f"],
                 "bestScore": "7f0c2d4e-3b1a-4c5d-9e8f-0a1b2c3d4e5f",
                 "lastScore": "7f0c2d4e-3b1a-4c5d-9e8f-0a1b2c3d4e5f",
                 "first": "1a2b3c4d-5e6f-4a0b-8c1d-2e3f4a5b6c7d",

@@ -22,7 +22,8 @@ EDGES = Table("progress_edges", ("store_id", "parent_hash", "child_hash", "kind"
 
 class ProgressProjection:
     name: str = "progress"
-    version: int = 1
+    # 2: times kept in UTC, a member listed twice in a Group counted once.
+    version: int = 2
     event_types: frozenset[str] = frozenset((STATEMENT_STORED,))
     tables: tuple[Table, ...] = (RECORDS, STATEMENTS, EDGES)
 

@@ -15,6 +15,7 @@ statement's fact and summarising again is exact. Status, from the strongest:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC
 from typing import Any
 
 from lrs.xapi.agents import identity, ifi_key, key_hash
@@ -56,7 +57,13 @@ def learners_of(statement: dict[str, Any]) -> list[dict[str, Any]]:
         candidates = [m for m in actor.get("member") or () if isinstance(m, dict)]
     else:
         candidates = [actor]
-    return [agent for agent in candidates if ifi_key(agent) is not None]
+    # A member listed twice is still one learner (one contribution per record).
+    found: dict[str, dict[str, Any]] = {}
+    for agent in candidates:
+        key = ifi_key(agent)
+        if key is not None:
+            found.setdefault(key, agent)
+    return list(found.values())
 
 
 def learner_record(agent: dict[str, Any]) -> dict[str, Any]:
@@ -75,7 +82,8 @@ def fact(statement: dict[str, Any], position: int) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": statement["id"].lower(),
         "verb": VERBS.get(verb_id, verb_id),
-        "at": moment.isoformat(timespec="microseconds") if moment else statement.get("stored"),
+        # In UTC, so that text order is time order (summaries sort, queries compare text).
+        "at": moment.astimezone(UTC).isoformat(timespec="microseconds") if moment else statement.get("stored"),
         "position": position,
     }
     for key in ("success", "completion"):

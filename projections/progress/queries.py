@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from lrs.xapi.agents import key_hash
 from projections.progress.logic import ALL_REGISTRATIONS, STATUSES
@@ -79,9 +79,19 @@ def learner_summary(
         .limit(limit + 1)
         .offset(offset)
     ).all()
+    # The counts are the learner's in the window, whatever the page.
     counts = {status: 0 for status in STATUSES[1:]}
-    for row in rows[:limit]:
-        counts[row.status] += 1
+    counted = _window(
+        select(records.c.status, func.count()).where(
+            records.c.store_id == store_id,
+            records.c.learner_hash == key_hash(learner_key),
+            records.c.registration == registration,
+        ),
+        since,
+        until,
+    ).group_by(records.c.status)
+    for status, count in conn.execute(counted):
+        counts[status] = count
     return {
         "learner": orjson.loads(rows[0].learner) if rows else None,
         "activities": [_record(row) for row in rows[:limit]],
@@ -161,7 +171,7 @@ def activity_summary(
 
 def detail(
     conn: Connection, store_id: str, learner_key: str, activity_id: str, *,
-    registration: str | None = None,
+    registration: str | None = None, since: str | None = None, until: str | None = None,
 ) -> list[dict[str, Any]]:
     """A learner's records for one activity (all registrations, or one), with evidence."""
     query = select(*_SUMMARY_COLUMNS, records.c.learner, records.c.evidence).where(
@@ -171,13 +181,13 @@ def detail(
     )
     if registration is not None:
         query = query.where(records.c.registration == registration)
-    rows = conn.execute(query.order_by(records.c.registration)).all()
+    rows = conn.execute(_window(query, since, until).order_by(records.c.registration)).all()
     return [_record(row, learner=True, evidence=True) for row in rows]
 
 
 def cohort(
-    conn: Connection, store_id: str, activity_id: str, *, since: str | None = None,
-    until: str | None = None, limit: int = 100, offset: int = 0,
+    conn: Connection, store_id: str, activity_id: str, *, registration: str = ALL_REGISTRATIONS,
+    since: str | None = None, until: str | None = None, limit: int = 100, offset: int = 0,
 ) -> dict[str, Any]:
     """Learner x child activity: each learner's status on every child of the activity,
     how many are completed or passed, and the percentage."""
@@ -186,7 +196,7 @@ def cohort(
     tree = [key_hash(activity_id), *hashes]
     query = select(records.c.learner_hash, records.c.learner, records.c.activity_hash, records.c.status).where(
         records.c.store_id == store_id,
-        records.c.registration == ALL_REGISTRATIONS,
+        records.c.registration == registration,
         records.c.activity_hash.in_(tree),
     )
     by_learner: dict[str, dict[str, Any]] = {}

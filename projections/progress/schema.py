@@ -10,7 +10,8 @@ from projections.schema import metadata
 records = Table(
     "progress_records",
     metadata,
-    Column("key", String(160), primary_key=True),
+    # store id (up to 64) + learner hash + activity hash + registration + separators.
+    Column("key", String(200), primary_key=True),
     Column("store_id", String(64), nullable=False),
     Column("learner_hash", String(32), nullable=False),
     Column("activity_hash", String(32), nullable=False),

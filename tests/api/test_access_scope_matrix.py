@@ -10,6 +10,7 @@ request must not append anything to the log.
 from __future__ import annotations
 
 import itertools
+import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,7 +22,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from api.app import create_app
-from api.routers import about, activities, admin, documents, statements
+from api.routers import about, activities, admin, documents, statements, views
 from lrs.config import Settings
 from lrs.credentials import SCOPES, bootstrap, create_credential, create_store
 from lrs.db import make_engine
@@ -143,6 +144,15 @@ ROWS: list[Row] = [
             params=lambda: {"agent": agent_param(LEARNER)})
         for method in ("GET", "HEAD")
     ),
+    # Views: read models of the store, for credentials that may read all its statements.
+    Row("GET-views-learners", "GET", "/views/progress/learners", allow(200, *FULL_READERS),
+        params=lambda: {"agent": agent_param(LEARNER)}),
+    Row("GET-views-activities", "GET", "/views/progress/activities", allow(200, *FULL_READERS),
+        params=lambda: {"activityId": ACTIVITY_ID}),
+    Row("GET-views-detail", "GET", "/views/progress/detail", allow(200, *FULL_READERS),
+        params=lambda: {"agent": agent_param(LEARNER), "activityId": ACTIVITY_ID}),
+    Row("GET-views-cohort", "GET", "/views/progress/cohort", allow(200, *FULL_READERS),
+        params=lambda: {"activityId": ACTIVITY_ID}),
     # About: no credentials needed, and wrong ones are not even looked at.
     *(Row(f"{method}-about", method, "/xapi/about", allow(200, *COLUMNS)) for method in ("GET", "HEAD")),
     # Administration
@@ -160,11 +170,11 @@ ROWS: list[Row] = [
         json=lambda: {"store": "default", "scopes": ["statements/read"]}),
     Row("POST-admin-revoke-default-key", "POST", "/admin/credentials/victim-default/revoke",
         allow(204, "admin")),
-    Row("POST-admin-rotate-default-key", "POST", "/admin/credentials/victim-default/rotate",
+    Row("POST-admin-rotate-default-key", "POST", "/admin/credentials/rotated-default/rotate",
         allow(200, "admin")),
     Row("POST-admin-revoke-other-key", "POST", "/admin/credentials/victim-other/revoke",
         allow(204, "admin", OTHER_ADMIN)),
-    Row("POST-admin-rotate-other-key", "POST", "/admin/credentials/victim-other/rotate",
+    Row("POST-admin-rotate-other-key", "POST", "/admin/credentials/rotated-other/rotate",
         allow(200, "admin", OTHER_ADMIN)),
     # An unknown key is 404 for an admin, and still 403 for a credential without admin.
     Row("POST-admin-revoke-unknown-key", "POST", "/admin/credentials/no-such-key/revoke",
@@ -245,6 +255,10 @@ def matrix_lrs(
             auths[OTHER_ADMIN] = basic("matrix-other-admin", secret)
             create_credential(engine, key="victim-default", scopes=("statements/read",))
             create_credential(engine, store_id="other", key="victim-other", scopes=("statements/read",))
+            # Rotation gets its own credentials: a revoked one cannot be rotated (409),
+            # whatever order the revoke cells run in.
+            create_credential(engine, key="rotated-default", scopes=("statements/read",))
+            create_credential(engine, store_id="other", key="rotated-other", scopes=("statements/read",))
             settings = Settings(data_dir=directory, database_url=url, public_url=public_url)
             app = create_app(settings, engine)
             with TestClient(app, base_url=public_url) as http:
@@ -276,13 +290,16 @@ def test_scope_matrix(matrix_lrs: MatrixLrs, row: Row, column: str) -> None:
 def test_the_matrix_covers_every_route_and_method() -> None:
     """A new route or method must get its row (path parameters as in the table)."""
     routes = {
-        (method, route.path.replace("{key}", "victim-default"))
+        (method, route.path)
         for router in (about.router, statements.router, documents.router, activities.router,
-                       admin.router)
+                       admin.router, views.router)
         for route in router.routes
         for method in getattr(route, "methods", None) or ()
     }
-    # statements 4, documents 3 x 5, activities 2, agents 2, about 2, admin 6
-    assert len(routes) == 31
-    covered = {(row.method, row.path) for row in ROWS}
+    # statements 4, documents 3 x 5, activities 2, agents 2, about 2, admin 6, views 4
+    assert len(routes) == 35
+    covered = {
+        (row.method, re.sub(r"^/admin/credentials/[^/]+/", "/admin/credentials/{key}/", row.path))
+        for row in ROWS
+    }
     assert routes <= covered, sorted(routes - covered)

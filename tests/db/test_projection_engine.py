@@ -26,6 +26,7 @@ from tests.progress_helpers import (
     MODULE_2,
     REGISTRATIONS,
     checkpoint,
+    credential_for,
     diff,
     folded,
     head,
@@ -361,3 +362,48 @@ def test_workers_starting_together_on_a_new_database_all_start(engine: Engine) -
         thread.join()
     assert not failures, failures
     assert positions == [0] * len(runners)
+
+
+def test_a_store_with_the_longest_id_folds_registered_statements(engine: Engine) -> None:
+    """Store ids may have 64 characters; the record key then has 167 (migration 0007
+    widened ``progress_records.key``: PostgreSQL refused such rows before)."""
+    store_id = "s" * 64
+    write(engine, [learner_statement(ANN, "attempted", MODULE_1, registration=REGISTRATIONS[0])],
+          credential=credential_for(store_id))
+    runner = Runner(engine, [ProgressProjection()])
+    try:
+        assert runner.catch_up() == {NAME: head(engine)}
+    finally:
+        runner.release()
+    assert sql_snapshot(engine) == folded(log_events(engine))
+
+
+def test_a_batch_the_database_refuses_to_store_shows_in_status(engine: Engine) -> None:
+    """Errors while writing a batch stop the projection at that batch, visibly."""
+    write(engine, [learner_statement(ANN, "attempted", MODULE_1)])
+    runner = Runner(engine, [ProgressProjection()])
+    # The database refuses the batch's rows when they are written (reads still work).
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql(
+                "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'refused'; END $$"
+            )
+            conn.exec_driver_sql(
+                "CREATE TRIGGER refuse BEFORE INSERT ON progress_records "
+                "FOR EACH ROW EXECUTE FUNCTION refuse()"
+            )
+        else:
+            conn.exec_driver_sql(
+                "CREATE TRIGGER refuse BEFORE INSERT ON progress_records "
+                "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+    try:
+        with pytest.raises(ProjectionError) as stopped:
+            runner.catch_up()
+        (status,) = runner.status()
+        assert status.error is not None and "writing the batch" in status.error
+        assert status.error_position == stopped.value.position == 1
+        assert status.position == 0
+    finally:
+        runner.release()
