@@ -36,7 +36,8 @@ from bench.server import (
 )
 
 BENCH_DIR = Path(__file__).resolve().parent
-# Servers that must not fold projections while measured (see Harness.preloaded).
+# The measured server is the API alone, as deployed with a separate projector
+# (`lrs projections run`); projection throughput is its own scenario (commands).
 NO_PROJECTIONS = {"LRS_PROJECTIONS_IN_PROCESS": "false"}
 
 
@@ -146,7 +147,8 @@ class Harness:
         """Start a server on ``db``, run the phases, stop it; one record per phase."""
         log(f"{backend}: {name} ({', '.join(p['name'] for p in phases)})")
         server = Server(
-            db, self.workdir, f"{backend}-{name}-{self.counter}", extra_env=dict(env or {})
+            db, self.workdir, f"{backend}-{name}-{self.counter}",
+            extra_env={**NO_PROJECTIONS, **(env or {})},
         )
         base = {"backend": backend, "scenario": name}
         try:

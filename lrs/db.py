@@ -19,8 +19,8 @@ def make_engine(database_url: str, *, lock_timeout_seconds: float = 30.0, **kwar
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(database_url, lock_timeout_seconds, **kwargs)
     if url.get_backend_name() == "postgresql":
-        kwargs.setdefault("pool_size", 10)
-        kwargs.setdefault("max_overflow", 20)
+        kwargs.setdefault("pool_size", 20)
+        kwargs.setdefault("max_overflow", 30)
         kwargs.setdefault("pool_pre_ping", True)
         return create_engine(database_url, **kwargs)
     raise ValueError(f"unsupported database {url.get_backend_name()!r}: use sqlite or postgresql")
@@ -30,7 +30,10 @@ def _sqlite_engine(database_url: str, lock_timeout_seconds: float, **kwargs: Any
     url = make_url(database_url)
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    kwargs.setdefault("pool_size", 8)
+    # Enough connections for the API's worker threads (40), the writer and the
+    # projector to keep theirs: an overflow connection is closed after each use, and
+    # opening one (with its PRAGMAs) costs more than the query it serves.
+    kwargs.setdefault("pool_size", 48)
     kwargs.setdefault("max_overflow", 16)
     engine = create_engine(database_url, **kwargs)
     busy_ms = int(lock_timeout_seconds * 1000)
@@ -63,6 +66,31 @@ def _sqlite_engine(database_url: str, lock_timeout_seconds: float, **kwargs: Any
             conn.exec_driver_sql("BEGIN")
 
     return engine
+
+
+def fetch_one(engine: Engine, sql: str, params: tuple[Any, ...]) -> Any:
+    """One row of a simple read, on a raw pooled DBAPI connection.
+
+    ``sql`` uses ``?`` placeholders (rewritten to ``%s`` for psycopg). The row is a
+    named tuple-like object with the selected columns as attributes, or None.
+    """
+    if engine.dialect.name == "postgresql":
+        sql = sql.replace("?", "%s")
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute(sql, params)
+        found = cursor.fetchone()
+        names = [column[0] for column in cursor.description or ()]
+        cursor.close()
+        raw.rollback()
+    finally:
+        raw.close()
+    return None if found is None else _Row(zip(names, found, strict=True))
+
+
+class _Row(dict[str, Any]):
+    __getattr__ = dict.__getitem__
 
 
 def is_sqlite(conn_or_engine: Connection | Engine) -> bool:

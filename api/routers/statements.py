@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -9,12 +10,11 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from api.deps import App, Auth, Version, media_type, read_body, require
+from api.deps import App, Auth, Version, authenticate, read_body, require
 from api.multipart import build_mixed, parse_mixed
 from api.routing import get_and_head
 from lrs import statements as service
 from lrs.clock import http_date, parse_utc
-from lrs.credentials import Credential
 from lrs.errors import BadRequest, InvalidParameter, PayloadTooLarge
 from lrs.xapi import jsonparse
 from lrs.xapi.attachments import AttachmentData, attachments_in, read_parts
@@ -42,18 +42,19 @@ def _parse_statements(body: bytes, version: str) -> Any:
     return jsonparse.loads(body, what="statement body")
 
 
-async def _statements_body(request: Request, version: str) -> tuple[Any, dict[str, AttachmentData]]:
+def _statements_body(
+    content_type: str, body: bytes, version: str
+) -> tuple[Any, dict[str, AttachmentData]]:
     """The statements and, for multipart/mixed, the attachment parts by hash (Comm. 1.5)."""
-    kind = media_type(request)
+    kind = content_type.split(";")[0].strip().lower()
     if kind not in (_JSON, "multipart/mixed"):
         raise BadRequest(
             f"Content-Type must be application/json or multipart/mixed for statements, "
             f"not {kind or 'missing'!r} (Communication 1.5)"
         )
-    body = await read_body(request)
     if kind == _JSON:
         return _parse_statements(body, version), {}
-    parts = parse_mixed(body, request.headers.get("content-type", ""))
+    parts = parse_mixed(body, content_type)
     first = parts[0]
     if (first.header("content-type") or "").split(";")[0].strip().lower() != _JSON:
         raise BadRequest(
@@ -63,55 +64,72 @@ async def _statements_body(request: Request, version: str) -> tuple[Any, dict[st
     return _parse_statements(first.body, version), read_parts([(p.headers, p.body) for p in parts[1:]])
 
 
-async def _store(
-    app: App, credential: Credential, version: str, items: list[Any], *, batch: bool,
-    data: dict[str, AttachmentData], put_id: str | None = None,
-) -> tuple[service.StoreResult, str | None]:
+async def _write(
+    request: Request,
+    app: App,
+    version: str,
+    items_of: Callable[[Any, dict[str, str]], tuple[list[Any], bool, str | None]],
+    parameters: frozenset[str],
+) -> service.StoreResult:
+    """Authenticate, check, parse, validate and write in one worker-thread hop.
+
+    The order of refusals is the order of these steps: credentials (401), then
+    parameters (400), scope (403), body (400), statements (400, 409).
+    """
+    body = await read_body(request)
+    content_type = request.headers.get("content-type", "")
+    pairs = list(request.query_params.multi_items())
+
     def work() -> service.StoreResult:
-        # Validation runs in this worker thread; the write joins the group commit.
+        credential = authenticate(request)
+        params = check_names(pairs, parameters)
+        require(credential, "statements/write")
+        parsed, data = _statements_body(content_type, body, version)
+        items, batch, put_id = items_of(parsed, params)
+        limit = app.settings.max_statements_per_request
+        if len(items) > limit:
+            raise PayloadTooLarge(f"{len(items)} statements in one request; the limit is {limit}")
         prepared = service.prepare(items, version, batch=batch, put_id=put_id, attachment_data=data)
+        # The write joins the group commit (lrs.writer).
         return app.writer.submit(
             service.WriteRequest(credential, prepared, version, attachment_data=data)
         )
 
     result = await run_in_threadpool(work)
     app.views.notify()
-    return result, result.consistent_through
+    return result
 
 
-@router.put("/xapi/statements", status_code=204, summary="Store one statement with the given id")
-async def put_statement(request: Request, app: App, credential: Auth, version: Version) -> Response:
-    require(credential, "statements/write")
-    params = check_names(list(request.query_params.multi_items()), _PUT_PARAMETERS)
+def _put_items(body: Any, params: dict[str, str]) -> tuple[list[Any], bool, str | None]:
     if "statementId" not in params:
         raise InvalidParameter("statementId", "is required for PUT (Communication 2.1.1)")
     if not is_uuid(params["statementId"]):
         raise InvalidParameter("statementId", "must be a UUID (Data 4.4)")
-    body, data = await _statements_body(request, version)
     if not isinstance(body, dict):
         raise BadRequest("PUT takes exactly one statement (a JSON object)")
-    result, through = await _store(
-        app, credential, version, [body], batch=False, data=data,
-        put_id=params["statementId"].lower(),
+    return [body], False, params["statementId"].lower()
+
+
+def _post_items(body: Any, _: dict[str, str]) -> tuple[list[Any], bool, str | None]:
+    return (body, True, None) if isinstance(body, list) else ([body], False, None)
+
+
+@router.put("/xapi/statements", status_code=204, summary="Store one statement with the given id")
+async def put_statement(request: Request, app: App, version: Version) -> Response:
+    result = await _write(request, app, version, _put_items, _PUT_PARAMETERS)
+    return Response(
+        status_code=204,
+        headers={**_consistent_headers(result.consistent_through), POSITION: str(result.position)},
     )
-    return Response(status_code=204, headers={**_consistent_headers(through), POSITION: str(result.position)})
 
 
 @router.post("/xapi/statements", summary="Store one statement or an array of statements")
-async def post_statements(request: Request, app: App, credential: Auth, version: Version) -> Response:
-    check_names(list(request.query_params.multi_items()), frozenset())
-    require(credential, "statements/write")
-    body, data = await _statements_body(request, version)
-    batch = isinstance(body, list)
-    items = body if batch else [body]
-    limit = app.settings.max_statements_per_request
-    if len(items) > limit:
-        raise PayloadTooLarge(f"{len(items)} statements in one request; the limit is {limit}")
-    result, through = await _store(app, credential, version, items, batch=batch, data=data)
+async def post_statements(request: Request, app: App, version: Version) -> Response:
+    result = await _write(request, app, version, _post_items, frozenset())
     return Response(
         orjson.dumps(result.ids),
         media_type=_JSON,
-        headers={**_consistent_headers(through), POSITION: str(result.position)},
+        headers={**_consistent_headers(result.consistent_through), POSITION: str(result.position)},
     )
 
 
