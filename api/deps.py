@@ -34,6 +34,11 @@ class Services:
     # Stores are never removed, so one that exists stays known.
     known_stores: set[str] = field(default_factory=set)
 
+    @property
+    def embedded_database(self) -> bool:
+        """SQLite: reads are local file lookups, not network round trips."""
+        return self.engine.dialect.name == "sqlite"
+
     def store_known(self, store_id: str) -> bool:
         if store_id not in self.known_stores and store_exists(self.engine, store_id):
             self.known_stores.add(store_id)
@@ -112,6 +117,16 @@ def media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
-App = Annotated[Services, Depends(services)]
-Version = Annotated[str, Depends(xapi_version)]
+# FastAPI runs a plain-function dependency in the thread pool: for these two, which
+# only read the request, that hop would cost far more than the work.
+async def _services_dependency(request: Request) -> Services:
+    return services(request)
+
+
+async def _version_dependency(request: Request) -> str:
+    return xapi_version(request)
+
+
+App = Annotated[Services, Depends(_services_dependency)]
+Version = Annotated[str, Depends(_version_dependency)]
 Auth = Annotated[Credential, Depends(authenticate)]

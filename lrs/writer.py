@@ -11,10 +11,11 @@ fail its neighbours.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
 from sqlalchemy import Engine
 
@@ -24,19 +25,31 @@ from lrs.statements import StoreResult, WriteRequest, write_requests
 logger = logging.getLogger("lrs.writer")
 
 
-@dataclass
 class _Pending:
-    request: WriteRequest
-    done: threading.Event = field(default_factory=threading.Event)
-    result: StoreResult | None = None
-    error: BaseException | None = None
+    """One request in the queue; ``notify`` runs in the writer thread when it is done."""
+
+    __slots__ = ("done", "error", "notify", "request", "result")
+
+    def __init__(self, request: WriteRequest, notify: Callable[[], object]) -> None:
+        self.request = request
+        self.notify = notify
+        self.done = False
+        self.result: StoreResult | None = None
+        self.error: BaseException | None = None
 
     def finish(self, outcome: StoreResult | BaseException) -> None:
         if isinstance(outcome, BaseException):
             self.error = outcome
         else:
             self.result = outcome
-        self.done.set()
+        self.done = True
+        self.notify()
+
+    def outcome(self) -> StoreResult:
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
 
 
 class GroupWriter:
@@ -72,17 +85,35 @@ class GroupWriter:
 
     def submit(self, request: WriteRequest) -> StoreResult:
         """Write one request (blocking until its group commits); raise its error."""
-        pending = _Pending(request)
+        finished = threading.Event()
+        pending = _Pending(request, finished.set)
         self.start()
         self._queue.put(pending)
         # A request queued behind a stop has no thread left to take it: whoever waits
         # starts a writer again, so no request waits forever.
-        while not pending.done.wait(0.5):
+        while not finished.wait(0.5):
             self.start()
-        if pending.error is not None:
-            raise pending.error
-        assert pending.result is not None
-        return pending.result
+        return pending.outcome()
+
+    async def submit_async(self, request: WriteRequest) -> StoreResult:
+        """``submit`` for the event loop: no thread is held while the group commits."""
+        loop = asyncio.get_running_loop()
+        finished: asyncio.Future[None] = loop.create_future()
+        pending = _Pending(request, lambda: loop.call_soon_threadsafe(_resolve, finished))
+        self.start()
+        self._queue.put(pending)
+        watchdog = loop.call_later(0.5, self._watch, pending, loop)
+        try:
+            await finished
+        finally:
+            watchdog.cancel()
+        return pending.outcome()
+
+    def _watch(self, pending: _Pending, loop: asyncio.AbstractEventLoop) -> None:
+        # See submit: a request queued behind a stop.
+        if not pending.done:
+            self.start()
+            loop.call_later(0.5, self._watch, pending, loop)
 
     def _run(self) -> None:
         while True:
@@ -120,3 +151,8 @@ class GroupWriter:
             return
         for pending, outcome in zip(group, outcomes, strict=True):
             pending.finish(outcome)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)

@@ -29,6 +29,7 @@ CONSISTENT_THROUGH = "X-Experience-API-Consistent-Through"
 POSITION = "X-LRS-Position"
 _PUT_PARAMETERS = frozenset(("statementId",))
 _JSON = "application/json"
+_INLINE_BODY_BYTES = 32 * 1024
 
 
 def _consistent_headers(through: str | None) -> dict[str, str]:
@@ -80,7 +81,7 @@ async def _write(
     content_type = request.headers.get("content-type", "")
     pairs = list(request.query_params.multi_items())
 
-    def work() -> service.StoreResult:
+    def work() -> service.WriteRequest:
         credential = authenticate(request)
         params = check_names(pairs, parameters)
         require(credential, "statements/write")
@@ -90,12 +91,18 @@ async def _write(
         if len(items) > limit:
             raise PayloadTooLarge(f"{len(items)} statements in one request; the limit is {limit}")
         prepared = service.prepare(items, version, batch=batch, put_id=put_id, attachment_data=data)
-        # The write joins the group commit (lrs.writer).
-        return app.writer.submit(
-            service.WriteRequest(credential, prepared, version, attachment_data=data)
-        )
+        return service.WriteRequest(credential, prepared, version, attachment_data=data)
 
-    result = await run_in_threadpool(work)
+    # A hop to a worker thread costs more than all the work of a small request when
+    # the database is embedded (its one read, the credential row, is a local page
+    # lookup). A large body, or a database across the network, must not hold up the
+    # event loop. Either way the write joins the group commit (lrs.writer) without
+    # holding a thread while it waits.
+    if app.embedded_database and len(body) <= _INLINE_BODY_BYTES:
+        write = work()
+    else:
+        write = await run_in_threadpool(work)
+    result = await app.writer.submit_async(write)
     app.views.notify()
     return result
 
