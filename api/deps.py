@@ -9,9 +9,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from lrs.config import Settings
-from lrs.credentials import Credential, CredentialVerifier, store_exists
+from lrs.credentials import Credential, CredentialVerifier, NeedsHashCheck, store_exists
 from lrs.errors import BadRequest, Forbidden, PayloadTooLarge, Unauthorized
 from lrs.ratelimit import RateLimiter
 from lrs.tokens import TokenVerifier
@@ -55,17 +56,23 @@ def xapi_version(request: Request) -> str:
     return version
 
 
-def authenticate(request: Request) -> Credential:
+def authenticate(request: Request, *, quick_only: bool = False) -> Credential:
     """HTTP Basic against the credentials table (Communication 4.0), or a Bearer JWT
-    from the configured OpenID Connect issuer; then the credential's rate limit."""
+    from the configured OpenID Connect issuer; then the credential's rate limit.
+
+    ``quick_only`` (for callers on the event loop) raises NeedsHashCheck instead of
+    doing slow work: an argon2 check, or a token whose keys may need fetching.
+    """
     app = services(request)
     header = request.headers.get("authorization")
     if not header:
         raise Unauthorized("credentials are required (HTTP Basic or a Bearer token)")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "basic":
-        credential = _basic(app, value)
+        credential = _basic(app, value, quick_only)
     elif scheme.lower() == "bearer":
+        if quick_only:
+            raise NeedsHashCheck("bearer")
         credential = app.tokens.verify(value.strip())
         if not app.store_known(credential.store_id):
             raise Unauthorized(f"the token names store {credential.store_id!r}, which does not exist")
@@ -75,7 +82,7 @@ def authenticate(request: Request) -> Credential:
     return credential
 
 
-def _basic(app: Services, value: str) -> Credential:
+def _basic(app: Services, value: str, quick_only: bool) -> Credential:
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
@@ -83,7 +90,7 @@ def _basic(app: Services, value: str) -> Credential:
     key, sep, secret = decoded.partition(":")
     if not sep:
         raise Unauthorized("malformed Basic credentials")
-    credential = app.verifier.verify(key, secret)
+    credential = app.verifier.verify(key, secret, quick_only=quick_only)
     if credential is None:
         raise Unauthorized("unknown key or wrong secret")
     return credential
@@ -129,4 +136,15 @@ async def _version_dependency(request: Request) -> str:
 
 App = Annotated[Services, Depends(_services_dependency)]
 Version = Annotated[str, Depends(_version_dependency)]
-Auth = Annotated[Credential, Depends(authenticate)]
+async def _authenticated(request: Request) -> Credential:
+    # On SQLite the credential row is a local page lookup, cheaper than a hop to a
+    # worker thread; argon2 checks, token keys and network databases take the hop.
+    if services(request).embedded_database:
+        try:
+            return authenticate(request, quick_only=True)
+        except NeedsHashCheck:
+            pass
+    return await run_in_threadpool(authenticate, request)
+
+
+Auth = Annotated[Credential, Depends(_authenticated)]

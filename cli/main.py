@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from typing import Any
@@ -79,6 +80,11 @@ def serve(host: str | None, port: int | None) -> None:
         click.echo(f"Bootstrap credential: key={settings.bootstrap_key}")
     sys.stdout.flush()
     app = create_app(settings, engine)
+    # Everything imported and built so far lives as long as the server. Left in the
+    # collector's oldest generation, it made each full collection a 60-80 ms pause
+    # (the slowest hundredth of requests); frozen, a full collection takes ~1 ms.
+    gc.collect()
+    gc.freeze()
     uvicorn.run(
         app,
         host=settings.host,

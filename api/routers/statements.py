@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
 
 import orjson
@@ -15,6 +16,7 @@ from api.multipart import build_mixed, parse_mixed
 from api.routing import get_and_head
 from lrs import statements as service
 from lrs.clock import http_date, parse_utc
+from lrs.credentials import NeedsHashCheck
 from lrs.errors import BadRequest, InvalidParameter, PayloadTooLarge
 from lrs.xapi import jsonparse
 from lrs.xapi.attachments import AttachmentData, attachments_in, read_parts
@@ -81,8 +83,8 @@ async def _write(
     content_type = request.headers.get("content-type", "")
     pairs = list(request.query_params.multi_items())
 
-    def work() -> service.WriteRequest:
-        credential = authenticate(request)
+    def work(quick_only: bool = False) -> service.WriteRequest:
+        credential = authenticate(request, quick_only=quick_only)
         params = check_names(pairs, parameters)
         require(credential, "statements/write")
         parsed, data = _statements_body(content_type, body, version)
@@ -95,12 +97,14 @@ async def _write(
 
     # A hop to a worker thread costs more than all the work of a small request when
     # the database is embedded (its one read, the credential row, is a local page
-    # lookup). A large body, or a database across the network, must not hold up the
-    # event loop. Either way the write joins the group commit (lrs.writer) without
-    # holding a thread while it waits.
+    # lookup). A large body, an argon2 check or a database across the network must
+    # not hold up the event loop: those take the hop. Either way the write joins the
+    # group commit (lrs.writer) without holding a thread while it waits.
+    write = None
     if app.embedded_database and len(body) <= _INLINE_BODY_BYTES:
-        write = work()
-    else:
+        with suppress(NeedsHashCheck):
+            write = work(quick_only=True)
+    if write is None:
         write = await run_in_threadpool(work)
     result = await app.writer.submit_async(write)
     app.views.notify()

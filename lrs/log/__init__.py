@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -240,7 +240,12 @@ def writing(
     Naming the ``store_id`` that will be written reads its chain head in the same
     query as the log head.
     """
-    with engine.connect() as conn:
+    turn = (
+        _sqlite.in_process_turn(engine, lock_timeout_seconds)
+        if engine.dialect.name == "sqlite"
+        else nullcontext()
+    )
+    with turn, engine.connect() as conn:
         conn.execution_options(**{WRITE: True})
         try:
             with conn.begin():

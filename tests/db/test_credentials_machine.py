@@ -15,7 +15,12 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from sqlalchemy import Engine
 
 from lrs import credentials
-from lrs.credentials import CredentialVerifier, create_credential, ensure_default_store
+from lrs.credentials import (
+    CredentialVerifier,
+    NeedsHashCheck,
+    create_credential,
+    ensure_default_store,
+)
 from lrs.db import make_engine
 from lrs.errors import Conflict, NotFound
 
@@ -113,7 +118,15 @@ class CredentialLifecycle(RuleBasedStateMachine):
         else:
             secret = "wrong-" + uuid.uuid4().hex[:6]
         verifier = CredentialVerifier(self.engine) if process == "fresh" else self.verifiers[int(process)]
+        # The event loop's quick check (no argon2) may defer to the full check, but
+        # whatever it answers must be the full check's answer.
+        try:
+            quick: object = verifier.verify(key, secret, quick_only=True)
+        except NeedsHashCheck:
+            quick = "deferred"
         got = verifier.verify(key, secret)
+        if quick != "deferred":
+            assert (quick is None) == (got is None), (key, which, quick)
         valid = key in self.current and key not in self.revoked and secret == self.current[key]
         if valid:
             assert got is not None, (key, which)
@@ -128,6 +141,23 @@ class CredentialLifecycle(RuleBasedStateMachine):
             if key not in self.revoked:
                 for verifier in self.verifiers:
                     assert verifier.verify(key, secret) is not None
+
+
+def test_the_quick_check_defers_what_needs_argon2(sqlite_engine: Engine) -> None:
+    _, secret = create_credential(sqlite_engine, key="quick-k", scopes=("statements/read",))
+    verifier = CredentialVerifier(sqlite_engine)
+    for key, given in (("quick-k", secret), ("quick-k", "wrong"), ("unknown", secret)):
+        with pytest.raises(NeedsHashCheck):
+            verifier.verify(key, given, quick_only=True)
+    assert verifier.verify("quick-k", secret) is not None
+    # Proven once, the secret's digest answers alone: yes for it, no for any other.
+    credential = verifier.verify("quick-k", secret, quick_only=True)
+    assert credential is not None and credential.key == "quick-k"
+    assert verifier.verify("quick-k", "wrong", quick_only=True) is None
+    with pytest.raises(NeedsHashCheck):
+        verifier.verify("unknown", secret, quick_only=True)
+    credentials.revoke(sqlite_engine, "quick-k")
+    assert verifier.verify("quick-k", secret, quick_only=True) is None
 
 
 def test_credential_lifecycles_against_a_model(sqlite_engine: Engine) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import uuid
 from typing import Any
@@ -111,5 +112,44 @@ def test_a_request_queued_while_the_writer_stops_is_still_written(engine: Engine
     # Queued with no thread running: the waiting caller must get it written.
     group._queue.put(None)  # a stale stop sentinel ahead of it, as in a shutdown race
     result = group.submit(WriteRequest(credential, prepare([statement()], "1.0.3", batch=False), "1.0.3"))
+    assert isinstance(result, StoreResult)
+    group.stop()
+
+
+def test_async_submitters_get_their_own_outcomes(engine: Engine, writer: GroupWriter) -> None:
+    """The API awaits its group commit on the event loop: each task gets its result or
+    its error, and one task's 409 leaves the others written."""
+
+
+    credential = _credential(engine)
+    shared = str(uuid.uuid4())
+    bodies = [statement(id=str(uuid.uuid4())) for _ in range(10)]
+    bodies += [statement("http://example.com/verbs/a", id=shared), statement("http://example.com/verbs/b", id=shared)]
+    requests = [WriteRequest(credential, prepare([b], "1.0.3", batch=False), "1.0.3") for b in bodies]
+
+    async def run() -> list[StoreResult | BaseException]:
+        return await asyncio.gather(*(writer.submit_async(r) for r in requests), return_exceptions=True)
+
+    outcomes = asyncio.run(run())
+    assert [type(o) for o in outcomes[:10]] == [StoreResult] * 10
+    assert sorted(type(o).__name__ for o in outcomes[10:]) == ["Conflict", "StoreResult"]
+    for outcome, request in zip(outcomes[:10], requests[:10], strict=True):
+        assert isinstance(outcome, StoreResult) and outcome.ids == [request.prepared[0][0]]
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(statements)).scalar_one() == 11 + 1
+    log.verify(engine)
+
+
+def test_an_async_request_queued_while_the_writer_stops_is_still_written(engine: Engine) -> None:
+
+
+    bootstrap(engine, key="k", secret="s", public_url="http://lrs.test")
+    credential = _credential(engine)
+    group = GroupWriter(engine)
+    group.start()
+    group.stop()
+    group._queue.put(None)
+    request = WriteRequest(credential, prepare([statement()], "1.0.3", batch=False), "1.0.3")
+    result = asyncio.run(asyncio.wait_for(group.submit_async(request), timeout=10))
     assert isinstance(result, StoreResult)
     group.stop()
