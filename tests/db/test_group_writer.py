@@ -136,7 +136,7 @@ def test_async_submitters_get_their_own_outcomes(engine: Engine, writer: GroupWr
     for outcome, request in zip(outcomes[:10], requests[:10], strict=True):
         assert isinstance(outcome, StoreResult) and outcome.ids == [request.prepared[0][0]]
     with engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(statements)).scalar_one() == 11 + 1
+        assert conn.execute(select(func.count()).select_from(statements)).scalar_one() == 10 + 1
     log.verify(engine)
 
 
