@@ -356,7 +356,11 @@ def query(
         bound = q.bound
         if bound is None:
             bound = conn.execute(select(func.coalesce(func.max(events.c.position), 0))).scalar_one()
-        rows = conn.execute(_select(store_id, q, bound, limit + 1, mine)).all()
+        window = _stored_window(conn, store_id, q)
+        rows: Sequence[Any] = []
+        if window is not None:
+            low, high = window
+            rows = conn.execute(_select(store_id, q, low, min(bound, high), limit + 1, mine)).all()
         through = consistent_through(conn)
         page = rows[:limit]
         texts = _format(conn, store_id, [row.data for row in page], q.format, languages or [])
@@ -366,23 +370,72 @@ def query(
 
 
 def _filters(q: StatementQuery) -> list[tuple[int, str]]:
-    """(kind, key hash) pairs, most selective kinds first."""
-    found: list[tuple[int, str]] = []
+    """(kind, key hash) pairs, the likely most selective first: it drives the scan.
+
+    A registration or an exact Activity names few statements, one Agent more; the
+    ``related`` variants take in whole courses or teams, and a Verb often a large
+    share of the store.
+    """
+    found: list[tuple[int, int, str]] = []
     if q.registration:
-        found.append((REGISTRATION, key_hash(q.registration)))
+        found.append((0, REGISTRATION, key_hash(q.registration)))
     if q.activity:
-        found.append((ACTIVITY_RELATED if q.related_activities else ACTIVITY, key_hash(q.activity)))
+        if q.related_activities:
+            found.append((3, ACTIVITY_RELATED, key_hash(q.activity)))
+        else:
+            found.append((1, ACTIVITY, key_hash(q.activity)))
     if q.agent:
         key = ifi_key(q.agent)
         if key is None:
             raise BadRequest("agent must have an identifier")
-        found.append((AGENT_RELATED if q.related_agents else AGENT, key_hash(key)))
+        if q.related_agents:
+            found.append((4, AGENT_RELATED, key_hash(key)))
+        else:
+            found.append((2, AGENT, key_hash(key)))
     if q.verb:
-        found.append((VERB, key_hash(q.verb)))
-    return found
+        found.append((5, VERB, key_hash(q.verb)))
+    return [(kind, digest) for _, kind, digest in sorted(found)]
 
 
-def _select(store_id: str, q: StatementQuery, bound: int, limit: int, mine: str | None) -> Any:
+def _stored_window(conn: Connection, store_id: str, q: StatementQuery) -> tuple[int, int] | None:
+    """``since``/``until`` as a range of positions, or None when no statement is in it.
+
+    ``stored`` strictly increases with the position (it is assigned under the log's
+    lock), so two index seeks turn a time window into a position range, and the
+    query below walks its index in position order and stops at ``limit``, instead
+    of sorting every statement of the window.
+    """
+    s = statements
+    low, high = 0, _NO_BOUND
+    if q.since_us is not None:
+        first = conn.execute(
+            select(s.c.position)
+            .where(s.c.store_id == store_id, s.c.stored_us > q.since_us)
+            .order_by(s.c.stored_us.asc())
+            .limit(1)
+        ).scalar()
+        if first is None:
+            return None
+        low = first
+    if q.until_us is not None:
+        last = conn.execute(
+            select(s.c.position)
+            .where(s.c.store_id == store_id, s.c.stored_us <= q.until_us)
+            .order_by(s.c.stored_us.desc())
+            .limit(1)
+        ).scalar()
+        if last is None or last < low:
+            return None
+        high = last
+    return low, high
+
+
+_NO_BOUND = 2**62
+
+
+def _select(
+    store_id: str, q: StatementQuery, low: int, bound: int, limit: int, mine: str | None
+) -> Any:
     s = statements
     filters = _filters(q)
     query = select(s.c.position, events.c.data, events.c.recorded_at)
@@ -411,12 +464,10 @@ def _select(store_id: str, q: StatementQuery, bound: int, limit: int, mine: str 
         query = query.select_from(s.join(events, events.c.position == s.c.position))
         order = s.c.position
     query = query.where(s.c.store_id == store_id, s.c.voided.is_(False), order <= bound)
+    if low:
+        query = query.where(order >= low)
     if mine is not None:
         query = query.where(s.c.authority_hash == mine)
-    if q.since_us is not None:
-        query = query.where(s.c.stored_us > q.since_us)
-    if q.until_us is not None:
-        query = query.where(s.c.stored_us <= q.until_us)
     if q.after is not None:
         query = query.where(order > q.after if q.ascending else order < q.after)
     return query.order_by(order.asc() if q.ascending else order.desc()).limit(limit)

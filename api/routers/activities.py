@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import orjson
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from api.deps import App, Auth, require
+from api.deps import App, Auth, read, require
 from api.routing import get_and_head
 from lrs import statements as service
 from lrs.errors import InvalidParameter
@@ -40,7 +39,7 @@ async def get_activity(request: Request, app: App, credential: Auth) -> Response
         raise InvalidParameter("activityId", "is required (Communication 2.5)")
     if not formats.is_iri(activity_id):
         raise InvalidParameter("activityId", "must be an IRI (Data 4.3)")
-    definition = await run_in_threadpool(service.get_activity, app.engine, credential.store_id, activity_id)
+    definition = await read(app, service.get_activity, app.engine, credential.store_id, activity_id)
     # Communication 2.5.s2.b1: an unknown Activity is still returned, by its id.
     return _json(activity_object(activity_id, definition))
 
@@ -52,4 +51,4 @@ async def get_agents(request: Request, app: App, credential: Auth) -> Response:
     if "agent" not in params:
         raise InvalidParameter("agent", "is required (Communication 2.4)")
     agent = parse_agent_parameter(params["agent"], allow_group=False)
-    return _json(await run_in_threadpool(person, app.engine, credential.store_id, agent))
+    return _json(await read(app, person, app.engine, credential.store_id, agent))

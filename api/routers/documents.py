@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from api.deps import App, Auth, Version, read_body, require
+from api.deps import App, Auth, Version, read, read_body, require
 from api.routing import get_and_head
 from lrs import documents as service
 from lrs.clock import http_date, parse_utc
@@ -50,9 +50,7 @@ def _handlers(kind: str) -> None:
         scope = service.Scope(kind, params.activity_id, params.agent, params.registration)
         store_id = credential.store_id
         if params.doc_id is None:
-            ids, last = await run_in_threadpool(
-                service.list_ids, app.engine, store_id, scope, params.since_us
-            )
+            ids, last = await read(app, service.list_ids, app.engine, store_id, scope, params.since_us)
             body = dumps(ids).encode()
             headers = {"ETag": _quoted(etag(body))}
             if last:
@@ -66,9 +64,7 @@ def _handlers(kind: str) -> None:
                 )
             )
         else:
-            document = await run_in_threadpool(
-                service.read, app.engine, store_id, scope, params.doc_id
-            )
+            document = await read(app, service.read, app.engine, store_id, scope, params.doc_id)
         # The stored Content-Type goes back as it was sent: media_type would add a
         # charset to text/* types that the client never declared (Communication 1.5.b1).
         return Response(

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from api.deps import App, Auth, Version, authenticate, read_body, require
+from api.deps import App, Auth, Version, authenticate, read, read_body, require
 from api.multipart import build_mixed, parse_mixed
 from api.routing import get_and_head
 from lrs import statements as service
@@ -175,18 +175,18 @@ async def get_statements(request: Request, app: App, credential: Auth, version: 
     languages = parse_accept_language(request.headers.get("accept-language"))
     store_id = credential.store_id
     if isinstance(parsed, SingleStatement):
-        text, stored, through = await run_in_threadpool(
-            lambda: service.get_one(app.engine, store_id, parsed, languages, mine=mine)
+        text, stored, through = await read(
+            app, lambda: service.get_one(app.engine, store_id, parsed, languages, mine=mine)
         )
         texts, body = [text], text.encode()
         headers = {**_consistent_headers(through), "Last-Modified": http_date(parse_utc(stored))}
     else:
-        result = await run_in_threadpool(
+        result = (
             lambda: service.query(
                 app.engine, store_id, parsed, page_max=app.settings.statements_page_max,
                 languages=languages, mine=mine,
             )
-        )
+        )()
         more = f"/xapi/statements?more={result.more}" if result.more else ""
         texts = result.statements
         body = b'{"statements":[' + ",".join(texts).encode() + b'],"more":' + orjson.dumps(more) + b"}"
