@@ -187,37 +187,63 @@ def write(
     metadata: dict[str, Any],
     lock_timeout_seconds: float = 30.0,
 ) -> WriteResult:
-    """PUT (``merge=False``) or POST (``merge=True``) one document."""
+    """PUT (``merge=False``) or POST (``merge=True``) one document, in its own transaction."""
+    with log.writing(engine, lock_timeout_seconds=lock_timeout_seconds) as writer:
+        return write_in(
+            writer, store_id, scope, doc_id, content, content_type, merge=merge,
+            if_match=if_match, if_none_match=if_none_match,
+            precondition_required=precondition_required, metadata=metadata,
+        )
+
+
+def write_in(
+    writer: log.LogWriter,
+    store_id: str,
+    scope: Scope,
+    doc_id: str,
+    content: bytes,
+    content_type: str | None,
+    *,
+    merge: bool,
+    if_match: str | None,
+    if_none_match: str | None,
+    precondition_required: bool,
+    metadata: dict[str, Any],
+) -> WriteResult:
+    """``write`` inside a write transaction that may hold other requests' writes too.
+
+    Every refusal is raised before anything is written, so a refused request leaves
+    the transaction as it found it (the group writer relies on this).
+    """
     content_type = content_type or "application/octet-stream"
     if len(content_type) > _CONTENT_TYPE_MAX:
         raise InvalidDocument(f"Content-Type is longer than {_CONTENT_TYPE_MAX} characters")
-    with log.writing(engine, lock_timeout_seconds=lock_timeout_seconds) as writer:
-        conn = writer.conn
-        head = _head(conn, store_id, scope, doc_id)
-        current = head.etag if head is not None else None
-        rules.check_preconditions(current, if_match, if_none_match)
-        if head is not None and precondition_required and if_match is None and if_none_match is None:
-            raise Conflict(
-                "this document already exists: check its current state, then send If-Match "
-                "with its ETag to overwrite it (or If-None-Match: * to create only) "
-                "(Communication 3.1)"
-            )
-        if merge and head is not None:
-            content = rules.merge(_content_of(conn, head), head.content_type, content, content_type)
-            content_type = rules.JSON
-        elif merge and rules.is_json_type(content_type):
-            # POST without a stored document stores the posted one; a JSON POST must
-            # still be a JSON object, so that later merges work.
-            rules.parse_json_object(content, "the posted document")
-        # A deleted document has no head but its stream goes on: a new version follows
-        # the deletion event instead of colliding with the stream's first event.
-        version = head.stream_version if head is not None else writer.stream_version(
-            store_id, _stream_id(scope, doc_id)
+    conn = writer.conn
+    head = _head(conn, store_id, scope, doc_id)
+    current = head.etag if head is not None else None
+    rules.check_preconditions(current, if_match, if_none_match)
+    if head is not None and precondition_required and if_match is None and if_none_match is None:
+        raise Conflict(
+            "this document already exists: check its current state, then send If-Match "
+            "with its ETag to overwrite it (or If-None-Match: * to create only) "
+            "(Communication 3.1)"
         )
-        event = _written_event(conn, scope, doc_id, content, content_type, version, metadata)
-        (recorded,) = writer.append(store_id, [event])
-        _put_head(conn, store_id, scope, doc_id, recorded, head)
-        return WriteResult(recorded.position, recorded.payload()["etag"])
+    if merge and head is not None:
+        content = rules.merge(_content_of(conn, head), head.content_type, content, content_type)
+        content_type = rules.JSON
+    elif merge and rules.is_json_type(content_type):
+        # POST without a stored document stores the posted one; a JSON POST must
+        # still be a JSON object, so that later merges work.
+        rules.parse_json_object(content, "the posted document")
+    # A deleted document has no head but its stream goes on: a new version follows
+    # the deletion event instead of colliding with the stream's first event.
+    version = head.stream_version if head is not None else writer.stream_version(
+        store_id, _stream_id(scope, doc_id)
+    )
+    event = _written_event(conn, scope, doc_id, content, content_type, version, metadata)
+    (recorded,) = writer.append(store_id, [event])
+    _put_head(conn, store_id, scope, doc_id, recorded, head)
+    return WriteResult(recorded.position, recorded.payload()["etag"])
 
 
 def _written_event(
@@ -299,12 +325,29 @@ def delete_one(
 ) -> int:
     """Delete a document; deleting one that does not exist changes nothing (204)."""
     with log.writing(engine, lock_timeout_seconds=lock_timeout_seconds) as writer:
-        head = _head(writer.conn, store_id, scope, doc_id)
-        rules.check_preconditions(head.etag if head else None, if_match, if_none_match)
-        if head is None:
-            return writer.head_position
-        _delete(writer, store_id, scope, [head], metadata)
-        return writer.last_position
+        return delete_one_in(
+            writer, store_id, scope, doc_id, if_match=if_match, if_none_match=if_none_match,
+            metadata=metadata,
+        )
+
+
+def delete_one_in(
+    writer: log.LogWriter,
+    store_id: str,
+    scope: Scope,
+    doc_id: str,
+    *,
+    if_match: str | None,
+    if_none_match: str | None,
+    metadata: dict[str, Any],
+) -> int:
+    """``delete_one`` inside a shared write transaction (refusals before any write)."""
+    head = _head(writer.conn, store_id, scope, doc_id)
+    rules.check_preconditions(head.etag if head else None, if_match, if_none_match)
+    if head is None:
+        return writer.head_position
+    _delete(writer, store_id, scope, [head], metadata)
+    return writer.last_position
 
 
 def delete_all(
@@ -317,18 +360,25 @@ def delete_all(
 ) -> int:
     """Delete every document of a scope (State multiple-document DELETE, Comm. 2.3)."""
     with log.writing(engine, lock_timeout_seconds=lock_timeout_seconds) as writer:
-        query = select(document_heads).where(
-            document_heads.c.store_id == store_id,
-            document_heads.c.kind == scope.kind,
-            document_heads.c.scope_hash == scope.hash,
-        )
-        if scope.registration is not None:
-            query = query.where(document_heads.c.registration == scope.registration)
-        heads = writer.conn.execute(query.order_by(document_heads.c.doc_id)).all()
-        if not heads:
-            return writer.head_position
-        _delete(writer, store_id, scope, heads, metadata)
-        return writer.last_position
+        return delete_all_in(writer, store_id, scope, metadata=metadata)
+
+
+def delete_all_in(
+    writer: log.LogWriter, store_id: str, scope: Scope, *, metadata: dict[str, Any]
+) -> int:
+    """``delete_all`` inside a shared write transaction."""
+    query = select(document_heads).where(
+        document_heads.c.store_id == store_id,
+        document_heads.c.kind == scope.kind,
+        document_heads.c.scope_hash == scope.hash,
+    )
+    if scope.registration is not None:
+        query = query.where(document_heads.c.registration == scope.registration)
+    heads = writer.conn.execute(query.order_by(document_heads.c.doc_id)).all()
+    if not heads:
+        return writer.head_position
+    _delete(writer, store_id, scope, heads, metadata)
+    return writer.last_position
 
 
 def _delete(writer: log.LogWriter, store_id: str, scope: Scope, heads: Sequence[Any], metadata: dict[str, Any]) -> None:

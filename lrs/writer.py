@@ -1,12 +1,13 @@
-"""Group commit: concurrent statement writes share one transaction.
+"""Group commit: concurrent writes share one transaction.
 
 Writers are serialised by the log's lock anyway, so instead of each request
 taking the lock, beginning, reading the heads and committing on its own, one
-writer thread takes whatever requests are waiting and writes them together
-(``lrs.statements.write_requests``). Each request keeps its own outcome: a 409
-for one does not touch the others. If the group's transaction fails for any
-other reason, its requests are retried one by one, so one bad request cannot
-fail its neighbours.
+writer thread takes whatever requests are waiting and writes them together:
+statement requests through ``lrs.statements.write_requests``, other writes (the
+document resources) as jobs run one after the other on the same LogWriter. Each
+request keeps its own outcome: a 409 or 412 for one does not touch the others. If
+the group's transaction fails for any other reason, its requests are retried one
+by one, so one bad request cannot fail its neighbours.
 """
 
 from __future__ import annotations
@@ -16,11 +17,18 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine
 
 from lrs import log
+from lrs.errors import LrsError
 from lrs.statements import StoreResult, WriteRequest, write_requests
+
+T = TypeVar("T")
+# A write that is not a statement request: it runs on the group's LogWriter and
+# must raise its refusals (LrsError) before it writes anything.
+Job = Callable[[log.LogWriter], Any]
 
 logger = logging.getLogger("lrs.writer")
 
@@ -30,14 +38,18 @@ class _Pending:
 
     __slots__ = ("done", "error", "notify", "request", "result")
 
-    def __init__(self, request: WriteRequest, notify: Callable[[], object]) -> None:
+    def __init__(self, request: WriteRequest | Job, notify: Callable[[], object]) -> None:
         self.request = request
         self.notify = notify
         self.done = False
-        self.result: StoreResult | None = None
+        self.result: Any = None
         self.error: BaseException | None = None
 
-    def finish(self, outcome: StoreResult | BaseException) -> None:
+    @property
+    def statements(self) -> int:
+        return len(self.request.prepared) if isinstance(self.request, WriteRequest) else 1
+
+    def finish(self, outcome: Any) -> None:
         if isinstance(outcome, BaseException):
             self.error = outcome
         else:
@@ -45,10 +57,9 @@ class _Pending:
         self.done = True
         self.notify()
 
-    def outcome(self) -> StoreResult:
+    def outcome(self) -> Any:
         if self.error is not None:
             raise self.error
-        assert self.result is not None
         return self.result
 
 
@@ -93,10 +104,17 @@ class GroupWriter:
         # starts a writer again, so no request waits forever.
         while not finished.wait(0.5):
             self.start()
-        return pending.outcome()
+        return cast(StoreResult, pending.outcome())
 
     async def submit_async(self, request: WriteRequest) -> StoreResult:
         """``submit`` for the event loop: no thread is held while the group commits."""
+        return cast(StoreResult, await self._enqueue_async(request))
+
+    async def run_async(self, job: Callable[[log.LogWriter], T]) -> T:
+        """Run a write job in the next group (see Job); its result or its error."""
+        return cast(T, await self._enqueue_async(job))
+
+    async def _enqueue_async(self, request: WriteRequest | Job) -> Any:
         loop = asyncio.get_running_loop()
         finished: asyncio.Future[None] = loop.create_future()
         pending = _Pending(request, lambda: loop.call_soon_threadsafe(_resolve, finished))
@@ -121,7 +139,7 @@ class GroupWriter:
             if first is None:
                 return
             group = [first]
-            statements = len(first.request.prepared)
+            statements = first.statements
             stopping = False
             while len(group) < self.max_requests and statements < self.max_statements:
                 try:
@@ -132,15 +150,24 @@ class GroupWriter:
                     stopping = True
                     break
                 group.append(nxt)
-                statements += len(nxt.request.prepared)
+                statements += nxt.statements
             self._write(group)
             if stopping:
                 return
 
     def _write(self, group: list[_Pending]) -> None:
+        requests = [p for p in group if isinstance(p.request, WriteRequest)]
+        outcomes: dict[int, Any] = {}
         try:
             with log.writing(self.engine, lock_timeout_seconds=self.lock_timeout_seconds) as writer:
-                outcomes = write_requests(writer, [pending.request for pending in group])
+                written = write_requests(writer, [cast(WriteRequest, p.request) for p in requests])
+                outcomes.update(zip(map(id, requests), written, strict=True))
+                for pending in group:
+                    if not isinstance(pending.request, WriteRequest):
+                        try:
+                            outcomes[id(pending)] = pending.request(writer)
+                        except LrsError as refused:  # raised before it wrote anything
+                            outcomes[id(pending)] = refused
         except Exception as exc:
             if len(group) == 1:
                 group[0].finish(exc)
@@ -149,8 +176,8 @@ class GroupWriter:
                 for pending in group:
                     self._write([pending])
             return
-        for pending, outcome in zip(group, outcomes, strict=True):
-            pending.finish(outcome)
+        for pending in group:
+            pending.finish(outcomes[id(pending)])
 
 
 def _resolve(future: asyncio.Future[None]) -> None:

@@ -81,16 +81,19 @@ def _handlers(kind: str) -> None:
         params = parse(kind, request.method, list(request.query_params.multi_items()), version)
         scope = service.Scope(kind, params.activity_id, params.agent, params.registration)
         content = await read_body(request)
-        result = await run_in_threadpool(
-            lambda: service.write(
-                app.engine, credential.store_id, scope, params.doc_id or "", content,
-                request.headers.get("content-type"),
-                merge=request.method == "POST",
-                if_match=request.headers.get("if-match"),
-                if_none_match=request.headers.get("if-none-match"),
-                precondition_required=request.method == "PUT" and _precondition_required(kind, version),
+        sent = request.headers
+        content_type, if_match, if_none_match = (
+            sent.get("content-type"), sent.get("if-match"), sent.get("if-none-match")
+        )
+        merge = request.method == "POST"
+        required = request.method == "PUT" and _precondition_required(kind, version)
+        # The write joins the group commit (lrs.writer) with the statement writes.
+        result = await app.writer.run_async(
+            lambda writer: service.write_in(
+                writer, credential.store_id, scope, params.doc_id or "", content, content_type,
+                merge=merge, if_match=if_match, if_none_match=if_none_match,
+                precondition_required=required,
                 metadata={"credential": credential.id, "version": version},
-                lock_timeout_seconds=app.settings.lock_timeout_seconds,
             )
         )
         headers = {POSITION: str(result.position)}
@@ -103,21 +106,18 @@ def _handlers(kind: str) -> None:
         params = parse(kind, "DELETE", list(request.query_params.multi_items()), version)
         scope = service.Scope(kind, params.activity_id, params.agent, params.registration)
         metadata = {"credential": credential.id, "version": version}
+        if_match, if_none_match = request.headers.get("if-match"), request.headers.get("if-none-match")
         if params.doc_id is None:
-            position = await run_in_threadpool(
-                lambda: service.delete_all(
-                    app.engine, credential.store_id, scope, metadata=metadata,
-                    lock_timeout_seconds=app.settings.lock_timeout_seconds,
+            position = await app.writer.run_async(
+                lambda writer: service.delete_all_in(
+                    writer, credential.store_id, scope, metadata=metadata
                 )
             )
         else:
-            position = await run_in_threadpool(
-                lambda: service.delete_one(
-                    app.engine, credential.store_id, scope, params.doc_id or "",
-                    if_match=request.headers.get("if-match"),
-                    if_none_match=request.headers.get("if-none-match"),
-                    metadata=metadata,
-                    lock_timeout_seconds=app.settings.lock_timeout_seconds,
+            position = await app.writer.run_async(
+                lambda writer: service.delete_one_in(
+                    writer, credential.store_id, scope, params.doc_id or "",
+                    if_match=if_match, if_none_match=if_none_match, metadata=metadata,
                 )
             )
         return Response(status_code=204, headers={POSITION: str(position)})
