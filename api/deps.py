@@ -102,7 +102,21 @@ def authenticate(request: Request, *, quick_only: bool = False) -> Credential:
     return credential
 
 
-def _basic(app: Services, value: str, quick_only: bool) -> Credential:
+def proven_basic(request: Request) -> tuple[Credential, str]:
+    """Basic credentials proven by the verifier's cache alone, and the secret hash to
+    confirm in the write transaction (CredentialVerifier.proven); then the rate
+    limit. NeedsHashCheck when the cache cannot tell, or for Bearer tokens."""
+    app = services(request)
+    scheme, _, value = (request.headers.get("authorization") or "").partition(" ")
+    if scheme.lower() != "basic":
+        raise NeedsHashCheck(scheme)
+    key, secret = _basic_pair(value)
+    credential, proof = app.verifier.proven(key, secret)
+    app.limiter.check(credential.id)
+    return credential, proof
+
+
+def _basic_pair(value: str) -> tuple[str, str]:
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
@@ -110,6 +124,11 @@ def _basic(app: Services, value: str, quick_only: bool) -> Credential:
     key, sep, secret = decoded.partition(":")
     if not sep:
         raise Unauthorized("malformed Basic credentials")
+    return key, secret
+
+
+def _basic(app: Services, value: str, quick_only: bool) -> Credential:
+    key, secret = _basic_pair(value)
     credential = app.verifier.verify(key, secret, quick_only=quick_only)
     if credential is None:
         raise Unauthorized("unknown key or wrong secret")

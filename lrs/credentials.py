@@ -16,13 +16,14 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Connection, Engine, select, update
 
 from lrs import log
 from lrs.db import fetch_one
@@ -357,16 +358,22 @@ class NeedsHashCheck(Exception):
 class CredentialVerifier:
     """Checks Basic credentials against argon2 hashes, without paying argon2 twice.
 
-    Every request reads the credential's row (one indexed lookup), so a revoked,
-    rotated or re-scoped credential takes effect on the next request, in every
-    process. What is cached is only the proof that a secret matched a given hash:
-    (SHA-256 of the secret, the hash it matched), compared in constant time.
+    ``verify`` reads the credential's row (one indexed lookup), so a revoked or
+    rotated credential takes effect on the next request, in every process. What is
+    cached is only the proof that a secret matched a given hash: (SHA-256 of the
+    secret, the hash it matched), compared in constant time.
+
+    ``proven`` answers from that proof alone, for statement writes: the write
+    transaction then confirms, under the log's lock, that the row still holds that
+    hash and is not revoked (``live_secret_hashes``), which is as strict as reading
+    the row first and saves the request a database round trip.
     """
 
     def __init__(self, engine: Engine, ttl: float = 300.0) -> None:
         self.engine = engine
         self.ttl = ttl
-        self._cache: dict[str, tuple[bytes, str, float]] = {}
+        # key -> (SHA-256 of the secret, the hash it matched, expiry, the credential)
+        self._cache: dict[str, tuple[bytes, str, float, Credential]] = {}
         self._lock = threading.Lock()
         # One argon2 check per key at a time: each takes 64 MiB, and a burst of
         # requests on a cold cache would otherwise run them all at once.
@@ -404,12 +411,43 @@ class CredentialVerifier:
                     known = _verify_hash(row.secret_hash, secret)
                     if known:
                         with self._lock:
-                            self._cache[key] = (digest, row.secret_hash, time.monotonic() + self.ttl)
+                            self._cache[key] = (
+                                digest, row.secret_hash, time.monotonic() + self.ttl,
+                                _row_to_credential(row),
+                            )
         return _row_to_credential(row) if known else None
+
+    def proven(self, key: str, secret: str) -> tuple[Credential, str]:
+        """The credential and the hash its secret was proven against, from the cache.
+
+        Raises NeedsHashCheck when there is no live proof for this very secret: the
+        caller then takes ``verify``. The pair is only good for a write that confirms
+        the hash in its transaction (``live_secret_hashes``).
+        """
+        cached = self._cache.get(key)
+        if cached is None or cached[2] <= time.monotonic():
+            raise NeedsHashCheck(key)
+        digest = hashlib.sha256(secret.encode("utf-8", "surrogatepass")).digest()
+        if not hmac.compare_digest(digest, cached[0]):
+            raise NeedsHashCheck(key)
+        return cached[3], cached[1]
 
     def _lock_for(self, key: str) -> threading.Lock:
         with self._lock:
             return self._checking.setdefault(key, threading.Lock())
+
+
+def live_secret_hashes(conn: Connection, keys: Collection[str]) -> dict[str, str]:
+    """key -> secret hash of those ``keys`` that are not revoked. Revocation and
+    rotation append to the log, so inside a write transaction this is exact."""
+    if not keys:
+        return {}
+    rows = conn.execute(
+        select(credentials.c.key, credentials.c.secret_hash).where(
+            credentials.c.key.in_(sorted(keys)), credentials.c.revoked_at.is_(None)
+        )
+    )
+    return {key: secret_hash for key, secret_hash in rows}
 
 
 def _verify_hash(secret_hash: str, secret: str) -> bool:

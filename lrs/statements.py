@@ -6,6 +6,7 @@ it check ids, append the events and index them. All or nothing.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,9 +15,9 @@ import orjson
 from sqlalchemy import Connection, Engine, bindparam, exists, func, select
 
 from lrs import blobs, clock, log
-from lrs.credentials import Credential
+from lrs.credentials import Credential, live_secret_hashes
 from lrs.db import read_transaction
-from lrs.errors import BadRequest, Conflict, InvalidStatement, LrsError, NotFound
+from lrs.errors import BadRequest, Conflict, InvalidStatement, LrsError, NotFound, Unauthorized
 from lrs.events import STATEMENT_STORED, NewEvent, RecordedEvent, dumps
 from lrs.index import apply_statements
 from lrs.schema import activities, attachment_blobs, events, statement_keys, statements, verbs
@@ -111,6 +112,9 @@ class WriteRequest:
     version: str
     request_id: str = ""
     attachment_data: Mapping[str, AttachmentData] | None = None
+    # The secret hash the credential was proven against from a cache, to confirm in
+    # the write transaction (CredentialVerifier.proven); None: its row was read.
+    proof: str | None = None
 
 
 def store(
@@ -148,6 +152,7 @@ def write_requests(
     by an earlier request of the same group counts as already stored.
     """
     conn = writer.conn
+    live = live_secret_hashes(conn, {r.credential.key for r in requests if r.proof is not None})
     wanted: dict[str, list[str]] = {}
     for request in requests:
         wanted.setdefault(request.credential.store_id, []).extend(i for i, _ in request.prepared)
@@ -158,6 +163,12 @@ def write_requests(
     }
     decided: list[tuple[WriteRequest, list[dict[str, Any]]] | LrsError] = []
     for request in requests:
+        if request.proof is not None and not hmac.compare_digest(
+            live.get(request.credential.key, ""), request.proof
+        ):
+            # Revoked or rotated since the secret was proven.
+            decided.append(Unauthorized("unknown key or wrong secret"))
+            continue
         store_id = request.credential.store_id
         new_items: list[dict[str, Any]] = []
         conflict: LrsError | None = None

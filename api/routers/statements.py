@@ -11,13 +11,13 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from api.deps import App, Auth, Version, authenticate, read, read_body, require
+from api.deps import App, Auth, Version, authenticate, proven_basic, read, read_body, require
 from api.multipart import build_mixed, parse_mixed
 from api.routing import get_and_head
 from lrs import statements as service
 from lrs.clock import http_date, parse_utc
 from lrs.credentials import NeedsHashCheck
-from lrs.errors import BadRequest, InvalidParameter, PayloadTooLarge
+from lrs.errors import BadRequest, InvalidParameter, LrsError, PayloadTooLarge, TooManyRequests
 from lrs.xapi import jsonparse
 from lrs.xapi.attachments import AttachmentData, attachments_in, read_parts
 from lrs.xapi.formats import is_uuid
@@ -74,7 +74,7 @@ async def _write(
     items_of: Callable[[Any, dict[str, str]], tuple[list[Any], bool, str | None]],
     parameters: frozenset[str],
 ) -> service.StoreResult:
-    """Authenticate, check, parse, validate and write in one worker-thread hop.
+    """Authenticate, check, parse, validate and write (where: see below).
 
     The order of refusals is the order of these steps: credentials (401), then
     parameters (400), scope (403), body (400), statements (400, 409).
@@ -83,8 +83,12 @@ async def _write(
     content_type = request.headers.get("content-type", "")
     pairs = list(request.query_params.multi_items())
 
-    def work(quick_only: bool = False) -> service.WriteRequest:
-        credential = authenticate(request, quick_only=quick_only)
+    def work(how: str) -> service.WriteRequest:
+        proof = None
+        if how == "proven":
+            credential, proof = proven_basic(request)
+        else:
+            credential = authenticate(request, quick_only=how == "quick")
         params = check_names(pairs, parameters)
         require(credential, "statements/write")
         parsed, data = _statements_body(content_type, body, version)
@@ -93,19 +97,30 @@ async def _write(
         if len(items) > limit:
             raise PayloadTooLarge(f"{len(items)} statements in one request; the limit is {limit}")
         prepared = service.prepare(items, version, batch=batch, put_id=put_id, attachment_data=data)
-        return service.WriteRequest(credential, prepared, version, attachment_data=data)
+        return service.WriteRequest(credential, prepared, version, attachment_data=data, proof=proof)
 
-    # A hop to a worker thread costs more than all the work of a small request when
-    # the database is embedded (its one read, the credential row, is a local page
-    # lookup). A large body, an argon2 check or a database across the network must
-    # not hold up the event loop: those take the hop. Either way the write joins the
-    # group commit (lrs.writer) without holding a thread while it waits.
+    # A hop to a worker thread costs more than all the work of a small request. So a
+    # small request whose secret the verifier has already proven is checked here, on
+    # the event loop, with no database read: the write transaction confirms that the
+    # credential still holds (lrs.statements.write_requests). Any refusal on that way
+    # is left to the full way, which answers in the order of its checks (a credential
+    # revoked elsewhere gets its 401 before a 400 about the body). On SQLite the full
+    # way stays here too unless it needs argon2; a large body, an argon2 check or a
+    # database across the network take the hop. Either way the write joins the group
+    # commit (lrs.writer) without holding a thread while it waits.
     write = None
-    if app.embedded_database and len(body) <= _INLINE_BODY_BYTES:
-        with suppress(NeedsHashCheck):
-            write = work(quick_only=True)
+    if len(body) <= _INLINE_BODY_BYTES:
+        try:
+            write = work("proven")
+        except TooManyRequests:
+            raise
+        except (NeedsHashCheck, LrsError):
+            write = None
+        if write is None and app.embedded_database:
+            with suppress(NeedsHashCheck):
+                write = work("quick")
     if write is None:
-        write = await run_in_threadpool(work)
+        write = await run_in_threadpool(work, "full")
     result = await app.writer.submit_async(write)
     app.views.notify()
     return result

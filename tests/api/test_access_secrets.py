@@ -105,6 +105,28 @@ def test_revoking_directly_in_the_database_refuses_the_next_request(user, app, d
     _refused(user)
 
 
+def test_a_write_proven_from_the_cache_is_refused_once_revoked_elsewhere(user, app, db_url, engine):
+    """Statement writes trust the cached proof of the secret and confirm the
+    credential inside the write transaction: a revocation committed by another
+    process still refuses the next write, stores nothing, and a bad body from the
+    revoked credential gets its 401 before any 400."""
+    key, secret = _key_and_secret(user)
+    assert user.post_statements(statement()).status_code == 200
+    assert _cached(app, key)
+    app.state.services.verifier.proven(key, secret)  # the write path needs no database
+    elsewhere = make_engine(db_url)
+    try:
+        credentials.revoke(elsewhere, key, actor="another process")
+    finally:
+        elsewhere.dispose()
+    before = len(all_events(engine))
+    refused = user.post_statements([statement(), statement()])
+    assert refused.status_code == 401, refused.text
+    invalid = user.post_statements({"actor": {"mbox": "not-an-email"}})
+    assert invalid.status_code == 401, invalid.text
+    assert len(all_events(engine)) == before
+
+
 @pytest.mark.parametrize("how", ["admin-api", "function", "function-other-engine"])
 def test_after_rotation_the_old_secret_fails_and_the_new_one_works(client, user, app, db_url, how):
     key, old = _key_and_secret(user)
