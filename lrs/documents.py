@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection, Engine, bindparam, delete, select
 
 from lrs import blobs, clock, log
 from lrs.db import read_transaction
@@ -80,13 +80,24 @@ class WriteResult:
     etag: str | None
 
 
+# Built once: a State GET or PUT runs these on every request, and building the
+# expression each time cost more than running it.
+_HEAD = select(document_heads).where(
+    document_heads.c.store_id == bindparam("store_id"),
+    document_heads.c.kind == bindparam("kind"),
+    document_heads.c.doc_hash == bindparam("doc_hash"),
+)
+_INSERT_HEAD = document_heads.insert()
+_UPDATE_HEAD = document_heads.update().where(
+    document_heads.c.store_id == bindparam("b_store_id"),
+    document_heads.c.kind == bindparam("b_kind"),
+    document_heads.c.doc_hash == bindparam("b_doc_hash"),
+)
+
+
 def _head(conn: Connection, store_id: str, scope: Scope, doc_id: str) -> Any:
     return conn.execute(
-        select(document_heads).where(
-            document_heads.c.store_id == store_id,
-            document_heads.c.kind == scope.kind,
-            document_heads.c.doc_hash == scope.doc_hash(doc_id),
-        )
+        _HEAD, {"store_id": store_id, "kind": scope.kind, "doc_hash": scope.doc_hash(doc_id)}
     ).first()
 
 
@@ -97,7 +108,8 @@ def _content_of(conn: Connection, row: Any) -> bytes:
 
 
 def read(engine: Engine, store_id: str, scope: Scope, doc_id: str) -> Document:
-    with read_transaction(engine) as conn:
+    # No snapshot needed: the head is one row, and the bytes it names never change.
+    with engine.connect() as conn:
         row = _head(conn, store_id, scope, doc_id)
         if row is None:
             raise NotFound(f"no document {doc_id!r} here")
@@ -303,13 +315,9 @@ def _put_head(
     values = _head_values(scope, doc_id, event)
     key = {"store_id": store_id, "kind": scope.kind, "doc_hash": scope.doc_hash(doc_id)}
     if head is None:
-        conn.execute(document_heads.insert().values(**key, **values))
+        conn.execute(_INSERT_HEAD, {**key, **values})
     else:
-        conn.execute(
-            document_heads.update()
-            .where(*(document_heads.c[name] == value for name, value in key.items()))
-            .values(**values)
-        )
+        conn.execute(_UPDATE_HEAD, {**{f"b_{name}": value for name, value in key.items()}, **values})
 
 
 def delete_one(
