@@ -25,7 +25,6 @@ from sqlalchemy import (
     delete,
     literal,
     null,
-    or_,
     select,
     union_all,
     update,
@@ -46,15 +45,16 @@ _STORE = statements.c.store_id == bindparam("store_id")
 _INSERT_STATEMENTS = statements.insert()
 _INSERT_KEYS = statement_keys.insert()
 # Earlier statements that void or target any of the new ones (Data 2.3.2,
-# Communication 2.1.3 StatementRef rule).
-_LINKED = select(
-    statements.c.position, statements.c.voids_statement_id, statements.c.ref_statement_id
-).where(
-    _STORE,
-    or_(
-        statements.c.voids_statement_id.in_(bindparam("ids", expanding=True)),
-        statements.c.ref_statement_id.in_(bindparam("ids", expanding=True)),
-    ),
+# Communication 2.1.3 StatementRef rule). Two selects, not one with OR: SQLite
+# answered the OR by walking every statement of the store (the write cost grew
+# with the store), where each half has an index of its own.
+_LINKED = union_all(
+    select(
+        statements.c.position, statements.c.voids_statement_id, statements.c.ref_statement_id
+    ).where(_STORE, statements.c.voids_statement_id.in_(bindparam("ids", expanding=True))),
+    select(
+        statements.c.position, statements.c.voids_statement_id, statements.c.ref_statement_id
+    ).where(_STORE, statements.c.ref_statement_id.in_(bindparam("ids", expanding=True))),
 )
 _VOID = (
     update(statements)
