@@ -33,7 +33,7 @@ from typing import Any
 import orjson
 
 from bench import generator
-from bench.loadgen import percentile
+from bench.loadgen import QUERY_MIX, percentile
 from bench.procstats import postgres_backends
 
 
@@ -349,19 +349,8 @@ def run_query(db: Db, spec: dict[str, Any], pg_database: str | None) -> dict[str
         c.close()
     rng = random.Random(f"baseline-queries:{spec['seed']}")
     n_rows = cat["rows"]
-    kinds = [
-        ("agent", 20),
-        ("agent+verb", 10),
-        ("verb", 8),
-        ("activity", 14),
-        ("activity+related", 10),
-        ("registration", 16),
-        ("since/until", 10),
-        ("agent+activity+related", 6),
-        ("team+related_agents", 6),
-    ]
-    names = [k for k, _ in kinds]
-    weights = [w for _, w in kinds]
+    names = [k for k, _ in QUERY_MIX]
+    weights = [w for _, w in QUERY_MIX]
     max_pages = int(spec.get("max_pages", 4))
     # Walk the side table in order and probe the statements by key (SQLite's
     # CROSS JOIN fixes the join order; PostgreSQL plans it from statistics).

@@ -361,6 +361,20 @@ async def phase_post(
     )
 
 
+# The query kinds and their weights; the driver baseline draws the same mix.
+QUERY_MIX = (
+    ("agent", 20),
+    ("agent+verb", 10),
+    ("verb", 8),
+    ("activity", 14),
+    ("activity+related", 10),
+    ("registration", 16),
+    ("since/until", 10),
+    ("agent+activity+related", 6),
+    ("team+related_agents", 6),
+)
+
+
 def query_jobs(
     d: Driver, p: dict[str, Any], catalog: dict[str, Any], count: int, rng: random.Random
 ) -> list[Job]:
@@ -384,19 +398,8 @@ def query_jobs(
     def ts(moment: datetime) -> str:
         return urllib.parse.quote(moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), safe="")
 
-    kinds = [
-        ("agent", 20),
-        ("agent+verb", 10),
-        ("verb", 8),
-        ("activity", 14),
-        ("activity+related", 10),
-        ("registration", 16),
-        ("since/until", 10),
-        ("agent+activity+related", 6),
-        ("team+related_agents", 6),
-    ]
-    names = [k for k, _ in kinds]
-    weights = [w for _, w in kinds]
+    names = [k for k, _ in QUERY_MIX]
+    weights = [w for _, w in QUERY_MIX]
     jobs = []
     for _ in range(count):
         kind = rng.choices(names, weights)[0]
