@@ -196,12 +196,13 @@ async def get_statements(request: Request, app: App, credential: Auth, version: 
         texts, body = [text], text.encode()
         headers = {**_consistent_headers(through), "Last-Modified": http_date(parse_utc(stored))}
     else:
-        result = (
+        result = await read(
+            app,
             lambda: service.query(
                 app.engine, store_id, parsed, page_max=app.settings.statements_page_max,
                 languages=languages, mine=mine,
-            )
-        )()
+            ),
+        )
         more = f"/xapi/statements?more={result.more}" if result.more else ""
         texts = result.statements
         body = b'{"statements":[' + ",".join(texts).encode() + b'],"more":' + orjson.dumps(more) + b"}"
