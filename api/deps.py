@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from lrs.config import Settings
 from lrs.credentials import Credential, CredentialVerifier, NeedsHashCheck, store_exists
+from lrs.db import is_sqlite
 from lrs.errors import BadRequest, Forbidden, PayloadTooLarge, Unauthorized
 from lrs.ratelimit import RateLimiter
 from lrs.tokens import TokenVerifier
@@ -39,7 +40,7 @@ class Services:
     @property
     def embedded_database(self) -> bool:
         """SQLite: reads are local file lookups, not network round trips."""
-        return self.engine.dialect.name == "sqlite"
+        return is_sqlite(self.engine)
 
     def store_known(self, store_id: str) -> bool:
         if store_id not in self.known_stores and store_exists(self.engine, store_id):
@@ -175,6 +176,8 @@ async def _version_dependency(request: Request) -> str:
 
 App = Annotated[Services, Depends(_services_dependency)]
 Version = Annotated[str, Depends(_version_dependency)]
+
+
 async def _authenticated(request: Request) -> Credential:
     # On SQLite the credential row is a local page lookup, cheaper than a hop to a
     # worker thread; argon2 checks, token keys and network databases take the hop.

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, bindparam, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from lrs import clock
-from lrs.db import WRITE
+from lrs.db import WRITE, is_sqlite
 from lrs.errors import Conflict, LogIntegrityError, Unavailable
 from lrs.events import NewEvent, RecordedEvent
 from lrs.log import _postgresql, _sqlite
@@ -241,9 +241,7 @@ def writing(
     query as the log head.
     """
     turn = (
-        _sqlite.in_process_turn(engine, lock_timeout_seconds)
-        if engine.dialect.name == "sqlite"
-        else nullcontext()
+        _sqlite.in_process_turn(engine, lock_timeout_seconds) if is_sqlite(engine) else nullcontext()
     )
     with turn, engine.connect() as conn:
         conn.execution_options(**{WRITE: True})
