@@ -14,7 +14,7 @@ from starlette.middleware.cors import CORSMiddleware
 import lrs
 from api import errors
 from api.deps import Services
-from api.middleware import AlternateSyntax, CatchAll, XapiVersion
+from api.middleware import AlternateSyntax, CatchAll, ConsistentThrough, XapiVersion
 from api.routers import about, activities, admin, documents, statements, views
 from lrs.config import Settings
 from lrs.credentials import CredentialVerifier
@@ -115,9 +115,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     # errors included, carries its headers. A wildcard origin never comes with
     # Access-Control-Allow-Credentials: a hostile page must not read statements
     # with a browser's cached credentials.
-    app.add_middleware(XapiVersion)
+    app.add_middleware(XapiVersion, default_version=settings.default_xapi_version)
     app.add_middleware(AlternateSyntax, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(CatchAll)
+    app.add_middleware(ConsistentThrough, engine=engine)
     wildcard = "*" in settings.cors_origins
     app.add_middleware(
         CORSMiddleware,

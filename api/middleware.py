@@ -6,6 +6,7 @@
   answer carries the version the request negotiated.
 - ``AlternateSyntax``: the 1.0.3 cross-origin form syntax (Communication 1.3),
   rewritten into an ordinary request before anything else sees it.
+- ``ConsistentThrough``: the Statement Resource's consistency header on every answer.
 """
 
 from __future__ import annotations
@@ -15,9 +16,13 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_response, lrs_error_response
+from lrs import log
+from lrs.db import is_sqlite
 from lrs.errors import BadRequest, LrsError, PayloadTooLarge, VersionNotSupported
 from lrs.xapi.versions import V1, V2, negotiate
 
@@ -65,8 +70,10 @@ class CatchAll:
 
 
 class XapiVersion:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, default_version: str = V1) -> None:
         self.app = app
+        # The version a refusal names when the request named none the LRS serves.
+        self.default_version = default_version
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/xapi"):
@@ -81,7 +88,7 @@ class XapiVersion:
                 version = V2
             else:
                 response = lrs_error_response(exc)
-                response.headers[VERSION_HEADER] = V2
+                response.headers[VERSION_HEADER] = self.default_version
                 await response(scope, receive, send)
                 return
         scope.setdefault("state", {})["xapi_version"] = version
@@ -207,3 +214,43 @@ class AlternateSyntax:
         new_scope["headers"] = list(headers.items())
         new_scope.setdefault("state", {})["alternate_syntax"] = True
         return new_scope, body
+
+
+class ConsistentThrough:
+    """X-Experience-API-Consistent-Through on every answer of the Statement Resource,
+    errors included (Communication 2.1.3.s2.b5): clients poll it before querying.
+
+    Answers the router builds carry the value read with their data; this fills in
+    the others (401, 404, a refused version header, a 500) with a fresh reading.
+    """
+
+    def __init__(self, app: ASGIApp, engine: Engine) -> None:
+        self.app = app
+        self.engine = engine
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].rstrip("/") != "/xapi/statements":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = message.get("headers", [])
+                if not any(name == _CONSISTENT_THROUGH for name, _ in headers):
+                    through = await self._through()
+                    message["headers"] = [*headers, (_CONSISTENT_THROUGH, through.encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
+
+    async def _through(self) -> str:
+        if is_sqlite(self.engine):
+            return self._read()
+        return await run_in_threadpool(self._read)
+
+    def _read(self) -> str:
+        with self.engine.connect() as conn:
+            return log.consistent_through(conn)
+
+
+_CONSISTENT_THROUGH = b"x-experience-api-consistent-through"

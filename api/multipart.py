@@ -106,4 +106,6 @@ def build_mixed(parts: Sequence[tuple[dict[str, str], bytes]]) -> tuple[bytes, s
             out += f"{name}: {value}\r\n".encode("latin-1")
         out += b"\r\n" + body + b"\r\n"
     out += f"--{boundary}--\r\n".encode()
-    return bytes(out), f'multipart/mixed; boundary="{boundary}"'
+    # A token needs no quotes (RFC 2046 5.1.1), and TinCanJS, the most used browser
+    # client, takes everything after "boundary=" verbatim: quotes would break it.
+    return bytes(out), f"multipart/mixed; boundary={boundary}"

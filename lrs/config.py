@@ -71,6 +71,10 @@ class Settings:
     projections_in_process: bool = True
     # How long a view request with minPosition waits before answering 503.
     view_wait_seconds: float = 5.0
+    # The xAPI version a refusal names when the request named none the LRS serves
+    # (a missing or unknown X-Experience-API-Version): clients of that generation
+    # read it. 1.0.3 is also within what 2.0 clients accept (Communication 3.3).
+    default_xapi_version: str = "1.0.3"
 
     _ENV_NAMES = {
         "data_dir": "LRS_DATA_DIR",
@@ -98,6 +102,7 @@ class Settings:
         "rate_limit_burst": "LRS_RATE_LIMIT_BURST",
         "projections_in_process": "LRS_PROJECTIONS_IN_PROCESS",
         "view_wait_seconds": "LRS_VIEW_WAIT_SECONDS",
+        "default_xapi_version": "LRS_DEFAULT_XAPI_VERSION",
     }
 
     def __post_init__(self) -> None:
@@ -107,6 +112,8 @@ class Settings:
             object.__setattr__(self, "public_url", f"http://{self.host}:{self.port}")
         if self.statements_page_max < 1:
             raise ValueError("LRS_STATEMENTS_PAGE_MAX must be at least 1")
+        if self.default_xapi_version not in ("1.0.3", "2.0.0"):
+            raise ValueError("LRS_DEFAULT_XAPI_VERSION must be 1.0.3 or 2.0.0")
 
     @classmethod
     def env_names(cls) -> dict[str, str]:

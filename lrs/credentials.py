@@ -119,7 +119,7 @@ def create_store(engine: Engine, store_id: str, name: str = "", *, actor: str = 
         conn = writer.conn
         if conn.execute(select(stores.c.id).where(stores.c.id == store_id)).first():
             raise Conflict(f"store {store_id!r} already exists")
-        writer.append(
+        (event,) = writer.append(
             store_id,
             [
                 NewEvent(
@@ -134,7 +134,7 @@ def create_store(engine: Engine, store_id: str, name: str = "", *, actor: str = 
         )
         conn.execute(
             stores.insert().values(
-                id=store_id, name=name or store_id, created_at=writer.recorded_at_text
+                id=store_id, name=name or store_id, created_at=event.recorded_at
             )
         )
 
@@ -178,7 +178,7 @@ def create_credential(
             raise NotFound(f"store {store_id!r} does not exist")
         if conn.execute(select(credentials.c.id).where(credentials.c.key == key)).first():
             raise Conflict(f"a credential with key {key!r} already exists")
-        writer.append(
+        (event,) = writer.append(
             store_id,
             [
                 NewEvent(
@@ -209,7 +209,7 @@ def create_credential(
                 scopes=dumps(sorted(scope_set)),
                 authority=dumps(authority),
                 label=label,
-                created_at=writer.recorded_at_text,
+                created_at=event.recorded_at,
                 revoked_at=None,
             )
         )
@@ -279,7 +279,7 @@ def revoke(engine: Engine, key: str, *, actor: str = "system") -> None:
             raise NotFound(f"no credential with key {key!r}")
         if row.revoked_at is not None:
             return
-        writer.append(
+        (event,) = writer.append(
             row.store_id,
             [
                 NewEvent(
@@ -294,7 +294,7 @@ def revoke(engine: Engine, key: str, *, actor: str = "system") -> None:
         writer.conn.execute(
             update(credentials)
             .where(credentials.c.id == row.id)
-            .values(revoked_at=writer.recorded_at_text)
+            .values(revoked_at=event.recorded_at)
         )
 
 

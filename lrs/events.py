@@ -36,6 +36,9 @@ class NewEvent:
     # None: append after whatever the stream holds. An int: the stream must be at
     # exactly that version (0 = must not exist yet); optimistic concurrency.
     expected_version: int | None = None
+    # Taken from LogWriter.stamp() when the data must name it (a statement's
+    # ``stored``); None: the writer stamps the event when it is appended.
+    recorded_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

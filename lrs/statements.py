@@ -44,8 +44,7 @@ class StoreResult:
     ids: list[str]
     # Log position that includes these statements (clients can wait for views).
     position: int
-    # X-Experience-API-Consistent-Through right after the commit: the newest stored
-    # time, ours when we appended (writers are serialised, so it is exact).
+    # X-Experience-API-Consistent-Through right after the commit (LogWriter.through).
     consistent_through: str | None = None
 
 
@@ -186,7 +185,9 @@ def write_requests(
                 complete(
                     statement,
                     statement_id=statement_id,
-                    stored=writer.recorded_at_text,
+                    # Data 2.4.8: one instant per statement, later than every
+                    # statement stored before it (see lrs.log).
+                    stored=writer.stamp(),
                     authority=request.credential.authority,
                     request_version=request.version,
                 )
@@ -206,7 +207,7 @@ def write_requests(
         request, new_items = decision
         ids = [statement_id for statement_id, _ in request.prepared]
         if not new_items:
-            outcomes.append(StoreResult(ids, writer.head_position, writer.head_recorded_at))
+            outcomes.append(StoreResult(ids, writer.head_position, writer.through()))
             continue
         store_id = request.credential.store_id
         meta = dumps(
@@ -227,13 +228,14 @@ def write_requests(
                     orjson.dumps(item).decode(),
                     meta,
                     expected_version=0,
+                    recorded_at=item["stored"],
                 )
                 for item in new_items
             ],
         )
         indexed.setdefault(store_id, []).extend(zip(recorded, new_items, strict=True))
         _keep_attachments(conn, store_id, new_items, request.attachment_data or {})
-        outcomes.append(StoreResult(ids, recorded[-1].position, writer.recorded_at_text))
+        outcomes.append(StoreResult(ids, recorded[-1].position, writer.through()))
     for store_id, items in indexed.items():
         apply_statements(conn, store_id, items)
     return outcomes
@@ -305,15 +307,6 @@ def _existing(conn: Connection, store_id: str, ids: list[str]) -> dict[str, dict
 # ---------------------------------------------------------------------- reading
 
 
-def consistent_through(conn: Connection) -> str | None:
-    """Every statement stored at or before this instant is visible (Comm. 2.1.3.s2.b5).
-
-    Writers are serialised and ``stored`` is assigned under the lock in position
-    order, so the newest committed event's time is exact.
-    """
-    return log.head(conn)[1]
-
-
 def visible_authority(credential: Credential) -> str | None:
     """With only statements/read/mine, a credential sees what its authority stored
     (Communication 4.2); None means it may read every statement of its store."""
@@ -336,6 +329,8 @@ def get_one(
     one (Communication 2.1.4); with ``mine``, only statements of that authority.
     """
     with read_transaction(engine) as conn:
+        # Before the read it vouches for (see lrs.log.consistent_through).
+        through = log.consistent_through(conn)
         row = conn.execute(
             select(events.c.data, events.c.recorded_at, statements.c.voided, statements.c.authority_hash)
             .join(events, events.c.position == statements.c.position)
@@ -344,7 +339,6 @@ def get_one(
                 statements.c.statement_id == request.statement_id,
             )
         ).first()
-        through = consistent_through(conn)
         hidden = mine is not None and row is not None and row.authority_hash != mine
         if row is None or hidden or bool(row.voided) != request.voided:
             kind = "voided statement" if request.voided else "statement"
@@ -364,6 +358,7 @@ def query(
 ) -> QueryResult:
     limit = page_max if q.limit == 0 else min(q.limit, page_max)
     with read_transaction(engine) as conn:
+        through = log.consistent_through(conn)
         bound = q.bound
         if bound is None:
             bound = conn.execute(select(func.coalesce(func.max(events.c.position), 0))).scalar_one()
@@ -372,7 +367,6 @@ def query(
         if window is not None:
             low, high = window
             rows = conn.execute(_select(store_id, q, low, min(bound, high), limit + 1, mine)).all()
-        through = consistent_through(conn)
         page = rows[:limit]
         texts = _format(conn, store_id, [row.data for row in page], q.format, languages or [])
     more = q.more_token(page[-1].position, bound) if len(rows) > limit else None

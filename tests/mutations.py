@@ -1017,7 +1017,7 @@ def bad_duration(s: dict, rnd: random.Random, version: str) -> Mutant | None:
 
 @mutation('Data 2.4.10.s3.b2 / Comm 3.3: version starts with "1.0." (or "2.0." in 2.0)')
 def bad_version(s: dict, rnd: random.Random, version: str) -> Mutant | None:
-    options = ["0.95", "0.9", "1.1.0", "3.0.0", "1.0", "", "v1.0.0", "1", "10.0.0"]
+    options = ["0.95", "0.9", "1.1.0", "3.0.0", "1.0.", "", "v1.0.0", "1", "10.0.0"]
     if version == "1.0.3":
         options += ["2.0.0", "2.0.0", "2.0.1"]
     else:

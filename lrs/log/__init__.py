@@ -2,7 +2,9 @@
 
 Writers are serialised (one lock for the whole log), so positions are global,
 gap-free and in commit order: a reader that has seen position N has seen every
-event up to N, and ``recorded_at`` never goes backwards along positions.
+event up to N. Every event gets its own ``recorded_at`` (for statements, the
+xAPI ``stored``): one microsecond after the event before it at least, so it
+strictly increases along positions, across requests, groups and processes.
 
 Each store has its own hash chain: ``hash = sha256(prev_hash || canonical row)``,
 where ``prev_hash`` is the hash of the store's previous event. An export of one
@@ -15,7 +17,6 @@ import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -45,6 +46,7 @@ _HEADS = select(
     _HEAD.with_only_columns(events.c.recorded_at).scalar_subquery().label("recorded_at"),
     _STORE_HEAD.scalar_subquery().label("store_hash"),
 )
+_HEADS_PG = _HEADS.add_columns(func.clock_timestamp().label("now"))
 _STREAM_VERSIONS = (
     select(events.c.stream_id, func.max(events.c.stream_version))
     .where(
@@ -94,24 +96,39 @@ def row_hash(
 class LogWriter:
     """Appends events inside one locked transaction. Obtain one from :func:`writing`."""
 
-    def __init__(
-        self, conn: Connection, head_position: int, recorded_at: datetime,
-        head_recorded_at: str | None = None,
-    ) -> None:
+    def __init__(self, conn: Connection, head_position: int, first_stamp_us: int) -> None:
         self.conn = conn
         self.head_position = head_position
-        # When the log's newest committed event was recorded (None: empty log).
-        self.head_recorded_at = head_recorded_at
-        self.recorded_at = recorded_at
-        self.recorded_at_text = clock.format_utc(recorded_at)
+        # The next recorded_at to hand out, in microseconds since 1970 (see stamp).
+        self._first_stamp_us = first_stamp_us
+        self._next_stamp_us = first_stamp_us
         self._next_position = head_position + 1
         self._store_heads: dict[str, str] = {}
+        self._last_recorded_at = ""
         self._failed: Conflict | None = None
         self.appended: list[RecordedEvent] = []
 
     @property
     def last_position(self) -> int:
         return self._next_position - 1
+
+    def stamp(self) -> str:
+        """The next ``recorded_at`` (fixed-width UTC text), one microsecond after the last.
+
+        A statement takes its ``stored`` from here before it is serialised, and its
+        event is then appended with that ``recorded_at``; other events take theirs
+        when they are appended. Either way each event of the log has its own instant,
+        later than every event before it.
+        """
+        micros = self._next_stamp_us
+        self._next_stamp_us += 1
+        return clock.format_utc(clock.from_micros(micros))
+
+    def through(self) -> str:
+        """X-Experience-API-Consistent-Through once this transaction has committed:
+        the last instant handed out, or the one just before the first when none was
+        (every earlier writer committed before this one took the lock)."""
+        return clock.format_utc(clock.from_micros(self._next_stamp_us - 1))
 
     def _store_head(self, store_id: str) -> str:
         if store_id not in self._store_heads:
@@ -148,7 +165,14 @@ class LogWriter:
         lookup = {e.stream_id for e in new_events if e.expected_version != 0}
         versions = self._stream_versions(store_id, lookup)
         planned: list[tuple[NewEvent, int]] = []
+        last = self._last_recorded_at
         for event in new_events:
+            if event.recorded_at is not None:
+                # Stamps come from this writer (stamp()) and are appended in the order
+                # they were taken, or recorded_at would not grow along positions.
+                if event.recorded_at <= last:
+                    raise ValueError(f"recorded_at {event.recorded_at} is not after {last}")
+                last = event.recorded_at
             current = versions.get(event.stream_id, 0)
             if event.expected_version is not None and event.expected_version != current:
                 raise Conflict(
@@ -162,9 +186,10 @@ class LogWriter:
         position = self._next_position
         recorded: list[RecordedEvent] = []
         for event, version in planned:
+            recorded_at = event.recorded_at or self.stamp()
             digest = row_hash(
                 prev, position, store_id, event.stream_id, version, event.event_id, event.type,
-                event.schema_version, self.recorded_at_text, event.data, event.metadata,
+                event.schema_version, recorded_at, event.data, event.metadata,
             )
             recorded.append(
                 RecordedEvent(
@@ -177,7 +202,7 @@ class LogWriter:
                     schema_version=event.schema_version,
                     data=event.data,
                     metadata=event.metadata,
-                    recorded_at=self.recorded_at_text,
+                    recorded_at=recorded_at,
                     prev_hash=prev,
                     hash=digest,
                 )
@@ -191,6 +216,7 @@ class LogWriter:
             raise self._failed from exc
         self._next_position = position
         self._store_heads[store_id] = prev
+        self._last_recorded_at = recorded[-1].recorded_at
         self.appended.extend(recorded)
         return recorded
 
@@ -235,31 +261,31 @@ def writing(
 ) -> Iterator[LogWriter]:
     """One write transaction holding the log's lock; commits when the block ends.
 
-    ``recorded_at`` is taken under the lock and is strictly later than the head's,
-    so stored order equals position order even when the wall clock steps back.
-    Naming the ``store_id`` that will be written reads its chain head in the same
-    query as the log head.
+    The first ``recorded_at`` is taken under the lock and is strictly later than the
+    head's, so stored order equals position order even when the wall clock steps
+    back. Naming the ``store_id`` that will be written reads its chain head in the
+    same query as the log head.
     """
-    turn = (
-        _sqlite.in_process_turn(engine, lock_timeout_seconds) if is_sqlite(engine) else nullcontext()
-    )
-    with turn, engine.connect() as conn:
+    sqlite = is_sqlite(engine)
+    # SQLite: this process's writers announce themselves before they queue for the
+    # lock, so that Consistent-Through never passes a write still in flight.
+    announced = _sqlite.in_flight(engine) if sqlite else nullcontext(None)
+    turn = _sqlite.in_process_turn(engine, lock_timeout_seconds) if sqlite else nullcontext()
+    with announced as flight, turn, engine.connect() as conn:
         conn.execution_options(**{WRITE: True})
         try:
             with conn.begin():
-                if conn.dialect.name == "postgresql":
-                    _postgresql.acquire_write_lock(conn, lock_timeout_seconds)
-                else:
+                if sqlite:
                     _sqlite.acquire_write_lock(conn, lock_timeout_seconds)
-                head = conn.execute(_HEADS, {"store_id": store_id or ""}).one()
-                now = clock.utcnow()
-                if head.position is None:
-                    writer = LogWriter(conn, 0, now)
+                    head = conn.execute(_HEADS, {"store_id": store_id or ""}).one()
+                    assert flight is not None
+                    first = flight.start(_after(head.recorded_at))
                 else:
-                    floor = clock.parse_utc(head.recorded_at) + timedelta(microseconds=1)
-                    writer = LogWriter(
-                        conn, head.position, max(now, floor), head_recorded_at=head.recorded_at
-                    )
+                    _postgresql.acquire_write_lock(conn, lock_timeout_seconds)
+                    head = conn.execute(_HEADS_PG, {"store_id": store_id or ""}).one()
+                    # The database's clock, as Consistent-Through reads it (see there).
+                    first = max(clock.to_micros(head.now), _after(head.recorded_at))
+                writer = LogWriter(conn, head.position or 0, first)
                 if store_id is not None:
                     writer._store_heads[store_id] = head.store_hash or GENESIS
                 yield writer
@@ -271,6 +297,35 @@ def writing(
             if _sqlite.is_lock_timeout(exc) or _postgresql.is_lock_timeout(exc):
                 raise Unavailable("the log is busy; retry shortly") from exc
             raise
+
+
+def _after(recorded_at: str | None) -> int:
+    """The earliest instant (microseconds) a new event may have after ``recorded_at``."""
+    return clock.to_micros(clock.parse_utc(recorded_at)) + 1 if recorded_at else 0
+
+
+def consistent_through(conn: Connection) -> str:
+    """X-Experience-API-Consistent-Through (Communication 2.1.3.s2.b5): every event
+    recorded up to this instant is committed and visible to what ``conn`` reads next.
+
+    Call it before the reads it vouches for. With no write in flight it is the
+    present (just before it); while writes are in flight, the instant before the
+    earliest of them, or the newest committed event when that instant cannot be
+    known. That is exact because writers take their first ``recorded_at`` under the
+    log's lock, later than the clock at the moment they took it.
+    """
+    if is_sqlite(conn):
+        # The writers in flight first, then the snapshot: a writer that commits in
+        # between is then in the snapshot, and one that starts later stamps later.
+        through = _sqlite.consistent_through_us(conn.engine)
+        newest = conn.execute(_HEAD).first()
+        recorded_at = newest.recorded_at if newest else None
+    else:
+        row = conn.execute(_postgresql.CONSISTENCY).one()
+        recorded_at = row.recorded_at
+        through = clock.to_micros(row.now) - 1 if row.free else 0
+    committed = _after(recorded_at) - 1 if recorded_at else 0
+    return clock.format_utc(clock.from_micros(max(through, committed, 0)))
 
 
 def head(conn: Connection) -> tuple[int, str | None]:

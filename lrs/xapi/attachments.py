@@ -75,8 +75,8 @@ def match(
     """Check every Attachment against the data; returns the hashes used.
 
     ``statements`` are (path prefix, statement) pairs. Attachments with neither a
-    fileUrl nor a part, length or content-type mismatches, and parts no Attachment
-    names are all rejected (Communication 1.5.2.s3.b5, 1.5.2.s2.b2.b7).
+    fileUrl nor a part, content-type mismatches, and parts no Attachment names are
+    all rejected (Communication 1.5.2.s3.b5, 1.5.2.s2.b2.b7).
     """
     used: set[str] = set()
     for prefix, statement in statements:
@@ -91,11 +91,9 @@ def match(
                         "X-Experience-API-Hash, or give a fileUrl (Communication 1.5.2)",
                     )
                 continue
-            if attachment["length"] != len(part.content):
-                raise InvalidStatement(
-                    f"{path}.length",
-                    f"is {attachment['length']} but the attachment part has {len(part.content)} octets",
-                )
+            # The part's X-Experience-API-Hash is the integrity check (1.5.2.s1.b4);
+            # Data 2.4.11 asks no LRS to refuse a declared length that differs, and
+            # content in the field declares such lengths: it is kept as given.
             if part.content_type and media_type(part.content_type) != media_type(attachment["contentType"]):
                 raise InvalidStatement(
                     f"{path}.contentType",

@@ -570,8 +570,8 @@ def _statement(obj: dict[str, Any], path: str, version: str, *, substatement: bo
     if "version" in obj:
         where = _join(path, "version")
         if not statement_version_allowed(_string(obj["version"], where), version):
-            allowed = "1.0.x or 2.0.x" if is_v2(version) else "1.0.x"
-            _fail(where, f"must be a version starting with {allowed} (Data 2.4.10)")
+            allowed = "1.0, 1.0.x or 2.0.x" if is_v2(version) else "1.0 or 1.0.x"
+            _fail(where, f"must be {allowed} (Data 2.4.10)")
     if "attachments" in obj:
         where = _join(path, "attachments")
         for index, item in enumerate(_array(obj["attachments"], where, "a list of Attachments")):

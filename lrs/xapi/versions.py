@@ -16,9 +16,11 @@ V2 = "2.0.0"
 SUPPORTED = (V2, V1)
 
 _HEADER = re.compile(r"(1|2)\.0(?:\.(\d+))?", re.ASCII)
-# Semantic Versioning 1.0.0 with the xAPI major.minor prefix (Data 2.4.10).
+# Data 2.4.10: a statement version is "formatted as laid out for the API version
+# header" (1.0.3 Communication 3.3), which names "1.0" or "1.0.x"; otherwise Semantic
+# Versioning 1.0.0 with the xAPI major.minor prefix. 2.0 names no bare "2.0".
 _STATEMENT_VERSION = re.compile(
-    r"(1|2)\.0\.\d+(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?", re.ASCII
+    r"1\.0|(1|2)\.0\.\d+(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?", re.ASCII
 )
 
 
@@ -42,11 +44,11 @@ def is_v2(version: str) -> bool:
 
 
 def statement_version_allowed(value: str, request_version: str) -> bool:
-    """Data 2.4.10: 1.0.x is always accepted; 2.0.x only by the 2.0 rules."""
+    """Data 2.4.10: 1.0 and 1.0.x are always accepted; 2.0.x only by the 2.0 rules."""
     match = _STATEMENT_VERSION.fullmatch(value)
     if not match:
         return False
-    return match.group(1) == "1" or is_v2(request_version)
+    return match.group(1) != "2" or is_v2(request_version)
 
 
 def default_statement_version(request_version: str) -> str:

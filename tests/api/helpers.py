@@ -76,7 +76,8 @@ def post_one(client: XapiClient, body: dict[str, Any]) -> str:
 
 
 def get_statement(client: XapiClient, statement_id: str, **params: str) -> dict[str, Any]:
-    response = client.get(STATEMENTS, params={"statementId": statement_id, **params})
+    sent = {k: v for k, v in {"statementId": statement_id, **params}.items() if v is not None}
+    response = client.get(STATEMENTS, params=sent)
     assert response.status_code == 200, response.text
     return response.json()
 

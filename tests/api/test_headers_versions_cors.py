@@ -36,6 +36,32 @@ def test_the_version_header_is_required_on_statement_requests(client):
     assert client.get(STATEMENTS).json()["statements"] == []
 
 
+def test_a_refusal_for_a_missing_version_names_the_default_version(client):
+    # 1.0.x-era clients read the answer's version; 1.0.3 is also a version 2.0
+    # clients accept (README: LRS_DEFAULT_XAPI_VERSION).
+    for response in (
+        client.get(STATEMENTS, version=None),
+        client.get("/xapi/activities/state", version=None),
+        client.get(STATEMENTS, version="3.0.0"),
+    ):
+        assert response.status_code == 400
+        assert response.headers[VERSION] == "1.0.3"
+
+
+def test_the_default_version_is_a_setting(settings, engine):
+    from dataclasses import replace
+
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    app = create_app(replace(settings, default_xapi_version="2.0.0"), engine)
+    with TestClient(app, base_url="http://lrs.test") as http:
+        response = http.get(STATEMENTS)
+    assert response.status_code == 400
+    assert response.headers[VERSION] == "2.0.0"
+
+
 def test_1_0_x_version_headers_are_accepted_and_answered_1_0_3(client):
     for sent in ("1.0", "1.0.0", "1.0.1", "1.0.2", "1.0.3"):
         response = client.get(STATEMENTS, version=sent)
@@ -64,6 +90,32 @@ def test_unsupported_version_headers_are_400(client):
 
 
 # ----------------------------------------------------- consistent-through, dates
+
+
+def test_consistent_through_is_on_error_answers_of_the_statement_resource(client, make_client):
+    # Communication 2.1.3.s2.b5: every response of the Statement Resource.
+    voided = post_one(client, statement())
+    client.post_statements(
+        statement(verb={"id": "http://adlnet.gov/expapi/verbs/voided"},
+                  object={"objectType": "StatementRef", "id": voided})
+    )
+    writer_only = make_client(scopes=("statements/write",))
+    answers = {
+        "unknown statementId": (client.get(STATEMENTS, params={"statementId": new_id()}), 404),
+        "voided statementId": (client.get(STATEMENTS, params={"statementId": voided}), 404),
+        "no credentials": (client.get(STATEMENTS, auth=None), 401),
+        "no version": (client.get(STATEMENTS, version=None), 400),
+        "bad parameter": (client.get(STATEMENTS, params={"limit": "x"}), 400),
+        "bad statement": (client.post_statements({"verb": {}}), 400),
+        "no scope": (writer_only.get(STATEMENTS), 403),
+        "HEAD unknown": (client.head(STATEMENTS, params={"statementId": new_id()}), 404),
+    }
+    for name, (response, status) in answers.items():
+        assert response.status_code == status, (name, response.text)
+        through = response.headers.get(THROUGH)
+        assert through is not None, name
+        stored = get_statement(client, voided, statementId=None, voidedStatementId=voided)["stored"]
+        assert parse_iso(through) >= parse_iso(stored), name
 
 
 def test_consistent_through_is_on_every_statement_response_and_covers_what_was_written(client):

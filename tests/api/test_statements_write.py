@@ -241,6 +241,14 @@ def test_a_given_version_is_kept(make_client):
         assert got == given, f"{request_version} request sent version {given}, got {got}"
 
 
+def test_a_1_0_statement_version_is_accepted_and_kept(client, client2):
+    # Data 2.4.10: the version is formatted as the version header, which names "1.0".
+    for speaker in (client, client2):
+        response = speaker.post_statements(statement(version="1.0"))
+        assert response.status_code == 200, response.text
+        assert get_statement(speaker, response.json()[0])["version"] == "1.0"
+
+
 def test_a_2_0_statement_version_is_rejected_in_a_1_0_3_request(client):
     # Data 2.4.10.s3.b2 (1.0.3): reject a version that does not start with "1.0.".
     response = client.post_statements(statement(version="2.0.0"))

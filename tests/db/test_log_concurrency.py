@@ -2,7 +2,7 @@
 
 Writers are serialised by the log's lock, so whatever the interleaving: every
 event is stored exactly once, positions run 1..n, each transaction's events are
-contiguous, recorded_at increases from one transaction to the next, and the
+contiguous, recorded_at strictly increases from one event to the next, and the
 chains verify.
 """
 

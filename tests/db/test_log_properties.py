@@ -203,11 +203,11 @@ def test_random_appends_keep_the_log_contract(
         for store in {e.store_id for e in rows}:
             assert next(e for e in rows if e.store_id == store).prev_hash == GENESIS
 
-        # One transaction: contiguous positions, one recorded_at; the next one later.
+        # One transaction: contiguous positions. Every event its own recorded_at,
+        # strictly later than the one before it, inside a transaction and across them.
         for tx in model.transactions:
             assert [e.position for e in tx] == list(range(tx[0].position, tx[-1].position + 1))
-            assert len({e.recorded_at for e in tx}) == 1
-        stamps = [tx[0].recorded_at for tx in model.transactions]
+        stamps = [e.recorded_at for e in rows]
         assert all(a < b for a, b in itertools.pairwise(stamps))
 
         assert_verifies(engine, rows)
@@ -261,8 +261,10 @@ def test_an_empty_log_verifies_and_reads_empty(engine: Engine) -> None:
 
 
 def test_recorded_at_strictly_increases_even_when_the_clock_steps_back(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # SQLite stamps with this process's clock (PostgreSQL with the database's).
+    engine = make_engine(sqlite_url)
     t0 = datetime(2030, 6, 1, 12, 0, 0, tzinfo=UTC)
     wall = iter([t0, t0 - timedelta(hours=1), t0, t0 - timedelta(days=3), t0 + timedelta(days=1)])
     monkeypatch.setattr(clock, "utcnow", lambda: next(wall))
@@ -270,14 +272,18 @@ def test_recorded_at_strictly_increases_even_when_the_clock_steps_back(
     for i in range(5):
         with log.writing(engine) as writer:
             recorded = writer.append("default", [new_event("s"), new_event(f"t{i}")])
-        assert recorded[0].recorded_at == recorded[1].recorded_at
+        # Each event its own instant, one microsecond after the one before.
+        second = clock.from_micros(clock.to_micros(clock.parse_utc(recorded[0].recorded_at)) + 1)
+        assert recorded[1].recorded_at == clock.format_utc(second)
         stamps.append(recorded[0].recorded_at)
     assert stamps[0] == clock.format_utc(t0)
     assert all(a < b for a, b in itertools.pairwise(stamps)), stamps
     # Once the clock is ahead again, recorded_at is the wall time.
     assert stamps[-1] == clock.format_utc(t0 + timedelta(days=1))
-    assert [e.recorded_at for e in all_events(engine)] == [s for s in stamps for _ in (0, 1)]
+    recorded_ats = [e.recorded_at for e in all_events(engine)]
+    assert all(a < b for a, b in itertools.pairwise(recorded_ats))
     log.verify(engine)
+    engine.dispose()
 
 
 def test_what_append_returns_is_what_is_read_back(engine: Engine) -> None:

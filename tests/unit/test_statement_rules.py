@@ -874,8 +874,9 @@ ACCEPTED = [
     # versions
     *[
         Case(f"version {v}", "Data 2.4.10.s3.b1", stmt(version=v))
-        for v in ("1.0.0", "1.0.3", "1.0.99")
+        for v in ("1.0", "1.0.0", "1.0.3", "1.0.99")
     ],
+    Case("version 1.0 in a 2.0 request", "Data 2.4.10 (version header form)", stmt(version="1.0"), V2),
     Case("version 2.0.0 in a 2.0 request", "9274 (2.0.x statements)", stmt(version="2.0.0"), V2),
     Case("1.0.0 statement in a 2.0 request", "Data 2.4.10 / policy", stmt(version="1.0.0"), V2),
     # xAPI 2.0 context agents / groups
@@ -1704,11 +1705,11 @@ REJECTED = [
     # versions
     *[
         Case(f"version {v!r}", "Data 2.4.10.s3.b2", stmt(version=v), V1, path=("version",))
-        for v in ("0.95", "1.1.0", "2.0.0", "1.0", "", "1")
+        for v in ("0.95", "1.1.0", "2.0.0", "1.0.", "1.0.x", "", "1")
     ],
     *[
         Case(f"version {v!r} in 2.0", "9274 / policy", stmt(version=v), V2, path=("version",))
-        for v in ("0.95", "1.1.0", "2.1.0", "3.0.0", "2.0")
+        for v in ("0.95", "1.1.0", "2.1.0", "3.0.0", "2.0", "1.0.")
     ],
     Case(
         "version as a number", "Data 2.4.10 (Version string)", stmt(version=1.0), path=("version",)
