@@ -141,9 +141,10 @@ def require(credential: Credential, *scopes: str) -> None:
         raise Forbidden(f"this credential lacks the scope for this request ({' or '.join(scopes)})")
 
 
-async def read_body(request: Request) -> bytes:
-    """The whole body, refused with 413 past the configured limit (Comm. 3.2.s3.b11)."""
-    limit = services(request).settings.max_body_bytes
+async def read_body(request: Request, limit: int | None = None) -> bytes:
+    """The whole body, refused with 413 past ``limit`` (default: the configured body
+    limit) (Comm. 3.2.s3.b11)."""
+    limit = limit or services(request).settings.max_body_bytes
     declared = request.headers.get("content-length")
     if declared is not None:
         if not declared.isdigit():

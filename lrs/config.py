@@ -46,6 +46,9 @@ class Settings:
     # Requests larger than this are answered 413 (xAPI Communication 3.2).
     max_body_bytes: int = 20 * 1024 * 1024
     max_statements_per_request: int = 5000
+    # Documents (State, Activity and Agent Profiles) larger than this are answered
+    # 413: each POST merges the stored document whole.
+    max_document_bytes: int = 8 * 1024 * 1024
     # Largest page GET /statements returns; limit=0 means this value.
     statements_page_max: int = 500
     cors_origins: tuple[str, ...] = ("*",)
@@ -86,6 +89,7 @@ class Settings:
         "bootstrap_secret": "LRS_BOOTSTRAP_SECRET",
         "max_body_bytes": "LRS_MAX_BODY_BYTES",
         "max_statements_per_request": "LRS_MAX_STATEMENTS_PER_REQUEST",
+        "max_document_bytes": "LRS_MAX_DOCUMENT_BYTES",
         "statements_page_max": "LRS_STATEMENTS_PAGE_MAX",
         "cors_origins": "LRS_CORS_ORIGINS",
         "auth_cache_seconds": "LRS_AUTH_CACHE_SECONDS",

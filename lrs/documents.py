@@ -184,6 +184,59 @@ def list_ids(
     return ids, max((row.updated for row in rows), default=None)
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A document write with its CPU work done outside the log's lock: the content to
+    store (for a POST, already merged), its ETag, and its exact JSON text if it has one.
+
+    ``based_on`` is the ETag of the stored document a merge was computed from (None:
+    there was none); the write only lands if the document is still that one.
+    """
+
+    content: bytes
+    content_type: str
+    etag: str
+    text: str | None
+    merged: bool = False
+    based_on: str | None = None
+
+
+def prepare(
+    engine: Engine, store_id: str, scope: Scope, doc_id: str, content: bytes,
+    content_type: str | None, *, merge: bool,
+) -> Prepared:
+    """Check and hash a PUT, or read the stored document and merge a POST into it.
+
+    A merge parses and serialises whole documents (seconds for a large one): done
+    here, without the lock, it never holds up the writes of anyone else.
+    """
+    content_type = content_type or "application/octet-stream"
+    if len(content_type) > _CONTENT_TYPE_MAX:
+        raise InvalidDocument(f"Content-Type is longer than {_CONTENT_TYPE_MAX} characters")
+    based_on = None
+    if merge:
+        with engine.connect() as conn:
+            head = _head(conn, store_id, scope, doc_id)
+            stored = _content_of(conn, head) if head is not None else None
+        if head is not None:
+            assert stored is not None
+            content = rules.merge(stored, head.content_type, content, content_type)
+            content_type = rules.JSON
+            based_on = head.etag
+        elif rules.is_json_type(content_type):
+            # POST without a stored document stores the posted one; a JSON POST must
+            # still be a JSON object, so that later merges work.
+            rules.parse_json_object(content, "the posted document")
+    return Prepared(
+        content, content_type, rules.etag(content), _json_text(content, content_type),
+        merged=merge, based_on=based_on,
+    )
+
+
+class StaleMerge(Conflict):
+    """The document changed between a POST's merge and its write: merge again."""
+
+
 def write(
     engine: Engine,
     store_id: str,
@@ -198,14 +251,22 @@ def write(
     precondition_required: bool,
     metadata: dict[str, Any],
     lock_timeout_seconds: float = 30.0,
+    attempts: int = 5,
 ) -> WriteResult:
     """PUT (``merge=False``) or POST (``merge=True``) one document, in its own transaction."""
-    with log.writing(engine, lock_timeout_seconds=lock_timeout_seconds) as writer:
-        return write_in(
-            writer, store_id, scope, doc_id, content, content_type, merge=merge,
-            if_match=if_match, if_none_match=if_none_match,
-            precondition_required=precondition_required, metadata=metadata,
-        )
+    for attempt in range(attempts):
+        prepared = prepare(engine, store_id, scope, doc_id, content, content_type, merge=merge)
+        try:
+            with log.writing(engine, lock_timeout_seconds=lock_timeout_seconds) as writer:
+                return write_in(
+                    writer, store_id, scope, doc_id, prepared, if_match=if_match,
+                    if_none_match=if_none_match, precondition_required=precondition_required,
+                    metadata=metadata,
+                )
+        except StaleMerge:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def write_in(
@@ -213,23 +274,20 @@ def write_in(
     store_id: str,
     scope: Scope,
     doc_id: str,
-    content: bytes,
-    content_type: str | None,
+    prepared: Prepared,
     *,
-    merge: bool,
     if_match: str | None,
     if_none_match: str | None,
     precondition_required: bool,
     metadata: dict[str, Any],
 ) -> WriteResult:
-    """``write`` inside a write transaction that may hold other requests' writes too.
+    """Write a prepared document inside a write transaction that may hold other
+    requests' writes too; the preconditions are checked against the document as it
+    is now, under the lock.
 
     Every refusal is raised before anything is written, so a refused request leaves
     the transaction as it found it (the group writer relies on this).
     """
-    content_type = content_type or "application/octet-stream"
-    if len(content_type) > _CONTENT_TYPE_MAX:
-        raise InvalidDocument(f"Content-Type is longer than {_CONTENT_TYPE_MAX} characters")
     conn = writer.conn
     head = _head(conn, store_id, scope, doc_id)
     current = head.etag if head is not None else None
@@ -240,35 +298,29 @@ def write_in(
             "with its ETag to overwrite it (or If-None-Match: * to create only) "
             "(Communication 3.1)"
         )
-    if merge and head is not None:
-        content = rules.merge(_content_of(conn, head), head.content_type, content, content_type)
-        content_type = rules.JSON
-    elif merge and rules.is_json_type(content_type):
-        # POST without a stored document stores the posted one; a JSON POST must
-        # still be a JSON object, so that later merges work.
-        rules.parse_json_object(content, "the posted document")
+    if prepared.merged and current != prepared.based_on:
+        raise StaleMerge("the document changed while the posted one was merged into it; retry")
     # A deleted document has no head but its stream goes on: a new version follows
     # the deletion event instead of colliding with the stream's first event.
     version = head.stream_version if head is not None else writer.stream_version(
         store_id, _stream_id(scope, doc_id)
     )
-    event = _written_event(conn, scope, doc_id, content, content_type, version, metadata)
+    event = _written_event(conn, scope, doc_id, prepared, version, metadata)
     (recorded,) = writer.append(store_id, [event])
     _put_head(conn, store_id, scope, doc_id, recorded, head)
-    return WriteResult(recorded.position, recorded.payload()["etag"])
+    return WriteResult(recorded.position, prepared.etag)
 
 
 def _written_event(
-    conn: Connection, scope: Scope, doc_id: str, content: bytes, content_type: str, version: int,
+    conn: Connection, scope: Scope, doc_id: str, prepared: Prepared, version: int,
     metadata: dict[str, Any],
 ) -> NewEvent:
     data = scope.describe(doc_id)
-    data.update(contentType=content_type, etag=rules.etag(content), length=len(content))
-    text = _json_text(content, content_type)
-    if text is not None:
-        data["text"] = text
+    data.update(contentType=prepared.content_type, etag=prepared.etag, length=len(prepared.content))
+    if prepared.text is not None:
+        data["text"] = prepared.text
     else:
-        data["sha256"] = blobs.put(conn, content)
+        data["sha256"] = blobs.put(conn, prepared.content)
     return NewEvent(
         WRITTEN[scope.kind],
         _stream_id(scope, doc_id),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -29,6 +31,10 @@ _SCOPES = {
     service.AGENT_PROFILE: ("profile",),
 }
 _READ_SCOPES = {kind: (*scopes, "all/read") for kind, scopes in _SCOPES.items()}
+# A PUT this small is hashed on the event loop (cheaper than a hop to a thread).
+_INLINE_BYTES = 64 * 1024
+# A POST whose document changes while it merges merges again, this many times.
+_MERGE_ATTEMPTS = 5
 
 
 def _quoted(tag: str) -> str:
@@ -80,22 +86,36 @@ def _handlers(kind: str) -> None:
         require(credential, *_SCOPES[kind])
         params = parse(kind, request.method, list(request.query_params.multi_items()), version)
         scope = service.Scope(kind, params.activity_id, params.agent, params.registration)
-        content = await read_body(request)
+        content = await read_body(request, limit=app.settings.max_document_bytes)
         sent = request.headers
         content_type, if_match, if_none_match = (
             sent.get("content-type"), sent.get("if-match"), sent.get("if-none-match")
         )
         merge = request.method == "POST"
         required = request.method == "PUT" and _precondition_required(kind, version)
-        # The write joins the group commit (lrs.writer) with the statement writes.
-        result = await app.writer.run_async(
-            lambda writer: service.write_in(
-                writer, credential.store_id, scope, params.doc_id or "", content, content_type,
-                merge=merge, if_match=if_match, if_none_match=if_none_match,
-                precondition_required=required,
-                metadata={"credential": credential.id, "version": version},
+        doc_id, store_id = params.doc_id or "", credential.store_id
+        for attempt in range(_MERGE_ATTEMPTS):
+            # Hashing and merging happen before the write joins the group commit
+            # (lrs.writer), outside the log's lock; a merge reads the stored document.
+            prepare = partial(
+                service.prepare, app.engine, store_id, scope, doc_id, content, content_type,
+                merge=merge,
             )
-        )
+            small = not merge and len(content) <= _INLINE_BYTES
+            prepared = prepare() if small else await run_in_threadpool(prepare)
+            try:
+                result = await app.writer.run_async(
+                    partial(
+                        service.write_in, store_id=store_id, scope=scope, doc_id=doc_id,
+                        prepared=prepared, if_match=if_match, if_none_match=if_none_match,
+                        precondition_required=required,
+                        metadata={"credential": credential.id, "version": version},
+                    )
+                )
+                break
+            except service.StaleMerge:
+                if attempt == _MERGE_ATTEMPTS - 1:
+                    raise
         headers = {POSITION: str(result.position)}
         if result.etag:
             headers["ETag"] = _quoted(result.etag)

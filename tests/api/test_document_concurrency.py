@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -199,3 +200,109 @@ def test_two_http_clients_with_the_same_if_match_one_wins(client, engine):
         thread.join(timeout=30)
     assert sorted(statuses.values()) == [204, 412], statuses
     assert len(events_after(engine, before)) == 1
+
+
+def test_a_merge_does_not_hold_up_other_writes(client, monkeypatch):
+    """A POST merges outside the log's lock: while a slow merge runs, statements and
+    other documents are written."""
+    from lrs.xapi import documents as rules
+
+    merging, release = threading.Event(), threading.Event()
+    real_merge = rules.merge
+
+    def slow_merge(*args, **kwargs):  # type: ignore[no-untyped-def]
+        merging.set()
+        assert release.wait(30)
+        return real_merge(*args, **kwargs)
+
+    monkeypatch.setattr(rules, "merge", slow_merge)
+    put(client, STATE, "big", b'{"v": 1}')
+    outcome: dict[str, int] = {}
+    poster = threading.Thread(
+        target=lambda: outcome.update(status=post(client, STATE, "big", b'{"w": 2}').status_code)
+    )
+    poster.start()
+    try:
+        assert merging.wait(10)
+        # The merge is under way; other writes go through meanwhile.
+        statement = {
+            "actor": {"mbox": "mailto:other@example.com"},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+            "object": {"id": "http://example.com/elsewhere"},
+        }
+        others: dict[str, int] = {}
+
+        def write_others() -> None:
+            others["statement"] = client.post_statements(statement).status_code
+            others["document"] = put(client, STATE, "small", b'{"x": 1}').status_code
+
+        writer = threading.Thread(target=write_others)
+        writer.start()
+        writer.join(10)
+        assert others == {"statement": 200, "document": 204}, "other writes waited for the merge"
+    finally:
+        release.set()
+        poster.join(30)
+    assert outcome["status"] == 204
+    assert get(client, STATE, "big").json() == {"v": 1, "w": 2}
+
+
+def test_concurrent_merges_all_land(engine, monkeypatch):
+    """Two POSTs merge into the same version; the later write sees the document
+    changed under it and merges again, so neither property is lost."""
+    scope = STATE.service_scope()
+
+    def write(content: bytes, merge: bool) -> documents.WriteResult:
+        return documents.write(
+            engine, "default", scope, "merged", content, "application/json", merge=merge,
+            if_match=None, if_none_match=None, precondition_required=False, metadata={},
+        )
+
+    write(b'{"base": 0}', False)
+    real_prepare = documents.prepare
+    both_read = threading.Barrier(2)
+    calls: list[int] = []
+
+    def prepare(*args, **kwargs):  # type: ignore[no-untyped-def]
+        prepared = real_prepare(*args, **kwargs)
+        calls.append(1)
+        if len(calls) <= 2:
+            both_read.wait(10)  # both merged the same version before either writes
+        return prepared
+
+    monkeypatch.setattr(documents, "prepare", prepare)
+    threads = [
+        threading.Thread(target=write, args=(f'{{"k{i}": {i}}}'.encode(), True)) for i in (1, 2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    stored = documents.read(engine, "default", scope, "merged")
+    assert json.loads(stored.content) == {"base": 0, "k1": 1, "k2": 2}
+    assert len(calls) == 3  # one of the two merged again
+    log.verify(engine)
+
+
+@each_resource
+def test_a_document_over_the_document_limit_is_413_and_stores_nothing(
+    settings, engine, resource
+):
+    from dataclasses import replace
+
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from lrs.credentials import bootstrap
+    from tests.api.conftest import KEY, SECRET, XapiClient, basic
+
+    bootstrap(engine, key=KEY, secret=SECRET, public_url=settings.public_url)
+    app = create_app(replace(settings, max_document_bytes=1000), engine)
+    with TestClient(app, base_url="http://lrs.test") as http:
+        small = XapiClient(http, "1.0.3", basic(KEY, SECRET))
+        before = head_position(engine)
+        response = put(small, resource, "doc", b'{"v": "' + b"x" * 1000 + b'"}')
+        assert response.status_code == 413, response.text
+        assert post(small, resource, "doc", b"y" * 1001).status_code == 413
+        assert head_position(engine) == before
+        assert put(small, resource, "doc", b'{"v": 1}').status_code == 204
