@@ -6,12 +6,14 @@
   answer carries the version the request negotiated.
 - ``AlternateSyntax``: the 1.0.3 cross-origin form syntax (Communication 1.3),
   rewritten into an ordinary request before anything else sees it.
+- ``SecurityHeaders``: what every answer tells a browser about running it.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -207,3 +209,43 @@ class AlternateSyntax:
         new_scope["headers"] = list(headers.items())
         new_scope.setdefault("state", {})["alternate_syntax"] = True
         return new_scope, body
+
+
+# Every answer: never guess a type other than the one sent (a JSON or text document
+# sniffed as HTML would run), never leak the request URL (it holds agents and
+# registrations) to the next site, never be framed (clickjacking of /docs).
+_EVERYWHERE = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+)
+# Answers of the API, documents above all: they come back with the type they were
+# stored with (Communication 1.5), HTML included. Loaded or navigated to, such an
+# answer may load nothing and run nothing, and sits in a unique opaque origin.
+_API = (*_EVERYWHERE, (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'; sandbox"))
+# The HTML pages of the Swagger UI and ReDoc load their scripts and styles from a
+# CDN and start them inline; a script policy would have to track FastAPI's choice of
+# CDN. They only give up being framed.
+_PAGES = (*_EVERYWHERE, (b"content-security-policy", b"frame-ancestors 'none'"))
+
+
+class SecurityHeaders:
+    """Adds the headers above to every answer: outermost, so errors, CORS preflights
+    and the 500 of ``CatchAll`` carry them too. Nothing is parsed per request."""
+
+    def __init__(self, app: ASGIApp, pages: Iterable[str | None]) -> None:
+        self.app = app
+        self.pages = frozenset(path for path in pages if path)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = _PAGES if scope["path"] in self.pages else _API
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
