@@ -82,7 +82,7 @@ class XapiVersion:
                 # Communication 2.8: /about never rejects a request for its version.
                 version = V2
             else:
-                response = lrs_error_response(exc)
+                response = lrs_error_response(exc, scope)
                 response.headers[VERSION_HEADER] = V2
                 await response(scope, receive, send)
                 return
@@ -132,7 +132,7 @@ class AlternateSyntax:
         try:
             new_scope, body = await self._rewrite(scope, receive, query)
         except LrsError as exc:
-            response = lrs_error_response(exc)
+            response = lrs_error_response(exc, scope)
             response.headers[VERSION_HEADER] = V1  # the syntax only exists in 1.0.x
             await response(scope, receive, send)
             return
