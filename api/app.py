@@ -117,7 +117,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     # Access-Control-Allow-Credentials: a hostile page must not read statements
     # with a browser's cached credentials.
     app.add_middleware(XapiVersion)
-    app.add_middleware(AlternateSyntax, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        AlternateSyntax, max_body_bytes=settings.max_body_bytes, cors_origins=settings.cors_origins
+    )
     app.add_middleware(CatchAll)
     wildcard = "*" in settings.cors_origins
     app.add_middleware(

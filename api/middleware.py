@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_response, lrs_error_response
-from lrs.errors import BadRequest, LrsError, PayloadTooLarge, VersionNotSupported
+from lrs.errors import BadRequest, LrsError, PayloadTooLarge, Unauthorized, VersionNotSupported
 from lrs.xapi.versions import V1, V2, negotiate
 
 logger = logging.getLogger("lrs.api")
@@ -112,9 +112,17 @@ _METHODS = {"GET", "HEAD", "PUT", "POST", "DELETE"}
 
 
 class AlternateSyntax:
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    """Any web site's form can send this syntax (Communication 1.3), and the browser
+    adds the Basic credentials it has cached for the LRS as an Authorization header.
+    So that header counts only from an origin the operator named in LRS_CORS_ORIGINS;
+    credentials in the form body (what TinCanJS sends), which no other site knows,
+    count from anywhere. A wildcard names no origin, and "null" is the origin of any
+    site's sandboxed frames: neither is trusted here."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, cors_origins: Iterable[str]) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.trusted_origins = frozenset(o for o in cors_origins if o not in ("*", "null"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -129,6 +137,8 @@ class AlternateSyntax:
         if "method" not in {name for name, _ in query}:
             await self.app(scope, receive, send)
             return
+        # Read by api.errors: a 401 here is for a page and must not make it prompt.
+        scope.setdefault("state", {})["alternate_syntax"] = True
         try:
             new_scope, body = await self._rewrite(scope, receive, query)
         except LrsError as exc:
@@ -181,14 +191,27 @@ class AlternateSyntax:
         }
         params: list[tuple[str, str]] = []
         content: str | None = None
+        authorization_in_form = False
         for name, value in form:
             lowered = name.lower()
             if lowered == "content":
                 content = value
             elif lowered in _HEADER_PARAMS:
                 headers[_HEADER_PARAMS[lowered]] = value.encode("latin-1", "replace")
+                authorization_in_form = authorization_in_form or lowered == "authorization"
             else:
                 params.append((name, value))
+        if (
+            b"authorization" in headers
+            and not authorization_in_form
+            and _header(scope, b"origin") not in self.trusted_origins
+        ):
+            raise Unauthorized(
+                "with the alternate request syntax, send Authorization in the form body: "
+                "an Authorization header counts only from an origin named in "
+                "LRS_CORS_ORIGINS (a browser adds the credentials it has cached to any "
+                "site's form)"
+            )
         version_header = headers.get(b"x-experience-api-version")
         try:
             version = negotiate(version_header.decode("latin-1") if version_header else None)
@@ -207,7 +230,6 @@ class AlternateSyntax:
         new_scope["method"] = method
         new_scope["query_string"] = urlencode(params).encode()
         new_scope["headers"] = list(headers.items())
-        new_scope.setdefault("state", {})["alternate_syntax"] = True
         return new_scope, body
 
 
