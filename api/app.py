@@ -14,7 +14,13 @@ from starlette.middleware.cors import CORSMiddleware
 import lrs
 from api import errors
 from api.deps import Services
-from api.middleware import AlternateSyntax, CatchAll, ConsistentThrough, XapiVersion
+from api.middleware import (
+    AlternateSyntax,
+    CatchAll,
+    ConsistentThrough,
+    SecurityHeaders,
+    XapiVersion,
+)
 from api.routers import about, activities, admin, documents, statements, views
 from lrs.config import Settings
 from lrs.credentials import CredentialVerifier
@@ -112,11 +118,14 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.include_router(views.router)
 
     # Added innermost first. CORS stays outside the others so that every answer,
-    # errors included, carries its headers. A wildcard origin never comes with
+    # errors included, carries its headers; the security headers go on outside it,
+    # preflight answers included. A wildcard origin never comes with
     # Access-Control-Allow-Credentials: a hostile page must not read statements
     # with a browser's cached credentials.
     app.add_middleware(XapiVersion, default_version=settings.default_xapi_version)
-    app.add_middleware(AlternateSyntax, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        AlternateSyntax, max_body_bytes=settings.max_body_bytes, cors_origins=settings.cors_origins
+    )
     app.add_middleware(CatchAll)
     app.add_middleware(ConsistentThrough, engine=engine)
     wildcard = "*" in settings.cors_origins
@@ -128,5 +137,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         allow_headers=CORS_REQUEST_HEADERS,
         expose_headers=CORS_EXPOSED_HEADERS,
         max_age=600,
+    )
+    app.add_middleware(
+        SecurityHeaders,
+        pages=(app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url),
     )
     return app

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.types import Scope
 
 from lrs import errors
 
@@ -48,18 +49,45 @@ def error_response(
     )
 
 
-def lrs_error_response(exc: errors.LrsError) -> Response:
+# RFC 7235 4.1: a 401 carries a challenge. A browser answers a Basic one with a login
+# prompt: content in a page can neither see nor dismiss it, its request waits on it,
+# and whatever someone types there the browser keeps and attaches to later requests
+# to this site, forged ones included. Browsers prompt only for the schemes they
+# implement (Basic, Digest, NTLM, Negotiate) and hand any other 401 to the page's
+# code; "xBasic", with Basic's parameters, still tells a developer what to send.
+PAGE_SCHEME = "xBasic"
+
+
+def from_page(scope: Scope) -> bool:
+    """Sent for content in a web page: browsers send Origin on every cross-origin
+    request and every request that is neither GET nor HEAD (Fetch standard, "append
+    a request Origin header"), and the alternate request syntax exists for pages
+    (xAPI 1.0.3 Communication 1.3) whose browser may send no Origin."""
+    if scope.get("state", {}).get("alternate_syntax"):
+        return True
+    return any(name == b"origin" for name, _ in scope["headers"])
+
+
+def challenge(exc: errors.Unauthorized, scope: Scope | None) -> str:
+    scheme, _, params = exc.challenge.partition(" ")
+    if scheme == "Basic" and scope is not None and from_page(scope):
+        return f"{PAGE_SCHEME} {params}"
+    return exc.challenge
+
+
+def lrs_error_response(exc: errors.LrsError, scope: Scope | None = None) -> Response:
+    """The answer to an LRS error; ``scope`` (the request) picks the 401 challenge."""
     headers: dict[str, str] = {}
     if isinstance(exc, errors.Unauthorized):
-        headers["WWW-Authenticate"] = exc.challenge
+        headers["WWW-Authenticate"] = challenge(exc, scope)
     if isinstance(exc, errors.TooManyRequests):
         headers["Retry-After"] = str(exc.retry_after)
     return error_response(status_of(exc), exc.code, exc.message, exc.details(), headers)
 
 
-async def _lrs_error(_: Request, exc: Exception) -> Response:
+async def _lrs_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.LrsError)
-    return lrs_error_response(exc)
+    return lrs_error_response(exc, request.scope)
 
 
 async def _validation_error(_: Request, exc: Exception) -> Response:

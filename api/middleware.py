@@ -7,12 +7,14 @@
 - ``AlternateSyntax``: the 1.0.3 cross-origin form syntax (Communication 1.3),
   rewritten into an ordinary request before anything else sees it.
 - ``ConsistentThrough``: the Statement Resource's consistency header on every answer.
+- ``SecurityHeaders``: what every answer tells a browser about running it.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -23,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.errors import error_response, lrs_error_response
 from lrs import log
 from lrs.db import is_sqlite
-from lrs.errors import BadRequest, LrsError, PayloadTooLarge, VersionNotSupported
+from lrs.errors import BadRequest, LrsError, PayloadTooLarge, Unauthorized, VersionNotSupported
 from lrs.xapi.versions import V1, V2, negotiate
 
 logger = logging.getLogger("lrs.api")
@@ -87,7 +89,7 @@ class XapiVersion:
                 # Communication 2.8: /about never rejects a request for its version.
                 version = V2
             else:
-                response = lrs_error_response(exc)
+                response = lrs_error_response(exc, scope)
                 response.headers[VERSION_HEADER] = self.default_version
                 await response(scope, receive, send)
                 return
@@ -117,9 +119,17 @@ _METHODS = {"GET", "HEAD", "PUT", "POST", "DELETE"}
 
 
 class AlternateSyntax:
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    """Any web site's form can send this syntax (Communication 1.3), and the browser
+    adds the Basic credentials it has cached for the LRS as an Authorization header.
+    So that header counts only from an origin the operator named in LRS_CORS_ORIGINS;
+    credentials in the form body (what TinCanJS sends), which no other site knows,
+    count from anywhere. A wildcard names no origin, and "null" is the origin of any
+    site's sandboxed frames: neither is trusted here."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, cors_origins: Iterable[str]) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.trusted_origins = frozenset(o for o in cors_origins if o not in ("*", "null"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -134,10 +144,12 @@ class AlternateSyntax:
         if "method" not in {name for name, _ in query}:
             await self.app(scope, receive, send)
             return
+        # Read by api.errors: a 401 here is for a page and must not make it prompt.
+        scope.setdefault("state", {})["alternate_syntax"] = True
         try:
             new_scope, body = await self._rewrite(scope, receive, query)
         except LrsError as exc:
-            response = lrs_error_response(exc)
+            response = lrs_error_response(exc, scope)
             response.headers[VERSION_HEADER] = V1  # the syntax only exists in 1.0.x
             await response(scope, receive, send)
             return
@@ -186,14 +198,27 @@ class AlternateSyntax:
         }
         params: list[tuple[str, str]] = []
         content: str | None = None
+        authorization_in_form = False
         for name, value in form:
             lowered = name.lower()
             if lowered == "content":
                 content = value
             elif lowered in _HEADER_PARAMS:
                 headers[_HEADER_PARAMS[lowered]] = value.encode("latin-1", "replace")
+                authorization_in_form = authorization_in_form or lowered == "authorization"
             else:
                 params.append((name, value))
+        if (
+            b"authorization" in headers
+            and not authorization_in_form
+            and _header(scope, b"origin") not in self.trusted_origins
+        ):
+            raise Unauthorized(
+                "with the alternate request syntax, send Authorization in the form body: "
+                "an Authorization header counts only from an origin named in "
+                "LRS_CORS_ORIGINS (a browser adds the credentials it has cached to any "
+                "site's form)"
+            )
         version_header = headers.get(b"x-experience-api-version")
         try:
             version = negotiate(version_header.decode("latin-1") if version_header else None)
@@ -212,7 +237,6 @@ class AlternateSyntax:
         new_scope["method"] = method
         new_scope["query_string"] = urlencode(params).encode()
         new_scope["headers"] = list(headers.items())
-        new_scope.setdefault("state", {})["alternate_syntax"] = True
         return new_scope, body
 
 
@@ -254,3 +278,43 @@ class ConsistentThrough:
 
 
 _CONSISTENT_THROUGH = b"x-experience-api-consistent-through"
+
+
+# Every answer: never guess a type other than the one sent (a JSON or text document
+# sniffed as HTML would run), never leak the request URL (it holds agents and
+# registrations) to the next site, never be framed (clickjacking of /docs).
+_EVERYWHERE = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+)
+# Answers of the API, documents above all: they come back with the type they were
+# stored with (Communication 1.5), HTML included. Loaded or navigated to, such an
+# answer may load nothing and run nothing, and sits in a unique opaque origin.
+_API = (*_EVERYWHERE, (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'; sandbox"))
+# The HTML pages of the Swagger UI and ReDoc load their scripts and styles from a
+# CDN and start them inline; a script policy would have to track FastAPI's choice of
+# CDN. They only give up being framed.
+_PAGES = (*_EVERYWHERE, (b"content-security-policy", b"frame-ancestors 'none'"))
+
+
+class SecurityHeaders:
+    """Adds the headers above to every answer: outermost, so errors, CORS preflights
+    and the 500 of ``CatchAll`` carry them too. Nothing is parsed per request."""
+
+    def __init__(self, app: ASGIApp, pages: Iterable[str | None]) -> None:
+        self.app = app
+        self.pages = frozenset(path for path in pages if path)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = _PAGES if scope["path"] in self.pages else _API
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
