@@ -15,7 +15,7 @@ from lrs.clock import format_utc
 from lrs.errors import InvalidParameter
 from lrs.xapi import formats
 from lrs.xapi.agents import parse_agent_parameter
-from lrs.xapi.params import check_names, timestamp_micros
+from lrs.xapi.params import check_names, is_ascii_digits, non_negative_integer, timestamp_micros
 from lrs.xapi.versions import is_v2
 
 _IDENTIFYING = {
@@ -73,8 +73,8 @@ def parse(
     as_of_position: int | None = None
     as_of_time: str | None = None
     if as_of is not None:
-        if as_of.isdigit():
-            as_of_position = int(as_of)
+        if is_ascii_digits(as_of):
+            as_of_position = non_negative_integer("asOf", as_of)
         else:
             moment = formats.parse_timestamp(as_of, rfc3339=is_v2(version))
             if moment is None:

@@ -17,7 +17,8 @@ import pytest
 
 from tests.api.access_helpers import head_position
 from tests.api.conftest import statement
-from tests.api.helpers import STATEMENTS
+from tests.api.documents_helpers import RESOURCES, Resource
+from tests.api.helpers import STATEMENTS, post_one
 
 MAX_63 = 2**63 - 1
 THOUSANDS_OF_DIGITS = ("9" * 5000, "9" * 4000)
@@ -79,3 +80,53 @@ def test_boundaries_of_real_clients_stay_accepted(client, boundary):
     assert len(boundary) <= 70
     response = client.post(STATEMENTS, **_multipart(boundary))
     assert response.status_code == 200, response.text
+
+
+# --------------------------------------------------------------- limit / offset
+
+
+@pytest.mark.parametrize("value", TOO_BIG)
+def test_a_statements_limit_beyond_63_bits_is_400(client, value):
+    body = _refused(client.get(STATEMENTS, params={"limit": value}), "limit")
+    assert body["parameter"] == "limit"
+
+
+def test_a_statements_limit_at_the_63_bit_bound_is_the_page_maximum(client):
+    post_one(client, statement())
+    assert len(client.get(STATEMENTS, params={"limit": str(MAX_63)}).json()["statements"]) == 1
+    assert len(client.get(STATEMENTS, params={"limit": "0" * 5000 + "1"}).json()["statements"]) == 1
+
+
+@pytest.mark.parametrize("name", ["limit", "offset"])
+@pytest.mark.parametrize("value", TOO_BIG)
+def test_view_limit_and_offset_beyond_63_bits_are_400(client, name, value):
+    for view, params in (("learners", {"agent": ANN}), ("cohort", {"activityId": "http://example.com/c"})):
+        _refused(client.get(f"{VIEWS}/{view}", params={**params, name: value}), name)
+
+
+def test_a_view_offset_at_the_63_bit_bound_is_an_empty_page(client):
+    got = client.get(f"{VIEWS}/learners", params={"agent": ANN, "offset": str(MAX_63)})
+    assert got.status_code == 200, got.text
+    assert got.json()["activities"] == []
+
+
+# -------------------------------------------------------------------------- asOf
+
+
+@pytest.mark.parametrize("value", NOT_ASCII_DIGITS + TOO_BIG)
+def test_a_view_as_of_that_is_not_a_63_bit_position_is_400(client, value):
+    _refused(client.get(f"{VIEWS}/learners", params={"agent": ANN, "asOf": value}), "asOf")
+
+
+@pytest.mark.parametrize("resource", RESOURCES, ids=lambda r: r.kind)
+@pytest.mark.parametrize("value", NOT_ASCII_DIGITS + TOO_BIG)
+def test_a_document_as_of_that_is_not_a_63_bit_position_is_400(client, resource: Resource, value):
+    assert client.put(resource.path, params=resource.params("doc"), content=b"v1").status_code == 204
+    _refused(client.get(resource.path, params=resource.params("doc", asOf=value)), "asOf")
+
+
+@pytest.mark.parametrize("resource", RESOURCES, ids=lambda r: r.kind)
+def test_a_document_as_of_the_largest_position_is_the_current_document(client, resource: Resource):
+    assert client.put(resource.path, params=resource.params("doc"), content=b"v1").status_code == 204
+    got = client.get(resource.path, params=resource.params("doc", asOf=str(MAX_63)))
+    assert (got.status_code, got.content) == (200, b"v1")
