@@ -230,6 +230,9 @@ def write_in(
     content_type = content_type or "application/octet-stream"
     if len(content_type) > _CONTENT_TYPE_MAX:
         raise InvalidDocument(f"Content-Type is longer than {_CONTENT_TYPE_MAX} characters")
+    if "\x00" in content_type:
+        # It is stored as text, which PostgreSQL cannot hold NUL in.
+        raise InvalidDocument("Content-Type must not contain the NUL character (U+0000)")
     conn = writer.conn
     head = _head(conn, store_id, scope, doc_id)
     current = head.etag if head is not None else None

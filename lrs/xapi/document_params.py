@@ -64,6 +64,9 @@ def parse(
             raise InvalidParameter("registration", "must be a UUID (Data 4.4)")
         registration = registration.lower()
     doc_id = params.get(doc_param)
+    if doc_id is not None and "\x00" in doc_id:
+        # PostgreSQL text cannot hold NUL; refused on every backend alike.
+        raise InvalidParameter(doc_param, "must not contain the NUL character (U+0000)")
     since = params.get("since")
     as_of = params.get("asOf")
     if doc_id is not None and since is not None:

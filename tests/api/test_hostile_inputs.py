@@ -15,10 +15,11 @@ from typing import Any
 import orjson
 import pytest
 
+from lrs.credentials import create_credential
 from tests.api.access_helpers import head_position
-from tests.api.conftest import statement
+from tests.api.conftest import XapiClient, basic, statement
 from tests.api.documents_helpers import RESOURCES, Resource
-from tests.api.helpers import STATEMENTS, post_one
+from tests.api.helpers import STATEMENTS, get_statement, post_one
 
 MAX_63 = 2**63 - 1
 THOUSANDS_OF_DIGITS = ("9" * 5000, "9" * 4000)
@@ -130,3 +131,77 @@ def test_a_document_as_of_the_largest_position_is_the_current_document(client, r
     assert client.put(resource.path, params=resource.params("doc"), content=b"v1").status_code == 204
     got = client.get(resource.path, params=resource.params("doc", asOf=str(MAX_63)))
     assert (got.status_code, got.content) == (200, b"v1")
+
+
+# --------------------------------------------------------------------------- NUL
+
+
+@pytest.mark.parametrize("resource", RESOURCES, ids=lambda r: r.kind)
+def test_a_document_id_with_nul_is_400_for_every_method(client, engine, resource: Resource):
+    before = head_position(engine)
+    params = resource.params("a\x00b")
+    for method in ("PUT", "POST", "GET", "DELETE"):
+        response = client.request(method, resource.path, params=params, content=b"{}",
+                                  headers={"Content-Type": "application/json"})
+        body = _refused(response, resource.id_param)
+        assert "NUL" in body["rule"], body
+    assert head_position(engine) == before
+
+
+@pytest.mark.parametrize("resource", RESOURCES, ids=lambda r: r.kind)
+def test_a_document_content_type_with_nul_is_400(client, engine, resource: Resource):
+    before = head_position(engine)
+    for method in ("PUT", "POST"):
+        response = client.request(method, resource.path, params=resource.params("doc"), content=b"x",
+                                  headers={"Content-Type": "text/plain\x00"})
+        body = _refused(response, "Content-Type")
+        assert "NUL" in body["message"], body
+    assert head_position(engine) == before
+
+
+@pytest.fixture
+def admin(http, engine) -> XapiClient:  # type: ignore[no-untyped-def]
+    credential, secret = create_credential(engine, scopes=("admin",), public_url="http://lrs.test")
+    return XapiClient(http, auth=basic(credential.key, secret))
+
+
+def test_a_credential_label_or_store_name_with_nul_is_400(admin, engine):
+    before = head_position(engine)
+    label = admin.post("/admin/credentials", json={"scopes": ["all"], "label": "app\x00"})
+    assert "NUL" in _refused(label, "label")["message"]
+    name = admin.post("/admin/stores", json={"id": "sales", "name": "Sales\x00"})
+    assert "NUL" in _refused(name, "name")["message"]
+    key = admin.post("/admin/credentials", json={"scopes": ["all"], "key": "k\x00"})
+    _refused(key, "key")
+    assert head_position(engine) == before
+
+
+def test_a_key_with_nul_in_an_admin_path_is_400(admin):
+    for action in ("rotate", "revoke"):
+        _refused(admin.post(f"/admin/credentials/a%00b/{action}"), "key")
+
+
+def test_basic_credentials_whose_key_has_a_control_character_are_401(client, http):
+    for key in ("k\x00", "k\x1f"):
+        stranger = XapiClient(http, auth=basic(key, "secret"))
+        for response in (stranger.get(STATEMENTS), stranger.post_statements(statement()),
+                         stranger.get("/admin/credentials")):
+            assert response.status_code == 401, response.text
+            assert "control character" in response.json()["message"]
+            assert response.headers["WWW-Authenticate"].startswith("Basic")
+
+
+def test_nul_inside_statement_strings_is_stored_and_read_back(client):
+    """JSON's \\u0000 escape is text PostgreSQL stores; the statement comes back whole."""
+    stmt = statement(
+        actor={"objectType": "Agent", "name": "A\x00nn", "mbox": "mailto:ann@example.com"},
+        verb={"id": "http://example.com/verbs/said", "display": {"en-US": "sa\x00id"}},
+        result={"response": "r\x00", "extensions": {"http://example.com/ext": {"k\x00": "v\x00"}}},
+    )
+    statement_id = post_one(client, stmt)
+    got = get_statement(client, statement_id)
+    assert got["result"] == stmt["result"]
+    assert got["verb"] == stmt["verb"]
+    assert got["actor"]["name"] == "A\x00nn"
+    person = client.get("/xapi/agents", params={"agent": json.dumps({"mbox": "mailto:ann@example.com"})})
+    assert person.status_code == 200 and "A\x00nn" in person.json()["name"]
