@@ -85,6 +85,9 @@ async def _answer(
 ) -> Response:
     check_names(list(request.query_params.multi_items()), allowed | _COMMON)
     when = _as_of(as_of)
+    if min_position is not None and not 0 <= min_position <= MAX_INTEGER:
+        # No write has such a position: waiting for it would only end in a 503.
+        raise InvalidParameter("minPosition", f"must be a log position, from 0 to {MAX_INTEGER}")
 
     def run() -> tuple[int, Any]:
         with app.views.reading("progress", store_id, as_of=when, min_position=min_position) as (conn, position):

@@ -205,3 +205,12 @@ def test_nul_inside_statement_strings_is_stored_and_read_back(client):
     assert got["actor"]["name"] == "A\x00nn"
     person = client.get("/xapi/agents", params={"agent": json.dumps({"mbox": "mailto:ann@example.com"})})
     assert person.status_code == 200 and "A\x00nn" in person.json()["name"]
+
+
+# ------------------------------------------------------------------- found by fuzzing
+
+
+@pytest.mark.parametrize("value", [str(MAX_63 + 1), "-1", *THOUSANDS_OF_DIGITS])
+def test_a_view_min_position_outside_63_bits_is_400_at_once(client, value):
+    """It was a 503 after the whole wait: no write can ever have such a position."""
+    _refused(client.get(f"{VIEWS}/learners", params={"agent": ANN, "minPosition": value}), "minPosition")
