@@ -545,11 +545,14 @@ def _document_operations(kind: str, path: str) -> dict[tuple[str, str], Schema]:
 
 
 _STATEMENT_BODY_MULTIPART = {
-    "schema": {"type": "string", "format": "binary"},
-    "description": "Statements with attachments (Communication 1.5.2): the first part is the "
-    "statements as application/json, each further part one attachment's data, with its "
-    "Content-Type, Content-Transfer-Encoding: binary and X-Experience-API-Hash (its sha2). "
-    "The boundary is at most 70 characters (RFC 2046).",
+    "schema": {
+        "type": "string",
+        "format": "binary",
+        "description": "Statements with attachments (Communication 1.5.2): the first part is "
+        "the statements as application/json, each further part one attachment's data, with "
+        "its Content-Type, Content-Transfer-Encoding: binary and X-Experience-API-Hash (its "
+        "sha2). The boundary is at most 70 characters (RFC 2046).",
+    },
     "example": _MULTIPART_EXAMPLE,
 }
 _STATEMENT_WRITTEN_HEADERS = _headers(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import schemathesis
 
 from lrs.xapi.params import QUERY_PARAMETERS
 from tests.api.conftest import XapiClient
@@ -40,6 +41,11 @@ def _parameters(schema: dict[str, Any], path: str, method: str, where: str) -> d
     operation = schema["paths"][path][method]
     resolved = [_resolve(schema, p) for p in operation.get("parameters", [])]
     return {p["name"]: p for p in resolved if p["in"] == where}
+
+
+def test_the_schema_is_valid_openapi_3_1(schema):
+    assert schema["openapi"].startswith("3.1")
+    schemathesis.openapi.from_dict(schema).validate()
 
 
 def test_every_xapi_operation_is_described(schema):
