@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from starlette.middleware.cors import CORSMiddleware
 
 import lrs
-from api import errors
+from api import errors, openapi
 from api.deps import Services
 from api.middleware import (
     AlternateSyntax,
@@ -51,27 +51,13 @@ CORS_EXPOSED_HEADERS = [
 
 
 def openapi_schema(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's schema, told the truth: invalid input is a 400 here, never a 422,
-    and requests authenticate with HTTP Basic or a Bearer token."""
+    """FastAPI's schema, completed by api/openapi.py: the xAPI resources' parameters,
+    bodies and answers, 400 (never 422) for invalid input, and the auth schemes."""
     if app.openapi_schema is None:
         schema = get_openapi(
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
-        for path_item in schema.get("paths", {}).values():
-            for operation in path_item.values():
-                responses = operation.get("responses", {})
-                if "422" in responses:
-                    responses.pop("422")
-                    responses["400"] = {
-                        "description": "Invalid request: the body names the parameter or property and the rule"
-                    }
-                responses.setdefault("401", {"description": "Missing or wrong credentials"})
-                responses.setdefault("403", {"description": "The credential lacks the scope"})
-        schema.setdefault("components", {})["securitySchemes"] = {
-            "basic": {"type": "http", "scheme": "basic"},
-            "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-        }
-        schema["security"] = [{"basic": []}, {"bearer": []}]
+        openapi.describe(schema)
         app.openapi_schema = schema
     return app.openapi_schema
 

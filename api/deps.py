@@ -125,6 +125,10 @@ def _basic_pair(value: str) -> tuple[str, str]:
     key, sep, secret = decoded.partition(":")
     if not sep:
         raise Unauthorized("malformed Basic credentials")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in key):
+        # RFC 7617 2: no control characters in a user-id. No key has one (keys are
+        # printable), and PostgreSQL could not even look up one with NUL.
+        raise Unauthorized("malformed Basic credentials: the key contains a control character")
     return key, secret
 
 

@@ -104,6 +104,12 @@ def _validate_key(key: str) -> None:
         raise BadRequest(f"key {key!r} must not contain ':', '/', '%' or control characters")
 
 
+def _no_nul(name: str, value: str) -> None:
+    # PostgreSQL text cannot hold NUL; refused on every backend alike.
+    if "\x00" in value:
+        raise BadRequest(f"{name} {value!r} must not contain the NUL character (U+0000)")
+
+
 def store_exists(engine: Engine, store_id: str) -> bool:
     with engine.connect() as conn:
         return conn.execute(select(stores.c.id).where(stores.c.id == store_id)).first() is not None
@@ -115,6 +121,7 @@ def create_store(engine: Engine, store_id: str, name: str = "", *, actor: str = 
             f"store id {store_id!r} must be 1-64 lowercase letters, digits, '-' or '_', "
             "starting with a letter or digit"
         )
+    _no_nul("name", name)
     with log.writing(engine) as writer:
         conn = writer.conn
         if conn.execute(select(stores.c.id).where(stores.c.id == store_id)).first():
@@ -161,6 +168,7 @@ def create_credential(
     scope_set = _validate_scopes(scopes)
     key = key or secrets.token_hex(10)
     _validate_key(key)
+    _no_nul("label", label)
     secret = secret or secrets.token_urlsafe(24)
     secret_hash = _hasher.hash(secret)
     authority = authority or default_authority(key, label, public_url)
@@ -226,6 +234,7 @@ def list_stores(engine: Engine) -> list[dict[str, Any]]:
 
 def store_of(engine: Engine, key: str) -> str:
     """The store a credential belongs to (NotFound for an unknown key)."""
+    _no_nul("key", key)
     with engine.connect() as conn:
         row = conn.execute(select(credentials.c.store_id).where(credentials.c.key == key)).first()
     if row is None:
@@ -242,6 +251,7 @@ def rotate(engine: Engine, key: str, secret: str | None = None, *, actor: str = 
 
 def set_secret(engine: Engine, key: str, secret: str, *, actor: str = "system") -> None:
     """Replace a credential's secret (rotation); the old secret stops working at once."""
+    _no_nul("key", key)
     secret_hash = _hasher.hash(secret)
     with log.writing(engine) as writer:
         row = writer.conn.execute(
@@ -269,6 +279,7 @@ def set_secret(engine: Engine, key: str, secret: str, *, actor: str = "system") 
 
 
 def revoke(engine: Engine, key: str, *, actor: str = "system") -> None:
+    _no_nul("key", key)
     with log.writing(engine) as writer:
         row = writer.conn.execute(
             select(credentials.c.id, credentials.c.store_id, credentials.c.revoked_at).where(

@@ -213,6 +213,9 @@ def prepare(
     content_type = content_type or "application/octet-stream"
     if len(content_type) > _CONTENT_TYPE_MAX:
         raise InvalidDocument(f"Content-Type is longer than {_CONTENT_TYPE_MAX} characters")
+    if "\x00" in content_type:
+        # It is stored as text, which PostgreSQL cannot hold NUL in.
+        raise InvalidDocument("Content-Type must not contain the NUL character (U+0000)")
     based_on = None
     if merge:
         with engine.connect() as conn:

@@ -12,14 +12,17 @@ names a user (``sub``) other than the client (``azp``/``client_id``).
 from __future__ import annotations
 
 import json
+import re
 import threading
 from pathlib import Path
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import get_default_algorithms
 
 from lrs.config import Settings
-from lrs.credentials import SCOPES, Credential
+from lrs.credentials import SCOPES, STORE_ID_PATTERN, Credential
 from lrs.errors import InvalidToken, Unauthorized
 from lrs.events import DEFAULT_STORE
 
@@ -56,14 +59,34 @@ class TokenVerifier:
                 return key.key
         raise InvalidToken("bearer token: no key in the JWKS matches its kid")
 
+    def _check_alg_fits(self, token: str, key: Any) -> None:
+        """A header's alg must suit the type of the key its kid names (an RS256 token
+        naming an EC key, say). PyJWT takes such a pair for a programming error and
+        raises TypeError or InvalidKeyError: here it is the token's fault, a 401."""
+        alg = jwt.get_unverified_header(token).get("alg")
+        if not isinstance(alg, str) or alg not in self.settings.oidc_algorithms:
+            return  # jwt.decode refuses an algorithm that is not allowed
+        algorithm = get_default_algorithms().get(alg)
+        if algorithm is None:
+            return
+        try:
+            algorithm.prepare_key(key)
+        except (TypeError, ValueError, jwt.InvalidKeyError):
+            raise InvalidToken(
+                f"bearer token: its alg {alg} cannot be verified with the {_key_kind(key)} key "
+                "its kid names in the JWKS"
+            ) from None
+
     def verify(self, token: str) -> Credential:
         if not self.enabled:
             raise Unauthorized("bearer tokens are not enabled on this LRS; use Basic credentials")
         settings = self.settings
+        key = self._key_for(token)
+        self._check_alg_fits(token, key)
         try:
             claims = jwt.decode(
                 token,
-                key=self._key_for(token),
+                key=key,
                 algorithms=list(settings.oidc_algorithms),
                 audience=settings.oidc_audience,
                 issuer=settings.oidc_issuer,
@@ -83,6 +106,15 @@ class TokenVerifier:
         except jwt.InvalidTokenError as exc:
             raise InvalidToken(f"bearer token rejected: {exc}") from None
         return credential_from_claims(claims, settings)
+
+
+def _key_kind(key: Any) -> str:
+    curve = getattr(key, "curve", None)
+    if curve is not None:
+        return f"EC {curve.name}"
+    if isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey):
+        return "RSA"
+    return type(key).__name__.lstrip("_")
 
 
 def _scopes(value: Any) -> frozenset[str]:
@@ -113,9 +145,14 @@ def credential_from_claims(claims: dict[str, Any], settings: Settings) -> Creden
     else:
         authority = application
     store = claims.get(settings.oidc_store_claim) or DEFAULT_STORE
+    if not isinstance(store, str) or not re.match(STORE_ID_PATTERN, store):
+        # Not a store id, so no store: and a NUL in it would fail the lookup on PostgreSQL.
+        raise InvalidToken(
+            f"the token's {settings.oidc_store_claim} claim {store!r} is not a store id"
+        )
     return Credential(
         id=f"token:{issuer}:{client}:{subject}",
-        store_id=str(store),
+        store_id=store,
         key=f"{client}:{subject}",
         scopes=scopes,
         authority=authority,

@@ -23,7 +23,7 @@ from lrs.clock import format_utc
 from lrs.errors import InvalidParameter
 from lrs.xapi import formats
 from lrs.xapi.agents import ifi_key, parse_agent_parameter
-from lrs.xapi.params import check_names
+from lrs.xapi.params import MAX_INTEGER, check_names, is_ascii_digits, non_negative_integer
 from projections.progress import queries
 from projections.service import AsOf
 
@@ -51,8 +51,8 @@ def _moment(name: str, value: str | None) -> str | None:
 def _as_of(value: str | None) -> AsOf | None:
     if value is None:
         return None
-    if value.isdigit():
-        return AsOf(position=int(value))
+    if is_ascii_digits(value):
+        return AsOf(position=non_negative_integer("asOf", value))
     moment = formats.parse_timestamp(value)
     if moment is None:
         raise InvalidParameter("asOf", "must be a log position or a timestamp with a time zone")
@@ -64,8 +64,8 @@ def _page(limit: int | None, offset: int | None) -> tuple[int, int]:
     offset = 0 if offset is None else offset
     if not 1 <= limit <= 1000:
         raise InvalidParameter("limit", "must be between 1 and 1000")
-    if offset < 0:
-        raise InvalidParameter("offset", "must not be negative")
+    if not 0 <= offset <= MAX_INTEGER:
+        raise InvalidParameter("offset", f"must be between 0 and {MAX_INTEGER} (a 63-bit integer)")
     return limit, offset
 
 
@@ -85,6 +85,9 @@ async def _answer(
 ) -> Response:
     check_names(list(request.query_params.multi_items()), allowed | _COMMON)
     when = _as_of(as_of)
+    if min_position is not None and not 0 <= min_position <= MAX_INTEGER:
+        # No write has such a position: waiting for it would only end in a 503.
+        raise InvalidParameter("minPosition", f"must be a log position, from 0 to {MAX_INTEGER}")
 
     def run() -> tuple[int, Any]:
         with app.views.reading("progress", store_id, as_of=when, min_position=min_position) as (conn, position):

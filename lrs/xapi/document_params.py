@@ -15,7 +15,7 @@ from lrs.clock import format_utc
 from lrs.errors import InvalidParameter
 from lrs.xapi import formats
 from lrs.xapi.agents import parse_agent_parameter
-from lrs.xapi.params import check_names, timestamp_micros
+from lrs.xapi.params import check_names, is_ascii_digits, non_negative_integer, timestamp_micros
 from lrs.xapi.versions import is_v2
 
 _IDENTIFYING = {
@@ -64,6 +64,9 @@ def parse(
             raise InvalidParameter("registration", "must be a UUID (Data 4.4)")
         registration = registration.lower()
     doc_id = params.get(doc_param)
+    if doc_id is not None and "\x00" in doc_id:
+        # PostgreSQL text cannot hold NUL; refused on every backend alike.
+        raise InvalidParameter(doc_param, "must not contain the NUL character (U+0000)")
     since = params.get("since")
     as_of = params.get("asOf")
     if doc_id is not None and since is not None:
@@ -73,8 +76,8 @@ def parse(
     as_of_position: int | None = None
     as_of_time: str | None = None
     if as_of is not None:
-        if as_of.isdigit():
-            as_of_position = int(as_of)
+        if is_ascii_digits(as_of):
+            as_of_position = non_negative_integer("asOf", as_of)
         else:
             moment = formats.parse_timestamp(as_of, rfc3339=is_v2(version))
             if moment is None:

@@ -105,6 +105,29 @@ def _token_value_ok(name: str, value: Any) -> bool:
     return name == "agent" and isinstance(value, dict)
 
 
+# Limits, offsets and log positions are SQL BIGINTs: 63 bits and a sign.
+MAX_INTEGER = 2**63 - 1
+
+
+def is_ascii_digits(value: str) -> bool:
+    """Only 0-9: str.isdigit() alone also accepts '²' and other digits int() refuses."""
+    return value.isascii() and value.isdigit()
+
+
+def non_negative_integer(name: str, value: str) -> int:
+    """A non-negative integer parameter within MAX_INTEGER.
+
+    The length is checked before int() sees the text: int() refuses more than 4,300
+    digits with a ValueError, and a larger number would overflow the SQL integer.
+    """
+    if not is_ascii_digits(value):
+        raise InvalidParameter(name, "must be a non-negative integer")
+    significant = value.lstrip("0") or "0"
+    if len(significant) > len(str(MAX_INTEGER)) or int(significant) > MAX_INTEGER:
+        raise InvalidParameter(name, f"must be at most {MAX_INTEGER} (a 63-bit integer)")
+    return int(significant)
+
+
 def _boolean(name: str, value: str) -> bool:
     if value == "true":
         return True
@@ -179,12 +202,7 @@ def parse_statement_get(
         name = "voidedStatementId" if voided else "statementId"
         return SingleStatement(_uuid(name, params[name]), voided, fmt, attachments)
 
-    limit = 0
-    if "limit" in params:
-        raw = params["limit"]
-        if not (raw.isascii() and raw.isdigit()):
-            raise InvalidParameter("limit", "must be a non-negative integer")
-        limit = int(raw)
+    limit = non_negative_integer("limit", params["limit"]) if "limit" in params else 0
     since = timestamp_micros("since", params["since"], version) if "since" in params else None
     until = timestamp_micros("until", params["until"], version) if "until" in params else None
     return StatementQuery(

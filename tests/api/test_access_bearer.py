@@ -20,7 +20,7 @@ from typing import Any
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -35,6 +35,7 @@ from tests.api.helpers import STATEMENTS, get_statement, post_one, query_ids
 ISSUER = "https://issuer.test"
 AUDIENCE = "lrs"
 KID = "key-1"
+EC_KID = "key-ec"
 STATE = "/xapi/activities/state"
 STATE_PARAMS = {"activityId": "http://example.com/a", "agent": '{"mbox": "mailto:a@example.com"}',
                 "stateId": "s"}
@@ -44,6 +45,7 @@ STATE_PARAMS = {"activityId": "http://example.com/a", "agent": '{"mbox": "mailto
 class Keys:
     private: rsa.RSAPrivateKey
     stranger: rsa.RSAPrivateKey  # the same kid, another key: a forged signature
+    ec: ec.EllipticCurvePrivateKey  # the issuer's second key, under EC_KID
     jwks: dict[str, Any]
 
 
@@ -53,7 +55,10 @@ def keys() -> Keys:
     stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key()))
     jwk.update(kid=KID, use="sig", alg="RS256")
-    return Keys(private, stranger, {"keys": [jwk]})
+    ec_private = ec.generate_private_key(ec.SECP256R1())
+    ec_jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(ec_private.public_key()))
+    ec_jwk.update(kid=EC_KID, use="sig")
+    return Keys(private, stranger, ec_private, {"keys": [jwk, ec_jwk]})
 
 
 @pytest.fixture(scope="module")
@@ -140,6 +145,12 @@ def _with_payload_changed(keys: Keys) -> str:
     return f"{head}.{forged}.{signature}"
 
 
+def _with_alg(signed: str, alg: str) -> str:
+    """The token with another alg in its header (PyJWT will not sign such a pair)."""
+    _, body, signature = signed.split(".")
+    return f"{_segment({'alg': alg, 'typ': 'JWT', 'kid': EC_KID})}.{body}.{signature}"
+
+
 APPLICATION = {"objectType": "Agent", "account": {"homePage": ISSUER, "name": "app-1"}}
 
 
@@ -190,7 +201,7 @@ def test_the_store_claim_selects_the_store(oidc_http, keys, client, engine):
 
 def test_a_store_that_does_not_exist_is_401(oidc_http, keys, engine):
     before = head_position(engine)
-    for store in ("missing", "Bad Id", ["default"]):
+    for store in ("missing", "Bad Id", ["default"], "default\x00", "a" * 1000):
         lost = bearer(oidc_http, token(keys, lrs_store=store))
         response = lost.post_statements(statement())
         assert response.status_code == 401, (store, response.text)
@@ -213,6 +224,13 @@ BAD_TOKENS = {
     ),
     "hs256-with-the-public-key": _hs256_with_the_public_key,
     "payload-changed": _with_payload_changed,
+    # A header whose alg is not of the type of the key its kid names.
+    "rs256-with-the-ec-kid": lambda k: token(k, kid=EC_KID),
+    "es256-with-the-rsa-kid": lambda k: token(k, key=k.ec, algorithm="ES256"),
+    "ps256-with-the-ec-kid": lambda k: token(k, kid=EC_KID, algorithm="PS256"),
+    "es384-with-the-p256-kid": lambda k: _with_alg(
+        token(k, key=k.ec, kid=EC_KID, algorithm="ES256"), "ES384"
+    ),
     "garbage": lambda k: "garbage",
     "three-garbage-segments": lambda k: "a.b.c",
     "empty": lambda k: "",
@@ -237,6 +255,19 @@ def test_a_bad_token_is_401_with_a_challenge_and_changes_nothing(oidc_http, keys
 def test_the_bad_token_cases_are_bad_only_in_their_own_way(oidc_http, keys):
     """The valid token the cases are made from works (so each case tests its defect)."""
     assert bearer(oidc_http, token(keys)).get(STATEMENTS).status_code == 200
+    ec_token = token(keys, key=keys.ec, kid=EC_KID, algorithm="ES256")
+    assert bearer(oidc_http, ec_token).get(STATEMENTS).status_code == 200
+
+
+@pytest.mark.parametrize("case", ["rs256-with-the-ec-kid", "es256-with-the-rsa-kid"])
+def test_an_alg_that_does_not_fit_the_key_is_named_in_the_refusal(oidc_http, file_http, keys, case):
+    make = BAD_TOKENS[case]
+    for http in (oidc_http, file_http):
+        response = bearer(http, make(keys)).get(STATEMENTS)
+        assert response.status_code == 401, response.text
+        assert response.json()["error"] == "invalid_token"
+        alg = jwt.get_unverified_header(make(keys))["alg"]
+        assert alg in response.json()["message"] and "key" in response.json()["message"]
 
 
 @pytest.mark.parametrize("scope", [None, ""], ids=["no-scope-claim", "empty-scope"])

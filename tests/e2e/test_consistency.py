@@ -10,6 +10,7 @@ and a Consistent-Through that never passes a write still in flight.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import uuid
 from collections.abc import Iterator
@@ -122,7 +123,7 @@ def check_log(database_url: str) -> None:
         ).all()
     engine.dispose()
     stamps = [row.recorded_at for row in rows]
-    assert all(a < b for a, b in zip(stamps, stamps[1:], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(stamps))
 
 
 def test_since_and_consistent_through_never_skip_or_repeat(server: Server) -> None:
