@@ -10,19 +10,41 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from api.deps import App, Auth
+from api.deps import App, Auth, services
 from lrs import credentials as service
 from lrs.credentials import STORE_ID_PATTERN as STORE_ID
 from lrs.credentials import Credential
 from lrs.errors import Forbidden
 from lrs.events import DEFAULT_STORE
 
-router = APIRouter(prefix="/admin", tags=["administration"])
+
+async def _not_from_another_site(request: Request) -> None:
+    """A web page may not change the LRS's credentials with a browser's cached ones.
+
+    Revoking or rotating needs no body, so any site could send such a POST (a form,
+    or fetch in no-cors mode) and the browser would add the Basic credentials it
+    remembers. Browsers name the page's origin on every POST: one not listed in
+    LRS_CORS_ORIGINS is refused. Scripts and the CLI send no Origin.
+    """
+    origin = request.headers.get("origin")
+    if request.method in ("GET", "HEAD") or origin is None:
+        return
+    allowed = services(request).settings.cors_origins
+    if origin == "null" or origin not in allowed:
+        raise Forbidden(
+            f"administration from a web page at {origin} is refused: only origins listed in "
+            "LRS_CORS_ORIGINS may call the admin API from a browser"
+        )
+
+
+router = APIRouter(
+    prefix="/admin", tags=["administration"], dependencies=[Depends(_not_from_another_site)]
+)
 
 class StoreIn(BaseModel):
     id: str = Field(pattern=STORE_ID, examples=["sales-academy"])

@@ -324,3 +324,39 @@ def test_the_openapi_schema_documents_every_admin_operation(http):
     assert "secret" in schemas["CredentialCreated"]["properties"]
     assert "secret" not in schemas["CredentialOut"]["properties"]
     assert not any("hash" in name for s in schemas.values() for name in s.get("properties", {}))
+
+
+def test_web_pages_of_other_origins_cannot_administer(admin, engine):
+    """A form or a no-cors fetch from any site would carry a browser's cached Basic
+    credentials: admin writes from an origin not in LRS_CORS_ORIGINS are 403."""
+    victim = admin.client.post("/admin/credentials", json={"scopes": ["statements/write"]}).json()
+    before = head_position(engine)
+    for origin in ("http://evil.example", "null"):
+        headers = {"Origin": origin}
+        for path in (f"/admin/credentials/{victim['key']}/revoke",
+                     f"/admin/credentials/{victim['key']}/rotate"):
+            response = admin.client.post(path, headers=headers)
+            assert response.status_code == 403, (origin, path, response.text)
+            assert "LRS_CORS_ORIGINS" in response.json()["message"]
+        refused = admin.client.post("/admin/stores", json={"id": "evil"}, headers=headers)
+        assert refused.status_code == 403
+    assert head_position(engine) == before
+    # Reading is not a change; a script (no Origin) administers as before.
+    assert admin.client.get("/admin/credentials", headers={"Origin": "http://evil.example"}).status_code == 200
+    assert admin.client.post(f"/admin/credentials/{victim['key']}/revoke").status_code == 204
+
+
+def test_an_allowed_origin_may_administer(http, engine, settings):
+    from dataclasses import replace
+
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    app = create_app(replace(settings, cors_origins=("https://console.example",)), engine)
+    with TestClient(app, base_url="http://lrs.test") as client:
+        admin = _admin(client, engine)
+        created = admin.client.post(
+            "/admin/credentials", json={"scopes": ["state"]}, headers={"Origin": "https://console.example"}
+        )
+        assert created.status_code == 201, created.text
