@@ -23,7 +23,8 @@ EDGES = Table("progress_edges", ("store_id", "parent_hash", "child_hash", "kind"
 class ProgressProjection:
     name: str = "progress"
     # 2: times kept in UTC, a member listed twice in a Group counted once.
-    version: int = 2
+    # 3: a record's facts kept in time order (added without summarising them again).
+    version: int = 3
     event_types: frozenset[str] = frozenset((STATEMENT_STORED,))
     tables: tuple[Table, ...] = (RECORDS, STATEMENTS, EDGES)
 
@@ -61,7 +62,6 @@ class ProgressProjection:
         for learner_hash, activity_hash, registration, learner, activity_id in logic.contributions(statement):
             key = make_key(store, learner_hash, activity_hash, registration)
             record = view.get(RECORDS, key)
-            facts = [*(record["facts"] if record else []), fact]
             view.put(
                 RECORDS,
                 {
@@ -71,8 +71,7 @@ class ProgressProjection:
                     "registration": registration,
                     "learner": learner,
                     "activity_id": activity_id,
-                    **logic.summarize(facts),
-                    "facts": facts,
+                    **logic.add_fact(record, fact),
                     "updated_position": event.position,
                 },
             )
