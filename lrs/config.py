@@ -43,6 +43,8 @@ class Settings:
     public_url: str = ""
     bootstrap_key: str | None = None
     bootstrap_secret: str | None = None
+    # Development mode: a weak bootstrap secret only warns (lrs.credentials.weak_secret).
+    dev: bool = False
     # Requests larger than this are answered 413 (xAPI Communication 3.2).
     max_body_bytes: int = 20 * 1024 * 1024
     max_statements_per_request: int = 5000
@@ -84,6 +86,7 @@ class Settings:
         "public_url": "LRS_PUBLIC_URL",
         "bootstrap_key": "LRS_BOOTSTRAP_KEY",
         "bootstrap_secret": "LRS_BOOTSTRAP_SECRET",
+        "dev": "LRS_DEV",
         "max_body_bytes": "LRS_MAX_BODY_BYTES",
         "max_statements_per_request": "LRS_MAX_STATEMENTS_PER_REQUEST",
         "statements_page_max": "LRS_STATEMENTS_PAGE_MAX",

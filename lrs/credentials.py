@@ -460,12 +460,58 @@ def _verify_hash(secret_hash: str, secret: str) -> bool:
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(8))
 
 
+# LRS_BOOTSTRAP_SECRET opens every store with every right, and it lives in
+# environment variables that examples and compose files copy around: `lrs serve`
+# refuses a weak one outside dev mode (README, "Settings").
+MIN_BOOTSTRAP_SECRET_LENGTH = 16
+_MIN_DISTINCT_CHARACTERS = 8
+# Words of default and example passwords: a secret whose letters are only these is
+# one an attacker tries first, however long ("change-me-change-me", "Admin2024Admin2024").
+_DEFAULT_WORDS = re.compile(
+    r"(?:change|me|admin|administrator|password|passwd|pass|secret|default|letmein"
+    r"|welcome|qwerty|root|test|demo|lrs|xapi|bootstrap|key)+"
+)
+WEAK_SECRET_RULE = (
+    f"a bootstrap secret needs at least {MIN_BOOTSTRAP_SECRET_LENGTH} characters, "
+    f"{_MIN_DISTINCT_CHARACTERS} of them different, some letters, and must be neither the key "
+    "nor made only of well-known default words (change-me, admin, password, secret...) "
+    "with digits and punctuation"
+)
+
+
+def weak_secret(key: str, secret: str) -> str | None:
+    """Why ``secret`` is too weak for the bootstrap credential ``key``, or None."""
+    if len(secret) < MIN_BOOTSTRAP_SECRET_LENGTH:
+        return f"it has {len(secret)} characters"
+    if secret.casefold() == key.casefold():
+        return "it is the key itself"
+    if len(set(secret)) < _MIN_DISTINCT_CHARACTERS:
+        return f"it has only {len(set(secret))} different characters"
+    letters = "".join(char for char in secret.casefold() if char.isalpha())
+    if not letters:
+        return "it has no letters"
+    if _DEFAULT_WORDS.fullmatch(letters):
+        return "its letters only spell well-known default words"
+    return None
+
+
+@dataclass(frozen=True)
+class Bootstrapped:
+    """What ``bootstrap`` did that the operator should hear of."""
+
+    # A demo credential created on first start: (key, secret), the secret shown once.
+    demo: tuple[str, str] | None = None
+    notice: str | None = None
+
+
 def bootstrap(
     engine: Engine, *, key: str | None, secret: str | None, public_url: str
-) -> tuple[str, str] | None:
+) -> Bootstrapped:
     """Default store, then the bootstrap credential or, on first start, a demo one.
 
-    Returns (key, secret) when a credential was created whose secret must be shown.
+    The bootstrap credential is only ever created: a credential that exists keeps its
+    secret, whatever LRS_BOOTSTRAP_SECRET says. A secret that differs was rotated
+    (through the API or the CLI), and a restart must not bring the old one back.
     """
     ensure_default_store(engine)
     if key and secret:
@@ -476,17 +522,26 @@ def bootstrap(
                 )
             ).first()
         if row is None:
-            create_credential(
-                engine, key=key, secret=secret, label="bootstrap", public_url=public_url
+            with contextlib.suppress(Conflict):  # another process created it first
+                create_credential(
+                    engine, key=key, secret=secret, label="bootstrap", public_url=public_url
+                )
+            return Bootstrapped()
+        if row.revoked_at is not None:
+            # Revocation is a deliberate act: the credential stays revoked.
+            return Bootstrapped(notice=f"the bootstrap credential {key} is revoked and stays so")
+        if not _verify_hash(row.secret_hash, secret):
+            return Bootstrapped(
+                notice=(
+                    f"the bootstrap credential {key} keeps the secret it was rotated to: "
+                    f"LRS_BOOTSTRAP_SECRET only creates it (`lrs credentials rotate {key}` "
+                    "replaces it)"
+                )
             )
-        elif row.revoked_at is None and not _verify_hash(row.secret_hash, secret):
-            set_secret(engine, key, secret)
-        # A revoked bootstrap credential stays revoked: revocation is a deliberate act.
-        return None
+        return Bootstrapped()
     if count_credentials(engine, DEFAULT_STORE) == 0:
         credential, new_secret = create_credential(
             engine, label="demo", public_url=public_url
         )
-        return credential.key, new_secret
-    return None
-
+        return Bootstrapped(demo=(credential.key, new_secret))
+    return Bootstrapped()
