@@ -159,13 +159,18 @@ async def post_statements(request: Request, app: App, version: Version) -> Respo
     )
 
 
-async def _with_attachments(app: App, store_id: str, body: bytes, texts: list[str]) -> Response:
-    """multipart/mixed: the JSON first, then each attachment held for these statements."""
+async def _with_attachments(
+    app: App, store_id: str, body: bytes, texts: list[str], mine: str | None
+) -> Response:
+    """multipart/mixed: the JSON first, then each attachment held for these statements
+    (with ``mine``, only bytes that came with statements of that authority)."""
     wanted: dict[str, str] = {}
     for text in texts:
         for _, attachment in attachments_in(orjson.loads(text)):
             wanted.setdefault(attachment["sha2"].lower(), attachment["contentType"])
-    contents = await run_in_threadpool(service.attachment_contents, app.engine, store_id, set(wanted))
+    contents = await run_in_threadpool(
+        lambda: service.attachment_contents(app.engine, store_id, set(wanted), mine=mine)
+    )
     parts = [({"Content-Type": _JSON}, body)]
     parts.extend(
         (
@@ -211,7 +216,7 @@ async def get_statements(request: Request, app: App, credential: Auth, version: 
             headers["Last-Modified"] = http_date(parse_utc(result.last_stored))
     if parsed.attachments:
         # Communication 2.1.3.s2.b6: attachments=true answers multipart/mixed.
-        response = await _with_attachments(app, store_id, body, texts)
+        response = await _with_attachments(app, store_id, body, texts, mine)
         response.headers.update(headers)
         return response
     return Response(body, media_type=_JSON, headers=headers)
