@@ -99,6 +99,10 @@ def serve(host: str | None, port: int | None, dev: bool) -> None:
         port=settings.port,
         log_level=settings.log_level,
         access_log=False,
+        # The client address limits failed logins: X-Forwarded-For only counts from
+        # the proxies named in LRS_TRUSTED_PROXIES (uvicorn would trust 127.0.0.1).
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=list(settings.trusted_proxies) or None,
         http="httptools",
         loop="auto",
     )

@@ -37,6 +37,7 @@ from lrs.events import (
     NewEvent,
     dumps,
 )
+from lrs.ratelimit import FailedLogins
 from lrs.schema import credentials, stores
 
 # xAPI Communication 4.2 scopes, plus "admin" for managing the store itself.
@@ -367,17 +368,25 @@ class CredentialVerifier:
     transaction then confirms, under the log's lock, that the row still holds that
     hash and is not revoked (``live_secret_hashes``), which is as strict as reading
     the row first and saves the request a database round trip.
+
+    Every secret the proof does not vouch for is a guess until argon2 says otherwise:
+    ``failures`` limits those per key and per client address (Communication 4.1), and
+    a secret that matches the proof never waits for them, nor for their checks.
     """
 
-    def __init__(self, engine: Engine, ttl: float = 300.0) -> None:
+    def __init__(
+        self, engine: Engine, ttl: float = 300.0, failures: FailedLogins | None = None
+    ) -> None:
         self.engine = engine
         self.ttl = ttl
+        self.failures = failures or FailedLogins(0, 0, 60.0)
         # key -> (SHA-256 of the secret, the hash it matched, expiry, the credential)
         self._cache: dict[str, tuple[bytes, str, float, Credential]] = {}
         self._lock = threading.Lock()
-        # One argon2 check per key at a time: each takes 64 MiB, and a burst of
-        # requests on a cold cache would otherwise run them all at once.
-        self._checking: dict[str, threading.Lock] = {}
+        # Checks in progress by (key, SHA-256 of the secret, hash): concurrent requests
+        # with the same secret share one argon2 check (64 MiB, tens of milliseconds)
+        # instead of each running it; different secrets never wait for each other.
+        self._flights: dict[tuple[str, bytes, str], _Flight] = {}
 
     def _cached(self, key: str, digest: bytes, secret_hash: str) -> bool | None:
         """True or False when the cache can answer for this hash, None when it cannot."""
@@ -386,36 +395,59 @@ class CredentialVerifier:
             return None
         return hmac.compare_digest(digest, cached[0])
 
-    def verify(self, key: str, secret: str, *, quick_only: bool = False) -> Credential | None:
+    def verify(
+        self, key: str, secret: str, *, quick_only: bool = False, address: str = ""
+    ) -> Credential | None:
         """The credential, or None for an unknown key, a wrong secret or a revoked key.
 
-        ``quick_only`` raises NeedsHashCheck where the answer needs argon2.
+        ``quick_only`` raises NeedsHashCheck where the answer needs argon2. ``address``
+        is the client's, for the limit on failed logins (TooManyRequests beyond it).
         """
         digest = hashlib.sha256(secret.encode("utf-8", "surrogatepass")).digest()
         row = fetch_one(self.engine, _CREDENTIAL_SQL, (key,))
-        if quick_only and (row is None or self._cached(key, digest, row.secret_hash) is None):
+        if row is not None and row.revoked_at is not None:
+            return None
+        known = None if row is None else self._cached(key, digest, row.secret_hash)
+        if known:
+            return _row_to_credential(row)
+        if known is None and quick_only:
             # An unknown key costs a dummy argon2 check too (see below).
             raise NeedsHashCheck(key)
+        # A guess, even when the proof of another secret already tells it is wrong:
+        # the limit must hold before any answer is given.
+        self.failures.reserve(key, address)
+        if known is False:
+            return None
         if row is None:
             # Spend the same effort as a real check, so timing does not reveal keys.
-            with self._lock_for(""):
-                _verify_hash(_DUMMY_HASH, secret)
+            self._check_once(key, digest, _DUMMY_HASH, secret)
             return None
-        if row.revoked_at is not None:
+        if not self._check_once(key, digest, row.secret_hash, secret):
             return None
-        known = self._cached(key, digest, row.secret_hash)
-        if known is None:
-            with self._lock_for(key):
-                known = self._cached(key, digest, row.secret_hash)  # a peer may have checked
-                if known is None:
-                    known = _verify_hash(row.secret_hash, secret)
-                    if known:
-                        with self._lock:
-                            self._cache[key] = (
-                                digest, row.secret_hash, time.monotonic() + self.ttl,
-                                _row_to_credential(row),
-                            )
-        return _row_to_credential(row) if known else None
+        self.failures.succeeded(key, address)
+        credential = _row_to_credential(row)
+        with self._lock:
+            self._cache[key] = (digest, row.secret_hash, time.monotonic() + self.ttl, credential)
+        return credential
+
+    def _check_once(self, key: str, digest: bytes, secret_hash: str, secret: str) -> bool:
+        """argon2 for this secret, or the outcome of the same check already running."""
+        flight_key = (key, digest, secret_hash)
+        with self._lock:
+            flight = self._flights.get(flight_key)
+            leader = flight is None
+            if flight is None:
+                flight = self._flights[flight_key] = _Flight()
+        if not leader:
+            flight.done.wait()
+            return flight.matched
+        try:
+            flight.matched = _verify_hash(secret_hash, secret)
+        finally:
+            with self._lock:
+                del self._flights[flight_key]
+            flight.done.set()
+        return flight.matched
 
     def proven(self, key: str, secret: str) -> tuple[Credential, str]:
         """The credential and the hash its secret was proven against, from the cache.
@@ -432,9 +464,13 @@ class CredentialVerifier:
             raise NeedsHashCheck(key)
         return cached[3], cached[1]
 
-    def _lock_for(self, key: str) -> threading.Lock:
-        with self._lock:
-            return self._checking.setdefault(key, threading.Lock())
+
+class _Flight:
+    __slots__ = ("done", "matched")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.matched = False
 
 
 def live_secret_hashes(conn: Connection, keys: Collection[str]) -> dict[str, str]:

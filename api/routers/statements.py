@@ -11,7 +11,17 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from api.deps import App, Auth, Version, authenticate, proven_basic, read, read_body, require
+from api.deps import (
+    App,
+    Auth,
+    Version,
+    authenticate,
+    authenticating,
+    proven_basic,
+    read,
+    read_body,
+    require,
+)
 from api.multipart import build_mixed, parse_mixed
 from api.routing import get_and_head
 from lrs import statements as service
@@ -106,8 +116,9 @@ async def _write(
     # is left to the full way, which answers in the order of its checks (a credential
     # revoked elsewhere gets its 401 before a 400 about the body). On SQLite the full
     # way stays here too unless it needs argon2; a large body, an argon2 check or a
-    # database across the network take the hop. Either way the write joins the group
-    # commit (lrs.writer) without holding a thread while it waits.
+    # database across the network take the hop (an argon2 check to a thread of its
+    # own: deps.authenticating). Either way the write joins the group commit
+    # (lrs.writer) without holding a thread while it waits.
     write = None
     if len(body) <= _INLINE_BODY_BYTES:
         try:
@@ -120,7 +131,7 @@ async def _write(
             with suppress(NeedsHashCheck):
                 write = work("quick")
     if write is None:
-        write = await run_in_threadpool(work, "full")
+        write = await authenticating(request, work, "full")
     result = await app.writer.submit_async(write)
     app.views.notify()
     return result
