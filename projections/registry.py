@@ -1,4 +1,4 @@
-"""Every projection the LRS maintains."""
+"""Every projection the LRS maintains, and every table it can rebuild from the log."""
 
 from __future__ import annotations
 

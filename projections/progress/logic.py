@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator
-from datetime import UTC
 from typing import Any
 
+from lrs.clock import format_utc
 from lrs.xapi.agents import identity, ifi_key, key_hash
 from lrs.xapi.formats import duration_seconds, parse_timestamp
 
@@ -83,8 +83,9 @@ def fact(statement: dict[str, Any], position: int) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": statement["id"].lower(),
         "verb": VERBS.get(verb_id, verb_id),
-        # In UTC, so that text order is time order (summaries sort, queries compare text).
-        "at": moment.astimezone(UTC).isoformat(timespec="microseconds") if moment else statement.get("stored"),
+        # The fixed-width UTC form of ``stored``, so that text order is time order
+        # (summaries sort, queries compare text) and views speak like xAPI.
+        "at": format_utc(moment) if moment else statement["stored"],
         "position": position,
     }
     for key in ("success", "completion"):

@@ -1,4 +1,4 @@
-"""The progress projection on generated histories, in memory (MemoryView, fold)."""
+"""The progress projection on generated histories, in memory (fold into a MemoryStore)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
-from projections.base import MemoryView, fold
+from projections.base import fold, memory_view
 from projections.progress import ProgressProjection
 from tests.progress_helpers import (
     ANN,
@@ -28,7 +28,7 @@ from tests.progress_helpers import (
 def test_folding_in_increments_equals_folding_at_once(statements: list[dict[str, Any]], data: st.DataObject) -> None:
     events = to_events(statements)
     projection = ProgressProjection()
-    view = MemoryView(projection.tables)
+    view = memory_view(projection)
     for piece in data.draw(chunked(events, max_chunks=5)):
         fold(projection, piece, view)
     assert memory_snapshot(view) == folded(events)
