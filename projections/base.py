@@ -42,6 +42,11 @@ class Projection(Protocol):
 
     def handle(self, event: RecordedEvent, view: View) -> None: ...
 
+    def settle(self, view: View) -> None:
+        """Before a batch is written: derive what waited for the batch's end (the
+        summary columns of rows that changed)."""
+        ...
+
 
 class Consumer(Protocol):
     @property
@@ -72,6 +77,7 @@ def fold(
         projection.preload(chunk, target)
         for event in chunk:
             projection.handle(event, target)
+        projection.settle(target)
         target.flush()
     return target
 

@@ -31,7 +31,7 @@ from lrs.db import WRITE
 from lrs.schema import events
 from projections.base import Consumer, Projection
 from projections.schema import checkpoints, metadata
-from projections.sqlstore import SqlStore
+from projections.sqlstore import SqlStore, StoreRefused
 from projections.view import View
 
 logger = logging.getLogger("lrs.projections")
@@ -109,7 +109,7 @@ class Runner:
         projections: Sequence[Projection | Consumer],
         *,
         target: Engine | None = None,
-        batch: int = 1000,
+        batch: int = 2000,
     ) -> None:
         self.source = source
         self.target = target or source
@@ -222,6 +222,8 @@ class Runner:
                 for event in batch:
                     current = event.position
                     projection.handle(event, view)
+                current = batch[-1].position if batch else current
+                projection.settle(view)
             except Exception as exc:
                 view.discard()
                 self._record_error(name, current, f"{type(exc).__name__}: {exc}")
@@ -236,12 +238,13 @@ class Runner:
                     return 0
                 store.bind(conn)
                 view.flush()
-        except DBAPIError as exc:
+        except (DBAPIError, StoreRefused) as exc:
             # The rows of this batch could not be written (the database refused one):
             # the projection is stuck here, and status must say so.
             view.discard()
             self._cached_at[name] = None
-            reason = f"writing the batch after position {start} failed: {str(exc.orig).splitlines()[0]}"
+            cause = str(exc.orig) if isinstance(exc, DBAPIError) else str(exc)
+            reason = f"writing the batch after position {start} failed: {cause.splitlines()[0]}"
             self._record_error(name, start + 1, reason)
             raise ProjectionError(name, start + 1, reason) from exc
         self._cached_at[name] = end

@@ -1,39 +1,110 @@
 """``SqlStore``: a view's rows in the projection's SQL tables (see projections.view).
 
-Loads are one query per table and kind per chunk of keys, prefixes or index
-values (row-value ``IN`` lists, which SQLite and PostgreSQL both have); writes
-delete the changed keys and insert the rows that exist, through the database
-driver's ``executemany`` with statements compiled once per table.
+This is the inner loop of every catch-up, rebuild and replay, so it talks to the
+database driver directly, with SQL text built once per table and shape: loads are
+one query per table and kind per chunk of keys, prefixes or index values
+(row-value ``IN`` lists, which SQLite and PostgreSQL both have); writes are one
+``executemany`` of upserts (``INSERT ... ON CONFLICT DO UPDATE``, both dialects)
+and one of deletes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import operator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, bindparam, delete, select, tuple_
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy import Boolean, Connection
 
-from projections.tables import Key, Row, Table
+from projections.tables import Json, Key, Row, Table
 
-_CHUNK = 400
-
-
-def _match(columns: Sequence[Any]) -> ColumnElement[bool]:
-    if len(columns) == 1:
-        return columns[0].in_(bindparam("values", expanding=True))
-    return tuple_(*columns).in_(bindparam("values", expanding=True))
+_CHUNK = 256
 
 
-def _values(items: Sequence[Key]) -> list[Any]:
-    return [item[0] for item in items] if items and len(items[0]) == 1 else list(items)
+def _decoder(column: Any) -> Callable[[Any], Any] | None:
+    if isinstance(column.type, Json):
+        return lambda value: None if value is None else orjson.loads(value)
+    if isinstance(column.type, Boolean):
+        # SQLite hands booleans back as 0 and 1.
+        return lambda value: None if value is None else bool(value)
+    return None
+
+
+class _Shape:
+    """What the store needs to know of one table, worked out once."""
+
+    def __init__(self, table: Table, dialect: Any) -> None:
+        self.table = table
+        self.dialect = dialect
+        placeholder = self.placeholder = "?" if dialect.name == "sqlite" else "%s"
+        self.columns = table.columns
+        self.decoders = [(i, d) for i, c in enumerate(table.sql.columns) if (d := _decoder(c))]
+        self.json = [i for i, c in enumerate(table.sql.columns) if isinstance(c.type, Json)]
+        self.selects: dict[tuple[tuple[str, ...], int], str] = {}
+        # Every column, in order: a row must have them all.
+        self.values = operator.itemgetter(*self.columns)
+        names = ", ".join(self.columns)
+        marks = ", ".join([placeholder] * len(self.columns))
+        keys = ", ".join(table.key_columns)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in self.columns if c not in table.key_columns)
+        conflict = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+        self.upsert = f"INSERT INTO {table.name} ({names}) VALUES ({marks}) ON CONFLICT ({keys}) {conflict}"
+        where = " AND ".join(f"{c} = {placeholder}" for c in table.key_columns)
+        self.delete = f"DELETE FROM {table.name} WHERE {where}"
+
+    def select(self, match: tuple[str, ...], count: int) -> str:
+        """SELECT of the rows whose ``match`` columns equal one of ``count`` value tuples.
+
+        Several columns are matched by joining a VALUES list: SQLite scans the whole
+        table for a row-value IN list, but looks each joined row up in the index.
+        """
+        sql = self.selects.get((match, count))
+        if sql is None:
+            columns = ", ".join(f"t.{c}" for c in self.columns)
+            if len(match) == 1:
+                marks = ", ".join([self.placeholder] * count)
+                sql = f"SELECT {columns} FROM {self.table.name} t WHERE t.{match[0]} IN ({marks})"
+            else:
+                one = "(" + ", ".join(self.typed(c) for c in match) + ")"
+                names = ", ".join(f"v{i}" for i in range(len(match)))
+                on = " AND ".join(f"t.{c} = v.v{i}" for i, c in enumerate(match))
+                sql = (
+                    f"WITH v({names}) AS (VALUES {', '.join([one] * count)}) "
+                    f"SELECT {columns} FROM v JOIN {self.table.name} t ON {on}"
+                )
+            self.selects[(match, count)] = sql
+        return sql
+
+    def typed(self, column: str) -> str:
+        # PostgreSQL types a VALUES list as text unless told otherwise.
+        if self.placeholder == "?":
+            return "?"
+        return f"CAST(%s AS {self.table.sql.c[column].type.compile(dialect=self.dialect)})"
+
+    def decode(self, found: Sequence[Any]) -> Row:
+        values = list(found)
+        for index, decode in self.decoders:
+            values[index] = decode(values[index])
+        return dict(zip(self.columns, values, strict=True))
+
+    def encode(self, row: Row) -> list[Any]:
+        values = list(self.values(row))
+        for index in self.json:
+            if values[index] is not None:
+                values[index] = orjson.dumps(values[index]).decode()
+        return values
+
+
+class StoreRefused(Exception):
+    """The database refused a read or write of the store (a driver error)."""
 
 
 class SqlStore:
     def __init__(self) -> None:
         self._conn: Connection | None = None
-        self._compiled: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
+        self._shapes: dict[tuple[str, str], _Shape] = {}
 
     def bind(self, conn: Connection) -> None:
         """The connection of the batch (reads in its snapshot, writes in its transaction)."""
@@ -45,72 +116,58 @@ class SqlStore:
             raise RuntimeError("SqlStore.bind(conn) before reading or writing")
         return self._conn
 
-    def _select(self, table: Table, columns: Sequence[Any], items: Sequence[Key]) -> list[Row]:
-        query = select(table.sql).where(_match(columns))
+    def _shape(self, table: Table) -> _Shape:
+        dialect = self.conn.dialect.name
+        shape = self._shapes.get((table.name, dialect))
+        if shape is None:
+            shape = _Shape(table, self.conn.dialect)
+            self._shapes[(table.name, dialect)] = shape
+        return shape
+
+    def _select(self, table: Table, match: tuple[str, ...], items: Sequence[Key]) -> list[Row]:
+        shape = self._shape(table)
         found: list[Row] = []
-        for start in range(0, len(items), _CHUNK):
-            chunk = _values(items[start : start + _CHUNK])
-            found.extend(dict(row._mapping) for row in self.conn.execute(query, {"values": chunk}))
+        with self._cursor() as cursor:
+            for start in range(0, len(items), _CHUNK):
+                chunk = list(items[start : start + _CHUNK])
+                # A few statement shapes only: pad the chunk to a power of two.
+                size = 1 << (len(chunk) - 1).bit_length()
+                chunk.extend([chunk[-1]] * (size - len(chunk)))
+                params = [value for item in chunk for value in item]
+                cursor.execute(shape.select(match, size), params)
+                found.extend(shape.decode(row) for row in cursor.fetchall())
         return found
 
     def load_keys(self, table: Table, keys: Sequence[Key]) -> list[Row]:
-        return self._select(table, list(table.sql.primary_key.columns), keys)
+        return self._select(table, table.key_columns, keys)
 
     def load_prefixes(self, table: Table, prefixes: Sequence[Key]) -> list[Row]:
         if not prefixes:
             return []
-        columns = list(table.sql.primary_key.columns)[: len(prefixes[0])]
-        return self._select(table, columns, prefixes)
+        return self._select(table, table.key_columns[: len(prefixes[0])], prefixes)
 
     def load_finds(self, table: Table, index: str, values: Sequence[Key]) -> list[Row]:
         if not values:
             return []
-        names = table.indexes[index][: len(values[0])]
-        return self._select(table, [table.sql.c[name] for name in names], values)
+        return self._select(table, table.indexes[index][: len(values[0])], values)
 
     def write(self, table: Table, keys: Sequence[Key], rows: Sequence[Row]) -> None:
-        conn = self.conn
-        if keys:
-            sql, _ = self._statement(table, "delete")
-            conn.exec_driver_sql(sql, list(keys) if self._positional else [
-                dict(zip(table.key_columns, key, strict=True)) for key in keys
-            ])
-        if rows:
-            sql, names = self._statement(table, "insert")
-            json = table.json_columns
-            if self._positional:
-                params: list[Any] = [
-                    tuple(_encode(row.get(name), name in json) for name in names) for row in rows
-                ]
-            else:
-                params = [{name: _encode(row.get(name), name in json) for name in names} for row in rows]
-            conn.exec_driver_sql(sql, params)
+        shape = self._shape(table)
+        kept = {table.key_of(row) for row in rows}
+        gone = [key for key in keys if key not in kept]
+        with self._cursor() as cursor:
+            if gone:
+                cursor.executemany(shape.delete, gone)
+            if rows:
+                cursor.executemany(shape.upsert, [shape.encode(row) for row in rows])
 
-    @property
-    def _positional(self) -> bool:
-        return bool(self.conn.dialect.positional)
-
-    def _statement(self, table: Table, kind: str) -> tuple[str, tuple[str, ...]]:
-        """SQL text for the driver's executemany, compiled once per table and dialect."""
-        cache_key = (table.name, f"{kind}:{self.conn.dialect.name}")
-        found = self._compiled.get(cache_key)
-        if found is None:
-            if kind == "delete":
-                names = table.key_columns
-                statement: Any = delete(table.sql).where(
-                    and_(*(table.sql.c[name] == bindparam(name) for name in names))
-                )
-            else:
-                names = table.columns
-                statement = table.sql.insert().values({name: bindparam(name) for name in names})
-            compiled = statement.compile(dialect=self.conn.dialect)
-            order = tuple(compiled.positiontup or ()) if self._positional else names
-            found = (str(compiled), order)
-            self._compiled[cache_key] = found
-        return found
-
-
-def _encode(value: Any, json: bool) -> Any:
-    if json and value is not None:
-        return orjson.dumps(value).decode()
-    return value
+    @contextmanager
+    def _cursor(self) -> Iterator[Any]:
+        """A cursor of the driver (this is the hot loop), its errors as StoreRefused."""
+        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            yield cursor
+        except self.conn.dialect.loaded_dbapi.Error as exc:
+            raise StoreRefused(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
+        finally:
+            cursor.close()

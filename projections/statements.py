@@ -77,6 +77,9 @@ class StatementProjection(ABC):
     ) -> None:
         """Take the statement's contribution back out of one row (``event``: the voiding)."""
 
+    def settle(self, view: View) -> None:  # noqa: B027 - a hook; most have nothing to settle
+        """Before the batch is written (see projections.view ``edit``): nothing by default."""
+
     # ------------------------------------------------------------------ the fold
 
     def preload(self, events: Sequence[RecordedEvent], view: View) -> None:

@@ -14,8 +14,8 @@ leading values of their columns): the view loads those in bulk for a batch.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -43,39 +43,32 @@ class Json(TypeDecorator[Any]):
         return None if value is None else orjson.loads(value)
 
 
-@dataclass(frozen=True, eq=False)
 class Table:
-    """A projection table: its SQL table, its key columns, how it is read."""
+    """A projection table: its SQL table, its key columns, how it is read.
 
-    sql: SqlTable
-    prefixes: tuple[int, ...] = ()
+    Everything is worked out once here: the fold asks for keys millions of times.
+    """
 
-    @property
-    def name(self) -> str:
-        return self.sql.name
-
-    @property
-    def key_columns(self) -> tuple[str, ...]:
-        return tuple(column.name for column in self.sql.primary_key.columns)
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return tuple(column.name for column in self.sql.columns)
-
-    @property
-    def json_columns(self) -> frozenset[str]:
-        return frozenset(c.name for c in self.sql.columns if isinstance(c.type, Json))
-
-    @property
-    def indexes(self) -> dict[str, tuple[str, ...]]:
-        """Secondary indexes by name: the columns a ``find`` matches on, in order."""
-        return {
-            str(index.name): tuple(column.name for column in index.columns)
-            for index in self.sql.indexes
+    def __init__(self, sql: SqlTable, prefixes: tuple[int, ...] = ()) -> None:
+        self.sql = sql
+        self.prefixes = prefixes
+        self.name: str = sql.name
+        self.key_columns: tuple[str, ...] = tuple(c.name for c in sql.primary_key.columns)
+        self.columns: tuple[str, ...] = tuple(c.name for c in sql.columns)
+        self.json_columns: frozenset[str] = frozenset(
+            c.name for c in sql.columns if isinstance(c.type, Json)
+        )
+        # Secondary indexes by name: the columns a ``find`` matches on, in order.
+        self.indexes: dict[str, tuple[str, ...]] = {
+            str(index.name): tuple(column.name for column in index.columns) for index in sql.indexes
         }
+        getter = operator.itemgetter(*self.key_columns) if self.key_columns else None
+        self._key = getter if len(self.key_columns) > 1 else (
+            (lambda row: (row[self.key_columns[0]],)) if self.key_columns else None
+        )
 
     def key_of(self, row: Row) -> Key:
-        return tuple(row[name] for name in self.key_columns)
+        return self._key(row)  # type: ignore[misc]
 
     def __hash__(self) -> int:
         return hash(self.name)

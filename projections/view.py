@@ -14,7 +14,11 @@ them is the same code, so a projection behaves the same on both; the contract
 tests compare them anyway.
 
 Rows given to ``put`` and returned by reads are shallow copies: a projection must
-not change a nested list or dict in place, only build a new one.
+not change a nested list or dict in place, only build a new one. ``edit`` is the
+exception, for rows that grow with every event (a record's list of facts): it
+hands out the cached row itself, to change in place, and marks it changed;
+``settle`` (before each flush) is where such rows get the columns derived from
+what was changed (see projections.statements).
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
+
+import orjson
 
 from projections.tables import Key, Row, Table
 
@@ -91,8 +97,14 @@ class MemoryStore:
         stored = self.data[table.name]
         for key in keys:
             stored.pop(key, None)
+        json = table.json_columns
         for row in rows:
-            stored[table.key_of(row)] = dict(row)
+            # JSON values go through JSON, as in SQL: nothing shared with the view's
+            # cache, and what SQL would change (a tuple into a list) changes here too.
+            stored[table.key_of(row)] = {
+                name: orjson.loads(orjson.dumps(value)) if name in json and value is not None else value
+                for name, value in row.items()
+            }
 
     def snapshot(self, tables: Iterable[Table]) -> dict[str, dict[Key, Row]]:
         return {t.name: {k: dict(r) for k, r in sorted(self.data[t.name].items())} for t in tables}
@@ -105,6 +117,8 @@ class _Cache:
         self.table = table
         self.rows: dict[Key, Row | None] = {}
         self.dirty: set[Key] = set()
+        # Keys read or written since the last flush: what a full cache keeps.
+        self.recent: set[Key] = set()
         # prefix length -> prefix -> keys of cached rows (live or deleted)
         self.by_prefix: dict[int, dict[Key, set[Key]]] = {}
         self.loaded_prefixes: dict[int, set[Key]] = defaultdict(set)
@@ -136,6 +150,7 @@ class _Cache:
         return tuple(row[c] for c in self.table.indexes[index][:length])
 
     def set(self, key: Key, row: Row | None) -> None:
+        self.recent.add(key)
         old = self.rows.get(key)
         if key not in self.rows:
             for length, groups in self.by_prefix.items():
@@ -177,6 +192,7 @@ class View:
         cache = self._caches[table.name]
         if key not in cache.rows:
             self._load_keys(cache, [key])
+        cache.recent.add(key)
         row = cache.rows[key]
         return dict(row) if row is not None else None
 
@@ -251,6 +267,23 @@ class View:
         cache.set(key, None)
         cache.dirty.add(key)
 
+    def edit(self, table: Table, key: Key) -> Row | None:
+        """The cached row itself (None if there is none), marked changed: change it in
+        place. Only columns that no prefix or index groups by may change this way."""
+        cache = self._caches[table.name]
+        if key not in cache.rows:
+            self._load_keys(cache, [key])
+        cache.recent.add(key)
+        row = cache.rows[key]
+        if row is not None:
+            cache.dirty.add(key)
+        return row
+
+    def changed(self, table: Table) -> list[Row]:
+        """The rows of ``table`` changed since the last flush (live ones, to change in place)."""
+        cache = self._caches[table.name]
+        return [row for key in cache.dirty if (row := cache.rows[key]) is not None]
+
     def flush(self) -> int:
         """Write every changed row to the store; returns how many keys changed."""
         written = 0
@@ -263,7 +296,17 @@ class View:
             written += len(keys)
             cache.dirty.clear()
         if sum(len(cache.rows) for cache in self._caches.values()) > self.max_cached:
-            self.discard()
+            # Keep what the last batch used (the active learners of a catch-up); let
+            # the rest go.
+            for name, cache in list(self._caches.items()):
+                kept = _Cache(cache.table)
+                for key in cache.recent:
+                    kept.rows[key] = cache.rows[key]
+                self._caches[name] = kept
+            if sum(len(cache.rows) for cache in self._caches.values()) > self.max_cached:
+                self.discard()
+        for cache in self._caches.values():
+            cache.recent.clear()
         return written
 
     def discard(self) -> None:

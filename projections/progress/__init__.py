@@ -19,11 +19,25 @@ from projections.tables import Key, Table
 from projections.view import Reads, View
 
 
-def _edge_keys(store: str, statement: dict[str, Any]) -> list[tuple[Key, str, str]]:
-    return [
-        ((store, key_hash(parent), key_hash(child), kind), parent, child)
-        for parent, child, kind in logic.tree_edges(statement)
-    ]
+def _parts(event: RecordedEvent) -> tuple[list[Any], list[tuple[Key, str, str]]]:
+    """The records and edges a statement is about: worked out once per event, for
+    ``announce`` and ``contribute`` both."""
+    parts = event._cache.get("progress")
+    if parts is None:
+        statement, store = event.payload(), event.store_id
+        parts = (
+            list(logic.contributions(statement)),
+            [
+                ((store, key_hash(parent), key_hash(child), kind), parent, child)
+                for parent, child, kind in logic.tree_edges(statement)
+            ],
+        )
+        event._cache["progress"] = parts
+    return parts
+
+
+# Summary columns of a record until settle() works them out from its facts.
+_UNSETTLED = dict.fromkeys(logic.SUMMARY_COLUMNS)
 
 
 class ProgressProjection(StatementProjection):
@@ -37,9 +51,10 @@ class ProgressProjection(StatementProjection):
 
     def announce(self, statement: dict[str, Any], event: RecordedEvent, reads: Reads) -> None:
         store = event.store_id
-        for learner_hash, activity_hash, registration, _, _ in logic.contributions(statement):
+        records, edges = _parts(event)
+        for learner_hash, activity_hash, registration, _, _ in records:
             reads.key(RECORDS, (store, learner_hash, activity_hash, registration))
-        for key, _, _ in _edge_keys(store, statement):
+        for key, _, _ in edges:
             reads.key(EDGES, key)
 
     def contribute(
@@ -48,52 +63,58 @@ class ProgressProjection(StatementProjection):
         store = event.store_id
         contributed: list[tuple[Table, Key]] = []
         fact = logic.fact(statement, event.position)
-        for learner_hash, activity_hash, registration, learner, activity_id in logic.contributions(statement):
+        records, edges = _parts(event)
+        for learner_hash, activity_hash, registration, learner, activity_id in records:
             key = (store, learner_hash, activity_hash, registration)
-            view.put(
-                RECORDS,
-                {
-                    "store_id": store,
-                    "learner_hash": learner_hash,
-                    "activity_hash": activity_hash,
-                    "registration": registration,
-                    "learner": learner,
-                    "activity_id": activity_id,
-                    **logic.add_fact(view.get(RECORDS, key), fact),
-                    "updated_position": event.position,
-                },
-            )
+            # The summary columns wait for the end of the batch (settle): a record
+            # that many statements of the batch touch is summarised once.
+            record = view.edit(RECORDS, key)
+            if record is None:
+                view.put(
+                    RECORDS,
+                    {
+                        "store_id": store, "learner_hash": learner_hash,
+                        "activity_hash": activity_hash, "registration": registration,
+                        "learner": learner, "activity_id": activity_id, **_UNSETTLED,
+                        "facts": [fact], "updated_position": event.position,
+                    },
+                )
+            else:
+                logic.place(record["facts"], fact)
+                record["updated_position"] = event.position
             contributed.append((RECORDS, key))
-        for key, parent, child in _edge_keys(store, statement):
-            edge = view.get(EDGES, key)
-            view.put(
-                EDGES,
-                {
-                    "store_id": store, "parent_hash": key[1], "child_hash": key[2], "kind": key[3],
-                    "parent_id": parent, "child_id": child,
-                    "statements": (edge["statements"] if edge else 0) + 1,
-                },
-            )
+        for key, parent, child in edges:
+            edge = view.edit(EDGES, key)
+            if edge is None:
+                view.put(
+                    EDGES,
+                    {
+                        "store_id": store, "parent_hash": key[1], "child_hash": key[2], "kind": key[3],
+                        "parent_id": parent, "child_id": child, "statements": 1,
+                    },
+                )
+            else:
+                edge["statements"] += 1
             contributed.append((EDGES, key))
         return contributed
 
     def withdraw(
         self, table: Table, key: Key, statement_id: str, event: RecordedEvent, view: View
     ) -> None:
-        row = view.get(table, key)
+        row = view.edit(table, key)
         if row is None:
             return
         if table is EDGES:
             if row["statements"] > 1:
-                view.put(EDGES, {**row, "statements": row["statements"] - 1})
+                row["statements"] -= 1
             else:
                 view.delete(EDGES, key)
             return
-        facts = [f for f in row["facts"] if f["id"] != statement_id]
-        if facts:
-            view.put(
-                RECORDS,
-                {**row, **logic.summarize(facts), "facts": facts, "updated_position": event.position},
-            )
-        else:
+        row["facts"] = [f for f in row["facts"] if f["id"] != statement_id]
+        row["updated_position"] = event.position
+        if not row["facts"]:
             view.delete(RECORDS, key)
+
+    def settle(self, view: View) -> None:
+        for record in view.changed(RECORDS):
+            record.update(logic.summarize(record["facts"]))
