@@ -63,13 +63,19 @@ class _Shape:
         sql = self.selects.get((match, count))
         if sql is None:
             columns = ", ".join(f"t.{c}" for c in self.columns)
-            if len(match) == 1:
+            nullable = [self.table.sql.c[c].nullable for c in match]
+            if len(match) == 1 and not nullable[0]:
                 marks = ", ".join([self.placeholder] * count)
                 sql = f"SELECT {columns} FROM {self.table.name} t WHERE t.{match[0]} IN ({marks})"
             else:
                 one = "(" + ", ".join(self.typed(c) for c in match) + ")"
                 names = ", ".join(f"v{i}" for i in range(len(match)))
-                on = " AND ".join(f"t.{c} = v.v{i}" for i, c in enumerate(match))
+                # An index value may be NULL, and a find for it must find it.
+                on = " AND ".join(
+                    f"(t.{c} = v.v{i} OR (t.{c} IS NULL AND v.v{i} IS NULL))" if nullable[i]
+                    else f"t.{c} = v.v{i}"
+                    for i, c in enumerate(match)
+                )
                 sql = (
                     f"WITH v({names}) AS (VALUES {', '.join([one] * count)}) "
                     f"SELECT {columns} FROM v JOIN {self.table.name} t ON {on}"

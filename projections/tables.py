@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import orjson
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import Column, Index, MetaData, Text
 from sqlalchemy import Table as SqlTable
 from sqlalchemy.types import TypeDecorator
 
@@ -78,10 +78,12 @@ class Table:
 
 
 def table(
-    name: str, *columns: Column[Any] | Index, prefixes: Iterable[int] = ()
+    name: str, *columns: Column[Any] | Index, prefixes: Iterable[int] = (),
+    registry: MetaData = metadata,
 ) -> Table:
-    """Declare a projection table (see the module docstring)."""
-    sql = SqlTable(name, metadata, *columns)
+    """Declare a projection table (see the module docstring); ``registry`` is for
+    tests that declare tables of their own."""
+    sql = SqlTable(name, registry, *columns)
     found = Table(sql, tuple(sorted(set(prefixes))))
     if not found.key_columns:
         raise ValueError(f"table {name} needs a primary key: rows are found by it")

@@ -239,17 +239,17 @@ class View:
     def _load_keys(self, cache: _Cache, keys: Sequence[Key]) -> None:
         if not keys:
             return
-        cache.merge(self.store.load_keys(cache.table, sorted(keys)))
+        cache.merge(self.store.load_keys(cache.table, list(keys)))
         for key in keys:
             if key not in cache.rows:
                 cache.set(key, None)
 
     def _load_prefixes(self, cache: _Cache, length: int, prefixes: Sequence[Key]) -> None:
-        cache.merge(self.store.load_prefixes(cache.table, sorted(prefixes)))
+        cache.merge(self.store.load_prefixes(cache.table, list(prefixes)))
         cache.loaded_prefixes[length].update(prefixes)
 
     def _load_finds(self, cache: _Cache, index: str, length: int, values: Sequence[Key]) -> None:
-        cache.merge(self.store.load_finds(cache.table, index, sorted(values)))
+        cache.merge(self.store.load_finds(cache.table, index, list(values)))
         cache.loaded_finds[(index, length)].update(values)
 
     # -------------------------------------------------------------------- writing
