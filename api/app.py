@@ -25,7 +25,7 @@ from api.routers import about, activities, admin, documents, progress, statement
 from lrs.config import Settings
 from lrs.credentials import CredentialVerifier
 from lrs.db import make_engine
-from lrs.ratelimit import RateLimiter
+from lrs.ratelimit import FailedLogins, RateLimiter
 from lrs.tokens import TokenVerifier
 from lrs.writer import GroupWriter
 from projections.registry import all_projections
@@ -85,7 +85,15 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.services = Services(
         settings=settings,
         engine=engine,
-        verifier=CredentialVerifier(engine, ttl=settings.auth_cache_seconds),
+        verifier=CredentialVerifier(
+            engine,
+            ttl=settings.auth_cache_seconds,
+            failures=FailedLogins(
+                settings.auth_failures_per_key,
+                settings.auth_failures_per_address,
+                settings.auth_failure_window_seconds,
+            ),
+        ),
         tokens=TokenVerifier(settings),
         limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
         views=ViewService(

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
+import anyio.to_thread
+from anyio import CapacityLimiter
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
@@ -36,6 +39,20 @@ class Services:
     writer: GroupWriter
     # Stores are never removed, so one that exists stays known.
     known_stores: set[str] = field(default_factory=set)
+    _hash_checks: tuple[CapacityLimiter, CapacityLimiter] | None = field(default=None, repr=False)
+
+    def hash_checks(self, suspect: bool) -> CapacityLimiter:
+        """Threads for requests that may need an argon2 check, which is CPU-bound and
+        takes 64 MiB: all cores but one (left to the event loop and the proven
+        requests), and one more for suspect checks (FailedLogins.checking), so that
+        guesses queue behind guesses. A request waits for a thread without holding
+        one, which leaves the shared pool to everything else. (Made on first use: a
+        limiter belongs to the running event loop.)"""
+        if self._hash_checks is None:
+            self._hash_checks = (
+                CapacityLimiter(max(1, (os.cpu_count() or 1) - 1)), CapacityLimiter(1)
+            )
+        return self._hash_checks[1 if suspect else 0]
 
     @property
     def embedded_database(self) -> bool:
@@ -67,6 +84,41 @@ async def read(app: Services, fn: Callable[..., T], *args: Any) -> T:
     return await run_in_threadpool(fn, *args)
 
 
+async def authenticating(request: Request, fn: Callable[..., T], *args: Any) -> T:
+    """Run ``fn``, which authenticates the request, in a worker thread: a thread of
+    the shared pool when the cache has proven the request's secret, otherwise one of
+    the argon2 threads (``Services.hash_checks``). A request with a proven secret so
+    never waits behind checks of other secrets, wrong ones above all."""
+    app = services(request)
+    key = _unproven_key(request)
+    if key is None:
+        return await anyio.to_thread.run_sync(lambda: fn(*args))
+    with app.verifier.failures.checking(key, _address(request)) as suspect:
+        return await anyio.to_thread.run_sync(lambda: fn(*args), limiter=app.hash_checks(suspect))
+
+
+def _unproven_key(request: Request) -> str | None:
+    """The key of Basic credentials whose secret the verifier's cache does not vouch
+    for (answering may take an argon2 check); memory only: no database, no thread."""
+    scheme, _, value = (request.headers.get("authorization") or "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        key, secret = _basic_pair(value)
+        services(request).verifier.proven(key, secret)
+    except Unauthorized:
+        return None  # malformed: refused without a check
+    except NeedsHashCheck:
+        return key
+    return None
+
+
+def _address(request: Request) -> str:
+    # The peer of the connection, or what X-Forwarded-For says behind a proxy listed
+    # in LRS_TRUSTED_PROXIES (uvicorn rewrites it for those only, see `lrs serve`).
+    return request.client.host if request.client else ""
+
+
 def services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
@@ -90,7 +142,7 @@ def authenticate(request: Request, *, quick_only: bool = False) -> Credential:
         raise Unauthorized("credentials are required (HTTP Basic or a Bearer token)")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "basic":
-        credential = _basic(app, value, quick_only)
+        credential = _basic(app, value, quick_only, _address(request))
     elif scheme.lower() == "bearer":
         if quick_only:
             raise NeedsHashCheck("bearer")
@@ -132,9 +184,9 @@ def _basic_pair(value: str) -> tuple[str, str]:
     return key, secret
 
 
-def _basic(app: Services, value: str, quick_only: bool) -> Credential:
+def _basic(app: Services, value: str, quick_only: bool, address: str) -> Credential:
     key, secret = _basic_pair(value)
-    credential = app.verifier.verify(key, secret, quick_only=quick_only)
+    credential = app.verifier.verify(key, secret, quick_only=quick_only, address=address)
     if credential is None:
         raise Unauthorized("unknown key or wrong secret")
     return credential
@@ -191,7 +243,7 @@ async def _authenticated(request: Request) -> Credential:
             return authenticate(request, quick_only=True)
         except NeedsHashCheck:
             pass
-    return await run_in_threadpool(authenticate, request)
+    return await authenticating(request, authenticate, request)
 
 
 Auth = Annotated[Credential, Depends(_authenticated)]

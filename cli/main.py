@@ -54,17 +54,22 @@ def main() -> None:
 @main.command(help="Migrate the database, then serve the xAPI endpoint at /xapi/.")
 @click.option("--host", default=None, help="Interface to bind (LRS_HOST, default 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (LRS_PORT, default 8000).")
-def serve(host: str | None, port: int | None) -> None:
+@click.option(
+    "--dev", is_flag=True, default=False,
+    help="Development mode (LRS_DEV): a weak LRS_BOOTSTRAP_SECRET only prints a warning.",
+)
+def serve(host: str | None, port: int | None, dev: bool) -> None:
     import uvicorn
 
     from api.app import create_app
     from lrs.credentials import bootstrap
     from lrs.migrate import upgrade
 
-    settings = _settings(host=host, port=port)
+    settings = _settings(host=host, port=port, dev=dev or None)
+    _check_bootstrap_secret(settings)
     engine = _engine(settings)
     upgrade(engine)
-    demo = bootstrap(
+    done = bootstrap(
         engine,
         key=settings.bootstrap_key,
         secret=settings.bootstrap_secret,
@@ -73,6 +78,9 @@ def serve(host: str | None, port: int | None) -> None:
     endpoint = f"http://{settings.host}:{settings.port}/xapi/"
     click.echo(f"LRS endpoint: {endpoint}")
     click.echo(f"Database:     {_redacted(settings.database_url)}")
+    if done.notice:
+        click.echo(f"Note: {done.notice}")
+    demo = done.demo
     if demo is not None:
         click.echo(f"Demo credential (shown once): key={demo[0]} secret={demo[1]}")
         click.echo(f"  try: curl -u {demo[0]}:{demo[1]} -H 'X-Experience-API-Version: 1.0.3' {endpoint}statements")
@@ -91,8 +99,32 @@ def serve(host: str | None, port: int | None) -> None:
         port=settings.port,
         log_level=settings.log_level,
         access_log=False,
+        # The client address limits failed logins: X-Forwarded-For only counts from
+        # the proxies named in LRS_TRUSTED_PROXIES (uvicorn would trust 127.0.0.1).
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=list(settings.trusted_proxies) or None,
         http="httptools",
         loop="auto",
+    )
+
+
+def _check_bootstrap_secret(settings: Settings) -> None:
+    """Stop before touching anything when the bootstrap secret is weak (outside dev mode)."""
+    from lrs.credentials import WEAK_SECRET_RULE, weak_secret
+
+    if not (settings.bootstrap_key and settings.bootstrap_secret):
+        return
+    reason = weak_secret(settings.bootstrap_key, settings.bootstrap_secret)
+    if reason is None:
+        return
+    message = f"LRS_BOOTSTRAP_SECRET is too weak: {reason}; {WEAK_SECRET_RULE}"
+    if settings.dev:
+        click.echo(f"warning: {message}. Accepted in dev mode (--dev, LRS_DEV) only.", err=True)
+        return
+    _fail(
+        f"{message}. Set a strong one, e.g. the output of "
+        "`python3 -c 'import secrets; print(secrets.token_urlsafe(24))'`; for local "
+        "development only, `lrs serve --dev` (or LRS_DEV=true) accepts it with a warning."
     )
 
 

@@ -43,6 +43,8 @@ class Settings:
     public_url: str = ""
     bootstrap_key: str | None = None
     bootstrap_secret: str | None = None
+    # Development mode: a weak bootstrap secret only warns (lrs.credentials.weak_secret).
+    dev: bool = False
     # Requests larger than this are answered 413 (xAPI Communication 3.2).
     max_body_bytes: int = 20 * 1024 * 1024
     max_statements_per_request: int = 5000
@@ -54,6 +56,14 @@ class Settings:
     cors_origins: tuple[str, ...] = ("*",)
     # Seconds a verified Basic credential stays in the in-memory cache.
     auth_cache_seconds: float = 300.0
+    # Failed logins allowed per key and per client address in a window (0: no limit);
+    # beyond, 429 until the window lets another one in.
+    auth_failures_per_key: int = 10
+    auth_failures_per_address: int = 30
+    auth_failure_window_seconds: float = 60.0
+    # Proxies (addresses or networks) whose X-Forwarded-For names the client; none by
+    # default, so the client is whoever opened the connection.
+    trusted_proxies: tuple[str, ...] = ()
     # Seconds a writer waits for the log's write lock before giving up.
     lock_timeout_seconds: float = 30.0
     log_level: str = "info"
@@ -87,12 +97,17 @@ class Settings:
         "public_url": "LRS_PUBLIC_URL",
         "bootstrap_key": "LRS_BOOTSTRAP_KEY",
         "bootstrap_secret": "LRS_BOOTSTRAP_SECRET",
+        "dev": "LRS_DEV",
         "max_body_bytes": "LRS_MAX_BODY_BYTES",
         "max_statements_per_request": "LRS_MAX_STATEMENTS_PER_REQUEST",
         "max_document_bytes": "LRS_MAX_DOCUMENT_BYTES",
         "statements_page_max": "LRS_STATEMENTS_PAGE_MAX",
         "cors_origins": "LRS_CORS_ORIGINS",
         "auth_cache_seconds": "LRS_AUTH_CACHE_SECONDS",
+        "auth_failures_per_key": "LRS_AUTH_FAILURES_PER_KEY",
+        "auth_failures_per_address": "LRS_AUTH_FAILURES_PER_ADDRESS",
+        "auth_failure_window_seconds": "LRS_AUTH_FAILURE_WINDOW_SECONDS",
+        "trusted_proxies": "LRS_TRUSTED_PROXIES",
         "lock_timeout_seconds": "LRS_LOCK_TIMEOUT_SECONDS",
         "log_level": "LRS_LOG_LEVEL",
         "oidc_issuer": "LRS_OIDC_ISSUER",
@@ -116,6 +131,8 @@ class Settings:
             object.__setattr__(self, "public_url", f"http://{self.host}:{self.port}")
         if self.statements_page_max < 1:
             raise ValueError("LRS_STATEMENTS_PAGE_MAX must be at least 1")
+        if self.auth_failure_window_seconds <= 0:
+            raise ValueError("LRS_AUTH_FAILURE_WINDOW_SECONDS must be more than 0")
         if self.default_xapi_version not in ("1.0.3", "2.0.0"):
             raise ValueError("LRS_DEFAULT_XAPI_VERSION must be 1.0.3 or 2.0.0")
 

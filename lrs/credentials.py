@@ -37,6 +37,7 @@ from lrs.events import (
     NewEvent,
     dumps,
 )
+from lrs.ratelimit import FailedLogins
 from lrs.schema import credentials, stores
 
 # xAPI Communication 4.2 scopes, plus "admin" for managing the store itself.
@@ -378,17 +379,25 @@ class CredentialVerifier:
     transaction then confirms, under the log's lock, that the row still holds that
     hash and is not revoked (``live_secret_hashes``), which is as strict as reading
     the row first and saves the request a database round trip.
+
+    Every secret the proof does not vouch for is a guess until argon2 says otherwise:
+    ``failures`` limits those per key and per client address (Communication 4.1), and
+    a secret that matches the proof never waits for them, nor for their checks.
     """
 
-    def __init__(self, engine: Engine, ttl: float = 300.0) -> None:
+    def __init__(
+        self, engine: Engine, ttl: float = 300.0, failures: FailedLogins | None = None
+    ) -> None:
         self.engine = engine
         self.ttl = ttl
+        self.failures = failures or FailedLogins(0, 0, 60.0)
         # key -> (SHA-256 of the secret, the hash it matched, expiry, the credential)
         self._cache: dict[str, tuple[bytes, str, float, Credential]] = {}
         self._lock = threading.Lock()
-        # One argon2 check per key at a time: each takes 64 MiB, and a burst of
-        # requests on a cold cache would otherwise run them all at once.
-        self._checking: dict[str, threading.Lock] = {}
+        # Checks in progress by (key, SHA-256 of the secret, hash): concurrent requests
+        # with the same secret share one argon2 check (64 MiB, tens of milliseconds)
+        # instead of each running it; different secrets never wait for each other.
+        self._flights: dict[tuple[str, bytes, str], _Flight] = {}
 
     def _cached(self, key: str, digest: bytes, secret_hash: str) -> bool | None:
         """True or False when the cache can answer for this hash, None when it cannot."""
@@ -397,36 +406,59 @@ class CredentialVerifier:
             return None
         return hmac.compare_digest(digest, cached[0])
 
-    def verify(self, key: str, secret: str, *, quick_only: bool = False) -> Credential | None:
+    def verify(
+        self, key: str, secret: str, *, quick_only: bool = False, address: str = ""
+    ) -> Credential | None:
         """The credential, or None for an unknown key, a wrong secret or a revoked key.
 
-        ``quick_only`` raises NeedsHashCheck where the answer needs argon2.
+        ``quick_only`` raises NeedsHashCheck where the answer needs argon2. ``address``
+        is the client's, for the limit on failed logins (TooManyRequests beyond it).
         """
         digest = hashlib.sha256(secret.encode("utf-8", "surrogatepass")).digest()
         row = fetch_one(self.engine, _CREDENTIAL_SQL, (key,))
-        if quick_only and (row is None or self._cached(key, digest, row.secret_hash) is None):
+        if row is not None and row.revoked_at is not None:
+            return None
+        known = None if row is None else self._cached(key, digest, row.secret_hash)
+        if known:
+            return _row_to_credential(row)
+        if known is None and quick_only:
             # An unknown key costs a dummy argon2 check too (see below).
             raise NeedsHashCheck(key)
+        # A guess, even when the proof of another secret already tells it is wrong:
+        # the limit must hold before any answer is given.
+        self.failures.reserve(key, address)
+        if known is False:
+            return None
         if row is None:
             # Spend the same effort as a real check, so timing does not reveal keys.
-            with self._lock_for(""):
-                _verify_hash(_DUMMY_HASH, secret)
+            self._check_once(key, digest, _DUMMY_HASH, secret)
             return None
-        if row.revoked_at is not None:
+        if not self._check_once(key, digest, row.secret_hash, secret):
             return None
-        known = self._cached(key, digest, row.secret_hash)
-        if known is None:
-            with self._lock_for(key):
-                known = self._cached(key, digest, row.secret_hash)  # a peer may have checked
-                if known is None:
-                    known = _verify_hash(row.secret_hash, secret)
-                    if known:
-                        with self._lock:
-                            self._cache[key] = (
-                                digest, row.secret_hash, time.monotonic() + self.ttl,
-                                _row_to_credential(row),
-                            )
-        return _row_to_credential(row) if known else None
+        self.failures.succeeded(key, address)
+        credential = _row_to_credential(row)
+        with self._lock:
+            self._cache[key] = (digest, row.secret_hash, time.monotonic() + self.ttl, credential)
+        return credential
+
+    def _check_once(self, key: str, digest: bytes, secret_hash: str, secret: str) -> bool:
+        """argon2 for this secret, or the outcome of the same check already running."""
+        flight_key = (key, digest, secret_hash)
+        with self._lock:
+            flight = self._flights.get(flight_key)
+            leader = flight is None
+            if flight is None:
+                flight = self._flights[flight_key] = _Flight()
+        if not leader:
+            flight.done.wait()
+            return flight.matched
+        try:
+            flight.matched = _verify_hash(secret_hash, secret)
+        finally:
+            with self._lock:
+                del self._flights[flight_key]
+            flight.done.set()
+        return flight.matched
 
     def proven(self, key: str, secret: str) -> tuple[Credential, str]:
         """The credential and the hash its secret was proven against, from the cache.
@@ -443,9 +475,13 @@ class CredentialVerifier:
             raise NeedsHashCheck(key)
         return cached[3], cached[1]
 
-    def _lock_for(self, key: str) -> threading.Lock:
-        with self._lock:
-            return self._checking.setdefault(key, threading.Lock())
+
+class _Flight:
+    __slots__ = ("done", "matched")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.matched = False
 
 
 def live_secret_hashes(conn: Connection, keys: Collection[str]) -> dict[str, str]:
@@ -471,12 +507,58 @@ def _verify_hash(secret_hash: str, secret: str) -> bool:
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(8))
 
 
+# LRS_BOOTSTRAP_SECRET opens every store with every right, and it lives in
+# environment variables that examples and compose files copy around: `lrs serve`
+# refuses a weak one outside dev mode (README, "Settings").
+MIN_BOOTSTRAP_SECRET_LENGTH = 16
+_MIN_DISTINCT_CHARACTERS = 8
+# Words of default and example passwords: a secret whose letters are only these is
+# one an attacker tries first, however long ("change-me-change-me", "Admin2024Admin2024").
+_DEFAULT_WORDS = re.compile(
+    r"(?:change|me|admin|administrator|password|passwd|pass|secret|default|letmein"
+    r"|welcome|qwerty|root|test|demo|lrs|xapi|bootstrap|key)+"
+)
+WEAK_SECRET_RULE = (
+    f"a bootstrap secret needs at least {MIN_BOOTSTRAP_SECRET_LENGTH} characters, "
+    f"{_MIN_DISTINCT_CHARACTERS} of them different, some letters, and must be neither the key "
+    "nor made only of well-known default words (change-me, admin, password, secret...) "
+    "with digits and punctuation"
+)
+
+
+def weak_secret(key: str, secret: str) -> str | None:
+    """Why ``secret`` is too weak for the bootstrap credential ``key``, or None."""
+    if len(secret) < MIN_BOOTSTRAP_SECRET_LENGTH:
+        return f"it has {len(secret)} characters"
+    if secret.casefold() == key.casefold():
+        return "it is the key itself"
+    if len(set(secret)) < _MIN_DISTINCT_CHARACTERS:
+        return f"it has only {len(set(secret))} different characters"
+    letters = "".join(char for char in secret.casefold() if char.isalpha())
+    if not letters:
+        return "it has no letters"
+    if _DEFAULT_WORDS.fullmatch(letters):
+        return "its letters only spell well-known default words"
+    return None
+
+
+@dataclass(frozen=True)
+class Bootstrapped:
+    """What ``bootstrap`` did that the operator should hear of."""
+
+    # A demo credential created on first start: (key, secret), the secret shown once.
+    demo: tuple[str, str] | None = None
+    notice: str | None = None
+
+
 def bootstrap(
     engine: Engine, *, key: str | None, secret: str | None, public_url: str
-) -> tuple[str, str] | None:
+) -> Bootstrapped:
     """Default store, then the bootstrap credential or, on first start, a demo one.
 
-    Returns (key, secret) when a credential was created whose secret must be shown.
+    The bootstrap credential is only ever created: a credential that exists keeps its
+    secret, whatever LRS_BOOTSTRAP_SECRET says. A secret that differs was rotated
+    (through the API or the CLI), and a restart must not bring the old one back.
     """
     ensure_default_store(engine)
     if key and secret:
@@ -487,17 +569,26 @@ def bootstrap(
                 )
             ).first()
         if row is None:
-            create_credential(
-                engine, key=key, secret=secret, label="bootstrap", public_url=public_url
+            with contextlib.suppress(Conflict):  # another process created it first
+                create_credential(
+                    engine, key=key, secret=secret, label="bootstrap", public_url=public_url
+                )
+            return Bootstrapped()
+        if row.revoked_at is not None:
+            # Revocation is a deliberate act: the credential stays revoked.
+            return Bootstrapped(notice=f"the bootstrap credential {key} is revoked and stays so")
+        if not _verify_hash(row.secret_hash, secret):
+            return Bootstrapped(
+                notice=(
+                    f"the bootstrap credential {key} keeps the secret it was rotated to: "
+                    f"LRS_BOOTSTRAP_SECRET only creates it (`lrs credentials rotate {key}` "
+                    "replaces it)"
+                )
             )
-        elif row.revoked_at is None and not _verify_hash(row.secret_hash, secret):
-            set_secret(engine, key, secret)
-        # A revoked bootstrap credential stays revoked: revocation is a deliberate act.
-        return None
+        return Bootstrapped()
     if count_credentials(engine, DEFAULT_STORE) == 0:
         credential, new_secret = create_credential(
             engine, label="demo", public_url=public_url
         )
-        return credential.key, new_secret
-    return None
-
+        return Bootstrapped(demo=(credential.key, new_secret))
+    return Bootstrapped()

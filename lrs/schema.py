@@ -196,3 +196,14 @@ attachment_blobs = Table(
     Column("sha2", String(128), primary_key=True),
     Column("sha256", String(64), nullable=False),
 )
+
+# Which authority's statements (Data 2.4.9, as statements.authority_hash) brought each
+# attachment's bytes: a statements/read/mine credential gets only those it sent, not
+# bytes another authority uploaded under a hash it merely names with a fileUrl.
+attachment_uploads = Table(
+    "attachment_uploads",
+    metadata,
+    Column("store_id", String(64), primary_key=True),
+    Column("sha2", String(128), primary_key=True),
+    Column("authority_hash", String(32), primary_key=True),
+)

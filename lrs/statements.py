@@ -20,7 +20,15 @@ from lrs.db import read_transaction
 from lrs.errors import BadRequest, Conflict, InvalidStatement, LrsError, NotFound, Unauthorized
 from lrs.events import STATEMENT_STORED, NewEvent, RecordedEvent, dumps
 from lrs.index import apply_statements
-from lrs.schema import activities, attachment_blobs, events, statement_keys, statements, verbs
+from lrs.schema import (
+    activities,
+    attachment_blobs,
+    attachment_uploads,
+    events,
+    statement_keys,
+    statements,
+    verbs,
+)
 from lrs.xapi import attachments, formatting, signatures
 from lrs.xapi.agents import authority_key, ifi_key, key_hash
 from lrs.xapi.attachments import AttachmentData
@@ -234,7 +242,10 @@ def write_requests(
             ],
         )
         indexed.setdefault(store_id, []).extend(zip(recorded, new_items, strict=True))
-        _keep_attachments(conn, store_id, new_items, request.attachment_data or {})
+        _keep_attachments(
+            conn, store_id, new_items, request.attachment_data or {},
+            key_hash(authority_key(request.credential.authority)),
+        )
         outcomes.append(StoreResult(ids, recorded[-1].position, writer.through()))
     for store_id, items in indexed.items():
         apply_statements(conn, store_id, items)
@@ -246,8 +257,10 @@ def _keep_attachments(
     store_id: str,
     items: list[dict[str, Any]],
     data: Mapping[str, AttachmentData],
+    authority_hash: str,
 ) -> None:
-    """Store the bytes the new statements' attachments carry, once per store and hash."""
+    """Store the bytes the new statements' attachments carry, once per store and hash,
+    and that this authority sent them (what statements/read/mine may get back)."""
     wanted = {
         attachment["sha2"].lower()
         for item in items
@@ -267,21 +280,49 @@ def _keep_attachments(
     for sha2 in sorted(wanted - held):
         sha256 = blobs.put(conn, data[sha2].content, sha2 if len(sha2) == 64 else None)
         conn.execute(attachment_blobs.insert().values(store_id=store_id, sha2=sha2, sha256=sha256))
+    credited = {
+        row[0]
+        for row in conn.execute(
+            select(attachment_uploads.c.sha2).where(
+                attachment_uploads.c.store_id == store_id,
+                attachment_uploads.c.authority_hash == authority_hash,
+                attachment_uploads.c.sha2.in_(sorted(wanted)),
+            )
+        )
+    }
+    if wanted - credited:
+        conn.execute(
+            attachment_uploads.insert(),
+            [
+                {"store_id": store_id, "sha2": sha2, "authority_hash": authority_hash}
+                for sha2 in sorted(wanted - credited)
+            ],
+        )
 
 
-def attachment_contents(engine: Engine, store_id: str, sha2s: set[str]) -> dict[str, bytes]:
-    """The bytes this store holds for these attachment hashes (missing ones left out)."""
+def attachment_contents(
+    engine: Engine, store_id: str, sha2s: set[str], *, mine: str | None = None
+) -> dict[str, bytes]:
+    """The bytes this store holds for these attachment hashes (missing ones left out).
+
+    With ``mine`` (an authority hash, see ``visible_authority``), only bytes that came
+    with statements of that authority: a statements/read/mine credential reads its own
+    statements only (Communication 4.2), and naming another authority's hash with a
+    fileUrl must not fetch what that authority uploaded.
+    """
     if not sha2s:
         return {}
+    query = select(attachment_blobs.c.sha2, attachment_blobs.c.sha256).where(
+        attachment_blobs.c.store_id == store_id, attachment_blobs.c.sha2.in_(sorted(sha2s))
+    )
+    if mine is not None:
+        query = query.join(
+            attachment_uploads,
+            (attachment_uploads.c.store_id == attachment_blobs.c.store_id)
+            & (attachment_uploads.c.sha2 == attachment_blobs.c.sha2),
+        ).where(attachment_uploads.c.authority_hash == mine)
     with engine.connect() as conn:
-        mapping = dict(
-            conn.execute(
-                select(attachment_blobs.c.sha2, attachment_blobs.c.sha256).where(
-                    attachment_blobs.c.store_id == store_id,
-                    attachment_blobs.c.sha2.in_(sorted(sha2s)),
-                )
-            ).all()
-        )
+        mapping = dict(conn.execute(query).all())
         contents = blobs.get_many(conn, set(mapping.values()))
     return {sha2: contents[sha256] for sha2, sha256 in mapping.items() if sha256 in contents}
 

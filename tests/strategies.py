@@ -319,7 +319,19 @@ def openids() -> st.SearchStrategy[str]:
 @cache
 def accounts() -> st.SearchStrategy[dict[str, str]]:
     """Data 2.4.2.4: homePage (IRL) and name, both required."""
-    return st.fixed_dictionaries({"homePage": irls(), "name": texts(min_size=1, max_size=10)})
+    return st.fixed_dictionaries({"homePage": irls(), "name": account_names()})
+
+
+# An account name is an identifier: no control or invisible formatting characters
+# (Cc, Cf; ZWNJ and ZWJ are letters' joiners and stay allowed, see lrs.xapi.formats).
+_NAME_CHARS = st.characters(
+    exclude_categories=("Cs", "Cc", "Cf"), include_characters="\u200c\u200d"
+)
+
+
+@cache
+def account_names() -> st.SearchStrategy[str]:
+    return st.text(_NAME_CHARS, min_size=1, max_size=10)
 
 
 @cache
@@ -375,7 +387,7 @@ def authorities(draw) -> dict:
     """Data 2.4.9.s3.b1: an Agent, or (3-legged OAuth) a Group of exactly two Agents."""
     if draw(_BOOL):
         return draw(agents())
-    app = {"account": {"homePage": draw(irls()), "name": draw(texts(min_size=1, max_size=10))}}
+    app = {"account": {"homePage": draw(irls()), "name": draw(account_names())}}
     if draw(_BOOL):
         app["objectType"] = "Agent"
     return {"objectType": "Group", "member": [app, draw(agents())]}

@@ -11,7 +11,17 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from api.deps import App, Auth, Version, authenticate, proven_basic, read, read_body, require
+from api.deps import (
+    App,
+    Auth,
+    Version,
+    authenticate,
+    authenticating,
+    proven_basic,
+    read,
+    read_body,
+    require,
+)
 from api.multipart import build_mixed, parse_mixed
 from api.routing import get_and_head
 from lrs import statements as service
@@ -106,8 +116,9 @@ async def _write(
     # is left to the full way, which answers in the order of its checks (a credential
     # revoked elsewhere gets its 401 before a 400 about the body). On SQLite the full
     # way stays here too unless it needs argon2; a large body, an argon2 check or a
-    # database across the network take the hop. Either way the write joins the group
-    # commit (lrs.writer) without holding a thread while it waits.
+    # database across the network take the hop (an argon2 check to a thread of its
+    # own: deps.authenticating). Either way the write joins the group commit
+    # (lrs.writer) without holding a thread while it waits.
     write = None
     if len(body) <= _INLINE_BODY_BYTES:
         try:
@@ -120,7 +131,7 @@ async def _write(
             with suppress(NeedsHashCheck):
                 write = work("quick")
     if write is None:
-        write = await run_in_threadpool(work, "full")
+        write = await authenticating(request, work, "full")
     result = await app.writer.submit_async(write)
     app.views.notify()
     return result
@@ -159,13 +170,18 @@ async def post_statements(request: Request, app: App, version: Version) -> Respo
     )
 
 
-async def _with_attachments(app: App, store_id: str, body: bytes, texts: list[str]) -> Response:
-    """multipart/mixed: the JSON first, then each attachment held for these statements."""
+async def _with_attachments(
+    app: App, store_id: str, body: bytes, texts: list[str], mine: str | None
+) -> Response:
+    """multipart/mixed: the JSON first, then each attachment held for these statements
+    (with ``mine``, only bytes that came with statements of that authority)."""
     wanted: dict[str, str] = {}
     for text in texts:
         for _, attachment in attachments_in(orjson.loads(text)):
             wanted.setdefault(attachment["sha2"].lower(), attachment["contentType"])
-    contents = await run_in_threadpool(service.attachment_contents, app.engine, store_id, set(wanted))
+    contents = await run_in_threadpool(
+        lambda: service.attachment_contents(app.engine, store_id, set(wanted), mine=mine)
+    )
     parts = [({"Content-Type": _JSON}, body)]
     parts.extend(
         (
@@ -211,7 +227,7 @@ async def get_statements(request: Request, app: App, credential: Auth, version: 
             headers["Last-Modified"] = http_date(parse_utc(result.last_stored))
     if parsed.attachments:
         # Communication 2.1.3.s2.b6: attachments=true answers multipart/mixed.
-        response = await _with_attachments(app, store_id, body, texts)
+        response = await _with_attachments(app, store_id, body, texts, mine)
         response.headers.update(headers)
         return response
     return Response(body, media_type=_JSON, headers=headers)

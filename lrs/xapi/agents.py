@@ -10,19 +10,14 @@ import orjson
 
 from lrs.errors import InvalidParameter, InvalidStatement
 from lrs.xapi import jsonparse
+from lrs.xapi.formats import fold_mbox
 from lrs.xapi.validation import validate_actor, validate_agent
-
-
-def _mbox(value: str) -> str:
-    # The domain of an email address is case-insensitive (Data 2.4.2.3.s4).
-    local, _, domain = value.partition("@")
-    return f"{local}@{domain.lower()}"
 
 
 def ifi_key(agent: dict[str, Any]) -> str | None:
     """A string naming the Agent or identified Group's identifier; None if anonymous."""
     if "mbox" in agent:
-        return "mbox:" + _mbox(agent["mbox"])
+        return "mbox:" + fold_mbox(agent["mbox"])
     if "mbox_sha1sum" in agent:
         return "mbox_sha1sum:" + agent["mbox_sha1sum"].lower()
     if "openid" in agent:

@@ -8,12 +8,15 @@ through) with ASCII classes (``\\d`` must not accept Arabic-Indic digits).
 from __future__ import annotations
 
 import re
+import string
+import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
 
 # RFC 3987: a scheme, then no whitespace and none of the characters IRIs exclude.
 _IRI = re.compile(r'[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>"{}|\\^`\x00-\x1f\x7f\x85\xa0]+')
 _HTTP_WITHOUT_HOST = re.compile(r"^https?:(?!//[^/?#\s]+)", re.IGNORECASE)
-_MAILTO = re.compile(r"mailto:[^\s@]+@[^\s@]+", re.ASCII)
+# Not re.ASCII: no Unicode space (U+00A0, U+2028...) belongs in an address either.
+_MAILTO = re.compile(r"mailto:[^\s@]+@[^\s@]+")
 _SHA1 = re.compile(r"[0-9a-fA-F]{40}")
 _SHA2 = re.compile(r"[0-9a-fA-F]{56}|[0-9a-fA-F]{64}|[0-9a-fA-F]{96}|[0-9a-fA-F]{128}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -40,12 +43,55 @@ _DURATION = re.compile(
 )
 
 
+# Characters that make one identifier look like another, or reorder what a reader
+# sees: C0 and C1 controls (Cc) and format characters (Cf), among them the bidi
+# embeddings, overrides and isolates U+202A-202E and U+2066-2069, LRM, RLM and ALM,
+# which RFC 3987 4.1 forbids in IRIs, and the invisible soft hyphen, zero-width space
+# and word joiner. ZWNJ and ZWJ stay allowed: Persian and Indic words are spelt with
+# them, and IDNA2008 admits them in domain names (RFC 5892 A.1, A.2).
+_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_JOINERS = frozenset("\u200c\u200d")
+_HIDDEN_CATEGORIES = frozenset(("Cc", "Cf"))
+
+
+def control_character(value: str) -> str | None:
+    """The first control or invisible formatting character of ``value``, or None."""
+    if value.isascii():
+        found = _ASCII_CONTROL.search(value)
+        return found.group() if found else None
+    for char in value:
+        if char >= "\x80" and unicodedata.category(char) in _HIDDEN_CATEGORIES:
+            if char not in _JOINERS:
+                return char
+        elif char < " " or char == "\x7f":
+            return char
+    return None
+
+
 def is_iri(value: str) -> bool:
-    return bool(_IRI.fullmatch(value)) and not _HTTP_WITHOUT_HOST.match(value)
+    return (
+        bool(_IRI.fullmatch(value))
+        and not _HTTP_WITHOUT_HOST.match(value)
+        and (value.isascii() or control_character(value) is None)
+    )
 
 
 def is_mailto(value: str) -> bool:
-    return bool(_MAILTO.fullmatch(value))
+    return bool(_MAILTO.fullmatch(value)) and control_character(value) is None
+
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def fold_mbox(value: str) -> str:
+    """An mbox with its domain in lowercase, for comparing identities (Data 2.4.2.3).
+
+    The domain of an address is case-insensitive, its local part is not (RFC 5321
+    2.4). Only ASCII letters fold: ``str.lower`` would turn the KELVIN SIGN (U+212A)
+    into "k", and "victim@\u212aelvin.example" into somebody else's address.
+    """
+    local, at, domain = value.partition("@")
+    return f"{local}{at}{domain.translate(_ASCII_LOWER)}"
 
 
 def is_sha1(value: str) -> bool:

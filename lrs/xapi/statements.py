@@ -253,8 +253,7 @@ def _canon(value: Any, key: str | None = None) -> Any:
                 continue
             out[k] = _canon(v, k)
         if "mbox" in out and isinstance(out["mbox"], str):
-            local, _, domain = out["mbox"].partition("@")
-            out["mbox"] = f"{local}@{domain.lower()}"
+            out["mbox"] = formats.fold_mbox(out["mbox"])
         if "mbox_sha1sum" in out and isinstance(out["mbox_sha1sum"], str):
             out["mbox_sha1sum"] = out["mbox_sha1sum"].lower()
         if isinstance(out.get("member"), list):

@@ -9,6 +9,7 @@ rules). Statements stay plain parsed JSON: the checks walk dicts and lists.
 from __future__ import annotations
 
 import math
+import unicodedata
 from typing import Any, NoReturn
 
 from lrs.errors import InvalidStatement
@@ -147,8 +148,25 @@ def _number(value: Any, path: str) -> float:
     return value
 
 
+def _visible(text: str, path: str, cite: str) -> str:
+    """No control or invisible formatting character (see formats.control_character)."""
+    char = formats.control_character(text)
+    if char is not None:
+        _fail(
+            path,
+            f"must not contain control or invisible formatting characters (has U+{ord(char):04X}, "
+            f"{unicodedata.name(char, 'a control character')}): they make one identifier "
+            f"look like another ({cite})",
+        )
+    return text
+
+
+_IRI_RULE = "RFC 3987 4.1, Data 4.3"
+_IFI_RULE = "Data 2.4.2.3"
+
+
 def _iri(value: Any, path: str) -> str:
-    text = _string(value, path)
+    text = _visible(_string(value, path), path, _IRI_RULE)
     if not formats.is_iri(text):
         _fail(path, "must be an absolute IRI with a scheme (Data 4.3, 2.2.s4.b1.b8)")
     return text
@@ -184,6 +202,7 @@ def extensions(value: Any, path: str) -> None:
     """Keys must be IRIs; values are anything, null included (Data 4.1)."""
     obj = _object(value, path, "an extensions map")
     for key in obj:
+        _visible(key, _join(path, key), _IRI_RULE)
         if not formats.is_iri(key):
             _fail(_join(path, key), "extension keys must be IRIs (Data 4.1)")
 
@@ -195,9 +214,10 @@ def _account(value: Any, path: str) -> None:
     obj = _object(value, path, "an account")
     _keys(obj, path, _ACCOUNT_KEYS, "an account")
     home = _require(obj, path, "homePage", "an account")
-    if not formats.is_iri(_string(home, _join(path, "homePage"))):
+    if not formats.is_iri(_visible(_string(home, _join(path, "homePage")), _join(path, "homePage"), _IFI_RULE)):
         _fail(_join(path, "homePage"), "must be an IRL (Data 2.4.2.4)")
     name = _string(_require(obj, path, "name", "an account"), _join(path, "name"))
+    _visible(name, _join(path, "name"), _IFI_RULE)
     if not name:
         _fail(_join(path, "name"), "must not be empty (Data 2.4.2.4)")
 
@@ -208,13 +228,13 @@ def _ifis(obj: dict[str, Any], path: str) -> list[str]:
         value = obj[key]
         where = _join(path, key)
         if key == "mbox":
-            if not formats.is_mailto(_string(value, where)):
+            if not formats.is_mailto(_visible(_string(value, where), where, _IFI_RULE)):
                 _fail(where, 'must be a mailto IRI, "mailto:" followed by an email address (Data 2.4.2.3)')
         elif key == "mbox_sha1sum":
             if not formats.is_sha1(_string(value, where)):
                 _fail(where, "must be the hex-encoded SHA1 of a mailto IRI (Data 2.4.2.3)")
         elif key == "openid":
-            if not formats.is_iri(_string(value, where)):
+            if not formats.is_iri(_visible(_string(value, where), where, _IFI_RULE)):
                 _fail(where, "must be a URI (Data 2.4.2.3)")
         else:
             _account(value, where)
@@ -332,7 +352,7 @@ def definition(value: Any, path: str) -> None:
         _iri(obj["type"], _join(path, "type"))
     if "moreInfo" in obj:
         where = _join(path, "moreInfo")
-        if not formats.is_iri(_string(obj["moreInfo"], where)):
+        if not formats.is_iri(_visible(_string(obj["moreInfo"], where), where, _IRI_RULE)):
             _fail(where, "must be an IRL (Data 2.4.4.1)")
     if "extensions" in obj:
         extensions(obj["extensions"], _join(path, "extensions"))
@@ -530,7 +550,7 @@ def attachment(value: Any, path: str) -> None:
         _fail(_join(path, "sha2"), "must be a hex-encoded SHA-2 digest (Data 2.4.11)")
     if "fileUrl" in obj:
         where = _join(path, "fileUrl")
-        if not formats.is_iri(_string(obj["fileUrl"], where)):
+        if not formats.is_iri(_visible(_string(obj["fileUrl"], where), where, _IRI_RULE)):
             _fail(where, "must be an IRL (Data 2.4.11)")
 
 

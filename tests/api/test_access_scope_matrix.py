@@ -259,7 +259,12 @@ def matrix_lrs(
             # whatever order the revoke cells run in.
             create_credential(engine, key="rotated-default", scopes=("statements/read",))
             create_credential(engine, store_id="other", key="rotated-other", scopes=("statements/read",))
-            settings = Settings(data_dir=directory, database_url=url, public_url=public_url)
+            # Every row sends its wrong secret to this one app: the limit on failed
+            # logins (tests/api/test_access_login_failures.py) would turn them into 429s.
+            settings = Settings(
+                data_dir=directory, database_url=url, public_url=public_url,
+                auth_failures_per_key=0, auth_failures_per_address=0,
+            )
             app = create_app(settings, engine)
             with TestClient(app, base_url=public_url) as http:
                 _seed(http, basic(KEY, SECRET))

@@ -171,3 +171,28 @@ def test_a_wrong_secret_for_a_cached_key_is_refused(user):
     for wrong in (secret + "x", secret[:-1], "", secret.upper()):
         _refused(XapiClient(user.http, auth=basic(key, wrong)))
     assert user.get(STATEMENTS).status_code == 200
+
+
+def test_bootstrapping_again_never_resets_a_rotated_secret(client, engine, settings):
+    """`lrs serve` bootstraps on every start with LRS_BOOTSTRAP_SECRET: a secret rotated
+    since (for whatever reason) must stay, or a restart would bring the old one back."""
+    rotated = client.post(f"/admin/credentials/{KEY}/rotate").json()["secret"]
+    done = credentials.bootstrap(engine, key=KEY, secret=SECRET, public_url=settings.public_url)
+    assert done.demo is None
+    assert done.notice is not None and "rotate" in done.notice
+    _refused(XapiClient(client.http, auth=basic(KEY, SECRET)))
+    assert XapiClient(client.http, auth=basic(KEY, rotated)).get(STATEMENTS).status_code == 200
+    # Nothing was appended to the log either: no rotation happened.
+    assert [e.type for e in all_events(engine)].count(CREDENTIAL_ROTATED) == 1
+    credentials.revoke(engine, KEY)
+    done = credentials.bootstrap(engine, key=KEY, secret=SECRET, public_url=settings.public_url)
+    assert done.notice is not None and "revoked" in done.notice
+    assert credential_row(engine, KEY).revoked_at is not None
+
+
+def test_bootstrapping_with_the_same_secret_changes_nothing(client, engine, settings):
+    before = len(all_events(engine))
+    done = credentials.bootstrap(engine, key=KEY, secret=SECRET, public_url=settings.public_url)
+    assert done == credentials.Bootstrapped()
+    assert len(all_events(engine)) == before
+    assert client.get(STATEMENTS).status_code == 200

@@ -288,3 +288,63 @@ def test_malformed_or_mismatching_signatures_are_400(client, signer, case):
     assert response.status_code == 400, (case, response.text)
     assert response.json()["path"].startswith("attachments[0]")
     assert count(client) == before
+
+
+# ------------------------------------------------------- statements/read/mine
+
+
+def _attached(response) -> list[bytes]:  # type: ignore[no-untyped-def]
+    assert response.status_code == 200, response.text
+    return [p.body for p in parse_mixed(response.content, response.headers["content-type"])[1:]]
+
+
+def test_read_mine_gets_only_bytes_that_came_with_its_own_statements(client, make_client):
+    """A read/mine credential that names another authority's sha2 with a fileUrl only
+    must not be handed the bytes that authority uploaded (Communication 4.2: it may
+    read only its own statements, so only what arrived with them)."""
+    mine = ("statements/write", "statements/read/mine")
+    uploader, other = make_client(scopes=mine), make_client(scopes=mine)
+    essay = b"the uploader's private essay"
+    (uploaded_id,) = uploader.post(
+        "/xapi/statements", **multipart(statement(attachments=[attachment(essay)]), part(essay))
+    ).json()
+    by_url = statement(attachments=[attachment(essay, fileUrl="http://example.com/essay.txt")])
+    (other_id,) = other.post_statements(by_url).json()
+
+    for params in ({"statementId": other_id}, {}):
+        got = other.get("/xapi/statements", params={**params, "attachments": "true"})
+        assert _attached(got) == [], params
+    assert _attached(uploader.get("/xapi/statements", params={
+        "statementId": uploaded_id, "attachments": "true"})) == [essay]
+    assert _attached(uploader.get("/xapi/statements", params={"attachments": "true"})) == [essay]
+    # A full reader may read the uploader's statement, so every byte of the store, but
+    # still only those the statements of its answer name.
+    assert _attached(client.get("/xapi/statements", params={
+        "statementId": other_id, "attachments": "true"})) == [essay]
+    plain = statement(verb={"id": "http://example.com/verbs/plain"})
+    client.post_statements(plain)
+    assert _attached(client.get("/xapi/statements", params={
+        "verb": "http://example.com/verbs/plain", "attachments": "true"})) == []
+
+    # Once the other credential sends the bytes with a statement of its own, it has them.
+    (sent_id,) = other.post(
+        "/xapi/statements", **multipart(statement(attachments=[attachment(essay)]), part(essay))
+    ).json()
+    for statement_id in (sent_id, other_id):
+        assert _attached(other.get("/xapi/statements", params={
+            "statementId": statement_id, "attachments": "true"})) == [essay]
+
+
+def test_read_mine_gets_the_bytes_of_its_substatement_attachments(make_client):
+    mine = make_client(scopes=("statements/write", "statements/read/mine"))
+    data = b"attached to the substatement"
+    sub = {
+        "objectType": "SubStatement",
+        "actor": {"mbox": "mailto:sub@example.com"},
+        "verb": {"id": "http://example.com/verbs/planned"},
+        "object": {"id": "http://example.com/activities/sub"},
+        "attachments": [attachment(data)],
+    }
+    (statement_id,) = mine.post("/xapi/statements", **multipart(statement(object=sub), part(data))).json()
+    assert _attached(mine.get("/xapi/statements", params={
+        "statementId": statement_id, "attachments": "true"})) == [data]

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-KEY, SECRET = "e2e-key", "e2e-secret"
+# A secret `lrs serve` accepts outside dev mode (lrs.credentials.weak_secret).
+KEY, SECRET = "e2e-key", "e2e-Qm7vR2xK9pL4wZ8t"
 
 
 def free_port() -> int:
@@ -31,7 +32,9 @@ class Server:
     output: Path
 
 
-def start_server(database_url: str, workdir: Path, **env: str) -> Server:
+def start_server(
+    database_url: str, workdir: Path, *, serve_args: tuple[str, ...] = (), **env: str
+) -> Server:
     port = free_port()
     output = workdir / "serve.log"
     environment = {
@@ -44,7 +47,7 @@ def start_server(database_url: str, workdir: Path, **env: str) -> Server:
     }
     with output.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", "cli", "serve", "--host", "127.0.0.1", "--port", str(port), *serve_args],
             env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -73,8 +73,11 @@ def poll(endpoint: str, stop: threading.Event, seen: list[dict]) -> None:
     with httpx.Client(auth=(KEY, SECRET), headers=HEADERS, timeout=30) as http:
         through = http.get(endpoint + "statements", params={"limit": 1}).headers[CT]
         since: str | None = None
-        last_round = False
+        previous_round_after_stop = False
         while True:
+            # A round reads up to the Consistent-Through of the previous round: once a
+            # round started after the writers stopped, the next one reads the rest.
+            after_stop = stop.is_set()
             params = {"ascending": "true", "limit": "17", "until": through}
             if since is not None:
                 params["since"] = since
@@ -87,9 +90,9 @@ def poll(endpoint: str, stop: threading.Event, seen: list[dict]) -> None:
                     break
                 response = http.get(endpoint.removesuffix("/xapi/") + more)
             since, through = through, response.headers[CT]
-            if last_round:
+            if previous_round_after_stop:
                 return
-            last_round = stop.is_set()
+            previous_round_after_stop = after_stop
 
 
 def run(endpoints: list[str]) -> tuple[list[str], list[dict]]:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lrs.errors import TooManyRequests
-from lrs.ratelimit import RateLimiter
+from lrs.ratelimit import FailedLogins, RateLimiter
 
 
 class Clock:
@@ -139,3 +139,62 @@ def test_never_more_than_the_burst_plus_the_refill_and_retry_after_is_honest(
         else:
             granted[key] += 1
         assert granted[key] <= burst + rate * clock.now + 1e-9
+
+
+# ------------------------------------------------------------------ failed logins
+
+
+def test_failed_logins_count_per_key_and_per_address() -> None:
+    clock = Clock()
+    failures = FailedLogins(per_key=3, per_address=5, window=60, clock=clock)
+    for _ in range(3):
+        failures.reserve("k", "10.0.0.1")
+    with pytest.raises(TooManyRequests) as refused:
+        failures.reserve("k", "10.0.0.2")  # the key is spent, from anywhere
+    assert refused.value.retry_after == 20 and "key" in refused.value.message
+    failures.reserve("other", "10.0.0.1")
+    failures.reserve("third", "10.0.0.1")
+    with pytest.raises(TooManyRequests) as refused:
+        failures.reserve("fourth", "10.0.0.1")  # the address is spent, for any key
+    assert refused.value.retry_after == 12 and "address" in refused.value.message
+    # Refused by the address, "fourth" kept nothing of its key's bucket.
+    failures.reserve("fourth", "10.0.0.3")
+    failures.reserve("fourth", "10.0.0.3")
+    failures.reserve("fourth", "10.0.0.3")
+    clock.now += 20
+    failures.reserve("k", "10.0.0.9")
+
+
+def test_a_check_that_succeeds_gives_its_reservation_back() -> None:
+    failures = FailedLogins(per_key=2, per_address=2, window=60, clock=Clock())
+    for _ in range(50):
+        failures.reserve("k", "a")
+        failures.succeeded("k", "a")
+    failures.reserve("k", "a")
+    failures.reserve("k", "a")
+    with pytest.raises(TooManyRequests):
+        failures.reserve("k", "a")
+
+
+def test_a_check_is_suspect_after_a_failure_or_beside_another_pending_check() -> None:
+    clock = Clock()
+    failures = FailedLogins(per_key=10, per_address=30, window=60, clock=clock)
+    with failures.checking("k", "a") as suspect:
+        assert not suspect
+        with failures.checking("other", "a") as suspect:
+            assert suspect  # the same address has a check pending
+        with failures.checking("k", "b") as suspect:
+            assert suspect  # the same key has a check pending
+        with failures.checking("other", "b") as suspect:
+            assert not suspect
+    with failures.checking("k", "a") as suspect:
+        assert not suspect
+    failures.reserve("k", "a")
+    with failures.checking("k", "c") as suspect:
+        assert suspect
+    clock.now += 6  # the failure has refilled
+    with failures.checking("k", "c") as suspect:
+        assert not suspect
+    off = FailedLogins(per_key=0, per_address=0, window=60, clock=clock)
+    for _ in range(100):
+        off.reserve("k", "a")
