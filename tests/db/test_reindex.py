@@ -65,3 +65,53 @@ def test_reindex_rebuilds_the_same_index_and_document_heads(engine: Engine) -> N
     assert _snapshot(engine) == before
     (head,) = before["document_heads"]
     assert json.loads(next(v for v in head if isinstance(v, str) and v.startswith("{"))) == {"page": 2}
+
+
+def test_reindex_while_statements_are_written_loses_nothing(engine: Engine) -> None:
+    """The rebuild holds the log's lock: a write waits for it instead of indexing a
+    statement against a half-built index (or having its rows deleted by it)."""
+    import threading
+
+    from lrs.statements import WriteRequest
+    from lrs.writer import GroupWriter
+    from projections.registry import rebuildables
+
+    _fill(engine)
+    credential, _ = create_credential(engine, label="busy", public_url="http://lrs.test")
+    # Enough history that the rebuild takes a while, and the writes fall inside it.
+    for start in range(0, 3000, 500):
+        history = [{"actor": {"mbox": f"mailto:h{i}@example.com"},
+                    "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+                    "object": {"id": f"http://example.com/h/{i % 40}"}} for i in range(start, start + 500)]
+        store(engine, credential, prepare(history, "1.0.3", batch=True), version="1.0.3")
+    writer = GroupWriter(engine)
+    written: list[str] = []
+    done = threading.Event()
+
+    def write() -> None:
+        n = 0
+        while not done.is_set() or n < 40:
+            batch = [{"actor": {"mbox": f"mailto:l{n}@example.com"},
+                      "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+                      "object": {"id": f"http://example.com/p/{n}"}}]
+            prepared = prepare(batch, "1.0.3", batch=False)
+            written.extend(writer.submit(WriteRequest(credential, prepared, "1.0.3")).ids)
+            n += 1
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    try:
+        for item in rebuildables():
+            if item.name in ("index", "documents"):
+                item.rebuild(engine, None)
+    finally:
+        done.set()
+        thread.join(60)
+        writer.stop()
+    live = _snapshot(engine)
+    assert reindex(engine) == 3 + 3000 + len(written)
+    documents.rebuild_heads(engine)
+    assert _snapshot(engine) == live
+    with engine.connect() as conn:
+        indexed = {row.statement_id for row in conn.execute(select(statements.c.statement_id))}
+    assert set(written) <= indexed
