@@ -68,18 +68,28 @@ class Services:
 T = TypeVar("T")
 
 
-async def read(app: Services, fn: Callable[..., T], *args: Any) -> T:
-    """Run a bounded database read: on the event loop when the database is embedded.
+async def run(app: Services, fn: Callable[..., T], *args: Any, heavy: bool = False,
+              database: bool = True) -> T:
+    """Where work runs, decided here and nowhere else: on the event loop, or on a
+    worker thread.
 
-    Python's sqlite3 lets go of the GIL at every step of a query. With the event loop
-    and worker threads all wanting it back, each step can wait out another thread's
-    switch interval: run in the thread pool, the query mix of the benchmark served
-    half the requests per second at twice the CPU per request, a third of it in the
-    kernel. A network database keeps the thread pool, where the wait is the round
-    trip, which must not stall the loop. Writes always take a worker thread: they
-    may wait for the log's lock.
+    - ``heavy`` work (a large body to parse and validate, a document merge, bytes of
+      attachments, a replay or a wait for a view) takes a worker thread: it would
+      stall every other request on the loop.
+    - Light work that reads an embedded database (SQLite) stays on the loop. Python's
+      sqlite3 lets go of the GIL at every step of a query; with the loop and worker
+      threads all wanting it back, each step could wait out another thread's switch
+      interval: in the thread pool, the query mix of the benchmark served half the
+      requests per second at twice the CPU per request.
+    - Light work that reads a network database takes a thread: the round trip must
+      not stall the loop.
+    - Light work that reads no database (``database=False``) stays on the loop: the
+      hop to a thread would cost more than the work.
+
+    Statement and document writes join the group commit (lrs.writer) without holding
+    a thread; argon2 checks have threads of their own (``authenticating``).
     """
-    if app.embedded_database:
+    if not heavy and (not database or app.embedded_database):
         return fn(*args)
     return await run_in_threadpool(fn, *args)
 
@@ -130,8 +140,15 @@ def xapi_version(request: Request) -> str:
 
 
 def authenticate(request: Request, *, quick_only: bool = False) -> Credential:
+    """``identify``, then the credential's rate limit."""
+    credential = identify(request, quick_only=quick_only)
+    services(request).limiter.check(credential.id)
+    return credential
+
+
+def identify(request: Request, *, quick_only: bool = False) -> Credential:
     """HTTP Basic against the credentials table (Communication 4.0), or a Bearer JWT
-    from the configured OpenID Connect issuer; then the credential's rate limit.
+    from the configured OpenID Connect issuer.
 
     ``quick_only`` (for callers on the event loop) raises NeedsHashCheck instead of
     doing slow work: an argon2 check, or a token whose keys may need fetching.
@@ -151,22 +168,37 @@ def authenticate(request: Request, *, quick_only: bool = False) -> Credential:
             raise Unauthorized(f"the token names store {credential.store_id!r}, which does not exist")
     else:
         raise Unauthorized(f"authorization scheme {scheme!r} is not supported; use Basic or Bearer")
-    app.limiter.check(credential.id)
     return credential
 
 
-def proven_basic(request: Request) -> tuple[Credential, str]:
+def _proven_basic(request: Request) -> tuple[Credential, str]:
     """Basic credentials proven by the verifier's cache alone, and the secret hash to
-    confirm in the write transaction (CredentialVerifier.proven); then the rate
-    limit. NeedsHashCheck when the cache cannot tell, or for Bearer tokens."""
-    app = services(request)
+    confirm in the write transaction (CredentialVerifier.proven). NeedsHashCheck
+    when the cache cannot tell, or for Bearer tokens."""
     scheme, _, value = (request.headers.get("authorization") or "").partition(" ")
     if scheme.lower() != "basic":
         raise NeedsHashCheck(scheme)
     key, secret = _basic_pair(value)
-    credential, proof = app.verifier.proven(key, secret)
-    app.limiter.check(credential.id)
+    return services(request).verifier.proven(key, secret)
+
+
+async def writing_credential(request: Request) -> tuple[Credential, str | None]:
+    """The credential of a statement write, rate limited once, and the secret hash to
+    confirm in the write transaction when only the cache vouched for it (no database
+    read on the way: lrs.statements.write_requests confirms it under the log's lock).
+    """
+    try:
+        credential, proof = _proven_basic(request)
+    except NeedsHashCheck:
+        credential, proof = await _identified(request), None
+    services(request).limiter.check(credential.id)
     return credential, proof
+
+
+async def confirm(request: Request) -> None:
+    """Check the request's credential against the database (401 if it was revoked
+    or rotated since its secret was proven), not counting against its rate."""
+    await _identified(request)
 
 
 def _basic_pair(value: str) -> tuple[str, str]:
@@ -235,15 +267,22 @@ App = Annotated[Services, Depends(_services_dependency)]
 Version = Annotated[str, Depends(_version_dependency)]
 
 
-async def _authenticated(request: Request) -> Credential:
+async def _identified(request: Request) -> Credential:
     # On SQLite the credential row is a local page lookup, cheaper than a hop to a
-    # worker thread; argon2 checks, token keys and network databases take the hop.
+    # worker thread (see ``run``); argon2 checks, token keys and network databases
+    # take the hop.
     if services(request).embedded_database:
         try:
-            return authenticate(request, quick_only=True)
+            return identify(request, quick_only=True)
         except NeedsHashCheck:
             pass
-    return await authenticating(request, authenticate, request)
+    return await authenticating(request, identify, request)
+
+
+async def _authenticated(request: Request) -> Credential:
+    credential = await _identified(request)
+    services(request).limiter.check(credential.id)
+    return credential
 
 
 Auth = Annotated[Credential, Depends(_authenticated)]

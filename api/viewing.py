@@ -17,13 +17,13 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Depends, Query, Request
 from sqlalchemy import Connection
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from api import deps
 from api.deps import App
 from lrs.clock import format_utc
 from lrs.errors import InvalidParameter
-from lrs.xapi import formats
+from lrs.xapi import value_formats
 from lrs.xapi.agents import ifi_key, parse_agent_parameter
 from lrs.xapi.params import MAX_INTEGER, check_names, is_ascii_digits, non_negative_integer
 from projections.service import AsOf
@@ -40,7 +40,7 @@ def moment(name: str, value: str | None) -> str | None:
     """A timestamp parameter in the form views keep times in (text order = time order)."""
     if value is None:
         return None
-    parsed = formats.parse_timestamp(value)
+    parsed = value_formats.parse_timestamp(value)
     if parsed is None:
         raise InvalidParameter(name, "must be a timestamp with a time zone")
     return format_utc(parsed)
@@ -51,13 +51,13 @@ def learner_key(agent: str) -> str:
 
 
 def activity(value: str, name: str = "activityId") -> str:
-    if not formats.is_iri(value):
+    if not value_formats.is_iri(value):
         raise InvalidParameter(name, "must be an IRI")
     return value
 
 
 def registration(value: str | None) -> str | None:
-    if value is not None and not formats.is_uuid(value):
+    if value is not None and not value_formats.is_uuid(value):
         raise InvalidParameter("registration", "must be a UUID")
     return None if value is None else value.lower()
 
@@ -83,7 +83,7 @@ def _window(
         if is_ascii_digits(asOf):
             as_of = AsOf(position=non_negative_integer("asOf", asOf))
         else:
-            parsed = formats.parse_timestamp(asOf)
+            parsed = value_formats.parse_timestamp(asOf)
             if parsed is None:
                 raise InvalidParameter("asOf", "must be a log position or a timestamp with a time zone")
             as_of = AsOf(moment=format_utc(parsed))
@@ -141,12 +141,13 @@ async def answer(
     """
     check_names(list(request.query_params.multi_items()), _declared(request))
 
-    def run() -> tuple[int, Any]:
+    def read_view() -> tuple[int, Any]:
         with app.views.reading(
             view, store_id, as_of=window.as_of, min_position=window.min_position
         ) as (conn, position):
             return position, read(conn)
 
-    position, data = await run_in_threadpool(run)
+    # asOf may replay, minPosition may wait: a thread (deps.run).
+    position, data = await deps.run(app, read_view, heavy=True)
     body = {"position": position, **data} if isinstance(data, dict) else {"position": position, "records": data}
     return Response(orjson.dumps(body), media_type="application/json", headers={POSITION: str(position)})

@@ -20,7 +20,7 @@ from lrs.db import read_transaction
 from lrs.errors import Conflict, InvalidDocument, NotFound
 from lrs.events import NewEvent, RecordedEvent, dumps
 from lrs.schema import document_heads, events
-from lrs.xapi import documents as rules
+from lrs.xapi import document_rules as rules
 from lrs.xapi.agents import identity, ifi_key, key_hash
 
 STATE, ACTIVITY_PROFILE, AGENT_PROFILE = "state", "activity_profile", "agent_profile"

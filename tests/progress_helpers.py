@@ -29,8 +29,9 @@ from lrs import clock, log
 from lrs.credentials import Credential
 from lrs.db import make_engine
 from lrs.events import STATEMENT_STORED, RecordedEvent
-from lrs.statements import StoreResult, prepare, store
-from lrs.xapi.statements import complete
+from lrs.statements import Written, prepare
+from lrs.statements import write as write_statements
+from lrs.xapi.statement_rules import complete
 from projections.base import Projection, fold, snapshot
 from projections.progress import ProgressProjection
 from projections.progress.schema import EDGES, LEDGER, RECORDS
@@ -253,9 +254,9 @@ def to_events(statements: Sequence[dict[str, Any]], *, store_id: str = "default"
     return out
 
 
-def write(engine: Engine, statements: Sequence[dict[str, Any]], *, credential: Credential = CREDENTIAL) -> StoreResult:
+def write(engine: Engine, statements: Sequence[dict[str, Any]], *, credential: Credential = CREDENTIAL) -> Written:
     """Store statements through the real write path (one request)."""
-    return store(engine, credential, prepare(list(statements), "1.0.3", batch=True), version="1.0.3")
+    return write_statements(engine, credential, prepare(list(statements), "1.0.3", batch=True), version="1.0.3")
 
 
 def log_events(engine: Engine, *, until: int | None = None, store_id: str | None = None) -> list[RecordedEvent]:

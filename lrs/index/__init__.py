@@ -36,7 +36,7 @@ from lrs.index.agents import apply_agents, mentions_of
 from lrs.schema import activities, agents, statement_keys, statements, verbs
 from lrs.xapi.activities import merge_definition, merge_display
 from lrs.xapi.agents import key_hash
-from lrs.xapi.statements import IndexEntry, index_entry
+from lrs.xapi.statement_rules import IndexEntry, index_entry
 
 # SQLite binds at most 32766 variables per statement; stay well below.
 _CHUNK = 500

@@ -10,8 +10,8 @@ import orjson
 
 from lrs.errors import InvalidParameter, InvalidStatement
 from lrs.xapi import jsonparse
-from lrs.xapi.formats import fold_mbox
 from lrs.xapi.validation import validate_actor, validate_agent
+from lrs.xapi.value_formats import fold_mbox
 
 
 def ifi_key(agent: dict[str, Any]) -> str | None:

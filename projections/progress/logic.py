@@ -20,7 +20,7 @@ from typing import Any
 
 from lrs.clock import format_utc
 from lrs.xapi.agents import identity, ifi_key, key_hash
-from lrs.xapi.formats import duration_seconds, parse_timestamp
+from lrs.xapi.value_formats import duration_seconds, parse_timestamp
 
 ADL = "http://adlnet.gov/expapi/verbs/"
 VERBS = {

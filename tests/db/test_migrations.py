@@ -61,7 +61,7 @@ def test_0008_credits_existing_attachment_bytes_to_the_authority_that_sent_them(
             sha2 = hashlib.sha256(content).hexdigest()
             data[sha2] = AttachmentData(sha2, content, "text/plain")
         prepared = service.prepare([statement], "1.0.3", batch=False, attachment_data=data)
-        service.store(engine, credential, prepared, version="1.0.3", attachment_data=data)
+        service.write(engine, credential, prepared, version="1.0.3", attachment_data=data)
 
     send(sender, essay)
     send(by_url_too, picture, fileUrl="http://example.com/picture")

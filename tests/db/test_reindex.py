@@ -10,7 +10,8 @@ from lrs import documents
 from lrs.credentials import bootstrap, create_credential
 from lrs.index import reindex
 from lrs.schema import activities, agents, document_heads, statement_keys, statements, verbs
-from lrs.statements import prepare, store
+from lrs.statements import prepare
+from lrs.statements import write as write_statements
 
 AGENT = {"mbox": "mailto:learner@example.com", "name": "Learner"}
 
@@ -33,7 +34,7 @@ def _fill(engine: Engine) -> None:
         "context": {"contextActivities": {"parent": {"id": "http://example.com/course"}}},
     }
     (first_id, _), = prepare([first], "1.0.3", batch=False)
-    store(engine, credential, [(first_id, first)], version="1.0.3")
+    write_statements(engine, credential, [(first_id, first)], version="1.0.3")
     comment = {
         "actor": {"mbox": "mailto:peer@example.com", "name": "Peer"},
         "verb": {"id": "http://adlnet.gov/expapi/verbs/commented", "display": {"fr": "a commenté"}},
@@ -44,7 +45,7 @@ def _fill(engine: Engine) -> None:
         "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
         "object": {"objectType": "StatementRef", "id": first_id},
     }
-    store(engine, credential, prepare([comment, voiding], "2.0.0", batch=True), version="2.0.0")
+    write_statements(engine, credential, prepare([comment, voiding], "2.0.0", batch=True), version="2.0.0")
     scope = documents.Scope(documents.STATE, "http://example.com/a", AGENT)
     for content in (b'{"page": 1}', b'{"page": 2}'):
         documents.write(engine, "default", scope, "bookmark", content, "application/json",
@@ -83,7 +84,7 @@ def test_reindex_while_statements_are_written_loses_nothing(engine: Engine) -> N
         history = [{"actor": {"mbox": f"mailto:h{i}@example.com"},
                     "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
                     "object": {"id": f"http://example.com/h/{i % 40}"}} for i in range(start, start + 500)]
-        store(engine, credential, prepare(history, "1.0.3", batch=True), version="1.0.3")
+        write_statements(engine, credential, prepare(history, "1.0.3", batch=True), version="1.0.3")
     writer = GroupWriter(engine)
     written: list[str] = []
     done = threading.Event()
