@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import os
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
@@ -39,20 +41,28 @@ class Services:
     writer: GroupWriter
     # Stores are never removed, so one that exists stays known.
     known_stores: set[str] = field(default_factory=set)
-    _hash_checks: tuple[CapacityLimiter, CapacityLimiter] | None = field(default=None, repr=False)
+    _hash_checks: weakref.WeakKeyDictionary[Any, tuple[CapacityLimiter, CapacityLimiter]] = field(
+        default_factory=weakref.WeakKeyDictionary, repr=False
+    )
 
     def hash_checks(self, suspect: bool) -> CapacityLimiter:
         """Threads for requests that may need an argon2 check, which is CPU-bound and
         takes 64 MiB: all cores but one (left to the event loop and the proven
         requests), and one more for suspect checks (FailedLogins.checking), so that
         guesses queue behind guesses. A request waits for a thread without holding
-        one, which leaves the shared pool to everything else. (Made on first use: a
-        limiter belongs to the running event loop.)"""
-        if self._hash_checks is None:
-            self._hash_checks = (
-                CapacityLimiter(max(1, (os.cpu_count() or 1) - 1)), CapacityLimiter(1)
-            )
-        return self._hash_checks[1 if suspect else 0]
+        one, which leaves the shared pool to everything else.
+
+        A limiter belongs to the event loop it was made in: a request served by
+        another loop (a test client that was not entered runs each request in a loop
+        of its own) waiting on it would never be woken. So there is one pair per
+        running loop; a server has one.
+        """
+        loop = asyncio.get_running_loop()
+        pair = self._hash_checks.get(loop)
+        if pair is None:
+            pair = (CapacityLimiter(max(1, (os.cpu_count() or 1) - 1)), CapacityLimiter(1))
+            self._hash_checks[loop] = pair
+        return pair[1 if suspect else 0]
 
     @property
     def embedded_database(self) -> bool:
