@@ -470,9 +470,14 @@ def scenario_columns(baseline: dict[str, Any]) -> list[Column]:
     ]
 
 
+def _command(r: Record) -> str:
+    together = r.get("projections")
+    return f"`{r['command']}`" + (f" (all {len(together)}: {', '.join(together)})" if together else "")
+
+
 def command_columns(baseline: dict[str, Any]) -> list[Column]:
     return [
-        ("Command", lambda r: f"`{r['command']}`"),
+        ("Command", _command),
         ("Events", _key("events")),
         ("Wall s", _key("wall_s", 2)),
         ("Events/s", _key("events_per_s")),
