@@ -197,12 +197,13 @@ class Driver:
         check: Callable[[Job, Response, PhaseStats], None] | None = None,
         extra: dict[str, Any] | None = None,
         warmup_max_seconds: float | None = None,
+        rss_every: float = 0.25,
     ) -> dict[str, Any]:
         warm = PhaseStats()
         if warmup is not None:
             await self.drive(warmup, concurrency, warmup_max_seconds or max_seconds, warm, check)
         stats = PhaseStats()
-        sampler = asyncio.create_task(self.probe.sample_rss(0.25))
+        sampler = asyncio.create_task(self.probe.sample_rss(rss_every))
         before = self.probe.snapshot()
         ru0 = resource.getrusage(resource.RUSAGE_SELF)
         elapsed = await self.drive(jobs, concurrency, max_seconds, stats, check)
@@ -566,41 +567,28 @@ async def phase_preload(d: Driver, p: dict[str, Any]) -> dict[str, Any]:
     it = iter(gen)
     total = int(p["statements"])
     batch = int(p.get("batch", 1000))
-    concurrency = int(p.get("concurrency", 2))
-    stats = PhaseStats()
-    stored_from = datetime.now(UTC)
-    before = d.probe.snapshot()
-    t0 = time.perf_counter()
-    produced = 0
 
     def jobs() -> Iterator[Job]:
-        nonlocal produced
-        while produced < total:
-            n = min(batch, total - produced)
-            stmts = [next(it) for _ in range(n)]
-            produced += n
+        # Encoded as they are sent: a million statements' bodies do not fit in memory.
+        for sent in range(0, total, batch):
+            stmts = [next(it) for _ in range(min(batch, total - sent))]
             yield Job(
                 d.builder.build("POST", "/xapi/statements", orjson.dumps(stmts)),
-                statements=n,
-                label=f"POST /xapi/statements (preload batch of {n})",
+                statements=len(stmts),
+                label=f"POST /xapi/statements (preload batch of {len(stmts)})",
             )
 
-    sampler = asyncio.create_task(d.probe.sample_rss(1.0))
-    await d.drive(jobs(), concurrency, float(p.get("max_seconds", 3600)), stats, None)
-    elapsed = time.perf_counter() - t0
-    after = d.probe.snapshot()
-    sampler.cancel()
-    stored_until = datetime.now(UTC)
+    stored_from = datetime.now(UTC)
+    result = await d.measured(
+        p["name"], None, jobs(), int(p.get("concurrency", 2)),
+        float(p.get("max_seconds", 3600)), extra={"batch": batch}, rss_every=1.0,
+    )  # fmt: skip
     catalog = gen.catalog(int(p.get("catalog_sample", 500))).as_dict()
     catalog["stored_from"] = stored_from.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    catalog["stored_until"] = stored_until.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    catalog["statements"] = stats.statements
+    catalog["stored_until"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    catalog["statements"] = result["statements"]
     with open(p["catalog"], "wb") as fh:
         fh.write(orjson.dumps(catalog))
-    result = summarise(
-        p["name"], stats, elapsed, before, after, d.probe.take_rss_samples(), concurrency
-    )
-    result["batch"] = batch
     return result
 
 
