@@ -801,14 +801,14 @@ class TrafficGenerator:
                 return enrolment
         course = self.org.pick_course(self.rng)
         key = (person.index, course.index)
-        enrolment = self._enrolments.get(key)
-        if enrolment is None or (enrolment.done and self.rng.random() < 0.3):
-            attempt = enrolment.attempt + 1 if enrolment else 1
-            enrolment = _Enrolment(_uuid(self.rng), course, attempt=attempt)
-            self._enrolments[key] = enrolment
-            mine = self._active.setdefault(person.index, [])
-            mine[:] = [e for e in mine if not e.done][-3:]
-            mine.append(enrolment)
+        known = self._enrolments.get(key)
+        if known is not None and not (known.done and self.rng.random() < 0.3):
+            return known
+        enrolment = _Enrolment(_uuid(self.rng), course, attempt=known.attempt + 1 if known else 1)
+        self._enrolments[key] = enrolment
+        mine = self._active.setdefault(person.index, [])
+        mine[:] = [e for e in mine if not e.done][-3:]
+        mine.append(enrolment)
         return enrolment
 
     def _course_session(self) -> list[dict[str, Any]]:
