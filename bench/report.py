@@ -150,50 +150,38 @@ def _ratio(a: Any, b: Any) -> float | None:
     return round(a / b, 3)
 
 
-def _cpu_with_db(rec: Record, per: str) -> float | None:
-    app = rec.get(f"server_cpu_us_per_{per}")
-    return None if app is None else app + (rec.get(f"db_cpu_us_per_{per}") or 0)
-
-
 def cpu_per_statement(rec: Record) -> float | None:
-    return _cpu_with_db(rec, "statement")
-
-
-def cpu_per_request(rec: Record) -> float | None:
-    return _cpu_with_db(rec, "request")
-
-
-# What each kind of baseline is compared on: ratio name -> (LRS figure, baseline figure).
-_RATIOS: dict[str, dict[str, tuple[Callable[[Record], Any], str]]] = {
-    "insert": {
-        "rate": (lambda r: r.get("statements_per_s"), "rows_per_s"),
-        "cpu": (cpu_per_statement, "cpu_us_per_row"),
-        "bytes": (lambda r: r.get("bytes_per_statement"), "bytes_per_row"),
-    },
-    "requests": {
-        "rate": (lambda r: r.get("requests_per_s"), "operations_per_s"),
-        "cpu": (cpu_per_request, "cpu_us_per_op"),
-    },
-    "scan": {
-        "rate": (lambda r: r.get("events_per_s_net") or r.get("events_per_s"), "rows_per_s"),
-        "cpu": (lambda r: r.get("cpu_us_per_event"), "cpu_us_per_row"),
-    },
-}
-_LATENCY_RATIOS = {"insert": ("p50", "p99"), "requests": ("p50", "p95", "p99"), "scan": ()}
+    """Server CPU per statement, PostgreSQL's backends included."""
+    app = rec.get("server_cpu_us_per_statement")
+    return None if app is None else app + (rec.get("db_cpu_us_per_statement") or 0)
 
 
 def ratios(rec: Record, baseline: dict[str, Any]) -> dict[str, Any] | None:
+    """Rate, CPU and size of an LRS record divided by its baseline counterpart's."""
     found = baseline_for(rec, baseline)
     if not found:
         return None
     name, base = found
-    kind = "insert" if name.startswith("insert") else "requests" if name in ("query", "state") else "scan"
-    out: dict[str, Any] = {"baseline": name}
-    for ratio, (lrs_figure, base_key) in _RATIOS[kind].items():
-        out[ratio] = _ratio(lrs_figure(rec), base.get(base_key))
-    for p in _LATENCY_RATIOS[kind]:
-        out[p] = _ratio(dig(rec, "latency_ms", p), dig(base, "latency_ms", p))
-    return out
+    # ratio -> (LRS figure, baseline figure)
+    if name.startswith("insert"):
+        pairs = {
+            "rate": (rec.get("statements_per_s"), "rows_per_s"),
+            "cpu": (cpu_per_statement(rec), "cpu_us_per_row"),
+            "bytes": (rec.get("bytes_per_statement"), "bytes_per_row"),
+        }
+    elif name in ("query", "state"):
+        app = rec.get("server_cpu_us_per_request")
+        db = rec.get("db_cpu_us_per_request") or 0
+        pairs = {
+            "rate": (rec.get("requests_per_s"), "operations_per_s"),
+            "cpu": (None if app is None else app + db, "cpu_us_per_op"),
+        }
+    else:
+        pairs = {
+            "rate": (rec.get("events_per_s_net") or rec.get("events_per_s"), "rows_per_s"),
+            "cpu": (rec.get("cpu_us_per_event"), "cpu_us_per_row"),
+        }
+    return {"baseline": name, **{k: _ratio(v, base.get(b)) for k, (v, b) in pairs.items()}}
 
 
 # ---------------------------------------------------------------------------
