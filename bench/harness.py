@@ -458,7 +458,8 @@ class Harness:
             backend, "projections", f"catch_up_{stored}", res,
             backlog if backlog is not None else events,
         )  # fmt: skip
-        out.append({**rec, "backlog_before": backlog, "projections": names})
+        # Text, not a list: lists of repeats are concatenated when they are merged.
+        out.append({**rec, "backlog_before": backlog, "projections": ", ".join(names)})
         for name in names:
             log(f"{backend}: lrs projections rebuild {name}")
             args = ["projections", "rebuild", name]

@@ -460,7 +460,7 @@ def scenario_columns(baseline: dict[str, Any]) -> list[Column]:
 
 def _command(r: Record) -> str:
     together = r.get("projections")
-    return f"`{r['command']}`" + (f" (all {len(together)}: {', '.join(together)})" if together else "")
+    return f"`{r['command']}`" + (f" (every projection: {together})" if together else "")
 
 
 def command_columns(baseline: dict[str, Any]) -> list[Column]:
