@@ -147,12 +147,21 @@ def migrate() -> None:
 @main.command(help="Recompute the hash chain of the log; non-zero exit at the first bad position.")
 @click.option("--store", default=None, help="Verify one store's chain only.")
 def verify(store: str | None) -> None:
+    from sqlalchemy.exc import DBAPIError
+
     from lrs import log
     from lrs.errors import LogIntegrityError
 
-    engine = _migrated_engine(_settings())
-    with engine.connect() as conn:
-        total = log.head(conn)[0]
+    settings = _settings()
+    engine = _engine(settings)
+    try:
+        with engine.connect() as conn:
+            total = log.head(conn)[0]
+    except DBAPIError:
+        # No log to read: the diagnosis every command gives. Alembic is imported only
+        # then, since it is a good part of this command's start-up.
+        _migrated_engine(settings)
+        raise
     try:
         with click.progressbar(length=total, label="verifying", file=sys.stderr) as bar:
             report = log.verify(engine, store_id=store, progress=bar.update)
