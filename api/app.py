@@ -21,7 +21,7 @@ from api.middleware import (
     SecurityHeaders,
     XapiVersion,
 )
-from api.routers import about, activities, admin, documents, statements, views
+from api.routers import about, activities, admin, documents, progress, statements
 from lrs.config import Settings
 from lrs.credentials import CredentialVerifier
 from lrs.db import make_engine
@@ -109,7 +109,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.include_router(documents.router, tags=["xAPI documents"])
     app.include_router(activities.router, tags=["xAPI"])
     app.include_router(admin.router)
-    app.include_router(views.router)
+    app.include_router(progress.router)
 
     # Added innermost first. CORS stays outside the others so that every answer,
     # errors included, carries its headers; the security headers go on outside it,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import os
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
@@ -39,20 +41,28 @@ class Services:
     writer: GroupWriter
     # Stores are never removed, so one that exists stays known.
     known_stores: set[str] = field(default_factory=set)
-    _hash_checks: tuple[CapacityLimiter, CapacityLimiter] | None = field(default=None, repr=False)
+    _hash_checks: weakref.WeakKeyDictionary[Any, tuple[CapacityLimiter, CapacityLimiter]] = field(
+        default_factory=weakref.WeakKeyDictionary, repr=False
+    )
 
     def hash_checks(self, suspect: bool) -> CapacityLimiter:
         """Threads for requests that may need an argon2 check, which is CPU-bound and
         takes 64 MiB: all cores but one (left to the event loop and the proven
         requests), and one more for suspect checks (FailedLogins.checking), so that
         guesses queue behind guesses. A request waits for a thread without holding
-        one, which leaves the shared pool to everything else. (Made on first use: a
-        limiter belongs to the running event loop.)"""
-        if self._hash_checks is None:
-            self._hash_checks = (
-                CapacityLimiter(max(1, (os.cpu_count() or 1) - 1)), CapacityLimiter(1)
-            )
-        return self._hash_checks[1 if suspect else 0]
+        one, which leaves the shared pool to everything else.
+
+        A limiter belongs to the event loop it was made in: a request served by
+        another loop (a test client that was not entered runs each request in a loop
+        of its own) waiting on it would never be woken. So there is one pair per
+        running loop; a server has one.
+        """
+        loop = asyncio.get_running_loop()
+        pair = self._hash_checks.get(loop)
+        if pair is None:
+            pair = (CapacityLimiter(max(1, (os.cpu_count() or 1) - 1)), CapacityLimiter(1))
+            self._hash_checks[loop] = pair
+        return pair[1 if suspect else 0]
 
     @property
     def embedded_database(self) -> bool:
@@ -68,18 +78,28 @@ class Services:
 T = TypeVar("T")
 
 
-async def read(app: Services, fn: Callable[..., T], *args: Any) -> T:
-    """Run a bounded database read: on the event loop when the database is embedded.
+async def run(app: Services, fn: Callable[..., T], *args: Any, heavy: bool = False,
+              database: bool = True) -> T:
+    """Where work runs, decided here and nowhere else: on the event loop, or on a
+    worker thread.
 
-    Python's sqlite3 lets go of the GIL at every step of a query. With the event loop
-    and worker threads all wanting it back, each step can wait out another thread's
-    switch interval: run in the thread pool, the query mix of the benchmark served
-    half the requests per second at twice the CPU per request, a third of it in the
-    kernel. A network database keeps the thread pool, where the wait is the round
-    trip, which must not stall the loop. Writes always take a worker thread: they
-    may wait for the log's lock.
+    - ``heavy`` work (a large body to parse and validate, a document merge, bytes of
+      attachments, a replay or a wait for a view) takes a worker thread: it would
+      stall every other request on the loop.
+    - Light work that reads an embedded database (SQLite) stays on the loop. Python's
+      sqlite3 lets go of the GIL at every step of a query; with the loop and worker
+      threads all wanting it back, each step could wait out another thread's switch
+      interval: in the thread pool, the query mix of the benchmark served half the
+      requests per second at twice the CPU per request.
+    - Light work that reads a network database takes a thread: the round trip must
+      not stall the loop.
+    - Light work that reads no database (``database=False``) stays on the loop: the
+      hop to a thread would cost more than the work.
+
+    Statement and document writes join the group commit (lrs.writer) without holding
+    a thread; argon2 checks have threads of their own (``authenticating``).
     """
-    if app.embedded_database:
+    if not heavy and (not database or app.embedded_database):
         return fn(*args)
     return await run_in_threadpool(fn, *args)
 
@@ -130,8 +150,15 @@ def xapi_version(request: Request) -> str:
 
 
 def authenticate(request: Request, *, quick_only: bool = False) -> Credential:
+    """``identify``, then the credential's rate limit."""
+    credential = identify(request, quick_only=quick_only)
+    services(request).limiter.check(credential.id)
+    return credential
+
+
+def identify(request: Request, *, quick_only: bool = False) -> Credential:
     """HTTP Basic against the credentials table (Communication 4.0), or a Bearer JWT
-    from the configured OpenID Connect issuer; then the credential's rate limit.
+    from the configured OpenID Connect issuer.
 
     ``quick_only`` (for callers on the event loop) raises NeedsHashCheck instead of
     doing slow work: an argon2 check, or a token whose keys may need fetching.
@@ -151,22 +178,37 @@ def authenticate(request: Request, *, quick_only: bool = False) -> Credential:
             raise Unauthorized(f"the token names store {credential.store_id!r}, which does not exist")
     else:
         raise Unauthorized(f"authorization scheme {scheme!r} is not supported; use Basic or Bearer")
-    app.limiter.check(credential.id)
     return credential
 
 
-def proven_basic(request: Request) -> tuple[Credential, str]:
+def _proven_basic(request: Request) -> tuple[Credential, str]:
     """Basic credentials proven by the verifier's cache alone, and the secret hash to
-    confirm in the write transaction (CredentialVerifier.proven); then the rate
-    limit. NeedsHashCheck when the cache cannot tell, or for Bearer tokens."""
-    app = services(request)
+    confirm in the write transaction (CredentialVerifier.proven). NeedsHashCheck
+    when the cache cannot tell, or for Bearer tokens."""
     scheme, _, value = (request.headers.get("authorization") or "").partition(" ")
     if scheme.lower() != "basic":
         raise NeedsHashCheck(scheme)
     key, secret = _basic_pair(value)
-    credential, proof = app.verifier.proven(key, secret)
-    app.limiter.check(credential.id)
+    return services(request).verifier.proven(key, secret)
+
+
+async def writing_credential(request: Request) -> tuple[Credential, str | None]:
+    """The credential of a statement write, rate limited once, and the secret hash to
+    confirm in the write transaction when only the cache vouched for it (no database
+    read on the way: lrs.statements.write_requests confirms it under the log's lock).
+    """
+    try:
+        credential, proof = _proven_basic(request)
+    except NeedsHashCheck:
+        credential, proof = await _identified(request), None
+    services(request).limiter.check(credential.id)
     return credential, proof
+
+
+async def confirm(request: Request) -> None:
+    """Check the request's credential against the database (401 if it was revoked
+    or rotated since its secret was proven), not counting against its rate."""
+    await _identified(request)
 
 
 def _basic_pair(value: str) -> tuple[str, str]:
@@ -235,15 +277,22 @@ App = Annotated[Services, Depends(_services_dependency)]
 Version = Annotated[str, Depends(_version_dependency)]
 
 
-async def _authenticated(request: Request) -> Credential:
+async def _identified(request: Request) -> Credential:
     # On SQLite the credential row is a local page lookup, cheaper than a hop to a
-    # worker thread; argon2 checks, token keys and network databases take the hop.
+    # worker thread (see ``run``); argon2 checks, token keys and network databases
+    # take the hop.
     if services(request).embedded_database:
         try:
-            return authenticate(request, quick_only=True)
+            return identify(request, quick_only=True)
         except NeedsHashCheck:
             pass
-    return await authenticating(request, authenticate, request)
+    return await authenticating(request, identify, request)
+
+
+async def _authenticated(request: Request) -> Credential:
+    credential = await _identified(request)
+    services(request).limiter.check(credential.id)
+    return credential
 
 
 Auth = Annotated[Credential, Depends(_authenticated)]

@@ -268,6 +268,7 @@ class ConsistentThrough:
         await self.app(scope, receive, send_with_header)
 
     async def _through(self) -> str:
+        # A light database read (api.deps.run's rule, without the app's services).
         if is_sqlite(self.engine):
             return self._read()
         return await run_in_threadpool(self._read)

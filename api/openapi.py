@@ -26,7 +26,7 @@ def _ref(kind: str, name: str) -> Schema:
 # ------------------------------------------------------------------ value schemas
 
 _UUID = {"type": "string", "format": "uuid", "example": "fd41c918-b88b-4b20-a0a5-a4c32391aaa0"}
-# The patterns mirror lrs/xapi/formats.py closely enough that values generated from
+# The patterns mirror lrs/xapi/value_formats.py closely enough that values generated from
 # them (by a fuzzer, say) pass; the LRS's own checks stay the authority.
 _IRI_PATTERN = r'^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>"{}|\\^`\x00-\x1f\x7f\x85\xa0]+$'
 _MEDIA_TYPE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$"

@@ -46,6 +46,14 @@ def main(argv: list[str] | None = None) -> int:
         "stored_ingest,commands,million",
     )
     run.add_argument(
+        "--stored",
+        type=int,
+        default=None,
+        metavar="N",
+        help="statements in the preloaded store (default: the profile's); with "
+        "--only commands, times the commands on a store of that size",
+    )
+    run.add_argument(
         "--keep", action="store_true", help="keep the work directory (SQLite files, server logs)"
     )
     run.add_argument("--no-markdown", action="store_true", help="do not touch bench/RESULTS.md")
@@ -92,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         million=args.million,
         pg_url=args.pg_url,
         only=[s.strip() for s in args.only.split(",") if s.strip()],
+        stored=args.stored,
         keep=args.keep,
         results_dir=args.results_dir or BENCH_DIR / "results",
         markdown=None if args.no_markdown else BENCH_DIR / "RESULTS.md",

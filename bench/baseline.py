@@ -33,8 +33,8 @@ from typing import Any
 import orjson
 
 from bench import generator
-from bench.loadgen import QUERY_MIX, percentile
-from bench.procstats import postgres_backends
+from bench.loadgen import draw_query, latency_ms, per_kind
+from bench.procstats import backend_cpu
 
 
 def _ifi_key(agent: dict[str, Any]) -> str:
@@ -91,19 +91,6 @@ class Db:
         return text.replace("?", self.p)
 
 
-def _db_cpu(database: str | None) -> dict[int, float]:
-    if not database:
-        return {}
-    out = {}
-    for p in postgres_backends(database):
-        try:
-            t = p.cpu_times()
-            out[p.pid] = t.user + t.system
-        except Exception:  # the backend went away
-            continue
-    return out
-
-
 class Meter:
     """CPU of this process (and of the database's backends) over a measured block."""
 
@@ -111,7 +98,7 @@ class Meter:
         self.pg_database = pg_database
 
     def __enter__(self) -> Meter:
-        self.db0 = _db_cpu(self.pg_database)
+        self.db0 = backend_cpu(self.pg_database) if self.pg_database else {}
         self.ru0 = resource.getrusage(resource.RUSAGE_SELF)
         self.t0 = time.perf_counter()
         return self
@@ -120,7 +107,7 @@ class Meter:
         self.elapsed = time.perf_counter() - self.t0
         ru1 = resource.getrusage(resource.RUSAGE_SELF)
         self.cpu = (ru1.ru_utime - self.ru0.ru_utime) + (ru1.ru_stime - self.ru0.ru_stime)
-        db1 = _db_cpu(self.pg_database)
+        db1 = backend_cpu(self.pg_database) if self.pg_database else {}
         self.db_cpu = (
             sum(db1.values()) - sum(v for k, v in self.db0.items() if k in db1)
             if self.pg_database
@@ -137,24 +124,15 @@ def _summary(
     rows_for_size: int,
     **extra: Any,
 ) -> dict[str, Any]:
-    lats.sort()
     ops = len(lats)
-
-    def ms(v: float | None) -> float | None:
-        return None if v is None else round(v * 1000, 3)
-
-    out = {
+    out: dict[str, Any] = {
         "name": name,
         "elapsed_s": round(meter.elapsed, 4),
         "operations": ops,
         "rows": units,
         "operations_per_s": round(ops / meter.elapsed, 2),
         "rows_per_s": round(units / meter.elapsed, 2),
-        "latency_ms": {
-            "p50": ms(percentile(lats, 0.5)),
-            "p95": ms(percentile(lats, 0.95)),
-            "p99": ms(percentile(lats, 0.99)),
-        },
+        "latency_ms": latency_ms(lats),
         "client_cpu_us_per_row": round(meter.cpu / max(units, 1) * 1e6, 1),
         "client_cpu_us_per_op": round(meter.cpu / max(ops, 1) * 1e6, 1),
         "db_cpu_us_per_row": round(meter.db_cpu / max(units, 1) * 1e6, 1)
@@ -349,9 +327,23 @@ def run_query(db: Db, spec: dict[str, Any], pg_database: str | None) -> dict[str
         c.close()
     rng = random.Random(f"baseline-queries:{spec['seed']}")
     n_rows = cat["rows"]
-    names = [k for k, _ in QUERY_MIX]
-    weights = [w for _, w in QUERY_MIX]
     max_pages = int(spec.get("max_pages", 4))
+
+    def window() -> tuple[str, list[Any]]:
+        lo = rng.randrange(max(1, n_rows))
+        return "q.seq > ? AND q.seq <= ?", [lo, lo + max(1, int(n_rows * rng.uniform(0.01, 0.1)))]
+
+    # The filters of the load generator's mix (QUERY_MIX) as SQL: a condition and
+    # its parameters. Related activities and teams are keys of the side table.
+    condition_of: dict[str, Callable[[], tuple[str, list[Any]]]] = {
+        "agent": lambda: ("actor = ?", [rng.choice(cat["learners"])]),
+        "verb": lambda: ("verb = ?", [rng.choice(cat["verbs"])]),
+        "activity": lambda: ("object = ?", [rng.choice(cat["activities"])]),
+        "related_activity": lambda: ("r.key = ?", ["a:" + rng.choice(cat["contexts"])]),
+        "registration": lambda: ("registration = ?", [rng.choice(cat["registrations"])]),
+        "window": window,
+        "team": lambda: ("r.key = ?", ["g:" + rng.choice(cat["teams"])]),
+    }
     # Walk the side table in order and probe the statements by key (SQLite's
     # CROSS JOIN fixes the join order; PostgreSQL plans it from statistics).
     rel_join = (
@@ -365,34 +357,11 @@ def run_query(db: Db, spec: dict[str, Any], pg_database: str | None) -> dict[str
     deadline = time.perf_counter() + float(spec.get("max_seconds", 30))
     with Meter(pg_database) as meter:
         for _ in range(n_queries):
-            kind = rng.choices(names, weights)[0]
-            limit = rng.choice((10, 25, 25, 50, 100))
-            if kind == "agent":
-                where, params = "actor = ?", [rng.choice(cat["learners"])]
-                join = ""
-            elif kind == "agent+verb":
-                where, join = "actor = ? AND verb = ?", ""
-                params = [rng.choice(cat["learners"]), rng.choice(cat["verbs"])]
-            elif kind == "verb":
-                where, params, join = "verb = ?", [rng.choice(cat["verbs"])], ""
-            elif kind == "activity":
-                where, params, join = "object = ?", [rng.choice(cat["activities"])], ""
-            elif kind == "activity+related":
-                join = rel_join
-                where, params = "r.key = ?", ["a:" + rng.choice(cat["contexts"])]
-            elif kind == "registration":
-                where, params, join = "registration = ?", [rng.choice(cat["registrations"])], ""
-            elif kind == "since/until":
-                lo = rng.randrange(max(1, n_rows))
-                hi = lo + max(1, int(n_rows * rng.uniform(0.01, 0.1)))
-                where, params, join = "q.seq > ? AND q.seq <= ?", [lo, hi], ""
-            elif kind == "agent+activity+related":
-                join = rel_join
-                where = "actor = ? AND r.key = ?"
-                params = [rng.choice(cat["learners"]), "a:" + rng.choice(cat["contexts"])]
-            else:
-                join = rel_join
-                where, params = "r.key = ?", ["g:" + rng.choice(cat["teams"])]
+            kind, filters, limit = draw_query(rng)
+            conditions = [condition_of[f]() for f in filters]
+            where = " AND ".join(c for c, _ in conditions)
+            params = [value for _, values in conditions for value in values]
+            join = rel_join if "r.key" in where else ""
             last = None
             table = "q_rel r" if join else "q"
             order = "r.seq" if join else "q.seq"
@@ -418,14 +387,6 @@ def run_query(db: Db, spec: dict[str, Any], pg_database: str | None) -> dict[str
             if time.perf_counter() > deadline:
                 break
     conn.close()
-    kinds_out = {
-        k: {
-            "pages": len(v),
-            "p50_ms": round((percentile(sorted(v), 0.5) or 0) * 1000, 3),
-            "p95_ms": round((percentile(sorted(v), 0.95) or 0) * 1000, 3),
-        }
-        for k, v in sorted(by_kind.items())
-    }
     return _summary(
         "query_mix",
         lats,
@@ -435,7 +396,7 @@ def run_query(db: Db, spec: dict[str, Any], pg_database: str | None) -> dict[str
         0,
         store_rows=n_rows,
         max_pages=max_pages,
-        by_kind=kinds_out,
+        by_kind=per_kind(by_kind),
     )
 
 

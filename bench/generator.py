@@ -21,7 +21,7 @@ The stream is a prefix family: ``generate(seed, n)`` is the first ``n``
 statements of ``generate(seed, m)`` for any ``m >= n``, so a benchmark can preload
 ``P`` statements and then send the following ones without any id collision.
 
-Public API: :func:`generate`, :func:`iter_statements`, :class:`Organisation`,
+Public API: :func:`generate`, :class:`Organisation`,
 :class:`TrafficGenerator` (with its :class:`Catalog` of what the stream used, for
 building realistic queries) and :func:`state_document`.
 """
@@ -529,25 +529,6 @@ class Organisation:
     def pick_course(self, rng: random.Random) -> Course:
         return self.courses[_pick(self._cum_course, rng)]
 
-    # -- catalogue -----------------------------------------------------------
-
-    def activities(self) -> list[str]:
-        """Every activity IRI of the organisation (courses, modules, lessons, quizzes...)."""
-        out: list[str] = []
-        for course in self.courses:
-            out.append(course.activity["id"])
-            for module in course.modules:
-                out.append(module.activity["id"])
-                for lesson in module.lessons:
-                    out.append(lesson.activity["id"])
-                    out.extend(p["id"] for p in lesson.pages)
-                    if lesson.quiz:
-                        out.append(lesson.quiz["id"])
-                        out.extend(q.activity["id"] for q in lesson.questions)
-                    if lesson.video:
-                        out.append(lesson.video["id"])
-        return out
-
 
 def _cumulative(weights: list[float]) -> list[float]:
     total = 0.0
@@ -820,14 +801,14 @@ class TrafficGenerator:
                 return enrolment
         course = self.org.pick_course(self.rng)
         key = (person.index, course.index)
-        enrolment = self._enrolments.get(key)
-        if enrolment is None or (enrolment.done and self.rng.random() < 0.3):
-            attempt = enrolment.attempt + 1 if enrolment else 1
-            enrolment = _Enrolment(_uuid(self.rng), course, attempt=attempt)
-            self._enrolments[key] = enrolment
-            mine = self._active.setdefault(person.index, [])
-            mine[:] = [e for e in mine if not e.done][-3:]
-            mine.append(enrolment)
+        known = self._enrolments.get(key)
+        if known is not None and not (known.done and self.rng.random() < 0.3):
+            return known
+        enrolment = _Enrolment(_uuid(self.rng), course, attempt=known.attempt + 1 if known else 1)
+        self._enrolments[key] = enrolment
+        mine = self._active.setdefault(person.index, [])
+        mine[:] = [e for e in mine if not e.done][-3:]
+        mine.append(enrolment)
         return enrolment
 
     def _course_session(self) -> list[dict[str, Any]]:
@@ -1283,40 +1264,11 @@ class TrafficGenerator:
         ]
 
 
-def iter_statements(seed: int, learners: int = DEFAULT_LEARNERS) -> Iterator[dict[str, Any]]:
-    """The endless statement stream of ``seed``."""
-    return iter(TrafficGenerator(seed, learners))
-
-
 def generate(
     seed: int, n_statements: int, learners: int = DEFAULT_LEARNERS
 ) -> list[dict[str, Any]]:
     """The first ``n_statements`` statements of the stream of ``seed``."""
     return TrafficGenerator(seed, learners).take(n_statements)
-
-
-def generate_with_catalog(
-    seed: int, n_statements: int, learners: int = DEFAULT_LEARNERS, sample: int = 0
-) -> tuple[list[dict[str, Any]], Catalog]:
-    gen = TrafficGenerator(seed, learners)
-    statements = gen.take(n_statements)
-    return statements, gen.catalog(sample)
-
-
-def learners(seed: int, n: int = DEFAULT_LEARNERS) -> list[dict[str, Any]]:
-    """Agent objects (identifier only) of the organisation's learners."""
-    return [_ifi(p.agent) for p in Organisation(seed, n).learners]
-
-
-def activities(seed: int, n: int = DEFAULT_LEARNERS) -> list[str]:
-    return Organisation(seed, n).activities()
-
-
-def registrations(seed: int, n_statements: int, learners: int = DEFAULT_LEARNERS) -> list[str]:
-    """Registrations used by the first ``n_statements`` statements of the stream."""
-    gen = TrafficGenerator(seed, learners)
-    gen.take(n_statements)
-    return list(gen._seen_registrations)
 
 
 def state_document(rng: random.Random, lesson_iri: str) -> dict[str, Any]:
@@ -1337,11 +1289,6 @@ __all__ = [
     "Catalog",
     "Organisation",
     "TrafficGenerator",
-    "activities",
     "generate",
-    "generate_with_catalog",
-    "iter_statements",
-    "learners",
-    "registrations",
     "state_document",
 ]

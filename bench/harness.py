@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import os
 import re
@@ -29,7 +30,6 @@ from bench.server import (
     Server,
     ServerError,
     SqliteDatabase,
-    command_available,
     lrs_command,
     postgres_reachable,
     run_lrs,
@@ -39,6 +39,39 @@ BENCH_DIR = Path(__file__).resolve().parent
 # The measured server is the API alone, as deployed with a separate projector
 # (`lrs projections run`); projection throughput is its own scenario (commands).
 NO_PROJECTIONS = {"LRS_PROJECTIONS_IN_PROCESS": "false"}
+
+
+def post_phase(
+    name: str,
+    batch: int,
+    concurrency: int,
+    warmup: int,
+    requests: int,
+    max_seconds: float,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """A load generator phase of statement POSTs, ``batch`` statements per request."""
+    return {
+        "kind": "post", "name": name, "concurrency": concurrency, "batch": batch,
+        "warmup": warmup, "requests": requests, "max_seconds": max_seconds, "offset": offset,
+    }  # fmt: skip
+
+
+def run_module(module: str, spec: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """``python -m MODULE`` in its own process (its own GIL): the spec as JSON on
+    stdin, the result as JSON on stdout."""
+    proc = subprocess.run(
+        [sys.executable, "-m", module],
+        input=json.dumps(spec),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=BENCH_DIR.parent,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{module} failed ({proc.returncode}):\n" + proc.stderr[-3000:])
+    result: dict[str, Any] = json.loads(proc.stdout)
+    return result
 
 
 def log(msg: str) -> None:
@@ -54,6 +87,8 @@ class Options:
     million: bool = False
     pg_url: str = DEFAULT_PG_ADMIN
     only: list[str] = field(default_factory=list)
+    # Statements in the preloaded store (the profile's size when None).
+    stored: int | None = None
     keep: bool = False
     results_dir: Path = BENCH_DIR / "results"
     markdown: Path | None = BENCH_DIR / "RESULTS.md"
@@ -62,16 +97,16 @@ class Options:
 class Harness:
     def __init__(self, opts: Options) -> None:
         self.opts = opts
-        self.profile = PROFILES[opts.profile]
+        self.profile = copy.deepcopy(PROFILES[opts.profile])
+        if opts.stored:
+            self.profile["stored"]["statements"] = opts.stored
         self.workdir = Path(tempfile.mkdtemp(prefix="lrs-bench-"))
         self.pg: PostgresServer | None = None
         self.notes: list[str] = []
         self.crashes: list[dict[str, Any]] = []
         self.counter = 0
         self.masters: dict[tuple[str, str], tuple[Database, str, dict[str, Any]] | None] = {}
-        self.command_cache: dict[tuple[str, ...], tuple[bool, str]] = {}
         self.startup_cost: float | None = None
-        self.status_output: str | None = None
 
     # -- plumbing --------------------------------------------------------------
 
@@ -82,24 +117,15 @@ class Harness:
         if not self.opts.keep:
             db.drop()
 
-    def new_db(self, backend: str, tag: str) -> Database:
+    def new_db(self, backend: str, tag: str, copy_of: Database | None = None) -> Database:
+        """A new database, empty or a copy of ``copy_of``."""
         self.counter += 1
         if backend == "sqlite":
-            return SqliteDatabase(self.workdir / f"{self.counter:02d}-{tag}.sqlite3")
+            path = self.workdir / f"{self.counter:02d}-{tag}.sqlite3"
+            return copy_of.copy_to(path) if isinstance(copy_of, SqliteDatabase) else SqliteDatabase(path)
         assert self.pg is not None
-        return self.pg.create(f"bench_{os.getpid()}_{self.counter:02d}_{tag}"[:63])
-
-    def copy_db(self, db: Database, tag: str) -> Database:
-        self.counter += 1
-        if isinstance(db, SqliteDatabase):
-            return db.copy_to(self.workdir / f"{self.counter:02d}-{tag}.sqlite3")
-        assert isinstance(db, PostgresDatabase)
-        return db.copy_to(f"bench_{os.getpid()}_{self.counter:02d}_{tag}"[:63])
-
-    def command(self, *args: str) -> tuple[bool, str]:
-        if args not in self.command_cache:
-            self.command_cache[args] = command_available(*args)
-        return self.command_cache[args]
+        template = copy_of.db_name if isinstance(copy_of, PostgresDatabase) else None
+        return self.pg.create(f"bench_{os.getpid()}_{self.counter:02d}_{tag}"[:63], template)
 
     def loadgen(
         self,
@@ -120,19 +146,7 @@ class Harness:
             "phases": phases,
         }
         timeout = sum(float(p.get("max_seconds", 60)) * 2 + 60 for p in phases)
-        proc = subprocess.run(
-            [sys.executable, "-m", "bench.loadgen"],
-            input=json.dumps(spec),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            cwd=BENCH_DIR.parent,
-        )
-        if proc.returncode != 0:
-            raise RuntimeError(
-                f"load generator failed ({proc.returncode}):\n" + proc.stderr[-3000:]
-            )
-        return json.loads(proc.stdout)
+        return run_module("bench.loadgen", spec, timeout)
 
     def scenario(
         self,
@@ -140,16 +154,11 @@ class Harness:
         name: str,
         db: Database,
         phases: list[dict[str, Any]],
-        *,
         learners: int | None = None,
-        env: dict[str, str] | None = None,
     ) -> list[dict[str, Any]]:
         """Start a server on ``db``, run the phases, stop it; one record per phase."""
         log(f"{backend}: {name} ({', '.join(p['name'] for p in phases)})")
-        server = Server(
-            db, self.workdir, f"{backend}-{name}-{self.counter}",
-            extra_env={**NO_PROJECTIONS, **(env or {})},
-        )
+        server = Server(db, self.workdir, f"{backend}-{name}-{self.counter}", NO_PROJECTIONS)
         base = {"backend": backend, "scenario": name}
         try:
             server.start()
@@ -213,72 +222,37 @@ class Harness:
             {"backend": backend, "scenario": scenario, "what": what, "detail": detail[-4000:]}
         )
 
-    # -- phases ------------------------------------------------------------------
-
-    def post_phase(
-        self,
-        name: str,
-        concurrency: int,
-        batch: int,
-        warmup: int,
-        requests: int,
-        max_seconds: float,
-        offset: int = 0,
-    ) -> dict[str, Any]:
-        return {
-            "kind": "post",
-            "name": name,
-            "concurrency": concurrency,
-            "batch": batch,
-            "warmup": warmup,
-            "requests": requests,
-            "max_seconds": max_seconds,
-            "offset": offset,
-        }
-
     # -- scenarios ---------------------------------------------------------------
+
+    def run_fresh(
+        self, backend: str, scenario: str, phases: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """The phases on new databases: one per phase (full profile) or one for all."""
+        out: list[dict[str, Any]] = []
+        groups = [[p] for p in phases] if self.profile["fresh_per_phase"] else [phases]
+        for group in groups:
+            db = self.new_db(backend, group[0]["name"] if len(group) == 1 else scenario)
+            out += self.scenario(backend, scenario, db, group)
+            self.drop(db)
+        return out
 
     def run_single(self, backend: str) -> list[dict[str, Any]]:
         cfg = self.profile["single"]
         phases = [
-            self.post_phase(
-                f"single_c{c}", c, 1, cfg["warmup"], cfg["requests"][c], cfg["max_seconds"]
-            )
+            post_phase(f"single_c{c}", 1, c, cfg["warmup"], cfg["requests"][c], cfg["max_seconds"])
             for c in cfg["concurrencies"]
         ]
-        out: list[dict[str, Any]] = []
-        if self.profile["fresh_per_phase"]:
-            for phase in phases:
-                db = self.new_db(backend, phase["name"])
-                out += self.scenario(backend, "single_post", db, [phase])
-                self.drop(db)
-        else:
-            db = self.new_db(backend, "single")
-            out += self.scenario(backend, "single_post", db, phases)
-            self.drop(db)
-        return out
+        return self.run_fresh(backend, "single_post", phases)
 
     def run_batches(self, backend: str) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
         phases = []
         for key, size in (("batch100", 100), ("batch1000", 1000)):
             cfg = self.profile[key]
+            c = cfg["concurrency"]
             phases.append(
-                self.post_phase(
-                    f"{key}_c{cfg['concurrency']}",
-                    cfg["concurrency"],
-                    size,
-                    cfg["warmup"],
-                    cfg["requests"],
-                    cfg["max_seconds"],
-                )
+                post_phase(f"{key}_c{c}", size, c, cfg["warmup"], cfg["requests"], cfg["max_seconds"])
             )
-        groups = [[p] for p in phases] if self.profile["fresh_per_phase"] else [phases]
-        for group in groups:
-            db = self.new_db(backend, "batch")
-            out += self.scenario(backend, "batch_post", db, group)
-            self.drop(db)
-        return out
+        return self.run_fresh(backend, "batch_post", phases)
 
     def query_phase(self, n: int, catalog: str, rep: int) -> dict[str, Any]:
         q = self.profile["query"]
@@ -325,12 +299,10 @@ class Harness:
                 "max_seconds": 3600,
             }
         ]
-        records = self.scenario(
-            backend, f"preload_{which}", db, phases, learners=learners, env=NO_PROJECTIONS
-        )
+        records = self.scenario(backend, f"preload_{which}", db, phases, learners)
         rec = records[0]
         if rec.get("crash") or rec.get("errors") or not Path(catalog).exists():
-            self.masters[key] = None  # type: ignore[assignment]
+            self.masters[key] = None
             self.notes.append(
                 f"{backend}: the preload of {cfg['statements']} statements "
                 "failed; the scenarios on that store were skipped"
@@ -351,49 +323,32 @@ class Harness:
         db, catalog, records = master
         out += records
         n = self.profile["stored"]["statements"]
-        work = self.copy_db(db, "work")
+        work = self.new_db(backend, "work", copy_of=db)
         try:
             if self.wants("commands") and self.profile["commands"]:
                 out += self.run_commands(backend, work, n)
             else:
-                self.catch_up_quietly(work)
+                run_lrs(work, ["projections", "run", "--once"], self.workdir, "catch-up-quiet")
             phases: list[dict[str, Any]] = []
             if self.wants("query"):
                 phases.append(self.query_phase(n, catalog, rep))
             if self.wants("stored_ingest"):
                 cfg = self.profile["stored_ingest"]
-                phases += [
-                    self.post_phase(
-                        f"single_c{cfg['single']['concurrency']}_at_{n}",
-                        cfg["single"]["concurrency"],
-                        1,
-                        cfg["single"]["warmup"],
-                        cfg["single"]["requests"],
-                        cfg["max_seconds"],
-                        offset=n,
-                    ),
-                    self.post_phase(
-                        f"batch100_c{cfg['batch100']['concurrency']}_at_{n}",
-                        cfg["batch100"]["concurrency"],
-                        100,
-                        cfg["batch100"]["warmup"],
-                        cfg["batch100"]["requests"],
-                        cfg["max_seconds"],
-                    ),
-                ]
-                for phase in phases[-2:]:
-                    phase["scenario"] = "stored_ingest"
+                # New statements only: the single POSTs start after the preloaded
+                # ones, and the batches follow them in the same stream.
+                for key, size, offset in (("single", 1, n), ("batch100", 100, 0)):
+                    c = cfg[key]["concurrency"]
+                    name = f"{key}_c{c}_at_{n}"
+                    phase = post_phase(
+                        name, size, c, cfg[key]["warmup"], cfg[key]["requests"],
+                        cfg["max_seconds"], offset,
+                    )  # fmt: skip
+                    phases.append({**phase, "scenario": "stored_ingest"})
             if phases:
                 out += self.scenario(backend, "stored", work, phases)
         finally:
             self.drop(work)
         return out
-
-    def catch_up_quietly(self, db: Database) -> None:
-        """Bring projections to the head (unmeasured), if the command exists."""
-        ok, _ = self.command("projections", "run")
-        if ok:
-            run_lrs(db, ["projections", "run", "--once"], self.workdir, "catch-up-quiet")
 
     def run_million(self, backend: str, rep: int) -> list[dict[str, Any]]:
         """The 1,000,000-statement store: query mix (servers without in-process
@@ -408,25 +363,16 @@ class Harness:
             return out
         db, catalog, records = master
         out += records
-        out += self.scenario(
-            backend,
-            "query_mix",
-            db,
-            [self.query_phase(cfg["statements"], catalog, rep)],
-            learners=cfg.get("learners"),
-            env=NO_PROJECTIONS,
-        )
+        phase = self.query_phase(cfg["statements"], catalog, rep)
+        out += self.scenario(backend, "query_mix", db, [phase], cfg.get("learners"))
         if rep == 0 and self.profile["commands"]:
             out += self.run_commands(backend, db, cfg["statements"], projections=False)
         return out
 
     def run_state(self, backend: str) -> list[dict[str, Any]]:
         cfg = self.profile["state"]
-        db = self.new_db(backend, "state")
         phase = {"kind": "state", "name": f"state_c{cfg['concurrency']}", **cfg}
-        out = self.scenario(backend, "state_docs", db, [phase])
-        self.drop(db)
-        return out
+        return self.run_fresh(backend, "state_docs", [phase])
 
     # -- lrs verify / projections --------------------------------------------------
 
@@ -444,7 +390,7 @@ class Harness:
             self.startup_cost = min(walls)
         return self.startup_cost
 
-    def _command_record(
+    def command_record(
         self,
         backend: str,
         scenario: str,
@@ -474,179 +420,68 @@ class Harness:
                     "detail": res["output"][-1500:],
                 }
             ]
-        if events and not self.profile.get("startup_probe", True):
-            rec["events_per_s"] = round(events / res["wall_s"], 1)
-            if res["cpu_s"] is not None:
-                rec["cpu_us_per_event"] = round(res["cpu_s"] / events * 1e6, 1)
-        elif events:
+        if not events:
+            return rec
+        rec["events_per_s"] = round(events / res["wall_s"], 1)
+        if res["cpu_s"] is not None:
+            rec["cpu_us_per_event"] = round(res["cpu_s"] / events * 1e6, 1)
+        if self.profile.get("startup_probe", True):
             startup = self._startup()
-            rec["events_per_s"] = round(events / res["wall_s"], 1)
             net = res["wall_s"] - startup
             # Too short a run to separate the work from the start-up: no net figure.
             rec["events_per_s_net"] = round(events / net, 1) if net >= 0.1 else None
             rec["startup_s"] = round(startup, 3)
-            if res["cpu_s"] is not None:
-                rec["cpu_us_per_event"] = round(res["cpu_s"] / events * 1e6, 1)
         return rec
-
-    def count_events(self, db: Database) -> int | None:
-        try:
-            if isinstance(db, SqliteDatabase):
-                import sqlite3
-
-                conn = sqlite3.connect(db.path)
-                try:
-                    return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
-                finally:
-                    conn.close()
-            assert isinstance(db, PostgresDatabase)
-            import psycopg
-
-            with psycopg.connect(db.driver_url) as conn:
-                row = conn.execute("SELECT count(*) FROM events").fetchone()
-                return int(row[0]) if row else None
-        except Exception as exc:
-            self.notes.append(f"could not count events: {exc}")
-            return None
 
     def run_commands(
         self, backend: str, db: Database, stored: int, projections: bool = True
     ) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        self.status_output = None
-        events = self.count_events(db)
-        ok, help_text = self.command("verify")
-        if not ok:
-            out.append(
-                {
-                    "backend": backend,
-                    "scenario": "verify",
-                    "phase": f"verify_{stored}",
-                    "skipped": "`lrs verify` is not available yet: " + _last_line(help_text),
-                    "errors": 0,
-                }
-            )
-        else:
-            log(f"{backend}: lrs verify over {events} events")
-            res = run_lrs(db, ["verify"], self.workdir, f"{backend}-verify-{stored}")
-            m = re.search(r"log intact: (\d+) events", res["output"])
-            n = int(m.group(1)) if m else events
-            out.append(
-                self._command_record(backend, "verify", f"verify_{stored}", res, n, r"log intact")
-            )
+        """`lrs verify`; then every registered projection from position 0, all together
+        (`lrs projections run --once`: the store was preloaded without in-process
+        projections) and each alone (`lrs projections rebuild NAME`). ``db`` is a
+        working copy: it is left with its projections caught up."""
+        log(f"{backend}: lrs verify")
+        res = run_lrs(db, ["verify"], self.workdir, f"{backend}-verify-{stored}")
+        m = re.search(r"log intact: (\d+) events", res["output"])
+        events = int(m.group(1)) if m else db.count_events()
+        out = [self.command_record(backend, "verify", f"verify_{stored}", res, events, "log intact")]
         if not projections:
             return out
-        ok, help_text = self.command("projections")
-        if not ok:
-            out.append(
-                {
-                    "backend": backend,
-                    "scenario": "projections",
-                    "phase": f"projections_{stored}",
-                    "skipped": "`lrs projections` is not available yet: " + _last_line(help_text),
-                    "errors": 0,
-                }
-            )
+        status = self.projection_status(db)
+        if status is None:
             return out
-        # ``db`` is a working copy: catch-up and rebuild leave it caught up.
-        copy = db
-        ok_run, _ = self.command("projections", "run")
-        if ok_run:
-            backlog = self.projection_backlog(copy)
-            log(f"{backend}: lrs projections run --once (backlog {backlog} events)")
-            res = run_lrs(
-                copy, ["projections", "run", "--once"], self.workdir, f"{backend}-proj-run"
-            )
-            rec = self._command_record(
-                backend,
-                "projections",
-                f"catch_up_{stored}",
-                res,
-                backlog if backlog is not None else events,
-            )
-            rec["backlog_before"] = backlog
-            out.append(rec)
-        else:
-            out.append(
-                {
-                    "backend": backend,
-                    "scenario": "projections",
-                    "phase": f"catch_up_{stored}",
-                    "errors": 0,
-                    "skipped": "`lrs projections run` is not available yet",
-                }
-            )
-        names = self.projection_names(copy)
-        ok_rb, _ = self.command("projections", "rebuild")
-        if not ok_rb or not names:
-            out.append(
-                {
-                    "backend": backend,
-                    "scenario": "projections",
-                    "phase": f"rebuild_{stored}",
-                    "errors": 0,
-                    "skipped": "`lrs projections rebuild` is not available yet"
-                    if not ok_rb
-                    else "no projection names found (`lrs projections list`/`status` printed none)",
-                }
-            )
-        for name in names if ok_rb else []:
+        names = [p["name"] for p in status]
+        backlog = max((p["lag"] for p in status), default=None)
+        log(f"{backend}: lrs projections run --once ({', '.join(names)}; backlog {backlog} events)")
+        res = run_lrs(db, ["projections", "run", "--once"], self.workdir, f"{backend}-proj-run")
+        rec = self.command_record(
+            backend, "projections", f"catch_up_{stored}", res,
+            backlog if backlog is not None else events,
+        )  # fmt: skip
+        # Text, not a list: lists of repeats are concatenated when they are merged.
+        out.append({**rec, "backlog_before": backlog, "projections": ", ".join(names)})
+        for name in names:
             log(f"{backend}: lrs projections rebuild {name}")
-            res = run_lrs(
-                copy,
-                ["projections", "rebuild", name],
-                self.workdir,
-                f"{backend}-proj-rebuild-{name}",
-            )
+            args = ["projections", "rebuild", name]
+            res = run_lrs(db, args, self.workdir, f"{backend}-proj-rebuild-{name}")
             out.append(
-                self._command_record(
-                    backend, "projections", f"rebuild_{name}_{stored}", res, events
-                )
+                self.command_record(backend, "projections", f"rebuild_{name}_{stored}", res, events)
             )
         return out
 
-    def projection_backlog(self, db: Database) -> int | None:
-        """Largest lag that `lrs projections status` reports ("... (lag N) ...")."""
-        ok, _ = self.command("projections", "status")
-        if not ok:
-            return None
-        res = run_lrs(db, ["projections", "status"], self.workdir, "proj-status", timeout=120)
-        if res["returncode"] == 0:
-            self.status_output = res["output"]
-        lags = [int(x) for x in re.findall(r"\blag (\d+)", res["output"])]
-        return max(lags) if lags else None
-
-    def projection_names(self, db: Database) -> list[str]:
-        """Projection names, from `lrs projections list` or `lrs projections status`.
-
-        `status` prints one line per projection ("progress v1: position ... (lag N)").
-        """
-        for sub in ("list", "status"):
-            ok, _ = self.command("projections", sub)
-            if not ok:
-                continue
-            if sub == "status" and self.status_output is not None:
-                output = self.status_output  # what projection_backlog read just before
-            else:
-                res = run_lrs(db, ["projections", sub], self.workdir, f"proj-{sub}", timeout=120)
-                if res["returncode"] != 0:
-                    continue
-                output = res["output"]
-            names = []
-            for line in output.splitlines():
-                m = re.match(r"\s*([A-Za-z][\w.\-]*)(?:\s+v\d+)?\s*(?::|$|\s)", line)
-                if m and m.group(1).lower() not in (
-                    "name",
-                    "projection",
-                    "projections",
-                    "head",
-                    "log",
-                    "database",
-                ):
-                    names.append(m.group(1))
-            if names:
-                return list(dict.fromkeys(names))
-        return []
+    def projection_status(self, db: Database) -> list[dict[str, Any]] | None:
+        """`lrs projections status --json`: each registered projection's name and lag."""
+        res = run_lrs(db, ["projections", "status", "--json"], self.workdir, "proj-status", 120)
+        # stdout is one JSON line; anything the command logged comes before it.
+        lines = [line for line in res["output"].splitlines() if line.startswith("[")]
+        try:
+            if res["returncode"] == 0 and lines:
+                return list(json.loads(lines[-1]))
+        except ValueError:
+            pass
+        what = "`lrs projections status --json` failed"
+        self.crash(db.backend, "projections", what, res["output"])
+        return None
 
     # -- baseline -----------------------------------------------------------------
 
@@ -671,18 +506,10 @@ class Harness:
             spec["pg_database"] = db.db_name
             spec["admin"] = self.pg.admin_url
         try:
-            proc = subprocess.run(
-                [sys.executable, "-m", "bench.baseline"],
-                input=json.dumps(spec),
-                capture_output=True,
-                text=True,
-                timeout=900,
-                cwd=BENCH_DIR.parent,
-            )
-            if proc.returncode != 0:
-                self.notes.append(f"{backend}: baseline failed: {proc.stderr[-500:]}")
-                return {}
-            return json.loads(proc.stdout)
+            return run_module("bench.baseline", spec, 900)
+        except RuntimeError as exc:
+            self.notes.append(f"{backend}: baseline failed: {str(exc)[-500:]}")
+            return {}
         finally:
             self.drop(db)
 
@@ -744,6 +571,7 @@ class Harness:
                 "repeat": self.opts.repeat,
                 "million": self.opts.million,
                 "only": self.opts.only,
+                "stored": self.profile["stored"]["statements"],
             },
             "started": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "duration_s": round(time.perf_counter() - t0, 1),
@@ -772,11 +600,6 @@ class Harness:
             shutil.rmtree(self.workdir, ignore_errors=True)
         else:
             log(f"kept {self.workdir}")
-
-
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1][:200] if lines else ""
 
 
 # ---------------------------------------------------------------------------
@@ -843,14 +666,10 @@ def merge_repeats(repeats: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def count_errors(result: dict[str, Any]) -> int:
-    total = len(result["crashes"])
-    for rep in result["repeats"]:
-        for rec in rep["records"]:
-            total += int(rec.get("errors") or 0)
-            total += int((rec.get("warmup") or {}).get("errors") or 0)
-            if rec.get("crash"):
-                total += 1
-    return total
+    records = [rec for rep in result["repeats"] for rec in rep["records"]]
+    return len(result["crashes"]) + sum(
+        report.record_errors(rec) + bool(rec.get("crash")) for rec in records
+    )
 
 
 def run(opts: Options) -> int:

@@ -50,14 +50,17 @@ def peak_rss(pid: int) -> int | None:
     return None
 
 
-def postgres_backends(database: str) -> list[psutil.Process]:
-    """Backend processes serving ``database`` (from their process titles)."""
+def backend_cpu(database: str) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend serving ``database`` (found by its
+    process title), by process id."""
     needle = f" {database} "
-    out = []
+    out = {}
     for p in psutil.process_iter(["cmdline"]):
         cmd = p.info.get("cmdline") or []
         if cmd and cmd[0].startswith("postgres:") and needle in cmd[0] + " ":
-            out.append(p)
+            with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+                t = p.cpu_times()
+                out[p.pid] = t.user + t.system
     return out
 
 
@@ -71,15 +74,9 @@ class ProcessProbe:
     def _db_cpu(self) -> float | None:
         if not self.pg_database:
             return None
-        total = 0.0
-        for p in postgres_backends(self.pg_database):
-            with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-                t = p.cpu_times()
-                cpu = t.user + t.system
-                self._db_seen[p.pid] = cpu
         # Backends that exited keep the last value seen (an undercount at worst).
-        total = sum(self._db_seen.values())
-        return total
+        self._db_seen.update(backend_cpu(self.pg_database))
+        return sum(self._db_seen.values())
 
     def snapshot(self) -> dict[str, Any]:
         if self.pid is None:

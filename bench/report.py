@@ -2,85 +2,64 @@
 
 from __future__ import annotations
 
+import operator
 import os
 import platform
 import re
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import psutil
 
+Record = dict[str, Any]
+
 DASH = "\u2013"  # an en dash: "no value" in the tables
 TIMES = "\u00d7"  # the multiplication sign of ratios
+PACKAGES = ("lrs", "fastapi", "starlette", "uvicorn", "sqlalchemy", "psycopg", "orjson",
+            "uvloop", "httptools")  # fmt: skip
+COMMAND_SCENARIOS = ("verify", "projections")
 
 # ---------------------------------------------------------------------------
 # The machine
 # ---------------------------------------------------------------------------
 
 
+def _git(*args: str) -> str:
+    root = Path(__file__).resolve().parent.parent
+    try:
+        return subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
 def machine_info() -> dict[str, Any]:
     cpu = "?"
     try:
         with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
+            cpu = next(
+                (line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")),
+                cpu,
+            )
     except OSError:
         pass
-    versions = {}
-    for pkg in (
-        "lrs",
-        "fastapi",
-        "starlette",
-        "uvicorn",
-        "sqlalchemy",
-        "psycopg",
-        "orjson",
-        "uvloop",
-        "httptools",
-    ):
+    versions: dict[str, str | None] = {}
+    for pkg in PACKAGES:
         try:
             versions[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             versions[pkg] = None
-    commit = None
-    try:
-        root = Path(__file__).resolve().parent.parent
-        commit = (
-            subprocess.run(
-                ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
-                capture_output=True,
-                text=True,
-                timeout=10,
-            ).stdout.strip()
-            or None
-        )
-        dirty = subprocess.run(
-            [
-                "git",
-                "-C",
-                str(root),
-                "status",
-                "--porcelain",
-                "--",
-                "lrs",
-                "api",
-                "projections",
-                "migrations",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=10,
-        ).stdout.strip()
-        if commit and dirty:
-            commit += "+dirty"
-    except (OSError, subprocess.TimeoutExpired):
-        pass
+    commit = _git("rev-parse", "--short", "HEAD") or None
+    # Only changes to the product make the measured code differ from the commit.
+    if commit and _git("status", "--porcelain", "--", "lrs", "api", "projections", "migrations"):
+        commit += "+dirty"
     return {
         "cpu_model": cpu,
         "logical_cores": os.cpu_count(),
@@ -101,16 +80,11 @@ def machine_info() -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 
 
-def find(records: list[dict[str, Any]], backend: str, phase: str) -> dict[str, Any] | None:
-    for rec in records:
-        if rec.get("backend") == backend and rec.get("phase") == phase:
-            return rec
-    return None
+def find(records: list[Record], backend: str, phase: str) -> Record | None:
+    return next((r for r in records if r.get("backend") == backend and r.get("phase") == phase), None)
 
 
-def find_prefix(
-    records: list[dict[str, Any]], backend: str, scenario: str, prefix: str
-) -> list[dict[str, Any]]:
+def find_prefix(records: list[Record], backend: str, scenario: str, prefix: str) -> list[Record]:
     return [
         r
         for r in records
@@ -120,16 +94,38 @@ def find_prefix(
     ]
 
 
-def baseline_for(
-    rec: dict[str, Any], baseline: dict[str, Any]
-) -> tuple[str, dict[str, Any]] | None:
+def dig(rec: Record | None, *path: str) -> Any:
+    """``rec[path[0]][path[1]]...``, None where anything is missing."""
+    value: Any = rec
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def record_errors(rec: Record) -> int:
+    """Failed requests of the measured part and of the warm-up."""
+    return int(rec.get("errors") or 0) + int(dig(rec, "warmup", "errors") or 0)
+
+
+def backends_of(records: list[Record]) -> list[str]:
+    """SQLite first: the targets are judged on it."""
+    return sorted({r["backend"] for r in records}, key=lambda b: b != "sqlite")
+
+
+def store_size(rec: Record) -> int:
+    """The store size in a phase name such as ``query_mix_100000``."""
+    return int(str(rec["phase"]).rsplit("_", 1)[-1])
+
+
+def baseline_for(rec: Record, baseline: dict[str, Any]) -> tuple[str, Record] | None:
     """The driver-baseline counterpart of an LRS record (name, figures)."""
     base = baseline.get(rec.get("backend", ""))
     if not base:
         return None
     phase = str(rec.get("phase", ""))
     scenario = rec.get("scenario")
-    inserts = base.get("insert", {})
     name = None
     single = re.match(r"single_c(\d+)", phase)
     if single:
@@ -139,13 +135,12 @@ def baseline_for(
     elif phase.startswith("batch1000") or scenario == "preload":
         name = "batch1000_c1"
     if name:
+        inserts = base.get("insert", {})
         return (f"insert {name}", inserts[name]) if name in inserts else None
-    if scenario == "query_mix" and base.get("query"):
-        return "query", base["query"]
-    if scenario == "state_docs" and base.get("state"):
-        return "state", base["state"]
-    if scenario in ("verify", "projections") and base.get("scan"):
-        return "scan+sha256", base["scan"]
+    part = {"query_mix": "query", "state_docs": "state", "verify": "scan", "projections": "scan"}
+    found = part.get(str(scenario))
+    if found and base.get(found):
+        return ("scan+sha256" if found == "scan" else found), base[found]
     return None
 
 
@@ -155,246 +150,185 @@ def _ratio(a: Any, b: Any) -> float | None:
     return round(a / b, 3)
 
 
-def cpu_per_statement(rec: dict[str, Any]) -> float | None:
+def cpu_per_statement(rec: Record) -> float | None:
+    """Server CPU per statement, PostgreSQL's backends included."""
     app = rec.get("server_cpu_us_per_statement")
-    if app is None:
-        return None
-    return app + (rec.get("db_cpu_us_per_statement") or 0)
+    return None if app is None else app + (rec.get("db_cpu_us_per_statement") or 0)
 
 
-def cpu_per_request(rec: dict[str, Any]) -> float | None:
-    app = rec.get("server_cpu_us_per_request")
-    if app is None:
-        return None
-    return app + (rec.get("db_cpu_us_per_request") or 0)
-
-
-def ratios(rec: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any] | None:
+def ratios(rec: Record, baseline: dict[str, Any]) -> dict[str, Any] | None:
+    """Rate, CPU and size of an LRS record divided by its baseline counterpart's."""
     found = baseline_for(rec, baseline)
     if not found:
         return None
     name, base = found
-    out: dict[str, Any] = {"baseline": name}
-    lat = rec.get("latency_ms") or {}
-    blat = base.get("latency_ms") or {}
+    # ratio -> (LRS figure, baseline figure)
     if name.startswith("insert"):
-        out["rate"] = _ratio(rec.get("statements_per_s"), base.get("rows_per_s"))
-        out["cpu"] = _ratio(cpu_per_statement(rec), base.get("cpu_us_per_row"))
-        out["bytes"] = _ratio(rec.get("bytes_per_statement"), base.get("bytes_per_row"))
-        out["p50"] = _ratio(lat.get("p50"), blat.get("p50"))
-        out["p99"] = _ratio(lat.get("p99"), blat.get("p99"))
+        pairs = {
+            "rate": (rec.get("statements_per_s"), "rows_per_s"),
+            "cpu": (cpu_per_statement(rec), "cpu_us_per_row"),
+            "bytes": (rec.get("bytes_per_statement"), "bytes_per_row"),
+        }
     elif name in ("query", "state"):
-        out["rate"] = _ratio(rec.get("requests_per_s"), base.get("operations_per_s"))
-        out["cpu"] = _ratio(cpu_per_request(rec), base.get("cpu_us_per_op"))
-        out["p50"] = _ratio(lat.get("p50"), blat.get("p50"))
-        out["p95"] = _ratio(lat.get("p95"), blat.get("p95"))
-        out["p99"] = _ratio(lat.get("p99"), blat.get("p99"))
+        app = rec.get("server_cpu_us_per_request")
+        db = rec.get("db_cpu_us_per_request") or 0
+        pairs = {
+            "rate": (rec.get("requests_per_s"), "operations_per_s"),
+            "cpu": (None if app is None else app + db, "cpu_us_per_op"),
+        }
     else:
-        out["rate"] = _ratio(
-            rec.get("events_per_s_net") or rec.get("events_per_s"), base.get("rows_per_s")
-        )
-        out["cpu"] = _ratio(rec.get("cpu_us_per_event"), base.get("cpu_us_per_row"))
-    return out
+        pairs = {
+            "rate": (rec.get("events_per_s_net") or rec.get("events_per_s"), "rows_per_s"),
+            "cpu": (rec.get("cpu_us_per_event"), "cpu_us_per_row"),
+        }
+    return {"baseline": name, **{k: _ratio(v, base.get(b)) for k, (v, b) in pairs.items()}}
 
 
 # ---------------------------------------------------------------------------
 # Targets
 # ---------------------------------------------------------------------------
 
+# One measured value of a target: (store size for the label or None, value).
+Measured = tuple[int | None, Any]
+Measure = Callable[[dict[str, Any], str], list[Measured]]
+SQLITE = ("sqlite",)
+POSTGRESQL = ("postgresql",)
+BOTH = ("sqlite", "postgresql")
+OPS: dict[str, Callable[[Any, Any], bool]] = {
+    ">=": operator.ge, "<=": operator.le, "<": operator.lt, "==": operator.eq
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Target:
+    backends: tuple[str, ...]
+    label: str  # "{n:,}" stands for the store size of the measured record
+    measure: Measure
+    op: str
+    required: float
+    unit: str
+    note: str = ""
+    quick_note: str = ""  # the quick profile's stores are too small for this one
+
+
+def _records(result: dict[str, Any]) -> list[Record]:
+    return result["summary"]["records"]
+
+
+def at_phase(phase: str, *path: str, optional: bool = False) -> Measure:
+    """A figure of one phase. When the phase did not run, the target is reported as
+    not measured, or (``optional``) left out."""
+
+    def measure(result: dict[str, Any], b: str) -> list[Measured]:
+        rec = find(_records(result), b, phase)
+        return [] if rec is None and optional else [(None, dig(rec, *path))]
+
+    return measure
+
+
+def share_of_empty(ingest: str) -> Measure:
+    """Ingestion rate on the preloaded store, in % of the rate on an empty one."""
+
+    def measure(result: dict[str, Any], b: str) -> list[Measured]:
+        records = _records(result)
+        at = find_prefix(records, b, "stored_ingest", f"{ingest}_at_")
+        if not at:
+            return []
+        empty = dig(find(records, b, ingest), "statements_per_s")
+        share = _ratio(at[0].get("statements_per_s"), empty)
+        return [(store_size(at[0]), None if share is None else round(share * 100, 1))]
+
+    return measure
+
+
+def query_mix(*path: str, million: bool) -> Measure:
+    def measure(result: dict[str, Any], b: str) -> list[Measured]:
+        return [
+            (store_size(q), dig(q, *path))
+            for q in find_prefix(_records(result), b, "query_mix", "query_mix_")
+            if (store_size(q) >= 1_000_000) == million
+        ]
+
+    return measure
+
+
+def largest_rss_growth(result: dict[str, Any], b: str) -> list[Measured]:
+    growth = [
+        r["server_rss_end_mb"] - r["server_rss_start_mb"]
+        for r in _records(result)
+        if r.get("backend") == b
+        and r.get("scenario") in ("single_post", "batch_post", "stored_ingest")
+        and r.get("server_rss_start_mb") is not None
+    ]
+    return [(None, round(max(growth), 1))] if growth else []
+
+
+def error_count(result: dict[str, Any], b: str) -> list[Measured]:
+    records = [r for r in _records(result) if r.get("backend") == b]
+    errors = sum(record_errors(r) + bool(r.get("crash")) for r in records)
+    errors += sum(1 for c in result.get("crashes", []) if c.get("backend") == b)
+    return [(None, errors)]
+
+
+QUICK_STORE = "quick profile: not the target store size"
+
+# In the order of the table: per backend, these rows, each where it applies.
+TARGETS = (
+    Target(SQLITE, "single POST c16: statements/s",
+           at_phase("single_c16", "statements_per_s"), ">=", 1500, "stmt/s"),
+    Target(SQLITE, "single POST c16: p99 latency",
+           at_phase("single_c16", "latency_ms", "p99"), "<=", 50, "ms"),
+    Target(SQLITE, "single POST c16: server CPU per statement",
+           at_phase("single_c16", "server_cpu_us_per_statement"), "<=", 600, "µs"),
+    Target(SQLITE, "batch-100 POST c4: statements/s",
+           at_phase("batch100_c4", "statements_per_s"), ">=", 3500, "stmt/s"),
+    Target(SQLITE, "batch-100 POST c4: server CPU per statement",
+           at_phase("batch100_c4", "server_cpu_us_per_statement"), "<=", 200, "µs"),
+    Target(POSTGRESQL, "single POST c16: statements/s",
+           at_phase("single_c16", "statements_per_s"), ">=", 1000, "stmt/s"),
+    Target(POSTGRESQL, "batch-100 POST c4: statements/s",
+           at_phase("batch100_c4", "statements_per_s"), ">=", 3500, "stmt/s"),
+    Target(BOTH, "single_c16 with {n:,} stored: share of the empty-store rate",
+           share_of_empty("single_c16"), ">=", 80, "%", quick_note="quick profile: small store"),
+    Target(BOTH, "batch100_c4 with {n:,} stored: share of the empty-store rate",
+           share_of_empty("batch100_c4"), ">=", 80, "%", quick_note="quick profile: small store"),
+    Target(SQLITE, "query mix at {n:,}: requests/s",
+           query_mix("requests_per_s", million=False), ">=", 800, "req/s", quick_note=QUICK_STORE),
+    Target(SQLITE, "query mix at {n:,}: p95 per page",
+           query_mix("latency_ms", "p95", million=False), "<=", 50, "ms", quick_note=QUICK_STORE),
+    Target(BOTH, "query mix at {n:,}: p95 per page",
+           query_mix("latency_ms", "p95", million=True), "<", 50, "ms"),
+    Target(SQLITE, "State documents c16: requests/s",
+           at_phase("state_c16", "requests_per_s", optional=True), ">=", 1500, "req/s"),
+    Target(SQLITE, "State documents c16: p99 latency",
+           at_phase("state_c16", "latency_ms", "p99", optional=True), "<=", 50, "ms"),
+    Target(SQLITE, "memory flat while ingesting: largest RSS growth in a measured phase",
+           largest_rss_growth, "<=", 32, "MiB",
+           note="growth between the end of warm-up and the end of the phase"),
+    Target(BOTH, "zero errors in every scenario", error_count, "==", 0, "errors"),
+)  # fmt: skip
+
 
 def evaluate_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
-    records = result["summary"]["records"]
     quick = result["profile"] == "quick"
     out: list[dict[str, Any]] = []
-
-    def add(
-        backend: str, what: str, value: Any, op: str, threshold: float, unit: str, note: str = ""
-    ) -> None:
-        if value is None:
-            met = None
-        elif op == ">=":
-            met = value >= threshold
-        elif op == "<=":
-            met = value <= threshold
-        elif op == "<":
-            met = value < threshold
-        else:
-            met = value == threshold
-        out.append(
-            {
-                "backend": backend,
-                "target": what,
-                "measured": value,
-                "op": op,
-                "threshold": threshold,
-                "unit": unit,
-                "met": met,
-                "note": note,
-            }
-        )
-
-    def get(backend: str, phase: str, *path: str) -> Any:
-        rec = find(records, backend, phase)
-        for key in path:
-            if rec is None:
-                return None
-            rec = rec.get(key)  # type: ignore[assignment]
-        return rec
-
-    backends = sorted({r["backend"] for r in records}, key=lambda b: b != "sqlite")
-    for b in backends:
-        if b == "sqlite":
-            add(
-                b,
-                "single POST c16: statements/s",
-                get(b, "single_c16", "statements_per_s"),
-                ">=",
-                1500,
-                "stmt/s",
-            )
-            add(
-                b,
-                "single POST c16: p99 latency",
-                get(b, "single_c16", "latency_ms", "p99"),
-                "<=",
-                50,
-                "ms",
-            )
-            add(
-                b,
-                "single POST c16: server CPU per statement",
-                get(b, "single_c16", "server_cpu_us_per_statement"),
-                "<=",
-                600,
-                "µs",
-            )
-            add(
-                b,
-                "batch-100 POST c4: statements/s",
-                get(b, "batch100_c4", "statements_per_s"),
-                ">=",
-                3500,
-                "stmt/s",
-            )
-            add(
-                b,
-                "batch-100 POST c4: server CPU per statement",
-                get(b, "batch100_c4", "server_cpu_us_per_statement"),
-                "<=",
-                200,
-                "µs",
-            )
-        else:
-            add(
-                b,
-                "single POST c16: statements/s",
-                get(b, "single_c16", "statements_per_s"),
-                ">=",
-                1000,
-                "stmt/s",
-            )
-            add(
-                b,
-                "batch-100 POST c4: statements/s",
-                get(b, "batch100_c4", "statements_per_s"),
-                ">=",
-                3500,
-                "stmt/s",
-            )
-        for ingest, empty_phase in (("single_c16", "single_c16"), ("batch100_c4", "batch100_c4")):
-            at = find_prefix(records, b, "stored_ingest", f"{ingest}_at_")
-            empty = get(b, empty_phase, "statements_per_s")
-            if at:
-                n = at[0]["phase"].rsplit("_", 1)[-1]
-                share = _ratio(at[0].get("statements_per_s"), empty)
-                add(
-                    b,
-                    f"{ingest} with {int(n):,} stored: share of the empty-store rate",
-                    round(share * 100, 1) if share is not None else None,
-                    ">=",
-                    80,
-                    "%",
-                    "quick profile: small store" if quick else "",
+    for b in backends_of(_records(result)):
+        for t in TARGETS:
+            if b not in t.backends:
+                continue
+            for n, value in t.measure(result, b):
+                out.append(
+                    {
+                        "backend": b,
+                        "target": t.label.format(n=n),
+                        "measured": value,
+                        "op": t.op,
+                        "threshold": t.required,
+                        "unit": t.unit,
+                        "met": None if value is None else OPS[t.op](value, t.required),
+                        "note": (t.quick_note if quick else "") or t.note,
+                    }
                 )
-        for q in find_prefix(records, b, "query_mix", "query_mix_"):
-            n = int(q["phase"].rsplit("_", 1)[-1])
-            note = "quick profile: not the target store size" if quick else ""
-            if n >= 1_000_000:
-                add(
-                    b,
-                    f"query mix at {n:,}: p95 per page",
-                    (q.get("latency_ms") or {}).get("p95"),
-                    "<",
-                    50,
-                    "ms",
-                )
-            elif b == "sqlite":
-                add(
-                    b,
-                    f"query mix at {n:,}: requests/s",
-                    q.get("requests_per_s"),
-                    ">=",
-                    800,
-                    "req/s",
-                    note,
-                )
-                add(
-                    b,
-                    f"query mix at {n:,}: p95 per page",
-                    (q.get("latency_ms") or {}).get("p95"),
-                    "<=",
-                    50,
-                    "ms",
-                    note,
-                )
-        if b == "sqlite":
-            st = find_prefix(records, b, "state_docs", "state_c")
-            if st and st[0].get("available") is False:
-                add(b, "State documents c16", None, ">=", 1500, "req/s", st[0].get("note", ""))
-            elif st:
-                add(
-                    b,
-                    "State documents c16: requests/s",
-                    st[0].get("requests_per_s"),
-                    ">=",
-                    1500,
-                    "req/s",
-                )
-                add(
-                    b,
-                    "State documents c16: p99 latency",
-                    (st[0].get("latency_ms") or {}).get("p99"),
-                    "<=",
-                    50,
-                    "ms",
-                )
-            growth = []
-            for r in records:
-                if (
-                    r.get("backend") == b
-                    and r.get("scenario") in ("single_post", "batch_post", "stored_ingest")
-                    and r.get("server_rss_start_mb") is not None
-                ):
-                    growth.append(r["server_rss_end_mb"] - r["server_rss_start_mb"])
-            if growth:
-                add(
-                    b,
-                    "memory flat while ingesting: largest RSS growth in a measured phase",
-                    round(max(growth), 1),
-                    "<=",
-                    32,
-                    "MiB",
-                    "growth between the end of warm-up and the end of the phase",
-                )
-        errors = sum(int(r.get("errors") or 0) for r in records if r.get("backend") == b)
-        errors += sum(
-            int((r.get("warmup") or {}).get("errors") or 0)
-            for r in records
-            if r.get("backend") == b
-        )
-        errors += sum(1 for r in records if r.get("backend") == b and r.get("crash"))
-        errors += sum(1 for c in result.get("crashes", []) if c.get("backend") == b)
-        add(b, "zero errors in every scenario", errors, "==", 0, "errors")
     return out
 
 
@@ -407,8 +341,6 @@ def _f(value: Any, digits: int = 0) -> str:
     if value is None:
         return DASH
     if isinstance(value, float):
-        if digits == 0:
-            return f"{value:,.0f}"
         return f"{value:,.{digits}f}"
     if isinstance(value, int):
         return f"{value:,}"
@@ -425,6 +357,39 @@ def _x(value: Any) -> str:
     return f"{value:.3f}{TIMES}"
 
 
+# A table column: its header and how a row renders in it.
+Column = tuple[str, Callable[[Any], str]]
+
+
+def _line(cells: Sequence[str]) -> str:
+    return "|" + "|".join(f" {c} " if c else " " for c in cells) + "|"
+
+
+def table(
+    columns: Sequence[Column],
+    rows: Iterable[Any],
+    align: str,
+    whole_row: Callable[[Any], list[str] | None] = lambda _row: None,
+) -> list[str]:
+    """A Markdown table, ``align`` giving each column's l(eft) or r(ight); ``whole_row``
+    may give a row's leading cells instead (the rest left empty), for a row without
+    figures."""
+    lines = [_line([head for head, _ in columns])]
+    lines.append("|" + "|".join("---" if a == "l" else "--:" for a in align) + "|")
+    for row in rows:
+        cells = whole_row(row) or [cell(row) for _, cell in columns]
+        lines.append(_line(cells + [""] * (len(columns) - len(cells))))
+    return [*lines, ""]
+
+
+def _key(name: str, digits: int = 0) -> Callable[[Record], str]:
+    return lambda r: _f(r.get(name), digits)
+
+
+def _at(*path: str, digits: int = 0) -> Callable[[Record], str]:
+    return lambda r: _f(dig(r, *path), digits)
+
+
 SCENARIO_TITLES = {
     "single_post": "1 single POST",
     "batch_post": "2 batch POST",
@@ -437,26 +402,144 @@ SCENARIO_TITLES = {
 }
 
 
-def markdown(result: dict[str, Any], json_name: str) -> str:
+def _title(rec: Record) -> str:
+    return SCENARIO_TITLES.get(rec["scenario"], str(rec["scenario"]))
+
+
+def _with_db(per: str) -> Callable[[Record], str]:
+    """Server CPU per request or statement, and the database's beside it."""
+
+    def cell(r: Record) -> str:
+        text = _f(r.get(f"server_cpu_us_per_{per}"))
+        if r.get("db_cpu_us_per_request") is not None:
+            text += f" + {_f(r.get(f'db_cpu_us_per_{per}'))} db"
+        return text
+
+    return cell
+
+
+def _per_statement(cell: Callable[[Record], str]) -> Callable[[Record], str]:
+    return lambda r: cell(r) if r.get("statements") else DASH
+
+
+def _rss_growth(r: Record) -> str:
+    end = r.get("server_rss_end_mb")
+    return _f(None if end is None else round(end - r["server_rss_start_mb"], 1), 1)
+
+
+def _errors(r: Record) -> str:
+    return f"**{record_errors(r)}**" if record_errors(r) else "0"
+
+
+def _ratio_cell(baseline: dict[str, Any], name: str) -> Callable[[Record], str]:
+    return lambda r: _x((ratios(r, baseline) or {}).get(name))
+
+
+def scenario_columns(baseline: dict[str, Any]) -> list[Column]:
+    return [
+        ("Scenario", _title),
+        ("Phase", lambda r: r["phase"]),
+        ("Conc.", lambda r: str(r.get("concurrency", ""))),
+        ("req/s", _key("requests_per_s")),
+        ("stmt/s", _per_statement(_key("statements_per_s"))),
+        *((f"{p} ms", _at("latency_ms", p, digits=1)) for p in ("p50", "p95", "p99")),
+        ("Errors", _errors),
+        ("CPU µs/req", _with_db("request")),
+        ("CPU µs/stmt", _per_statement(_with_db("statement"))),
+        (
+            "Peak RSS MiB (HWM / in phase)",
+            lambda r: f"{_f(r.get('server_peak_rss_mb'))} / {_f(r.get('server_rss_peak_mb'))}",
+        ),
+        ("RSS growth MiB", _rss_growth),
+        ("B/stmt", _per_statement(_key("bytes_per_statement"))),
+        ("Rate ÷ driver", _ratio_cell(baseline, "rate")),
+        ("CPU ÷ driver", _ratio_cell(baseline, "cpu")),
+        ("Size ÷ driver", _ratio_cell(baseline, "bytes")),
+    ]
+
+
+def _command(r: Record) -> str:
+    together = r.get("projections")
+    return f"`{r['command']}`" + (f" (every projection: {together})" if together else "")
+
+
+def command_columns(baseline: dict[str, Any]) -> list[Column]:
+    return [
+        ("Command", _command),
+        ("Events", _key("events")),
+        ("Wall s", _key("wall_s", 2)),
+        ("Events/s", _key("events_per_s")),
+        ("Events/s net of startup", _key("events_per_s_net")),
+        ("CPU µs/event", _key("cpu_us_per_event", 1)),
+        ("Peak RSS MiB", _key("peak_rss_mb")),
+        ("Rate ÷ scan baseline", _ratio_cell(baseline, "rate")),
+        ("Status", lambda r: f"**failed** (exit {r['returncode']})" if r.get("errors") else "ok"),
+    ]
+
+
+def kind_columns(kinds: Iterable[str], base_kinds: dict[str, Any]) -> list[Column]:
+    def cell(kind: str) -> Callable[[Record], str]:
+        def render(r: Record) -> str:
+            k = r["by_kind"].get(kind) or {}
+            text = f"p50 {_f(k.get('p50_ms'), 1)} / p95 {_f(k.get('p95_ms'), 1)} ms"
+            base = base_kinds.get(kind)
+            return text + (f" ({_f(base.get('p95_ms'), 2)})" if base else "")
+
+        return render
+
+    return [("Phase", lambda r: r["phase"]), *((k, cell(k)) for k in kinds)]
+
+
+# Rows are (name, figures).
+BASELINE_COLUMNS: list[Column] = [
+    ("Baseline", lambda row: row[0]),
+    *((head, lambda row, c=cell: c(row[1])) for head, cell in (
+        ("rows/s", _key("rows_per_s")),
+        ("ops/s", _key("operations_per_s")),
+        ("p50 ms", _at("latency_ms", "p50", digits=2)),
+        ("p95 ms", _at("latency_ms", "p95", digits=2)),
+        ("p99 ms", _at("latency_ms", "p99", digits=2)),
+        ("CPU µs/row", _key("cpu_us_per_row", 1)),
+        ("CPU µs/op", _key("cpu_us_per_op", 1)),
+        ("B/row", _key("bytes_per_row")),
+    )),
+]  # fmt: skip
+
+
+def _measured(t: dict[str, Any]) -> str:
+    value = t["measured"]
+    return _f(value, 1 if isinstance(value, float) and value < 100 else 0) + f" {t['unit']}"
+
+
+def _status(t: dict[str, Any]) -> str:
+    status = {True: "met", False: "**missed**", None: "not measured"}[t["met"]]
+    return status + (f" ({t['note']})" if t.get("note") else "")
+
+
+TARGET_COLUMNS: list[Column] = [
+    ("Backend", lambda t: t["backend"]),
+    ("Target", lambda t: t["target"]),
+    ("Measured", _measured),
+    ("Required", lambda t: f"{t['op']} {_f(t['threshold'])} {t['unit']}"),
+    ("Status", _status),
+]
+
+
+def _header(result: dict[str, Any], json_name: str) -> list[str]:
     m = result["machine"]
-    summary = result["summary"]
-    records = summary["records"]
-    baseline = summary["baseline"]
-    lines: list[str] = []
-    prof = result["profile"]
-    lines.append(f"## Profile `{prof}`: run of {result['started']}")
-    lines.append("")
-    lines.append(
+    lines = [
+        f"## Profile `{result['profile']}`: run of {result['started']}",
+        "",
         f"Repeats: {result['options']['repeat']} (figures are medians; error counts are sums). "
-        f"Took {result['duration_s']:.0f} s. Raw data: `bench/results/{json_name}`."
-    )
-    if prof == "quick":
-        lines.append("")
-        lines.append(
+        f"Took {result['duration_s']:.0f} s. Raw data: `bench/results/{json_name}`.",
+        "",
+    ]
+    if result["profile"] == "quick":
+        lines += [
             "Quick profile: small sizes for a smoke test; the targets below are only "
-            "indicative (run `python -m bench run --profile full` for the real figures)."
-        )
-    lines.append("")
+            "indicative (run `python -m bench run --profile full` for the real figures).",
+            "",
+        ]
     lines.append(
         "**Machine**: "
         f"{m['cpu_model']}, {m['logical_cores']} logical cores "
@@ -466,155 +549,53 @@ def markdown(result: dict[str, Any], json_name: str) -> str:
         f"{', '.join(str(x) for x in m['load_average_at_start'])}; "
         f"commit {m.get('commit') or '?'}."
     )
-    pkgs = ", ".join(f"{k} {v}" for k, v in m["packages"].items() if v)
-    lines.append(f"Packages: {pkgs}.")
+    lines.append("Packages: " + ", ".join(f"{k} {v}" for k, v in m["packages"].items() if v) + ".")
     if m.get("postgresql_settings"):
-        lines.append(
-            "PostgreSQL settings: "
-            + ", ".join(f"{k}={v}" for k, v in m["postgresql_settings"].items())
-            + "."
-        )
+        settings = ", ".join(f"{k}={v}" for k, v in m["postgresql_settings"].items())
+        lines.append(f"PostgreSQL settings: {settings}.")
     lines.append("")
+    return lines
 
-    lines.append("### Targets")
-    lines.append("")
-    lines.append("| Backend | Target | Measured | Required | Status |")
-    lines.append("|---|---|---:|---:|---|")
-    for t in result["targets"]:
-        status = {True: "met", False: "**missed**", None: "not measured"}[t["met"]]
-        if t.get("note"):
-            status += f" ({t['note']})"
-        measured = _f(
-            t["measured"], 1 if isinstance(t["measured"], float) and t["measured"] < 100 else 0
-        )
-        lines.append(
-            f"| {t['backend']} | {t['target']} | {measured} {t['unit']} | "
-            f"{t['op']} {_f(t['threshold'])} {t['unit']} | {status} |"
-        )
-    lines.append("")
 
-    for backend in sorted({r["backend"] for r in records}, key=lambda b: b != "sqlite"):
-        lines.append(f"### {'SQLite' if backend == 'sqlite' else 'PostgreSQL'}")
-        lines.append("")
-        lines.append(
-            "| Scenario | Phase | Conc. | req/s | stmt/s | p50 ms | p95 ms | p99 ms | Errors "
-            "| CPU µs/req | CPU µs/stmt | Peak RSS MiB (HWM / in phase) | RSS growth MiB | B/stmt "
-            "| Rate ÷ driver | CPU ÷ driver | Size ÷ driver |"
-        )
-        lines.append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
-        for r in records:
-            if r["backend"] != backend or r["scenario"] in ("verify", "projections"):
-                continue
-            title = SCENARIO_TITLES.get(r["scenario"], r["scenario"])
-            if r.get("available") is False:
-                lines.append(
-                    f"| {title} | {r['phase']} | | {r.get('note', 'not available')} "
-                    "| | | | | | | | | | | | | |"
-                )
-                continue
-            if r.get("crash") and r.get("requests") is None:
-                lines.append(
-                    f"| {title} | {r['phase']} | | **crashed**: {r['crash']} "
-                    "| | | | | | | | | | | | | |"
-                )
-                continue
-            lat = r.get("latency_ms") or {}
-            rr = ratios(r, baseline) or {}
-            cpu_req = _f(r.get("server_cpu_us_per_request"))
-            cpu_stmt = _f(r.get("server_cpu_us_per_statement"))
-            if r.get("db_cpu_us_per_request") is not None:
-                cpu_req += f" + {_f(r.get('db_cpu_us_per_request'))} db"
-                if r.get("statements"):
-                    cpu_stmt += f" + {_f(r.get('db_cpu_us_per_statement'))} db"
-            if not r.get("statements"):
-                cpu_stmt = DASH
-            growth = None
-            if r.get("server_rss_end_mb") is not None:
-                growth = round(r["server_rss_end_mb"] - r["server_rss_start_mb"], 1)
-            errors = int(r.get("errors") or 0) + int((r.get("warmup") or {}).get("errors") or 0)
-            err = f"**{errors}**" if errors else "0"
-            size = _f(r.get("bytes_per_statement")) if r.get("statements") else DASH
-            lines.append(
-                f"| {title} | {r['phase']} | {r.get('concurrency', '')} "
-                f"| {_f(r.get('requests_per_s'))} "
-                f"| {_f(r.get('statements_per_s')) if r.get('statements') else DASH} "
-                f"| {_f(lat.get('p50'), 1)} | {_f(lat.get('p95'), 1)} | {_f(lat.get('p99'), 1)} "
-                f"| {err} | {cpu_req} | {cpu_stmt} | {_f(r.get('server_peak_rss_mb'))} / "
-                f"{_f(r.get('server_rss_peak_mb'))} "
-                f"| {_f(growth, 1)} | {size} "
-                f"| {_x(rr.get('rate'))} | {_x(rr.get('cpu'))} | {_x(rr.get('bytes'))} |"
-            )
-        lines.append("")
-        cmds = [
-            r
-            for r in records
-            if r["backend"] == backend and r["scenario"] in ("verify", "projections")
+def _backend_section(backend: str, records: list[Record], baseline: dict[str, Any]) -> list[str]:
+    mine = [r for r in records if r["backend"] == backend]
+    lines = [f"### {'SQLite' if backend == 'sqlite' else 'PostgreSQL'}", ""]
+
+    def crashed(r: Record) -> list[str] | None:
+        if r.get("crash") and r.get("requests") is None:
+            return [_title(r), r["phase"], "", f"**crashed**: {r['crash']}"]
+        return None
+
+    served = [r for r in mine if r["scenario"] not in COMMAND_SCENARIOS]
+    lines += table(scenario_columns(baseline), served, "ll" + "r" * 15, crashed)
+    commands = [r for r in mine if r["scenario"] in COMMAND_SCENARIOS]
+    if commands:
+        lines += table(command_columns(baseline), commands, "l" + "r" * 7 + "l")
+    queries = [r for r in mine if r.get("by_kind")]
+    if queries:
+        base_kinds = dig(baseline, backend, "query", "by_kind") or {}
+        lines += ["Query mix per kind (per page; driver baseline p95 in brackets):", ""]
+        kinds = list(queries[0]["by_kind"])
+        lines += table(kind_columns(kinds, base_kinds), queries, "l" + "r" * len(kinds))
+    base = baseline.get(backend)
+    if base:
+        lines += [
+            "Direct-driver baseline (no HTTP, no LRS: JSON text into a simple "
+            "table, same durability settings):",
+            "",
         ]
-        if cmds:
-            lines.append(
-                "| Command | Events | Wall s | Events/s | Events/s net of startup "
-                "| CPU µs/event | Peak RSS MiB | Rate ÷ scan baseline | Status |"
-            )
-            lines.append("|---|--:|--:|--:|--:|--:|--:|--:|---|")
-            for r in cmds:
-                if r.get("skipped"):
-                    lines.append(f"| {r['phase']} | | | | | | | | skipped: {r['skipped'][:120]} |")
-                    continue
-                rr = ratios(r, baseline) or {}
-                status = "ok" if not r.get("errors") else f"**failed** (exit {r['returncode']})"
-                lines.append(
-                    f"| `{r['command']}` | {_f(r.get('events'))} | {_f(r.get('wall_s'), 2)} "
-                    f"| {_f(r.get('events_per_s'))} | {_f(r.get('events_per_s_net'))} "
-                    f"| {_f(r.get('cpu_us_per_event'), 1)} | {_f(r.get('peak_rss_mb'))} "
-                    f"| {_x(rr.get('rate'))} | {status} |"
-                )
-            lines.append("")
-        queries = [r for r in records if r["backend"] == backend and r.get("by_kind")]
-        if queries:
-            base_kinds = (baseline.get(backend, {}).get("query") or {}).get("by_kind") or {}
-            lines.append("Query mix per kind (per page; driver baseline p95 in brackets):")
-            lines.append("")
-            lines.append("| Phase | " + " | ".join(queries[0]["by_kind"]) + " |")
-            lines.append("|---|" + "--:|" * len(queries[0]["by_kind"]))
-            for r in queries:
-                cells = []
-                for kind in queries[0]["by_kind"]:
-                    k = r["by_kind"].get(kind) or {}
-                    b = base_kinds.get(kind) or {}
-                    cell = f"p50 {_f(k.get('p50_ms'), 1)} / p95 {_f(k.get('p95_ms'), 1)} ms"
-                    if b:
-                        cell += f" ({_f(b.get('p95_ms'), 2)})"
-                    cells.append(cell)
-                lines.append(f"| {r['phase']} | " + " | ".join(cells) + " |")
-            lines.append("")
-        base = baseline.get(backend)
-        if base:
-            lines.append(
-                "Direct-driver baseline (no HTTP, no LRS: JSON text into a simple "
-                "table, same durability settings):"
-            )
-            lines.append("")
-            lines.append(
-                "| Baseline | rows/s | ops/s | p50 ms | p95 ms | p99 ms | CPU µs/row "
-                "| CPU µs/op | B/row |"
-            )
-            lines.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|")
-            rows = [(f"insert {k}", v) for k, v in base.get("insert", {}).items()]
-            rows += [(k, base[k]) for k in ("query", "state", "scan") if base.get(k)]
-            for name, v in rows:
-                lat = v.get("latency_ms") or {}
-                lines.append(
-                    f"| {name} | {_f(v.get('rows_per_s'))} | {_f(v.get('operations_per_s'))} "
-                    f"| {_f(lat.get('p50'), 2)} | {_f(lat.get('p95'), 2)} "
-                    f"| {_f(lat.get('p99'), 2)} | {_f(v.get('cpu_us_per_row'), 1)} "
-                    f"| {_f(v.get('cpu_us_per_op'), 1)} | {_f(v.get('bytes_per_row'))} |"
-                )
-            lines.append("")
-    observations = []
+        rows = [(f"insert {k}", v) for k, v in base.get("insert", {}).items()]
+        rows += [(k, base[k]) for k in ("query", "state", "scan") if base.get(k)]
+        lines += table(BASELINE_COLUMNS, rows, "l" + "r" * 8)
+    return lines
+
+
+def _observations(records: list[Record]) -> list[str]:
+    out: list[str] = []
     for r in records:
         wal = r.get("sqlite_wal_bytes_at_stop")
         if wal and wal > 64 * 2**20 and r.get("db_size_bytes"):
-            observations.append(
+            out.append(
                 f"- {r['backend']} / {r['scenario']}: the SQLite WAL was "
                 f"{wal / 2**20:,.0f} MiB when the server stopped (database "
                 f"{r['db_size_bytes'] / 2**20:,.0f} MiB): checkpoints do not keep up or "
@@ -622,40 +603,42 @@ def markdown(result: dict[str, Any], json_name: str) -> str:
             )
         hwm, seen = r.get("server_peak_rss_mb"), r.get("server_rss_peak_mb")
         if hwm and seen and hwm > 2 * seen and hwm > 300:
-            observations.append(
+            out.append(
                 f"- {r['backend']} / {r['phase']}: the server's RSS high-water mark is "
                 f"{hwm:,.0f} MiB but never above {seen:,.0f} MiB while sampled during the "
                 "measured part: a short-lived spike (at startup or in the warm-up)."
             )
-    seen_obs: set[str] = set()
-    observations = [o for o in observations if not (o in seen_obs or seen_obs.add(o))]
-    if observations:
-        lines.append("### Observations")
-        lines.append("")
-        lines += observations[:20]
-        lines.append("")
-    problems = []
-    for c in result.get("crashes", []):
-        problems.append(f"- {c['backend']} / {c['scenario']}: {c['what']}")
+    return list(dict.fromkeys(out))[:20]
+
+
+def _problems(result: dict[str, Any], records: list[Record]) -> list[str]:
+    out = [f"- {c['backend']} / {c['scenario']}: {c['what']}" for c in result.get("crashes", [])]
     for r in records:
         samples = list(r.get("error_samples") or []) + list(
-            (r.get("warmup") or {}).get("error_samples") or []
+            dig(r, "warmup", "error_samples") or []
         )
-        for s in samples[:3]:
-            problems.append(
-                f"- {r['backend']} / {r['phase']}: {s['status']} on "
-                f"`{s['request'][:160]}`: {str(s['detail'])[:200]}"
-            )
-    if problems:
-        lines.append("### Errors")
-        lines.append("")
-        lines += problems[:40]
-        lines.append("")
-    if result.get("notes"):
-        lines.append("### Notes")
-        lines.append("")
-        lines += [f"- {n}" for n in result["notes"]]
-        lines.append("")
+        out += [
+            f"- {r['backend']} / {r['phase']}: {s['status']} on "
+            f"`{s['request'][:160]}`: {str(s['detail'])[:200]}"
+            for s in samples[:3]
+        ]
+    return out[:40]
+
+
+def _section(title: str, items: list[str]) -> list[str]:
+    return [f"### {title}", "", *items, ""] if items else []
+
+
+def markdown(result: dict[str, Any], json_name: str) -> str:
+    records = result["summary"]["records"]
+    baseline = result["summary"]["baseline"]
+    lines = _header(result, json_name)
+    lines += ["### Targets", "", *table(TARGET_COLUMNS, result["targets"], "llrrl")]
+    for backend in backends_of(records):
+        lines += _backend_section(backend, records, baseline)
+    lines += _section("Observations", _observations(records))
+    lines += _section("Errors", _problems(result, records))
+    lines += _section("Notes", [f"- {n}" for n in result.get("notes", [])])
     return "\n".join(lines)
 
 
@@ -676,13 +659,12 @@ def write_markdown(result: dict[str, Any], path: Path, json_name: str) -> None:
     pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
     if pattern.search(text):
         text = pattern.sub(lambda _m: section, text)
-    else:
+    elif prof == "full" and "<!-- BEGIN GENERATED: quick -->" in text:
         # Keep the full profile's section first: it is the one the targets are judged on.
-        if prof == "full" and "<!-- BEGIN GENERATED: quick -->" in text:
-            idx = text.index("<!-- BEGIN GENERATED: quick -->")
-            text = text[:idx] + section + "\n\n" + text[idx:]
-        else:
-            text = text.rstrip() + "\n\n" + section + "\n"
+        idx = text.index("<!-- BEGIN GENERATED: quick -->")
+        text = text[:idx] + section + "\n\n" + text[idx:]
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
     path.write_text(text)
 
 
@@ -690,29 +672,21 @@ def console_summary(result: dict[str, Any]) -> str:
     out = []
     baseline = result["summary"]["baseline"]
     for r in result["summary"]["records"]:
-        if r.get("skipped"):
-            out.append(f"{r['backend']:<10} {r['phase']:<28} skipped: {r['skipped'][:80]}")
-            continue
-        if r.get("available") is False:
-            out.append(f"{r['backend']:<10} {r['phase']:<28} {r.get('note')}")
-            continue
-        if r.get("events_per_s") is not None or r.get("command"):
+        head = f"{r['backend']:<10} {r['phase']:<28}"
+        if r.get("command"):
             net = r.get("events_per_s_net")
-            rate = (
-                f"{_f(net):>9} events/s net" if net else f"{_f(r.get('events_per_s')):>9} events/s"
-            )
-            out.append(f"{r['backend']:<10} {r['phase']:<28} {rate}  exit={r.get('returncode')}")
+            rate = f"{_f(net):>9} events/s net" if net else f"{_f(r.get('events_per_s')):>9} events/s"
+            out.append(f"{head} {rate}  exit={r.get('returncode')}")
             continue
         lat = r.get("latency_ms") or {}
-        rr = ratios(r, baseline) or {}
-        err = int(r.get("errors") or 0) + int((r.get("warmup") or {}).get("errors") or 0)
+        per_stmt = bool(r.get("statements"))
         out.append(
-            f"{r['backend']:<10} {r['phase']:<28} {_f(r.get('requests_per_s')):>7} req/s "
-            f"{_f(r.get('statements_per_s')) if r.get('statements') else '-':>7} stmt/s "
+            f"{head} {_f(r.get('requests_per_s')):>7} req/s "
+            f"{_f(r.get('statements_per_s')) if per_stmt else '-':>7} stmt/s "
             f"p50 {_f(lat.get('p50'), 1):>6} p95 {_f(lat.get('p95'), 1):>6} "
             f"p99 {_f(lat.get('p99'), 1):>6} ms  cpu/stmt "
-            f"{_f(cpu_per_statement(r)) if r.get('statements') else '-':>6} µs  err {err}"
-            f"  rate/driver {_x(rr.get('rate'))}"
+            f"{_f(cpu_per_statement(r)) if per_stmt else '-':>6} µs  err {record_errors(r)}"
+            f"  rate/driver {_x((ratios(r, baseline) or {}).get('rate'))}"
             + (f"  CRASH {r['crash']}" if r.get("crash") else "")
         )
     out.append("")
@@ -722,7 +696,6 @@ def console_summary(result: dict[str, Any]) -> str:
             f"[{status:>6}] {t['backend']}: {t['target']}: {t['measured']} "
             f"(need {t['op']} {t['threshold']} {t['unit']})"
         )
-    for n in result.get("notes", []):
-        out.append(f"note: {n}")
+    out += [f"note: {n}" for n in result.get("notes", [])]
     out.append(f"errors: {result['errors_total']}  duration: {result['duration_s']} s")
     return "\n".join(out)

@@ -24,32 +24,20 @@ KEY = "bench-key"
 SECRET = "bench-secret-0123456789"
 VERSION_HEADER = {"X-Experience-API-Version": "1.0.3"}
 DEFAULT_PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+SERVER_ENV = {"LRS_BOOTSTRAP_KEY": KEY, "LRS_BOOTSTRAP_SECRET": SECRET, "PYTHONUNBUFFERED": "1"}
 
 
 def lrs_command() -> list[str]:
     """The ``lrs`` console script beside this interpreter, else ``python -m cli``."""
     script = Path(sys.executable).with_name("lrs")
-    if script.exists():
-        return [str(script)]
-    import importlib.util
-
-    for module in ("cli", "lrs.cli"):
-        with contextlib.suppress(ImportError, ValueError):
-            if importlib.util.find_spec(module) is not None:
-                return [sys.executable, "-m", module]
-    return [sys.executable, "-m", "cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "cli"]
 
 
-def command_available(*args: str) -> tuple[bool, str]:
-    """Whether ``lrs ARGS --help`` works (the command exists)."""
-    try:
-        proc = subprocess.run(
-            [*lrs_command(), *args, "--help"], capture_output=True, text=True, timeout=60
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return False, str(exc)
-    out = (proc.stdout + proc.stderr).strip()
-    return proc.returncode == 0, out
+def lrs_env(db: Database, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of an ``lrs`` process on ``db``."""
+    env = dict(os.environ)
+    env.update({"LRS_DATABASE_URL": db.url, "LRS_LOG_LEVEL": "warning", **(extra or {})})
+    return env
 
 
 def free_port() -> int:
@@ -77,6 +65,16 @@ class Database:
     @property
     def pg_database(self) -> str | None:
         return None
+
+    def count_events(self) -> int:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(self.url)
+        try:
+            with engine.connect() as conn:
+                return int(conn.execute(text("SELECT count(*) FROM events")).scalar_one())
+        finally:
+            engine.dispose()
 
 
 @dataclass
@@ -238,9 +236,6 @@ class PostgresDatabase(Database):
     def size_bytes(self) -> int:
         return self.server.size(self.db_name)
 
-    def copy_to(self, name: str) -> PostgresDatabase:
-        return self.server.create(name, template=self.db_name)
-
     def drop(self) -> None:
         self.server.drop(self.db_name)
 
@@ -276,20 +271,6 @@ class Server:
     startup_s: float = 0.0
     final: dict[str, Any] = field(default_factory=dict)
 
-    def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update(
-            {
-                "LRS_DATABASE_URL": self.db.url,
-                "LRS_BOOTSTRAP_KEY": KEY,
-                "LRS_BOOTSTRAP_SECRET": SECRET,
-                "LRS_LOG_LEVEL": "warning",
-                "PYTHONUNBUFFERED": "1",
-            }
-        )
-        env.update(self.extra_env)
-        return env
-
     def start(self, timeout: float = 90.0) -> Server:
         self.port = free_port()
         self.log_path = self.workdir / f"server-{self.tag}.log"
@@ -297,7 +278,7 @@ class Server:
         self.started_at = time.perf_counter()
         self.proc = subprocess.Popen(
             [*lrs_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=self.env(),
+            env=lrs_env(self.db, {**SERVER_ENV, **self.extra_env}),
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -380,25 +361,18 @@ class Server:
         text = self.log_path.read_text(errors="replace").splitlines()
         return "\n".join(text[-lines:])
 
-    def __enter__(self) -> Server:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
 
 def run_lrs(
     db: Database, args: list[str], workdir: Path, tag: str, timeout: float = 3600
 ) -> dict[str, Any]:
-    """Run ``lrs ARGS`` against ``db`` and measure it (wall, CPU, peak RSS)."""
-    env = dict(os.environ)
-    env.update({"LRS_DATABASE_URL": db.url, "LRS_LOG_LEVEL": "warning"})
+    """Run ``lrs ARGS`` against ``db`` and measure it (wall, CPU, peak RSS of the
+    process and what it waited for); ``output`` is its stdout and stderr."""
     log_path = workdir / f"cmd-{tag}.log"
     t0 = time.perf_counter()
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [*lrs_command(), *args],
-            env=env,
+            env=lrs_env(db),
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -417,12 +391,11 @@ def run_lrs(
         time.sleep(0.02)
     proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - t0
-    output = log_path.read_text(errors="replace")
     return {
         "args": args,
         "returncode": proc.returncode,
         "wall_s": round(wall, 3),
         "cpu_s": round(rusage.ru_utime + rusage.ru_stime, 3) if rusage else None,
         "peak_rss_mb": round(rusage.ru_maxrss / 1024, 1) if rusage else None,
-        "output": output[-2000:],
+        "output": log_path.read_text(errors="replace"),
     }

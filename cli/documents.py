@@ -81,7 +81,7 @@ def get(kind: str, store_id: str, activity_id: str | None, agent: str | None,
     from lrs import documents as service
     from lrs.clock import format_utc
     from lrs.errors import LrsError
-    from lrs.xapi.formats import parse_timestamp
+    from lrs.xapi.value_formats import parse_timestamp
 
     engine = _migrated_engine(_settings())
     scope = _scope(kind, activity_id, agent, registration)

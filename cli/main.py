@@ -147,12 +147,21 @@ def migrate() -> None:
 @main.command(help="Recompute the hash chain of the log; non-zero exit at the first bad position.")
 @click.option("--store", default=None, help="Verify one store's chain only.")
 def verify(store: str | None) -> None:
+    from sqlalchemy.exc import DBAPIError
+
     from lrs import log
     from lrs.errors import LogIntegrityError
 
-    engine = _migrated_engine(_settings())
-    with engine.connect() as conn:
-        total = log.head(conn)[0]
+    settings = _settings()
+    engine = _engine(settings)
+    try:
+        with engine.connect() as conn:
+            total = log.head(conn)[0]
+    except DBAPIError:
+        # No log to read: the diagnosis every command gives. Alembic is imported only
+        # then, since it is a good part of this command's start-up.
+        _migrated_engine(settings)
+        raise
     try:
         with click.progressbar(length=total, label="verifying", file=sys.stderr) as bar:
             report = log.verify(engine, store_id=store, progress=bar.update)
@@ -162,19 +171,39 @@ def verify(store: str | None) -> None:
     click.echo(report.summary())
 
 
-@main.command(help="Drop the statement index and document heads; rebuild them from the log.")
-def reindex() -> None:
-    from lrs import log
-    from lrs.documents import rebuild_heads
-    from lrs.index import reindex as run
+@main.command(help="Rebuild derived tables from the log (all of them by default).")
+@click.argument("names", nargs=-1)
+def rebuild(names: tuple[str, ...]) -> None:
+    """`lrs rebuild [index] [documents] [progress] ...`: the statement index and the
+    document heads are rebuilt holding the log's lock (writes wait meanwhile), the
+    views as the projection runner rebuilds them."""
+    _rebuild(names)
 
+
+@main.command(help="Rebuild the statement index and the document heads from the log (lrs rebuild index documents).")
+def reindex() -> None:
+    _rebuild(("index", "documents"))
+
+
+def _rebuild(names: tuple[str, ...]) -> None:
+    import time
+
+    from lrs import log
+    from projections.registry import rebuildables
+
+    known = {item.name: item for item in rebuildables()}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise click.UsageError(f"nothing called {', '.join(unknown)}; known: {', '.join(known)}")
     engine = _migrated_engine(_settings())
     with engine.connect() as conn:
         total = log.head(conn)[0]
-    with click.progressbar(length=total, label="reindexing", file=sys.stderr) as bar:
-        count = run(engine, progress=bar.update)
-    documents = rebuild_heads(engine)
-    click.echo(f"indexed {count} statements and {documents} documents")
+    for item in [known[name] for name in names] or list(known.values()):
+        started = time.perf_counter()
+        with click.progressbar(length=total, label=f"rebuilding {item.name}", file=sys.stderr) as bar:
+            count = item.rebuild(engine, bar.update)
+        elapsed = time.perf_counter() - started
+        click.echo(f"{item.name} ({item.what}): {count} in {elapsed:.1f} s")
 
 
 @main.group(help="Stores (tenants): each has its own statements, documents and hash chain.")

@@ -100,7 +100,7 @@ def replay(name: str, as_of: str, out: Path, store_id: str | None) -> None:
     from cli.main import _migrated_engine, _settings
     from lrs.clock import format_utc
     from lrs.db import make_engine
-    from lrs.xapi.formats import parse_timestamp
+    from lrs.xapi.value_formats import parse_timestamp
     from projections.registry import by_name
     from projections.runner import position_at
     from projections.runner import replay as run_replay

@@ -20,7 +20,7 @@ from lrs.db import read_transaction
 from lrs.errors import Conflict, InvalidDocument, NotFound
 from lrs.events import NewEvent, RecordedEvent, dumps
 from lrs.schema import document_heads, events
-from lrs.xapi import documents as rules
+from lrs.xapi import document_rules as rules
 from lrs.xapi.agents import identity, ifi_key, key_hash
 
 STATE, ACTIVITY_PROFILE, AGENT_PROFILE = "state", "activity_profile", "agent_profile"
@@ -478,23 +478,28 @@ def _scope_of(kind: str, data: dict[str, Any]) -> tuple[Scope, str]:
     return scope, data[ID_PARAMETER[kind]]
 
 
-def rebuild_heads(engine: Engine, *, batch: int = 2000) -> int:
-    """Drop ``document_heads`` and rebuild it from the document events of the log."""
+def rebuild_heads(engine: Engine, *, batch: int = 2000, lock_timeout_seconds: float = 30.0) -> int:
+    """Drop ``document_heads`` and rebuild it from the document events of the log,
+    in one transaction holding the log's lock (see lrs.index.reindex)."""
     kind_of = {**{t: k for k, t in WRITTEN.items()}, **{t: k for k, t in DELETED.items()}}
     heads: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for event in log.iter_forward(engine, 0, batch=batch, types=list(kind_of)):
-        kind = kind_of[event.type]
-        scope, doc_id = _scope_of(kind, event.payload())
-        key = (event.store_id, kind, scope.doc_hash(doc_id))
-        if event.type == DELETED[kind]:
-            heads.pop(key, None)
-        else:
-            heads[key] = {
-                "store_id": event.store_id, "kind": kind, "doc_hash": key[2],
-                **_head_values(scope, doc_id, event),
-            }
-    rows = list(heads.values())
-    with engine.begin() as conn:
+    with log.writing(engine, lock_timeout_seconds=lock_timeout_seconds) as writer:
+        conn = writer.conn
+        after = 0
+        while chunk := log.read_forward(conn, after, batch, types=list(kind_of)):
+            for event in chunk:
+                kind = kind_of[event.type]
+                scope, doc_id = _scope_of(kind, event.payload())
+                key = (event.store_id, kind, scope.doc_hash(doc_id))
+                if event.type == DELETED[kind]:
+                    heads.pop(key, None)
+                else:
+                    heads[key] = {
+                        "store_id": event.store_id, "kind": kind, "doc_hash": key[2],
+                        **_head_values(scope, doc_id, event),
+                    }
+            after = chunk[-1].position
+        rows = list(heads.values())
         conn.execute(delete(document_heads))
         for start in range(0, len(rows), 500):
             conn.execute(document_heads.insert(), rows[start : start + 500])

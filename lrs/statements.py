@@ -29,11 +29,11 @@ from lrs.schema import (
     statements,
     verbs,
 )
-from lrs.xapi import attachments, formatting, signatures
+from lrs.xapi import attachments, signatures, statement_formats
 from lrs.xapi.agents import authority_key, ifi_key, key_hash
 from lrs.xapi.attachments import AttachmentData
 from lrs.xapi.params import SingleStatement, StatementQuery
-from lrs.xapi.statements import (
+from lrs.xapi.statement_rules import (
     ACTIVITY,
     ACTIVITY_RELATED,
     AGENT,
@@ -48,7 +48,9 @@ from lrs.xapi.validation import validate_statement
 
 
 @dataclass(frozen=True)
-class StoreResult:
+class Written:
+    """What a PUT or POST of statements wrote (or found already there)."""
+
     ids: list[str]
     # Log position that includes these statements (clients can wait for views).
     position: int
@@ -124,7 +126,7 @@ class WriteRequest:
     proof: str | None = None
 
 
-def store(
+def write(
     engine: Engine,
     credential: Credential,
     prepared: list[tuple[str, dict[str, Any]]],
@@ -133,7 +135,7 @@ def store(
     request_id: str = "",
     lock_timeout_seconds: float = 30.0,
     attachment_data: Mapping[str, AttachmentData] | None = None,
-) -> StoreResult:
+) -> Written:
     """Append the statements not stored yet; equivalent re-sends change nothing.
 
     A statement whose id is taken by a different statement aborts the request with
@@ -151,7 +153,7 @@ def store(
 
 def write_requests(
     writer: log.LogWriter, requests: Sequence[WriteRequest]
-) -> list[StoreResult | LrsError]:
+) -> list[Written | LrsError]:
     """Decide and write several requests in one locked transaction, in order.
 
     Each request is all or nothing on its own: a request with a conflicting id gets
@@ -206,7 +208,7 @@ def write_requests(
         known.update(((store_id, item["id"]), item) for item in new_items)
         decided.append((request, new_items))
 
-    outcomes: list[StoreResult | LrsError] = []
+    outcomes: list[Written | LrsError] = []
     indexed: dict[str, list[tuple[RecordedEvent, dict[str, Any]]]] = {}
     for decision in decided:
         if isinstance(decision, LrsError):
@@ -215,7 +217,7 @@ def write_requests(
         request, new_items = decision
         ids = [statement_id for statement_id, _ in request.prepared]
         if not new_items:
-            outcomes.append(StoreResult(ids, writer.head_position, writer.through()))
+            outcomes.append(Written(ids, writer.head_position, writer.through()))
             continue
         store_id = request.credential.store_id
         meta = dumps(
@@ -246,7 +248,7 @@ def write_requests(
             conn, store_id, new_items, request.attachment_data or {},
             key_hash(authority_key(request.credential.authority)),
         )
-        outcomes.append(StoreResult(ids, recorded[-1].position, writer.through()))
+        outcomes.append(Written(ids, recorded[-1].position, writer.through()))
     for store_id, items in indexed.items():
         apply_statements(conn, store_id, items)
     return outcomes
@@ -526,13 +528,13 @@ def _format(
         return texts
     parsed = [orjson.loads(text) for text in texts]
     if fmt == "ids":
-        return [orjson.dumps(formatting.as_ids(stmt)).decode() for stmt in parsed]
-    activity_ids = {a["id"] for stmt in parsed for a in formatting.activities_in(stmt)}
-    verb_ids = {v["id"] for stmt in parsed for v in formatting.verbs_in(stmt)}
+        return [orjson.dumps(statement_formats.as_ids(stmt)).decode() for stmt in parsed]
+    activity_ids = {a["id"] for stmt in parsed for a in statement_formats.activities_in(stmt)}
+    verb_ids = {v["id"] for stmt in parsed for v in statement_formats.verbs_in(stmt)}
     definitions = _lookup(conn, store_id, activities, "activity_id", "definition", activity_ids)
     displays = _lookup(conn, store_id, verbs, "verb_id", "display", verb_ids)
     return [
-        orjson.dumps(formatting.as_canonical(stmt, definitions, displays, languages)).decode()
+        orjson.dumps(statement_formats.as_canonical(stmt, definitions, displays, languages)).decode()
         for stmt in parsed
     ]
 

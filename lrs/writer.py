@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 
 from lrs import log
 from lrs.errors import LrsError
-from lrs.statements import StoreResult, WriteRequest, write_requests
+from lrs.statements import WriteRequest, Written, write_requests
 
 T = TypeVar("T")
 # A write that is not a statement request: it runs on the group's LogWriter and
@@ -94,7 +94,7 @@ class GroupWriter:
             self._queue.put(None)
             thread.join(timeout=30)
 
-    def submit(self, request: WriteRequest) -> StoreResult:
+    def submit(self, request: WriteRequest) -> Written:
         """Write one request (blocking until its group commits); raise its error."""
         finished = threading.Event()
         pending = _Pending(request, finished.set)
@@ -104,11 +104,11 @@ class GroupWriter:
         # starts a writer again, so no request waits forever.
         while not finished.wait(0.5):
             self.start()
-        return cast(StoreResult, pending.outcome())
+        return cast(Written, pending.outcome())
 
-    async def submit_async(self, request: WriteRequest) -> StoreResult:
+    async def submit_async(self, request: WriteRequest) -> Written:
         """``submit`` for the event loop: no thread is held while the group commits."""
-        return cast(StoreResult, await self._enqueue_async(request))
+        return cast(Written, await self._enqueue_async(request))
 
     async def run_async(self, job: Callable[[log.LogWriter], T]) -> T:
         """Run a write job in the next group (see Job); its result or its error."""

@@ -1,90 +1,89 @@
-"""What a projection is, and the two views it can be folded into.
+"""What the runner folds the log into: projections (which keep tables) and
+consumers (which act: forwarding, webhooks).
 
-A projection declares a name, a version, the event types it reads and its tables,
-and folds events with a pure ``handle(event, view)``. The view is a set of keyed
-row maps: ``MemoryView`` keeps them in dicts (for tests and replays), ``SqlView``
-keeps the same dicts in front of the projection's SQL tables and writes the
-changed rows when the runner commits a batch. Both behave identically by
-construction; tests check that their snapshots agree.
+A projection declares a name, a version, the event types it reads and its tables
+(projections.tables), loads what a batch of events will read (``preload``: a few
+bulk queries, not one per event) and folds one event at a time with ``handle(event,
+view)``: pure logic against the view (projections.view). Most projections fold
+statements: projections.statements gives them voiding for free.
+
+A consumer declares a name and the event types it wants, and receives batches in
+log order with ``consume(events)``; the runner moves its checkpoint once the call
+returned, so a crash in between delivers the batch again (at least once).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from lrs.events import RecordedEvent
-
-KEY_SEPARATOR = "\x1f"
-
-
-@dataclass(frozen=True)
-class Table:
-    """A projection table: rows found by the key made of ``key`` columns."""
-
-    name: str
-    key: tuple[str, ...]
-    # Columns holding JSON values (stored as text in SQL).
-    json: frozenset[str] = field(default_factory=frozenset)
-
-    def key_of(self, row: dict[str, Any]) -> str:
-        return make_key(*(row[part] for part in self.key))
-
-
-def make_key(*parts: Any) -> str:
-    return KEY_SEPARATOR.join("" if part is None else str(part) for part in parts)
-
-
-class View(Protocol):
-    def get(self, table: Table, key: str) -> dict[str, Any] | None: ...
-
-    def put(self, table: Table, row: dict[str, Any]) -> None: ...
-
-    def delete(self, table: Table, key: str) -> None: ...
+from projections.tables import Table
+from projections.view import MemoryStore, View
 
 
 class Projection(Protocol):
-    name: str
-    version: int
-    event_types: frozenset[str]
-    tables: tuple[Table, ...]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def event_types(self) -> frozenset[str]: ...
+
+    @property
+    def tables(self) -> tuple[Table, ...]: ...
+
+    def preload(self, events: Sequence[RecordedEvent], view: View) -> None:
+        """Load into ``view`` what handling these events will read (``view.load`` of
+        ``Reads``: keys, key prefixes, index values), in a few bulk queries."""
+        ...
 
     def handle(self, event: RecordedEvent, view: View) -> None: ...
 
-    def keys_needed(self, events: Sequence[RecordedEvent]) -> dict[str, set[str]]:
-        """Keys per table the events will read: a view can load them in one go."""
+    def settle(self, view: View) -> None:
+        """Before a batch is written: derive what waited for the batch's end (the
+        summary columns of rows that changed)."""
         ...
 
 
-class MemoryView:
-    """The projection's tables as dicts: fast, and the reference behaviour."""
+class Consumer(Protocol):
+    @property
+    def name(self) -> str: ...
 
-    def __init__(self, tables: Iterable[Table]) -> None:
-        self.data: dict[str, dict[str, dict[str, Any]]] = {table.name: {} for table in tables}
+    @property
+    def event_types(self) -> frozenset[str]: ...
 
-    def get(self, table: Table, key: str) -> dict[str, Any] | None:
-        row = self.data[table.name].get(key)
-        return dict(row) if row is not None else None
-
-    def put(self, table: Table, row: dict[str, Any]) -> None:
-        self.data[table.name][table.key_of(row)] = dict(row)
-
-    def delete(self, table: Table, key: str) -> None:
-        self.data[table.name].pop(key, None)
-
-    def rows(self, table: Table) -> Iterator[dict[str, Any]]:
-        for key in sorted(self.data[table.name]):
-            yield dict(self.data[table.name][key])
-
-    def snapshot(self) -> dict[str, list[dict[str, Any]]]:
-        return {name: [rows[k] for k in sorted(rows)] for name, rows in self.data.items()}
+    def consume(self, events: Sequence[RecordedEvent]) -> None:
+        """Act on a batch (in log order). Raising stops the consumer at the batch."""
+        ...
 
 
-def fold(projection: Projection, events: Iterable[RecordedEvent], view: Any | None = None) -> Any:
-    """Apply events to a (new) MemoryView: the plain, in-memory way to build a view."""
-    target = view if view is not None else MemoryView(projection.tables)
-    for event in events:
-        if event.type in projection.event_types:
+def memory_view(projection: Projection) -> View:
+    return View(projection.tables, MemoryStore())
+
+
+def fold(
+    projection: Projection, events: Iterable[RecordedEvent], view: View | None = None, *, batch: int = 0
+) -> View:
+    """Fold events into a (new, in-memory) view, in batches of ``batch`` (0: one)
+    the way the runner does: announce the reads, handle, flush."""
+    target = view if view is not None else memory_view(projection)
+    wanted = [e for e in events if e.type in projection.event_types]
+    size = batch or max(len(wanted), 1)
+    for start in range(0, len(wanted), size):
+        chunk = wanted[start : start + size]
+        projection.preload(chunk, target)
+        for event in chunk:
             projection.handle(event, target)
+        projection.settle(target)
+        target.flush()
     return target
+
+
+def snapshot(view: View, projection: Projection) -> dict[str, Any]:
+    """Every row of an in-memory view's tables, by key (for comparisons)."""
+    store = view.store
+    assert isinstance(store, MemoryStore), "snapshot() reads an in-memory view"
+    return store.snapshot(projection.tables)

@@ -29,9 +29,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from lrs import clock, log
 from lrs.db import WRITE
 from lrs.schema import events
-from projections.base import Projection
+from projections.base import Consumer, Projection
 from projections.schema import checkpoints, metadata
-from projections.sqlview import SqlView
+from projections.sqlstore import SqlStore, StoreRefused
+from projections.view import View
 
 logger = logging.getLogger("lrs.projections")
 
@@ -77,6 +78,20 @@ _ADVANCE = (
 )
 
 
+def _is_consumer(projection: Any) -> bool:
+    return hasattr(projection, "consume")
+
+
+def _version(projection: Any) -> int:
+    # A consumer that acts has no tables to rebuild: its version never changes.
+    return int(getattr(projection, "version", 0))
+
+
+def _bounded_head(source: Connection, until: int | None) -> int:
+    head = log.head(source)[0]
+    return head if until is None else min(head, until)
+
+
 def _lease_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(f"lrs-projection:{name}".encode()).digest()[:8], "big", signed=True)
 
@@ -91,19 +106,18 @@ class Runner:
     def __init__(
         self,
         source: Engine,
-        projections: Sequence[Projection],
+        projections: Sequence[Projection | Consumer],
         *,
         target: Engine | None = None,
-        batch: int = 500,
+        batch: int = 2000,
     ) -> None:
         self.source = source
         self.target = target or source
-        self.projections = {p.name: p for p in projections}
+        self.projections: dict[str, Any] = {p.name: p for p in projections}
         self.batch = batch
-        self.views = {
-            p.name: SqlView({t.name: (t, metadata.tables[t.name]) for t in p.tables})
-            for p in projections
-        }
+        folding: list[Any] = [p for p in projections if not _is_consumer(p)]
+        self.stores = {p.name: SqlStore() for p in folding}
+        self.views = {p.name: View(p.tables, self.stores[p.name]) for p in folding}
         self._lease_connections: dict[str, Connection] = {}
         # The checkpoint each view's cached rows reflect (None: unknown). The cache
         # is trusted only when the checkpoint is still there: another worker, a
@@ -112,7 +126,7 @@ class Runner:
 
     # ---------------------------------------------------------------- checkpoints
 
-    def _checkpoint(self, conn: Connection, projection: Projection) -> Any:
+    def _checkpoint(self, conn: Connection, projection: Projection | Consumer) -> Any:
         row = conn.execute(_CHECKPOINT, {"name": projection.name}).first()
         if row is not None:
             return row
@@ -122,7 +136,7 @@ class Runner:
                 if wconn.execute(_CHECKPOINT, {"name": projection.name}).first() is None:
                     wconn.execute(
                         checkpoints.insert().values(
-                            name=projection.name, version=projection.version, position=0,
+                            name=projection.name, version=_version(projection), position=0,
                             updated_at=clock.format_utc(clock.utcnow()),
                         )
                     )
@@ -142,16 +156,17 @@ class Runner:
         """Forget everything the projection built; it starts again from position 0."""
         projection = self.projections[name]
         with self._write() as conn:
-            for table in projection.tables:
-                conn.execute(delete(metadata.tables[table.name]))
+            for table in getattr(projection, "tables", ()):
+                conn.execute(delete(table.sql))
             conn.execute(delete(checkpoints).where(checkpoints.c.name == name))
             conn.execute(
                 checkpoints.insert().values(
-                    name=name, version=projection.version, position=0,
+                    name=name, version=_version(projection), position=0,
                     updated_at=clock.format_utc(clock.utcnow()),
                 )
             )
-        self.views[name].discard()
+        if name in self.views:
+            self.views[name].discard()
 
     def status(self) -> list[Status]:
         with self.source.connect() as conn:
@@ -176,67 +191,99 @@ class Runner:
     # ------------------------------------------------------------------- folding
 
     def step(self, name: str, until: int | None = None, store_id: str | None = None) -> int:
-        """Fold one batch; returns how far the checkpoint moved (0: caught up)."""
+        """Fold (or deliver) one batch; returns how far the checkpoint moved (0: caught up)."""
         projection = self.projections[name]
-        view = self.views[name]
+        version = _version(projection)
         with self.target.connect() as conn:
-            version = self._checkpoint(conn, projection).version
-        if version != projection.version:
+            recorded = self._checkpoint(conn, projection).version
+        if recorded != version:
             # New code folds differently: what the old one built is rebuilt from zero.
-            logger.info("projection %s: version %s -> %s, rebuilding", name, version, projection.version)
+            logger.info("projection %s: version %s -> %s, rebuilding", name, recorded, version)
             self.reset(name)
+        if _is_consumer(projection):
+            return self._deliver(projection, until, store_id)
+        view, store = self.views[name], self.stores[name]
         with self.source.connect() as source, self.target.connect() as target, target.begin():
-            checkpoint = self._checkpoint(target, projection)
-            start = int(checkpoint.position)
+            start = int(self._checkpoint(target, projection).position)
             if self._cached_at[name] != start:
                 view.discard()
-            head = log.head(source)[0]
-            if until is not None:
-                head = min(head, until)
+            head = _bounded_head(source, until)
             if start >= head:
                 return 0
             batch = log.read_forward(
                 source, start, self.batch, types=sorted(projection.event_types), until=head,
                 store_id=store_id,
             )
-            view.bind(target)
+            store.bind(target)
             self._cached_at[name] = None  # the cache changes ahead of the tables now
-            needed = projection.keys_needed(batch)
-            for table in projection.tables:
-                view.load(table, needed.get(table.name, ()))
-            for event in batch:
-                try:
+            current = start + 1
+            try:
+                projection.preload(batch, view)
+                for event in batch:
+                    current = event.position
                     projection.handle(event, view)
-                except Exception as exc:
-                    view.discard()
-                    self._record_error(name, event.position, f"{type(exc).__name__}: {exc}")
-                    raise ProjectionError(name, event.position, f"{type(exc).__name__}: {exc}") from exc
+                current = batch[-1].position if batch else current
+                projection.settle(view)
+            except Exception as exc:
+                view.discard()
+                self._record_error(name, current, f"{type(exc).__name__}: {exc}")
+                raise ProjectionError(name, current, f"{type(exc).__name__}: {exc}") from exc
         # Fewer events than a full batch means everything up to ``head`` was read.
         end = batch[-1].position if len(batch) == self.batch else head
         try:
             with self._write() as conn:
-                moved = conn.execute(
-                    _ADVANCE,
-                    {
-                        "b_name": name, "b_from": start, "b_version": projection.version,
-                        "position": end, "updated_at": clock.format_utc(clock.utcnow()),
-                    },
-                ).rowcount
-                if moved != 1:
+                if not self._advance(conn, name, version, start, end):
                     # Another worker moved the checkpoint: our batch is not ours to write.
                     view.discard()
                     return 0
-                view.flush(conn)
-        except DBAPIError as exc:
+                store.bind(conn)
+                view.flush()
+        except (DBAPIError, StoreRefused) as exc:
             # The rows of this batch could not be written (the database refused one):
             # the projection is stuck here, and status must say so.
             view.discard()
             self._cached_at[name] = None
-            reason = f"writing the batch after position {start} failed: {str(exc.orig).splitlines()[0]}"
+            cause = str(exc.orig) if isinstance(exc, DBAPIError) else str(exc)
+            reason = f"writing the batch after position {start} failed: {cause.splitlines()[0]}"
             self._record_error(name, start + 1, reason)
             raise ProjectionError(name, start + 1, reason) from exc
         self._cached_at[name] = end
         return end - start
+
+    def _deliver(self, consumer: Consumer, until: int | None, store_id: str | None) -> int:
+        """A consumer's batch: delivered, then the checkpoint moves (at least once)."""
+        with self.source.connect() as source, self.target.connect() as target:
+            start = int(self._checkpoint(target, consumer).position)
+            head = _bounded_head(source, until)
+            if start >= head:
+                return 0
+            batch = log.read_forward(
+                source, start, self.batch, types=sorted(consumer.event_types), until=head,
+                store_id=store_id,
+            )
+        if batch:
+            try:
+                consumer.consume(batch)
+            except Exception as exc:
+                reason = f"{type(exc).__name__}: {exc}"
+                self._record_error(consumer.name, batch[0].position, reason)
+                raise ProjectionError(consumer.name, batch[0].position, reason) from exc
+        end = batch[-1].position if len(batch) == self.batch else head
+        with self._write() as conn:
+            if not self._advance(conn, consumer.name, _version(consumer), start, end):
+                return 0
+        return end - start
+
+    def _advance(self, conn: Connection, name: str, version: int, start: int, end: int) -> bool:
+        """Compare-and-set the checkpoint from ``start`` to ``end``."""
+        moved = conn.execute(
+            _ADVANCE,
+            {
+                "b_name": name, "b_from": start, "b_version": version,
+                "position": end, "updated_at": clock.format_utc(clock.utcnow()),
+            },
+        ).rowcount
+        return bool(moved == 1)
 
     def _record_error(self, name: str, position: int, reason: str) -> None:
         with self._write() as conn:
@@ -331,7 +378,7 @@ def replay(
     laid out from the projections' metadata. Voiding is honoured as of that
     moment: a statement voided later still counts.
     """
-    metadata.create_all(target, tables=[checkpoints, *(metadata.tables[t.name] for t in projection.tables)])
+    metadata.create_all(target, tables=[checkpoints, *(t.sql for t in projection.tables)])
     runner = Runner(source, [projection], target=target, batch=batch)
     runner.catch_up(until=until, store_id=store_id)
     return runner

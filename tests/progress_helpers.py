@@ -5,7 +5,7 @@
   included (of earlier, of later, of unknown and of voiding statements);
 - ways to turn a history into log events: in memory (``to_events``) or through the
   real write path (``write``);
-- snapshots of a view (SQL tables or MemoryView) in one comparable shape;
+- snapshots of a view (SQL tables or an in-memory view) in one comparable shape;
 - ``oracle``: the progress rules written again, plainly, from the docstrings.
 """
 
@@ -29,11 +29,14 @@ from lrs import clock, log
 from lrs.credentials import Credential
 from lrs.db import make_engine
 from lrs.events import STATEMENT_STORED, RecordedEvent
-from lrs.statements import StoreResult, prepare, store
-from lrs.xapi.statements import complete
-from projections.base import MemoryView, Projection, fold
-from projections.progress import EDGES, RECORDS, STATEMENTS, ProgressProjection
-from projections.schema import checkpoints, metadata
+from lrs.statements import Written, prepare
+from lrs.statements import write as write_statements
+from lrs.xapi.statement_rules import complete
+from projections.base import Projection, fold, snapshot
+from projections.progress import ProgressProjection
+from projections.progress.schema import EDGES, LEDGER, RECORDS
+from projections.schema import checkpoints
+from projections.view import View
 
 ADL = "http://adlnet.gov/expapi/verbs/"
 VOIDED = ADL + "voided"
@@ -251,9 +254,9 @@ def to_events(statements: Sequence[dict[str, Any]], *, store_id: str = "default"
     return out
 
 
-def write(engine: Engine, statements: Sequence[dict[str, Any]], *, credential: Credential = CREDENTIAL) -> StoreResult:
+def write(engine: Engine, statements: Sequence[dict[str, Any]], *, credential: Credential = CREDENTIAL) -> Written:
     """Store statements through the real write path (one request)."""
-    return store(engine, credential, prepare(list(statements), "1.0.3", batch=True), version="1.0.3")
+    return write_statements(engine, credential, prepare(list(statements), "1.0.3", batch=True), version="1.0.3")
 
 
 def log_events(engine: Engine, *, until: int | None = None, store_id: str | None = None) -> list[RecordedEvent]:
@@ -268,34 +271,29 @@ def head(engine: Engine) -> int:
 
 # -------------------------------------------------------------------- snapshots
 
-TABLES = (RECORDS, STATEMENTS, EDGES)
-Snapshot = dict[str, dict[str, dict[str, Any]]]
+TABLES = (RECORDS, LEDGER, EDGES)
+Snapshot = dict[str, dict[Any, dict[str, Any]]]
 
 
 def sql_snapshot(engine: Engine, projection: Projection | None = None) -> Snapshot:
-    """Every row of the projection's tables by key, JSON columns parsed."""
+    """Every row of the projection's tables by key (JSON columns parsed), in the
+    shape of an in-memory view's snapshot."""
     tables = (projection or ProgressProjection()).tables
     out: Snapshot = {}
     with engine.connect() as conn:
         for spec in tables:
-            rows: dict[str, dict[str, Any]] = {}
-            for found in conn.execute(select(metadata.tables[spec.name])):
-                row = dict(found._mapping)
-                key = row.pop("key")
-                for column in spec.json:
-                    if row.get(column) is not None:
-                        row[column] = orjson.loads(row[column])
-                rows[key] = row
-            out[spec.name] = rows
+            rows = {spec.key_of(dict(r._mapping)): dict(r._mapping) for r in conn.execute(select(spec.sql))}
+            out[spec.name] = dict(sorted(rows.items()))
     return out
 
 
-def memory_snapshot(view: MemoryView) -> Snapshot:
-    return {name: {key: dict(row) for key, row in rows.items()} for name, rows in view.data.items()}
+def memory_snapshot(view: View, projection: Projection | None = None) -> Snapshot:
+    return snapshot(view, projection or ProgressProjection())
 
 
-def folded(events: Sequence[RecordedEvent], projection: Projection | None = None) -> Snapshot:
-    return memory_snapshot(fold(projection or ProgressProjection(), events))
+def folded(events: Sequence[RecordedEvent], projection: Projection | None = None, batch: int = 0) -> Snapshot:
+    chosen = projection or ProgressProjection()
+    return snapshot(fold(chosen, events, batch=batch), chosen)
 
 
 def checkpoint(engine: Engine, name: str = "progress") -> Any:

@@ -323,7 +323,7 @@ def accounts() -> st.SearchStrategy[dict[str, str]]:
 
 
 # An account name is an identifier: no control or invisible formatting characters
-# (Cc, Cf; ZWNJ and ZWJ are letters' joiners and stay allowed, see lrs.xapi.formats).
+# (Cc, Cf; ZWNJ and ZWJ are letters' joiners and stay allowed, see lrs.xapi.value_formats).
 _NAME_CHARS = st.characters(
     exclude_categories=("Cs", "Cc", "Cf"), include_characters="\u200c\u200d"
 )

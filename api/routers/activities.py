@@ -6,15 +6,15 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from api.deps import App, Auth, read, require
+from api.deps import App, Auth, require, run
 from api.routing import get_and_head
 from lrs import statements as service
 from lrs.errors import InvalidParameter
 from lrs.index.agents import person
-from lrs.xapi import formats
+from lrs.xapi import value_formats
 from lrs.xapi.activities import activity_object
 from lrs.xapi.agents import parse_agent_parameter
-from lrs.xapi.documents import etag
+from lrs.xapi.document_rules import etag
 from lrs.xapi.params import check_names
 
 router = APIRouter()
@@ -37,9 +37,9 @@ async def get_activity(request: Request, app: App, credential: Auth) -> Response
     activity_id = params.get("activityId")
     if activity_id is None:
         raise InvalidParameter("activityId", "is required (Communication 2.5)")
-    if not formats.is_iri(activity_id):
+    if not value_formats.is_iri(activity_id):
         raise InvalidParameter("activityId", "must be an IRI (Data 4.3)")
-    definition = await read(app, service.get_activity, app.engine, credential.store_id, activity_id)
+    definition = await run(app, service.get_activity, app.engine, credential.store_id, activity_id)
     # Communication 2.5.s2.b1: an unknown Activity is still returned, by its id.
     return _json(activity_object(activity_id, definition))
 
@@ -51,4 +51,4 @@ async def get_agents(request: Request, app: App, credential: Auth) -> Response:
     if "agent" not in params:
         raise InvalidParameter("agent", "is required (Communication 2.4)")
     agent = parse_agent_parameter(params["agent"], allow_group=False)
-    return _json(await read(app, person, app.engine, credential.store_id, agent))
+    return _json(await run(app, person, app.engine, credential.store_id, agent))

@@ -12,10 +12,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from api.deps import App, Auth, services
+from api.deps import App, Auth, run, services
 from lrs import credentials as service
 from lrs.credentials import STORE_ID_PATTERN as STORE_ID
 from lrs.credentials import Credential
@@ -102,7 +101,7 @@ async def list_stores(app: App, credential: Auth) -> list[dict[str, object]]:
     _require_admin(credential, "")
     if credential.store_id != DEFAULT_STORE:
         raise Forbidden("only an admin of the default store manages stores")
-    return await run_in_threadpool(service.list_stores, app.engine)
+    return await run(app, service.list_stores, app.engine)
 
 
 @router.post("/stores", response_model=StoreOut, status_code=201, summary="Create a store")
@@ -110,11 +109,11 @@ async def create_store(body: StoreIn, app: App, credential: Auth) -> dict[str, o
     _require_admin(credential, "")
     if credential.store_id != DEFAULT_STORE:
         raise Forbidden("only an admin of the default store manages stores")
-    await run_in_threadpool(
-        lambda: service.create_store(app.engine, body.id, body.name, actor=credential.id)
-    )
+    # Changes wait for the log's lock, and secrets are hashed with argon2: threads.
+    await run(app, lambda: service.create_store(app.engine, body.id, body.name, actor=credential.id),
+              heavy=True)
     app.known_stores.add(body.id)
-    stores = await run_in_threadpool(service.list_stores, app.engine)
+    stores = await run(app, service.list_stores, app.engine)
     return next(store for store in stores if store["id"] == body.id)
 
 
@@ -124,7 +123,7 @@ async def list_credentials(
 ) -> list[dict[str, object]]:
     target = store or credential.store_id
     _require_admin(credential, target)
-    return await run_in_threadpool(service.list_credentials, app.engine, target)
+    return await run(app, service.list_credentials, app.engine, target)
 
 
 @router.post(
@@ -133,12 +132,14 @@ async def list_credentials(
 async def create_credential(body: CredentialIn, app: App, credential: Auth) -> dict[str, object]:
     target = body.store or credential.store_id
     _require_admin(credential, target)
-    created, secret = await run_in_threadpool(
+    created, secret = await run(
+        app,
         lambda: service.create_credential(
             app.engine, store_id=target, scopes=tuple(body.scopes), label=body.label,
             key=body.key, secret=body.secret, public_url=app.settings.public_url,
             actor=credential.id,
-        )
+        ),
+        heavy=True,
     )
     return {
         "id": created.id, "key": created.key, "secret": secret, "store": target,
@@ -149,8 +150,8 @@ async def create_credential(body: CredentialIn, app: App, credential: Auth) -> d
 @router.post("/credentials/{key}/revoke", status_code=204, summary="Revoke a credential")
 async def revoke_credential(key: str, app: App, credential: Auth) -> Response:
     _require_admin(credential, credential.store_id)  # before the lookup: no key probing
-    _require_admin(credential, await run_in_threadpool(service.store_of, app.engine, key))
-    await run_in_threadpool(lambda: service.revoke(app.engine, key, actor=credential.id))
+    _require_admin(credential, await run(app, service.store_of, app.engine, key))
+    await run(app, lambda: service.revoke(app.engine, key, actor=credential.id), heavy=True)
     return Response(status_code=204)
 
 
@@ -161,8 +162,9 @@ async def rotate_credential(
     key: str, app: App, credential: Auth, body: RotateIn | None = None
 ) -> dict[str, str]:
     _require_admin(credential, credential.store_id)  # before the lookup: no key probing
-    _require_admin(credential, await run_in_threadpool(service.store_of, app.engine, key))
-    secret = await run_in_threadpool(
-        lambda: service.rotate(app.engine, key, body.secret if body else None, actor=credential.id)
+    _require_admin(credential, await run(app, service.store_of, app.engine, key))
+    secret = await run(
+        app, lambda: service.rotate(app.engine, key, body.secret if body else None, actor=credential.id),
+        heavy=True,
     )
     return {"key": key, "secret": secret}

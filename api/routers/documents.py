@@ -5,16 +5,15 @@ from __future__ import annotations
 from functools import partial
 
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from api.deps import App, Auth, Version, read, read_body, require
+from api.deps import App, Auth, Version, read_body, require, run
 from api.routing import get_and_head
 from lrs import documents as service
 from lrs.clock import http_date, parse_utc
 from lrs.events import dumps
 from lrs.xapi.document_params import parse
-from lrs.xapi.documents import etag
+from lrs.xapi.document_rules import etag
 from lrs.xapi.versions import is_v2
 
 router = APIRouter()
@@ -56,21 +55,21 @@ def _handlers(kind: str) -> None:
         scope = service.Scope(kind, params.activity_id, params.agent, params.registration)
         store_id = credential.store_id
         if params.doc_id is None:
-            ids, last = await read(app, service.list_ids, app.engine, store_id, scope, params.since_us)
+            ids, last = await run(app, service.list_ids, app.engine, store_id, scope, params.since_us)
             body = dumps(ids).encode()
             headers = {"ETag": _quoted(etag(body))}
             if last:
                 headers["Last-Modified"] = http_date(parse_utc(last))
             return Response(body, media_type="application/json", headers=headers)
         if params.as_of_position is not None or params.as_of_time is not None:
-            document = await run_in_threadpool(
-                lambda: service.read_as_of(
+            document = await run(
+                app, lambda: service.read_as_of(
                     app.engine, store_id, scope, params.doc_id or "",
                     position=params.as_of_position, moment=params.as_of_time,
                 )
             )
         else:
-            document = await read(app, service.read, app.engine, store_id, scope, params.doc_id)
+            document = await run(app, service.read, app.engine, store_id, scope, params.doc_id)
         # The stored Content-Type goes back as it was sent: media_type would add a
         # charset to text/* types that the client never declared (Communication 1.5.b1).
         return Response(
@@ -101,8 +100,9 @@ def _handlers(kind: str) -> None:
                 service.prepare, app.engine, store_id, scope, doc_id, content, content_type,
                 merge=merge,
             )
-            small = not merge and len(content) <= _INLINE_BYTES
-            prepared = prepare() if small else await run_in_threadpool(prepare)
+            # A PUT reads no database; a POST reads the document it merges into.
+            heavy = merge or len(content) > _INLINE_BYTES
+            prepared = await run(app, prepare, heavy=heavy, database=merge)
             try:
                 result = await app.writer.run_async(
                     partial(

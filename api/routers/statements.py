@@ -3,36 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import suppress
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from api.deps import (
-    App,
-    Auth,
-    Version,
-    authenticate,
-    authenticating,
-    proven_basic,
-    read,
-    read_body,
-    require,
-)
+from api.deps import App, Auth, Version, confirm, read_body, require, run, writing_credential
 from api.multipart import build_mixed, parse_mixed
 from api.routing import get_and_head
 from lrs import statements as service
 from lrs.clock import http_date, parse_utc
-from lrs.credentials import NeedsHashCheck
-from lrs.errors import BadRequest, InvalidParameter, LrsError, PayloadTooLarge, TooManyRequests
+from lrs.errors import BadRequest, InvalidParameter, LrsError, PayloadTooLarge
 from lrs.xapi import jsonparse
 from lrs.xapi.attachments import AttachmentData, attachments_in, read_parts
-from lrs.xapi.formats import is_uuid
 from lrs.xapi.languages import parse_accept_language
 from lrs.xapi.params import SingleStatement, check_names, parse_statement_get
+from lrs.xapi.value_formats import is_uuid
 from lrs.xapi.versions import is_v2
 
 router = APIRouter()
@@ -83,22 +70,18 @@ async def _write(
     version: str,
     items_of: Callable[[Any, dict[str, str]], tuple[list[Any], bool, str | None]],
     parameters: frozenset[str],
-) -> service.StoreResult:
-    """Authenticate, check, parse, validate and write (where: see below).
+) -> service.Written:
+    """Authenticate, check, parse, validate and write: each once.
 
-    The order of refusals is the order of these steps: credentials (401), then
-    parameters (400), scope (403), body (400), statements (400, 409).
+    The order of refusals is the order of these steps: credentials (401), rate
+    (429), parameters (400), scope (403), body (400), statements (400, 409).
     """
     body = await read_body(request)
     content_type = request.headers.get("content-type", "")
     pairs = list(request.query_params.multi_items())
+    credential, proof = await writing_credential(request)
 
-    def work(how: str) -> service.WriteRequest:
-        proof = None
-        if how == "proven":
-            credential, proof = proven_basic(request)
-        else:
-            credential = authenticate(request, quick_only=how == "quick")
+    def check() -> service.WriteRequest:
         params = check_names(pairs, parameters)
         require(credential, "statements/write")
         parsed, data = _statements_body(content_type, body, version)
@@ -109,29 +92,15 @@ async def _write(
         prepared = service.prepare(items, version, batch=batch, put_id=put_id, attachment_data=data)
         return service.WriteRequest(credential, prepared, version, attachment_data=data, proof=proof)
 
-    # A hop to a worker thread costs more than all the work of a small request. So a
-    # small request whose secret the verifier has already proven is checked here, on
-    # the event loop, with no database read: the write transaction confirms that the
-    # credential still holds (lrs.statements.write_requests). Any refusal on that way
-    # is left to the full way, which answers in the order of its checks (a credential
-    # revoked elsewhere gets its 401 before a 400 about the body). On SQLite the full
-    # way stays here too unless it needs argon2; a large body, an argon2 check or a
-    # database across the network take the hop (an argon2 check to a thread of its
-    # own: deps.authenticating). Either way the write joins the group commit
-    # (lrs.writer) without holding a thread while it waits.
-    write = None
-    if len(body) <= _INLINE_BODY_BYTES:
-        try:
-            write = work("proven")
-        except TooManyRequests:
-            raise
-        except (NeedsHashCheck, LrsError):
-            write = None
-        if write is None and app.embedded_database:
-            with suppress(NeedsHashCheck):
-                write = work("quick")
-    if write is None:
-        write = await authenticating(request, work, "full")
+    try:
+        write = await run(app, check, heavy=len(body) > _INLINE_BODY_BYTES, database=False)
+    except LrsError:
+        if proof is not None:
+            # Only the cache vouched for the secret: a credential revoked or rotated
+            # elsewhere gets its 401 before any other refusal.
+            await confirm(request)
+        raise
+    # The write joins the group commit (lrs.writer) without holding a thread.
     result = await app.writer.submit_async(write)
     app.views.notify()
     return result
@@ -179,8 +148,10 @@ async def _with_attachments(
     for text in texts:
         for _, attachment in attachments_in(orjson.loads(text)):
             wanted.setdefault(attachment["sha2"].lower(), attachment["contentType"])
-    contents = await run_in_threadpool(
-        lambda: service.attachment_contents(app.engine, store_id, set(wanted), mine=mine)
+    # Attachment bytes can be megabytes: a thread (deps.run).
+    contents = await run(
+        app, lambda: service.attachment_contents(app.engine, store_id, set(wanted), mine=mine),
+        heavy=True,
     )
     parts = [({"Content-Type": _JSON}, body)]
     parts.extend(
@@ -206,13 +177,13 @@ async def get_statements(request: Request, app: App, credential: Auth, version: 
     languages = parse_accept_language(request.headers.get("accept-language"))
     store_id = credential.store_id
     if isinstance(parsed, SingleStatement):
-        text, stored, through = await read(
+        text, stored, through = await run(
             app, lambda: service.get_one(app.engine, store_id, parsed, languages, mine=mine)
         )
         texts, body = [text], text.encode()
         headers = {**_consistent_headers(through), "Last-Modified": http_date(parse_utc(stored))}
     else:
-        result = await read(
+        result = await run(
             app,
             lambda: service.query(
                 app.engine, store_id, parsed, page_max=app.settings.statements_page_max,

@@ -133,3 +133,103 @@ def test_percentile_and_medians() -> None:
     ]
     merged = merge_repeats(reps)
     assert merged["records"][0]["x"] == 3 and merged["records"][0]["runs"] == 3
+
+
+def test_query_mix_turns_every_filter_into_parameters() -> None:
+    import random
+
+    from bench.httpclient import RequestBuilder
+    from bench.loadgen import QUERY_MIX, query_jobs
+
+    gen = generator.TrafficGenerator(4, 200)
+    gen.take(3000)
+    catalog = gen.catalog(50).as_dict()
+    catalog["stored_from"] = "2026-01-01T00:00:00.000000Z"
+    catalog["stored_until"] = "2026-01-02T00:00:00.000000Z"
+
+    class Driver:
+        builder = RequestBuilder("127.0.0.1", 1, "key", "secret")
+
+    jobs = query_jobs(Driver, {"max_pages": 4}, catalog, 2000, random.Random(1))  # type: ignore[arg-type]
+    expected = {
+        "agent": ["agent="],
+        "verb": ["verb="],
+        "activity": ["activity="],
+        "related_activity": ["activity=", "related_activities=true"],
+        "registration": ["registration="],
+        "window": ["since=", "until="],
+        "team": ["agent=", "related_agents=true"],
+    }
+    assert {job.kind for job in jobs} == set(QUERY_MIX)
+    for job in jobs:
+        params = job.label.split("?", 1)[1].split(" [")[0].split("&")
+        assert params[-1].startswith("limit=")
+        filters = [p for p in params[:-1] if p != "ascending=true"]
+        wanted = [p for f in QUERY_MIX[job.kind][1] for p in expected[f]]
+        assert len(filters) == len(wanted), job.label
+        assert all(p.startswith(w) for p, w in zip(filters, wanted, strict=True)), job.label
+
+
+def _record(backend: str, phase: str, scenario: str, **figures: object) -> dict:
+    return {"backend": backend, "phase": phase, "scenario": scenario, **figures}
+
+
+def test_targets_are_read_from_the_records() -> None:
+    from bench import report
+
+    records = [
+        _record("sqlite", "single_c16", "single_post", statements_per_s=2000.0,
+                latency_ms={"p99": 60.0}, server_cpu_us_per_statement=500.0, errors=0),
+        _record("sqlite", "single_c16_at_100000", "stored_ingest", statements_per_s=1000.0,
+                errors=1, warmup={"errors": 2}),
+        _record("sqlite", "query_mix_1000000", "query_mix", latency_ms={"p95": 20.0}),
+        _record("postgresql", "batch100_c4", "batch_post", statements_per_s=100.0, crash="x"),
+    ]  # fmt: skip
+    result = {"profile": "full", "summary": {"records": records, "baseline": {}}, "crashes": []}
+    targets = {(t["backend"], t["target"]): t for t in report.evaluate_targets(result)}
+    met = {key: t["met"] for key, t in targets.items()}
+    assert met[("sqlite", "single POST c16: statements/s")] is True
+    assert met[("sqlite", "single POST c16: p99 latency")] is False
+    assert met[("sqlite", "batch-100 POST c4: statements/s")] is None  # not run
+    share = targets[("sqlite", "single_c16 with 100,000 stored: share of the empty-store rate")]
+    assert (share["measured"], share["met"]) == (50.0, False)
+    assert met[("sqlite", "query mix at 1,000,000: p95 per page")] is True
+    assert targets[("sqlite", "zero errors in every scenario")]["measured"] == 3
+    assert targets[("postgresql", "zero errors in every scenario")]["measured"] == 1
+    # Only where they apply: no State phase ran, PostgreSQL has no CPU target.
+    assert not any("State" in target for _, target in targets)
+    assert ("postgresql", "single POST c16: server CPU per statement") not in targets
+
+
+def test_markdown_tables_have_a_cell_per_column() -> None:
+    from bench import report
+
+    records = [
+        _record("sqlite", "single_c1", "single_post", concurrency=1, requests=10,
+                statements=10, statements_per_s=5.0, latency_ms={"p50": 1.0}),
+        _record("sqlite", "single_c8", "single_post", crash="server did not start"),
+        _record("sqlite", "verify_10", "verify", command="lrs verify", events=10,
+                wall_s=1.0, returncode=0, errors=0),
+    ]  # fmt: skip
+    result = {
+        "profile": "quick", "started": "now", "duration_s": 1.0, "options": {"repeat": 1},
+        "machine": {"cpu_model": "x", "logical_cores": 2, "physical_cores": 2, "ram_gib": 1,
+                    "os": "y", "python": "3", "sqlite": "3", "load_average_at_start": [0.0],
+                    "packages": {}},
+        "summary": {"records": records, "baseline": {}}, "crashes": [], "notes": [],
+    }  # fmt: skip
+    result["targets"] = report.evaluate_targets(result)
+    text = report.markdown(result, "run.json")
+    tables: list[list[str]] = []
+    previous = ""
+    for line in text.splitlines():
+        if line.startswith("|"):
+            if not previous.startswith("|"):
+                tables.append([])
+            tables[-1].append(line)
+        previous = line
+    assert len(tables) == 3  # targets, scenarios, commands
+    for table in tables:
+        assert {row.count("|") for row in table} == {table[0].count("|")}, table
+    assert "**crashed**: server did not start" in text
+    assert "| `lrs verify` | 10 | 1.00 |" in text

@@ -36,7 +36,7 @@ from lrs.index.agents import apply_agents, mentions_of
 from lrs.schema import activities, agents, statement_keys, statements, verbs
 from lrs.xapi.activities import merge_definition, merge_display
 from lrs.xapi.agents import key_hash
-from lrs.xapi.statements import IndexEntry, index_entry
+from lrs.xapi.statement_rules import IndexEntry, index_entry
 
 # SQLite binds at most 32766 variables per statement; stay well below.
 _CHUNK = 500
@@ -326,31 +326,32 @@ def _merge_into(
 
 
 def reindex(
-    engine: Engine, *, batch: int = 2000, progress: Callable[[int], None] | None = None
+    engine: Engine, *, batch: int = 2000, progress: Callable[[int], None] | None = None,
+    lock_timeout_seconds: float = 30.0,
 ) -> int:
-    """Drop the index and rebuild it from the log. Returns the statements indexed."""
-    with engine.begin() as conn:
+    """Drop the index and rebuild it from the log. Returns the statements indexed.
+
+    It runs as one write transaction holding the log's lock: writers wait (and
+    answer 503 past their lock timeout) instead of indexing new statements against
+    a half-built index, and readers see the old index until the new one is whole.
+    """
+    count = 0
+    with log.writing(engine, lock_timeout_seconds=lock_timeout_seconds) as writer:
+        conn = writer.conn
         for table in (statement_keys, statements, activities, verbs, agents):
             conn.execute(delete(table))
-    count = 0
-    pending: list[RecordedEvent] = []
-
-    def flush() -> None:
-        by_store: dict[str, list[tuple[RecordedEvent, dict[str, Any]]]] = {}
-        for event in pending:
-            by_store.setdefault(event.store_id, []).append((event, event.payload()))
-        with engine.begin() as conn:
+        after = 0
+        while True:
+            chunk = log.read_forward(conn, after, batch, types=[STATEMENT_STORED])
+            if not chunk:
+                break
+            by_store: dict[str, list[tuple[RecordedEvent, dict[str, Any]]]] = {}
+            for event in chunk:
+                by_store.setdefault(event.store_id, []).append((event, event.payload()))
             for store_id, items in by_store.items():
                 apply_statements(conn, store_id, items)
-        pending.clear()
-
-    for event in log.iter_forward(engine, 0, batch=batch, types=[STATEMENT_STORED]):
-        pending.append(event)
-        count += 1
-        if progress is not None:
-            progress(1)
-        if len(pending) >= batch:
-            flush()
-    if pending:
-        flush()
+            count += len(chunk)
+            after = chunk[-1].position
+            if progress is not None:
+                progress(len(chunk))
     return count

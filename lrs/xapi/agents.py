@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Any
 
@@ -9,8 +10,8 @@ import orjson
 
 from lrs.errors import InvalidParameter, InvalidStatement
 from lrs.xapi import jsonparse
-from lrs.xapi.formats import fold_mbox
 from lrs.xapi.validation import validate_actor, validate_agent
+from lrs.xapi.value_formats import fold_mbox
 
 
 def ifi_key(agent: dict[str, Any]) -> str | None:
@@ -36,8 +37,12 @@ def authority_key(authority: dict[str, Any]) -> str:
     return ifi_key(authority) or ""
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def key_hash(text: str) -> str:
-    """128-bit hex digest used to index IRIs and identifiers of any length."""
+    """128-bit hex digest used to index IRIs and identifiers of any length.
+
+    The same IRIs and agents come back statement after statement (a course, its
+    learners): remembering the last few thousand saves most of the hashing."""
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lrs.errors import BadRequest, InvalidStatement
-from lrs.xapi.documents import media_type
+from lrs.xapi.document_rules import media_type
 
 SIGNATURE_USAGE = "http://adlnet.gov/expapi/attachments/signature"
 _ALGORITHMS = {56: hashlib.sha224, 64: hashlib.sha256, 96: hashlib.sha384, 128: hashlib.sha512}

@@ -13,7 +13,7 @@ from typing import Any
 
 from lrs.clock import format_utc
 from lrs.errors import InvalidParameter
-from lrs.xapi import formats
+from lrs.xapi import value_formats
 from lrs.xapi.agents import parse_agent_parameter
 from lrs.xapi.params import check_names, is_ascii_digits, non_negative_integer, timestamp_micros
 from lrs.xapi.versions import is_v2
@@ -53,14 +53,14 @@ def parse(
             raise InvalidParameter(name, "is required (Communication 2.2)")
 
     activity_id = params.get("activityId")
-    if activity_id is not None and not formats.is_iri(activity_id):
+    if activity_id is not None and not value_formats.is_iri(activity_id):
         raise InvalidParameter("activityId", "must be an IRI (Data 4.3)")
     agent = (
         parse_agent_parameter(params["agent"], allow_group=False) if "agent" in params else None
     )
     registration = params.get("registration")
     if registration is not None:
-        if not formats.is_uuid(registration):
+        if not value_formats.is_uuid(registration):
             raise InvalidParameter("registration", "must be a UUID (Data 4.4)")
         registration = registration.lower()
     doc_id = params.get(doc_param)
@@ -79,7 +79,7 @@ def parse(
         if is_ascii_digits(as_of):
             as_of_position = non_negative_integer("asOf", as_of)
         else:
-            moment = formats.parse_timestamp(as_of, rfc3339=is_v2(version))
+            moment = value_formats.parse_timestamp(as_of, rfc3339=is_v2(version))
             if moment is None:
                 raise InvalidParameter("asOf", "must be a log position or a timestamp with a time zone")
             as_of_time = format_utc(moment)

@@ -16,9 +16,9 @@ import orjson
 
 from lrs import clock
 from lrs.errors import InvalidParameter
-from lrs.xapi import formats
+from lrs.xapi import value_formats
 from lrs.xapi.agents import parse_agent_parameter
-from lrs.xapi.formatting import FORMATS
+from lrs.xapi.statement_formats import FORMATS
 from lrs.xapi.versions import is_v2
 
 QUERY_PARAMETERS = frozenset(
@@ -137,19 +137,19 @@ def _boolean(name: str, value: str) -> bool:
 
 
 def _iri(name: str, value: str) -> str:
-    if not formats.is_iri(value):
+    if not value_formats.is_iri(value):
         raise InvalidParameter(name, "must be an IRI (Data 4.3)")
     return value
 
 
 def _uuid(name: str, value: str) -> str:
-    if not formats.is_uuid(value):
+    if not value_formats.is_uuid(value):
         raise InvalidParameter(name, "must be a UUID (Data 4.4)")
     return value.lower()
 
 
 def timestamp_micros(name: str, value: str, version: str) -> int:
-    moment = formats.parse_timestamp(value, rfc3339=is_v2(version))
+    moment = value_formats.parse_timestamp(value, rfc3339=is_v2(version))
     if moment is None:
         raise InvalidParameter(name, "must be an ISO 8601 timestamp with a time zone (Data 4.5)")
     return clock.to_micros(moment)

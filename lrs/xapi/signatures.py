@@ -19,8 +19,8 @@ from cryptography import x509
 
 from lrs.errors import InvalidStatement
 from lrs.xapi.attachments import SIGNATURE_USAGE, AttachmentData
-from lrs.xapi.documents import media_type
-from lrs.xapi.statements import equivalent
+from lrs.xapi.document_rules import media_type
+from lrs.xapi.statement_rules import equivalent
 
 ALGORITHMS = ("RS256", "RS384", "RS512")
 

@@ -13,7 +13,7 @@ import unicodedata
 from typing import Any, NoReturn
 
 from lrs.errors import InvalidStatement
-from lrs.xapi import formats
+from lrs.xapi import value_formats
 from lrs.xapi.languages import is_language_tag
 from lrs.xapi.versions import is_v2, statement_version_allowed
 
@@ -149,8 +149,8 @@ def _number(value: Any, path: str) -> float:
 
 
 def _visible(text: str, path: str, cite: str) -> str:
-    """No control or invisible formatting character (see formats.control_character)."""
-    char = formats.control_character(text)
+    """No control or invisible formatting character (see value_formats.control_character)."""
+    char = value_formats.control_character(text)
     if char is not None:
         _fail(
             path,
@@ -167,21 +167,21 @@ _IFI_RULE = "Data 2.4.2.3"
 
 def _iri(value: Any, path: str) -> str:
     text = _visible(_string(value, path), path, _IRI_RULE)
-    if not formats.is_iri(text):
+    if not value_formats.is_iri(text):
         _fail(path, "must be an absolute IRI with a scheme (Data 4.3, 2.2.s4.b1.b8)")
     return text
 
 
 def _uuid(value: Any, path: str) -> str:
     text = _string(value, path)
-    if not formats.is_uuid(text):
+    if not value_formats.is_uuid(text):
         _fail(path, "must be a UUID in standard string form (Data 4.4)")
     return text
 
 
 def _timestamp(value: Any, path: str, version: str) -> None:
     text = _string(value, path)
-    if formats.parse_timestamp(text, rfc3339=is_v2(version)) is None:
+    if value_formats.parse_timestamp(text, rfc3339=is_v2(version)) is None:
         _fail(
             path,
             "must be an ISO 8601 date and time with seconds and a time zone, "
@@ -203,7 +203,7 @@ def extensions(value: Any, path: str) -> None:
     obj = _object(value, path, "an extensions map")
     for key in obj:
         _visible(key, _join(path, key), _IRI_RULE)
-        if not formats.is_iri(key):
+        if not value_formats.is_iri(key):
             _fail(_join(path, key), "extension keys must be IRIs (Data 4.1)")
 
 
@@ -214,7 +214,7 @@ def _account(value: Any, path: str) -> None:
     obj = _object(value, path, "an account")
     _keys(obj, path, _ACCOUNT_KEYS, "an account")
     home = _require(obj, path, "homePage", "an account")
-    if not formats.is_iri(_visible(_string(home, _join(path, "homePage")), _join(path, "homePage"), _IFI_RULE)):
+    if not value_formats.is_iri(_visible(_string(home, _join(path, "homePage")), _join(path, "homePage"), _IFI_RULE)):
         _fail(_join(path, "homePage"), "must be an IRL (Data 2.4.2.4)")
     name = _string(_require(obj, path, "name", "an account"), _join(path, "name"))
     _visible(name, _join(path, "name"), _IFI_RULE)
@@ -228,13 +228,13 @@ def _ifis(obj: dict[str, Any], path: str) -> list[str]:
         value = obj[key]
         where = _join(path, key)
         if key == "mbox":
-            if not formats.is_mailto(_visible(_string(value, where), where, _IFI_RULE)):
+            if not value_formats.is_mailto(_visible(_string(value, where), where, _IFI_RULE)):
                 _fail(where, 'must be a mailto IRI, "mailto:" followed by an email address (Data 2.4.2.3)')
         elif key == "mbox_sha1sum":
-            if not formats.is_sha1(_string(value, where)):
+            if not value_formats.is_sha1(_string(value, where)):
                 _fail(where, "must be the hex-encoded SHA1 of a mailto IRI (Data 2.4.2.3)")
         elif key == "openid":
-            if not formats.is_iri(_visible(_string(value, where), where, _IFI_RULE)):
+            if not value_formats.is_iri(_visible(_string(value, where), where, _IFI_RULE)):
                 _fail(where, "must be a URI (Data 2.4.2.3)")
         else:
             _account(value, where)
@@ -352,7 +352,7 @@ def definition(value: Any, path: str) -> None:
         _iri(obj["type"], _join(path, "type"))
     if "moreInfo" in obj:
         where = _join(path, "moreInfo")
-        if not formats.is_iri(_visible(_string(obj["moreInfo"], where), where, _IRI_RULE)):
+        if not value_formats.is_iri(_visible(_string(obj["moreInfo"], where), where, _IRI_RULE)):
             _fail(where, "must be an IRL (Data 2.4.4.1)")
     if "extensions" in obj:
         extensions(obj["extensions"], _join(path, "extensions"))
@@ -438,7 +438,7 @@ def result(value: Any, path: str) -> None:
         _string(obj["response"], _join(path, "response"))
     if "duration" in obj:
         where = _join(path, "duration")
-        if not formats.is_duration(_string(obj["duration"], where)):
+        if not value_formats.is_duration(_string(obj["duration"], where)):
             _fail(where, "must be an ISO 8601 duration such as PT1H30M or P4W (Data 4.6)")
     if "extensions" in obj:
         extensions(obj["extensions"], _join(path, "extensions"))
@@ -540,17 +540,17 @@ def attachment(value: Any, path: str) -> None:
     if "description" in obj:
         language_map(obj["description"], _join(path, "description"))
     content_type = _string(_require(obj, path, "contentType", "an Attachment"), _join(path, "contentType"))
-    if not formats.is_media_type(content_type):
+    if not value_formats.is_media_type(content_type):
         _fail(_join(path, "contentType"), "must be an Internet Media Type such as text/plain (Data 2.4.11)")
     length = _require(obj, path, "length", "an Attachment")
     if isinstance(length, bool) or not isinstance(length, int) or length < 0:
         _fail(_join(path, "length"), "must be a non-negative integer number of octets (Data 2.4.11)")
     sha2 = _string(_require(obj, path, "sha2", "an Attachment"), _join(path, "sha2"))
-    if not formats.is_sha2(sha2):
+    if not value_formats.is_sha2(sha2):
         _fail(_join(path, "sha2"), "must be a hex-encoded SHA-2 digest (Data 2.4.11)")
     if "fileUrl" in obj:
         where = _join(path, "fileUrl")
-        if not formats.is_iri(_visible(_string(obj["fileUrl"], where), where, _IRI_RULE)):
+        if not value_formats.is_iri(_visible(_string(obj["fileUrl"], where), where, _IRI_RULE)):
             _fail(where, "must be an IRL (Data 2.4.11)")
 
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator
-from datetime import UTC
 from typing import Any
 
+from lrs.clock import format_utc
 from lrs.xapi.agents import identity, ifi_key, key_hash
-from lrs.xapi.formats import duration_seconds, parse_timestamp
+from lrs.xapi.value_formats import duration_seconds, parse_timestamp
 
 ADL = "http://adlnet.gov/expapi/verbs/"
 VERBS = {
@@ -47,6 +47,11 @@ PROGRESS_EXTENSIONS = {
     # xAPI Video profile: a fraction of the video.
     "https://w3id.org/xapi/video/extensions/progress": 100.0,
 }
+# The columns summarize() gives a record.
+SUMMARY_COLUMNS = (
+    "status", "attempts", "first_at", "last_at", "completed_at", "best_scaled", "last_scaled",
+    "time_spent_s", "progress", "evidence",
+)
 STATUSES = ("not attempted", "in progress", "completed", "failed", "passed")
 ALL_REGISTRATIONS = ""
 
@@ -75,16 +80,27 @@ def learner_record(agent: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _utc(statement: dict[str, Any]) -> str:
+    text: str = statement.get("timestamp") or statement["stored"]
+    # Stored timestamps are valid and nearly all in UTC ("Z", Data 4.5): only the
+    # fraction needs its six digits (truncated, as parse_timestamp reads it).
+    if text[-1] == "Z" and text[10] == "T" and text[17:19] != "60":
+        fraction = text[20:-1] if text[19:20] == "." else ""
+        return f"{text[:19]}.{fraction[:6].ljust(6, '0')}Z"
+    moment = parse_timestamp(text)
+    return format_utc(moment) if moment else statement["stored"]
+
+
 def fact(statement: dict[str, Any], position: int) -> dict[str, Any]:
     """The part of a statement progress needs (kept per record, withdrawn on voiding)."""
     result = statement.get("result") or {}
     verb_id = statement["verb"]["id"]
-    moment = parse_timestamp(statement.get("timestamp") or statement.get("stored", ""))
     out: dict[str, Any] = {
         "id": statement["id"].lower(),
         "verb": VERBS.get(verb_id, verb_id),
-        # In UTC, so that text order is time order (summaries sort, queries compare text).
-        "at": moment.astimezone(UTC).isoformat(timespec="microseconds") if moment else statement.get("stored"),
+        # The fixed-width UTC form of ``stored``, so that text order is time order
+        # (summaries sort, queries compare text) and views speak like xAPI.
+        "at": _utc(statement),
         "position": position,
     }
     for key in ("success", "completion"):
@@ -197,77 +213,9 @@ def summarize(facts: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def add_fact(record: dict[str, Any] | None, fact: dict[str, Any]) -> dict[str, Any]:
-    """The record's columns and its facts (kept in time order) once ``fact`` is added:
-    always ``summarize`` of all the facts, but without going over them again when
-    the new fact is the latest, as it nearly always is.
-
-    Going over every fact for every statement made a learner x activity record with
-    thousands of statements (video pings, a long course) cost time quadratic in
-    them, in catch-up and in every replay.
-    """
-    if record is None:
-        return {**summarize([fact]), "facts": [fact]}
-    facts: list[dict[str, Any]] = record["facts"]
-    if _order(fact) < _order(facts[-1]):
-        # Out of order (a statement about the past): place it, then summarise again.
-        placed = list(facts)
-        bisect.insort(placed, fact, key=_order)
-        return {**summarize(placed), "facts": placed}
-    evidence = record["evidence"]
-    status, supporting = record["status"], list(evidence["status"])
-    if _is_pass(fact):
-        status, supporting = "passed", ([*supporting, fact["id"]] if status == "passed" else [fact["id"]])
-    elif _is_fail(fact):
-        if status == "failed":
-            supporting.append(fact["id"])
-        elif status != "passed":
-            status, supporting = "failed", [fact["id"]]
-    elif _is_completion(fact):
-        if status == "completed":
-            supporting.append(fact["id"])
-        elif status == "in progress":
-            status, supporting = "completed", [fact["id"]]
-    elif status == "in progress":
-        supporting.append(fact["id"])
-    attempts = list(evidence["attempts"])
-    if fact["verb"] in ATTEMPT_VERBS:
-        attempts.append(fact["id"])
-    completed_at = record["completed_at"]
-    if completed_at is None and _is_completion(fact):
-        completed_at = fact["at"]
-    best_scaled, best_id = record["best_scaled"], evidence["bestScore"]
-    last_scaled, last_id = record["last_scaled"], evidence["lastScore"]
-    if "scaled" in fact:
-        last_scaled, last_id = fact["scaled"], fact["id"]
-        # max() keeps the first of equal (scaled, at) keys; this fact is the latest.
-        if best_scaled is None or fact["scaled"] > best_scaled or (
-            fact["scaled"] == best_scaled
-            and fact["at"] > next(f["at"] for f in facts if f["id"] == best_id)
-        ):
-            best_scaled, best_id = fact["scaled"], fact["id"]
-    progress = record["progress"]
-    if completed_at is not None:
-        progress = 100.0
-    elif "progress" in fact:
-        progress = fact["progress"] if progress is None else max(progress, fact["progress"])
-    return {
-        "status": status,
-        "attempts": max(len(attempts), 1),
-        "first_at": record["first_at"],
-        "last_at": fact["at"],
-        "completed_at": completed_at,
-        "best_scaled": best_scaled,
-        "last_scaled": last_scaled,
-        "time_spent_s": record["time_spent_s"] + fact.get("duration", 0.0),
-        "progress": progress,
-        "evidence": {
-            "status": supporting,
-            "attempts": attempts,
-            "bestScore": best_id,
-            "lastScore": last_id,
-            "first": evidence["first"],
-            "last": fact["id"],
-        },
-        "facts": [*facts, fact],
-    }
+def place(facts: list[dict[str, Any]], fact: dict[str, Any]) -> None:
+    """Put a fact in a record's list, which is kept in time order (in place)."""
+    if not facts or _order(fact) >= _order(facts[-1]):
+        facts.append(fact)
+    else:
+        bisect.insort(facts, fact, key=_order)

@@ -48,9 +48,9 @@ def _record(row: Any, *, learner: bool = False, evidence: bool = False) -> dict[
         "progress": row.progress,
     }
     if learner:
-        out["learner"] = orjson.loads(row.learner)
+        out["learner"] = row.learner
     if evidence:
-        out["evidence"] = orjson.loads(row.evidence)
+        out["evidence"] = row.evidence
     return out
 
 
@@ -93,7 +93,7 @@ def learner_summary(
     for status, count in conn.execute(counted):
         counts[status] = count
     return {
-        "learner": orjson.loads(rows[0].learner) if rows else None,
+        "learner": rows[0].learner if rows else None,
         "activities": [_record(row) for row in rows[:limit]],
         "statusCounts": counts,
         "more": len(rows) > limit,
@@ -202,7 +202,7 @@ def cohort(
     by_learner: dict[str, dict[str, Any]] = {}
     for row in conn.execute(_window(query, since, until)):
         entry = by_learner.setdefault(
-            row.learner_hash, {"learner": orjson.loads(row.learner), "statuses": {}, "own": None}
+            row.learner_hash, {"learner": row.learner, "statuses": {}, "own": None}
         )
         if row.activity_hash == tree[0]:
             entry["own"] = row.status

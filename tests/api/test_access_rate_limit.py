@@ -109,3 +109,33 @@ def test_with_the_real_clock_retry_after_is_a_whole_number_of_seconds(settings, 
         wait = response.headers["Retry-After"]
         assert wait.isdigit()
         assert 1 <= int(wait) <= 100
+
+
+@pytest.mark.parametrize("proven", [False, True], ids=["cold", "cached secret"])
+def test_a_refused_statement_write_is_charged_and_checked_once(limited, engine, monkeypatch, proven):
+    """One way through the write: a refused request takes one token and is validated
+    once, however its credential was confirmed."""
+    from lrs import statements as service
+
+    user = _client(limited, engine)
+    if proven:
+        assert user.get(STATEMENTS).status_code == 200  # proves the secret: 2 tokens left
+    checks: list[int] = []
+    original = service.prepare
+    monkeypatch.setattr(service, "prepare", lambda *a, **k: (checks.append(1), original(*a, **k))[1])
+    refused = user.post_statements(statement(verb={"id": "not an IRI"}))
+    assert refused.status_code == 400, refused.text
+    assert len(checks) == 1
+    left = 1 if proven else 2
+    assert [user.post_statements(statement()).status_code for _ in range(left)] == [200] * left
+    _assert_limited(user.post_statements(statement()), 2)
+
+
+def test_a_revoked_credential_is_401_before_a_bad_body_even_when_its_secret_is_cached(limited, engine):
+    from lrs.credentials import revoke
+
+    credential, secret = create_credential(engine, scopes=("all",))
+    user = XapiClient(limited, auth=basic(credential.key, secret))
+    assert user.get(STATEMENTS).status_code == 200
+    revoke(engine, credential.key)
+    assert user.post_statements({"verb": "broken"}).status_code == 401

@@ -205,7 +205,7 @@ def test_two_http_clients_with_the_same_if_match_one_wins(client, engine):
 def test_a_merge_does_not_hold_up_other_writes(client, monkeypatch):
     """A POST merges outside the log's lock: while a slow merge runs, statements and
     other documents are written."""
-    from lrs.xapi import documents as rules
+    from lrs.xapi import document_rules as rules
 
     merging, release = threading.Event(), threading.Event()
     real_merge = rules.merge

@@ -113,8 +113,8 @@ def test_learner_summary(client: XapiClient, course: Course) -> None:
     module_1 = body["activities"][1]
     assert module_1 == {
         "activityId": MODULE_1, "registration": None, "status": "completed", "attempts": 1,
-        "firstActivity": "2026-03-02T09:01:00.000000+00:00", "lastActivity": "2026-03-02T09:20:00.000000+00:00",
-        "completedAt": "2026-03-02T09:20:00.000000+00:00", "bestScaledScore": None, "lastScaledScore": None,
+        "firstActivity": "2026-03-02T09:01:00.000000Z", "lastActivity": "2026-03-02T09:20:00.000000Z",
+        "completedAt": "2026-03-02T09:20:00.000000Z", "bestScaledScore": None, "lastScaledScore": None,
         "timeSpentSeconds": 1140.0, "progress": 100.0,
     }
     assert body["statusCounts"] == {"in progress": 2, "completed": 1, "failed": 0, "passed": 0}
@@ -125,7 +125,7 @@ def test_learner_summary(client: XapiClient, course: Course) -> None:
     assert (m2["attempts"], m2["bestScaledScore"], m2["lastScaledScore"]) == (1, 0.8, 0.8)
     # 14:00+01:00 is 13:00Z, between the failure at 12:00Z and the pass at 14:00Z.
     assert (m2["firstActivity"], m2["lastActivity"]) == (
-        "2026-03-02T12:00:00.000000+00:00", "2026-03-02T14:00:00.000000+00:00",
+        "2026-03-02T12:00:00.000000Z", "2026-03-02T14:00:00.000000Z",
     )
 
 

@@ -14,7 +14,7 @@ from lrs import log
 from lrs.credentials import bootstrap, create_credential
 from lrs.errors import Conflict
 from lrs.schema import statements
-from lrs.statements import StoreResult, WriteRequest, prepare
+from lrs.statements import WriteRequest, Written, prepare
 from lrs.writer import GroupWriter
 
 
@@ -41,8 +41,8 @@ def _credential(engine: Engine):  # type: ignore[no-untyped-def]
     return credential
 
 
-def _submit_all(writer: GroupWriter, requests: list[WriteRequest]) -> list[StoreResult | BaseException]:
-    outcomes: list[StoreResult | BaseException] = [None] * len(requests)  # type: ignore[list-item]
+def _submit_all(writer: GroupWriter, requests: list[WriteRequest]) -> list[Written | BaseException]:
+    outcomes: list[Written | BaseException] = [None] * len(requests)  # type: ignore[list-item]
     barrier = threading.Barrier(len(requests))
 
     def run(index: int) -> None:
@@ -77,7 +77,7 @@ def test_concurrent_requests_keep_their_own_outcomes(engine: Engine, writer: Gro
     errors = [o for o in outcomes if isinstance(o, BaseException) and not isinstance(o, Conflict)]
     assert errors == []
     stored_shared = [o for o, r in zip(outcomes, requests, strict=True)
-                     if isinstance(o, StoreResult) and r.prepared[0][0] == shared]
+                     if isinstance(o, Written) and r.prepared[0][0] == shared]
     # 8 requests share an id, 4 with each content: the 4 equal to whichever came
     # first are accepted, the 4 others are 409s.
     assert len(stored_shared) == 4 and len(conflicts) == 4
@@ -97,7 +97,7 @@ def test_a_failing_request_does_not_fail_its_group(engine: Engine, writer: Group
     broken = WriteRequest(credential, [(str(uuid.uuid4()), {"actor": {"mbox": "mailto:x@y.z"}})], "1.0.3")
     outcomes = _submit_all(writer, [*good[:3], broken, *good[3:]])
     assert isinstance(outcomes[3], KeyError)
-    assert all(isinstance(o, StoreResult) for i, o in enumerate(outcomes) if i != 3)
+    assert all(isinstance(o, Written) for i, o in enumerate(outcomes) if i != 3)
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(statements)).scalar_one() == 6
     log.verify(engine)
@@ -112,7 +112,7 @@ def test_a_request_queued_while_the_writer_stops_is_still_written(engine: Engine
     # Queued with no thread running: the waiting caller must get it written.
     group._queue.put(None)  # a stale stop sentinel ahead of it, as in a shutdown race
     result = group.submit(WriteRequest(credential, prepare([statement()], "1.0.3", batch=False), "1.0.3"))
-    assert isinstance(result, StoreResult)
+    assert isinstance(result, Written)
     group.stop()
 
 
@@ -127,14 +127,14 @@ def test_async_submitters_get_their_own_outcomes(engine: Engine, writer: GroupWr
     bodies += [statement("http://example.com/verbs/a", id=shared), statement("http://example.com/verbs/b", id=shared)]
     requests = [WriteRequest(credential, prepare([b], "1.0.3", batch=False), "1.0.3") for b in bodies]
 
-    async def run() -> list[StoreResult | BaseException]:
+    async def run() -> list[Written | BaseException]:
         return await asyncio.gather(*(writer.submit_async(r) for r in requests), return_exceptions=True)
 
     outcomes = asyncio.run(run())
-    assert [type(o) for o in outcomes[:10]] == [StoreResult] * 10
-    assert sorted(type(o).__name__ for o in outcomes[10:]) == ["Conflict", "StoreResult"]
+    assert [type(o) for o in outcomes[:10]] == [Written] * 10
+    assert sorted(type(o).__name__ for o in outcomes[10:]) == ["Conflict", "Written"]
     for outcome, request in zip(outcomes[:10], requests[:10], strict=True):
-        assert isinstance(outcome, StoreResult) and outcome.ids == [request.prepared[0][0]]
+        assert isinstance(outcome, Written) and outcome.ids == [request.prepared[0][0]]
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(statements)).scalar_one() == 10 + 1
     log.verify(engine)
@@ -151,5 +151,5 @@ def test_an_async_request_queued_while_the_writer_stops_is_still_written(engine:
     group._queue.put(None)
     request = WriteRequest(credential, prepare([statement()], "1.0.3", batch=False), "1.0.3")
     result = asyncio.run(asyncio.wait_for(group.submit_async(request), timeout=10))
-    assert isinstance(result, StoreResult)
+    assert isinstance(result, Written)
     group.stop()

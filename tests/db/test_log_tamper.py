@@ -230,7 +230,14 @@ def test_a_row_forged_by_a_plain_insert_is_found(engine: Engine) -> None:
     assert_first_bad(engine, head.position + 1, store_id="a")
 
 
-def test_a_correctly_hashed_row_that_goes_back_in_time_is_found(engine: Engine) -> None:
+@pytest.mark.parametrize(
+    ("recorded_at", "reason"),
+    [("2001-01-01T00:00:00.000000Z", "recorded_at goes backwards")],
+    ids=["back-in-time"],
+)
+def test_a_correctly_hashed_row_whose_recorded_at_goes_back_is_found(
+    engine: Engine, recorded_at: str | None, reason: str
+) -> None:
     rows = write_fixture_log(engine)
     head = rows[-1]
     forged = {
@@ -243,7 +250,7 @@ def test_a_correctly_hashed_row_that_goes_back_in_time_is_found(engine: Engine) 
         "schema_version": 1,
         "data": "{}",
         "metadata": "{}",
-        "recorded_at": "2001-01-01T00:00:00.000000Z",
+        "recorded_at": recorded_at or head.recorded_at,
         "prev_hash": head.hash,
     }
     forged["hash"] = log.row_hash(
@@ -255,14 +262,48 @@ def test_a_correctly_hashed_row_that_goes_back_in_time_is_found(engine: Engine) 
         "late",
         "test.happened",
         1,
-        "2001-01-01T00:00:00.000000Z",
+        str(forged["recorded_at"]),
         "{}",
         "{}",
     )
     columns = ", ".join(forged)
     values = ", ".join(f":{c}" for c in forged)
     execute(engine, (f"INSERT INTO events ({columns}) VALUES ({values})", forged))
-    assert_first_bad(engine, head.position + 1)
+    with pytest.raises(LogIntegrityError) as caught:
+        log.verify(engine)
+    assert caught.value.position == head.position + 1
+    assert caught.value.reason.startswith(reason), caught.value.reason
+
+
+@pytest.mark.parametrize("batch", [1, 2, 3, 4, 100])
+def test_the_first_bad_position_does_not_depend_on_the_batch_size(
+    engine: Engine, stored: list[RecordedEvent], batch: int
+) -> None:
+    """verify reads in batches: a gap or an edit is named the same wherever a batch
+    boundary falls, and an edit before a gap in one batch is the one named."""
+    execute(engine, ("DELETE FROM events WHERE position = 7", {}))
+    with pytest.raises(LogIntegrityError) as caught:
+        log.verify(engine, batch=batch)
+    assert (caught.value.position, caught.value.reason) == (
+        7,
+        "missing: the next stored position is 8",
+    )
+    update(engine, 5, "data", '{"id":"x"}')
+    with pytest.raises(LogIntegrityError) as caught:
+        log.verify(engine, batch=batch)
+    assert (caught.value.position, caught.value.reason) == (
+        5,
+        "hash mismatch: the row was altered",
+    )
+
+
+def test_progress_counts_every_event_once(engine: Engine, stored: list[RecordedEvent]) -> None:
+    told: list[int] = []
+    log.verify(engine, batch=3, progress=told.append)
+    assert sum(told) == len(stored)
+    told.clear()
+    log.verify(engine, store_id="a", batch=2, progress=told.append)
+    assert sum(told) == len(STORE_POSITIONS["a"])
 
 
 # ---------------------------------------------------------------------------
@@ -317,3 +358,24 @@ def test_sqlite_file_edited_with_the_stdlib_is_found(
         assert_first_bad(engine, first_bad)
     finally:
         engine.dispose()
+
+
+def test_a_log_from_before_per_event_instants_still_verifies(engine: Engine) -> None:
+    """Logs written before every event had its own recorded_at share one instant per
+    transaction: such a log is intact, and verify says so."""
+    rows = write_fixture_log(engine)
+    head = rows[-1]
+    forged = {
+        "position": head.position + 1, "store_id": head.store_id, "stream_id": "same",
+        "stream_version": 1, "event_id": "same-instant", "type": "test.happened",
+        "schema_version": 1, "data": "{}", "metadata": "{}", "recorded_at": head.recorded_at,
+        "prev_hash": head.hash,
+    }
+    forged["hash"] = log.row_hash(
+        head.hash, head.position + 1, head.store_id, "same", 1, "same-instant", "test.happened", 1,
+        head.recorded_at, "{}", "{}",
+    )
+    columns = ", ".join(forged)
+    values = ", ".join(f":{c}" for c in forged)
+    execute(engine, (f"INSERT INTO events ({columns}) VALUES ({values})", forged))
+    assert log.verify(engine).head_position == head.position + 1

@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from projections.progress import ProgressProjection
+from projections.base import Projection
+from projections.registry import all_projections, by_name
 from projections.runner import Runner, replay
 from tests.progress_helpers import (
     ANN,
@@ -45,7 +46,6 @@ from tests.progress_helpers import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-NAME = "progress"
 STATEMENTS = 4000
 # A fresh interpreter, a few thousand events and a rebuild to compare with.
 pytestmark = pytest.mark.slow
@@ -82,9 +82,9 @@ def _env(db_url: str, tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def _kill_mid_catch_up(engine: Engine, env: dict[str, str], total: int) -> int:
-    """Start a worker, SIGKILL it once its checkpoint is between 0 and the head."""
-    observer = Runner(engine, [ProgressProjection()])
+def _kill_mid_catch_up(engine: Engine, env: dict[str, str], total: int, name: str) -> int:
+    """Start a worker, SIGKILL it once the checkpoint of ``name`` is between 0 and the head."""
+    observer = Runner(engine, [by_name(name)])
     for _ in range(3):
         worker = subprocess.Popen(
             [sys.executable, "-m", "cli", "projections", "run", "--interval", "0.05"],
@@ -93,7 +93,7 @@ def _kill_mid_catch_up(engine: Engine, env: dict[str, str], total: int) -> int:
         try:
             deadline = time.monotonic() + 90
             while time.monotonic() < deadline:
-                position = observer.position(NAME)
+                position = observer.position(name)
                 if 0 < position < total:
                     os.kill(worker.pid, signal.SIGKILL)
                     worker.wait(timeout=30)
@@ -110,28 +110,30 @@ def _kill_mid_catch_up(engine: Engine, env: dict[str, str], total: int) -> int:
             _, err = worker.communicate(timeout=30)
         assert worker.returncode in (-signal.SIGKILL, -signal.SIGTERM), err
         # It finished before we caught it in the middle: start it again from zero.
-        observer.reset(NAME)
+        observer.reset(name)
     pytest.fail("never caught the worker in the middle of its catch-up")
 
 
+@pytest.mark.parametrize("name", [p.name for p in all_projections()])
 def test_a_worker_killed_mid_catch_up_resumes_to_the_view_of_a_clean_replay(
-    engine: Engine, db_url: str, tmp_path: Path
+    engine: Engine, db_url: str, tmp_path: Path, name: str
 ) -> None:
+    projection: Projection = by_name(name)
     statements = _history(STATEMENTS)
     for start in range(0, len(statements), 250):
         write(engine, statements[start : start + 250])
     total = head(engine)
     assert total == STATEMENTS
     env = _env(db_url, tmp_path)
-    Runner(engine, [ProgressProjection()]).status()  # the checkpoint exists before the race starts
+    Runner(engine, all_projections()).status()  # the checkpoints exist before the race starts
 
-    killed_at = _kill_mid_catch_up(engine, env, total)
+    killed_at = _kill_mid_catch_up(engine, env, total, name)
     # What the killed worker committed agrees with its checkpoint, to the event.
-    after_kill = Runner(engine, [ProgressProjection()]).position(NAME)
+    after_kill = Runner(engine, [projection]).position(name)
     assert 0 < killed_at <= after_kill < total
     events = log_events(engine)
-    half_way = sql_snapshot(engine)
-    expected_then = folded([e for e in events if e.position <= after_kill])
+    half_way = sql_snapshot(engine, projection)
+    expected_then = folded([e for e in events if e.position <= after_kill], projection)
     assert half_way == expected_then, diff(half_way, expected_then)
 
     # Restart: a worker catches up once and exits. On PostgreSQL the killed
@@ -147,15 +149,15 @@ def test_a_worker_killed_mid_catch_up_resumes_to_the_view_of_a_clean_replay(
         if reached or time.monotonic() > deadline:
             break
         time.sleep(0.2)
-    assert reached == {NAME: total}
+    assert reached[name] == total
 
-    live = sql_snapshot(engine)
+    live = sql_snapshot(engine, projection)
     target = scratch_sqlite(tmp_path / "clean-replay.sqlite3")
     try:
-        assert replay(engine, ProgressProjection(), target, until=total).position(NAME) == total
-        clean = sql_snapshot(target)
+        assert replay(engine, projection, target, until=total).position(name) == total
+        clean = sql_snapshot(target, projection)
     finally:
         target.dispose()
     assert live == clean, diff(live, clean)
-    assert live == folded(events)
-    assert len(live["progress_records"]) > 50
+    assert live == folded(events, projection)
+    assert sum(len(rows) for rows in live.values()) > 50

@@ -11,10 +11,9 @@ import pytest
 from sqlalchemy import Engine
 
 from lrs.events import RecordedEvent
-from projections.base import View
 from projections.progress import ProgressProjection
 from projections.runner import ProjectionBusy, ProjectionError, Runner
-from projections.sqlview import SqlView
+from projections.view import View
 from tests.progress_helpers import (
     ANN,
     BASE,
@@ -93,13 +92,13 @@ def test_a_batch_whose_commit_fails_leaves_nothing_and_is_redone(engine: Engine,
     runner = Runner(engine, [ProgressProjection()], batch=10)
     runner.step(NAME)
     before, position = sql_snapshot(engine), runner.position(NAME)
-    original = SqlView.flush
+    original = View.flush
 
-    def flush_then_fail(self: SqlView, conn: Any) -> int:
-        original(self, conn)  # the rows are written, then the transaction fails
+    def flush_then_fail(self: View) -> int:
+        original(self)  # the rows are written, then the transaction fails
         raise RuntimeError("connection lost")
 
-    monkeypatch.setattr(SqlView, "flush", flush_then_fail)
+    monkeypatch.setattr(View, "flush", flush_then_fail)
     with pytest.raises(RuntimeError):
         runner.step(NAME)
     assert runner.position(NAME) == position

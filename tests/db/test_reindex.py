@@ -10,7 +10,8 @@ from lrs import documents
 from lrs.credentials import bootstrap, create_credential
 from lrs.index import reindex
 from lrs.schema import activities, agents, document_heads, statement_keys, statements, verbs
-from lrs.statements import prepare, store
+from lrs.statements import prepare
+from lrs.statements import write as write_statements
 
 AGENT = {"mbox": "mailto:learner@example.com", "name": "Learner"}
 
@@ -33,7 +34,7 @@ def _fill(engine: Engine) -> None:
         "context": {"contextActivities": {"parent": {"id": "http://example.com/course"}}},
     }
     (first_id, _), = prepare([first], "1.0.3", batch=False)
-    store(engine, credential, [(first_id, first)], version="1.0.3")
+    write_statements(engine, credential, [(first_id, first)], version="1.0.3")
     comment = {
         "actor": {"mbox": "mailto:peer@example.com", "name": "Peer"},
         "verb": {"id": "http://adlnet.gov/expapi/verbs/commented", "display": {"fr": "a commenté"}},
@@ -44,7 +45,7 @@ def _fill(engine: Engine) -> None:
         "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
         "object": {"objectType": "StatementRef", "id": first_id},
     }
-    store(engine, credential, prepare([comment, voiding], "2.0.0", batch=True), version="2.0.0")
+    write_statements(engine, credential, prepare([comment, voiding], "2.0.0", batch=True), version="2.0.0")
     scope = documents.Scope(documents.STATE, "http://example.com/a", AGENT)
     for content in (b'{"page": 1}', b'{"page": 2}'):
         documents.write(engine, "default", scope, "bookmark", content, "application/json",
@@ -65,3 +66,53 @@ def test_reindex_rebuilds_the_same_index_and_document_heads(engine: Engine) -> N
     assert _snapshot(engine) == before
     (head,) = before["document_heads"]
     assert json.loads(next(v for v in head if isinstance(v, str) and v.startswith("{"))) == {"page": 2}
+
+
+def test_reindex_while_statements_are_written_loses_nothing(engine: Engine) -> None:
+    """The rebuild holds the log's lock: a write waits for it instead of indexing a
+    statement against a half-built index (or having its rows deleted by it)."""
+    import threading
+
+    from lrs.statements import WriteRequest
+    from lrs.writer import GroupWriter
+    from projections.registry import rebuildables
+
+    _fill(engine)
+    credential, _ = create_credential(engine, label="busy", public_url="http://lrs.test")
+    # Enough history that the rebuild takes a while, and the writes fall inside it.
+    for start in range(0, 3000, 500):
+        history = [{"actor": {"mbox": f"mailto:h{i}@example.com"},
+                    "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+                    "object": {"id": f"http://example.com/h/{i % 40}"}} for i in range(start, start + 500)]
+        write_statements(engine, credential, prepare(history, "1.0.3", batch=True), version="1.0.3")
+    writer = GroupWriter(engine)
+    written: list[str] = []
+    done = threading.Event()
+
+    def write() -> None:
+        n = 0
+        while not done.is_set() or n < 40:
+            batch = [{"actor": {"mbox": f"mailto:l{n}@example.com"},
+                      "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+                      "object": {"id": f"http://example.com/p/{n}"}}]
+            prepared = prepare(batch, "1.0.3", batch=False)
+            written.extend(writer.submit(WriteRequest(credential, prepared, "1.0.3")).ids)
+            n += 1
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    try:
+        for item in rebuildables():
+            if item.name in ("index", "documents"):
+                item.rebuild(engine, None)
+    finally:
+        done.set()
+        thread.join(60)
+        writer.stop()
+    live = _snapshot(engine)
+    assert reindex(engine) == 3 + 3000 + len(written)
+    documents.rebuild_heads(engine)
+    assert _snapshot(engine) == live
+    with engine.connect() as conn:
+        indexed = {row.statement_id for row in conn.execute(select(statements.c.statement_id))}
+    assert set(written) <= indexed

@@ -103,3 +103,12 @@ def test_a_tampered_log_exits_non_zero_naming_the_position(
         conn.execute(text(statement))
     assert_tampered(run_verify(db_url, tmp_path), position)
     assert_tampered(run_verify(db_url, tmp_path, "--store", store), store_position)
+
+
+def test_a_database_without_the_schema_gets_the_usual_diagnosis(tmp_path: Path) -> None:
+    """verify reads the log before it looks at migrations: a database without one
+    still gets the same error as the other commands, not a traceback."""
+    result = run_verify(f"sqlite:///{tmp_path / 'empty.sqlite3'}", tmp_path)
+    assert result.returncode == 1, result.stdout
+    assert "has no LRS schema yet: run `lrs migrate`" in result.stderr
+    assert "Traceback" not in result.stderr

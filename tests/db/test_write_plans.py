@@ -44,7 +44,7 @@ def test_no_query_of_a_statement_write_walks_a_table(sqlite_url: str) -> None:
     credential, _ = create_credential(engine, public_url="http://lrs.test")
     # Enough rows for the planner to have a choice to get wrong.
     earlier = [_statement() for _ in range(300)]
-    service.store(engine, credential, service.prepare(earlier, "1.0.3", batch=True), version="1.0.3")
+    service.write(engine, credential, service.prepare(earlier, "1.0.3", batch=True), version="1.0.3")
 
     executed: list[tuple[str, Any]] = []
 
@@ -60,7 +60,7 @@ def test_no_query_of_a_statement_write_walks_a_table(sqlite_url: str) -> None:
     ]
     for batch in batches:
         prepared = service.prepare(batch, "1.0.3", batch=len(batch) > 1)
-        service.store(engine, credential, prepared, version="1.0.3")
+        service.write(engine, credential, prepared, version="1.0.3")
     engine.dispose()
 
     path = sqlite_url.removeprefix("sqlite:///")

@@ -1,4 +1,4 @@
-"""Properties of the pure document rules (``lrs.xapi.documents``).
+"""Properties of the pure document rules (``lrs.xapi.document_rules``).
 
 * merge (Communication 2.2.s7): keys of both sides, the posted side wins, merging the
   same posted document twice equals merging it once, nested objects are replaced;
@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lrs.errors import InvalidDocument, PreconditionFailed
-from lrs.xapi.documents import check_preconditions, etag, merge, parse_entity_tags
+from lrs.xapi.document_rules import check_preconditions, etag, merge, parse_entity_tags
 
 FAST = settings(max_examples=100, deadline=None)
 JSON = "application/json"

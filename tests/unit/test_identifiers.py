@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from lrs.errors import InvalidParameter, InvalidStatement
-from lrs.xapi import formats
+from lrs.xapi import value_formats
 from lrs.xapi.agents import ifi_key, parse_agent_parameter
-from lrs.xapi.statements import matches_stored
+from lrs.xapi.statement_rules import matches_stored
 from lrs.xapi.validation import validate_statement
 from tests import strategies as xs
 
@@ -95,7 +95,7 @@ def test_control_and_bidi_characters_are_refused_in_identifiers(char):
     ],
 )
 def test_legitimate_non_ascii_iris_stay_valid(iri):
-    assert formats.is_iri(iri)
+    assert value_formats.is_iri(iri)
     statement = _statement(openid=iri)
     statement["verb"]["id"] = iri
     validate_statement(statement, "2.0.0")
@@ -146,7 +146,7 @@ _FORBIDDEN = st.characters(categories=("Cc", "Cf")).filter(lambda c: c not in "\
 def test_a_control_character_anywhere_in_an_iri_is_refused(iri, char, where):
     at = where % (len(iri) + 1)
     bad = iri[:at] + char + iri[at:]
-    assert not formats.is_iri(bad)
+    assert not value_formats.is_iri(bad)
     statement = _statement(mbox="mailto:a@example.com")
     statement["object"]["id"] = bad
     _refused(statement, "object.id")

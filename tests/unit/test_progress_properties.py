@@ -1,4 +1,4 @@
-"""The progress projection on generated histories, in memory (MemoryView, fold)."""
+"""The progress projection on generated histories, in memory (fold into a MemoryStore)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
-from projections.base import MemoryView, fold
+from projections.base import fold, memory_view
 from projections.progress import ProgressProjection
 from tests.progress_helpers import (
     ANN,
@@ -28,7 +28,7 @@ from tests.progress_helpers import (
 def test_folding_in_increments_equals_folding_at_once(statements: list[dict[str, Any]], data: st.DataObject) -> None:
     events = to_events(statements)
     projection = ProgressProjection()
-    view = MemoryView(projection.tables)
+    view = memory_view(projection)
     for piece in data.draw(chunked(events, max_chunks=5)):
         fold(projection, piece, view)
     assert memory_snapshot(view) == folded(events)
@@ -68,38 +68,10 @@ def test_voiding_before_and_after_and_voiding_a_voiding_statement() -> None:
     assert (record["status"], record["evidence"]["status"]) == ("passed", [a["id"]])
 
 
-_fact_values = st.fixed_dictionaries(
-    {
-        "verb": st.sampled_from(
-            ["attempted", "launched", "completed", "passed", "failed", "experienced", "waived"]
-        ),
-        # Few distinct instants and scores, so that ties (which max() and the time
-        # order break by position and id) come up often.
-        "at": st.sampled_from(
-            [f"2026-11-0{d}T10:00:00.000000+00:00" for d in range(1, 5)]
-        ),
-    },
-    optional={
-        "success": st.booleans(),
-        "completion": st.booleans(),
-        "scaled": st.sampled_from([-0.5, 0.0, 0.5, 0.5, 1.0]),
-        "duration": st.sampled_from([0.1, 1.5, 30.0, 1e-9]),
-        "progress": st.sampled_from([0.0, 12.5, 50.0, 100.0]),
-    },
-)
 
-
-@settings(max_examples=300, deadline=None)
-@given(values=st.lists(_fact_values, min_size=1, max_size=25), data=st.data())
-def test_adding_facts_one_by_one_equals_summarising_them(values: list[dict[str, Any]], data) -> None:  # type: ignore[no-untyped-def]
-    from projections.progress import logic
-
-    positions = data.draw(st.permutations(range(1, len(values) + 1)))
-    facts = [{**v, "id": f"s{i:03d}", "position": p} for i, (v, p) in enumerate(zip(values, positions, strict=True))]
-    record = None
-    for fact in facts:
-        record = logic.add_fact(record, fact)
-    assert record is not None
-    expected = logic.summarize(facts)
-    assert {k: v for k, v in record.items() if k != "facts"} == expected
-    assert record["facts"] == sorted(facts, key=lambda f: (f["at"], f["position"], f["id"]))
+@settings(max_examples=200, deadline=None)
+@given(statements=histories(), batch=st.integers(0, 6))
+def test_batch_size_does_not_change_the_view(statements: list[dict[str, Any]], batch: int) -> None:
+    """Summaries wait for the end of a batch (settle): any batching gives the same rows."""
+    events = to_events(statements)
+    assert folded(events, batch=batch) == folded(events, batch=1)

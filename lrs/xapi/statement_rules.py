@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from lrs.xapi import formats
+from lrs.xapi import value_formats
 from lrs.xapi.agents import authority_key, ifi_key, key_hash
 from lrs.xapi.validation import VOIDED
 from lrs.xapi.versions import default_statement_version
@@ -47,8 +47,8 @@ def normalise(statement: dict[str, Any]) -> dict[str, Any]:
 
 
 def _utc(value: str) -> str:
-    moment = formats.parse_timestamp(value)
-    return formats.timestamp_to_utc_text(value, moment) if moment else value
+    moment = value_formats.parse_timestamp(value)
+    return value_formats.timestamp_to_utc_text(value, moment) if moment else value
 
 
 def _normalise_context(statement: dict[str, Any]) -> None:
@@ -222,7 +222,7 @@ def comparable(statement: dict[str, Any]) -> Any:
 
 def _timestamp_instant(statement: dict[str, Any]) -> datetime | None:
     value = statement.get("timestamp")
-    return formats.parse_timestamp(value) if isinstance(value, str) else None
+    return value_formats.parse_timestamp(value) if isinstance(value, str) else None
 
 
 def equivalent(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -253,15 +253,15 @@ def _canon(value: Any, key: str | None = None) -> Any:
                 continue
             out[k] = _canon(v, k)
         if "mbox" in out and isinstance(out["mbox"], str):
-            out["mbox"] = formats.fold_mbox(out["mbox"])
+            out["mbox"] = value_formats.fold_mbox(out["mbox"])
         if "mbox_sha1sum" in out and isinstance(out["mbox_sha1sum"], str):
             out["mbox_sha1sum"] = out["mbox_sha1sum"].lower()
         if isinstance(out.get("member"), list):
             out["member"] = sorted(out["member"], key=repr)
         if isinstance(out.get("duration"), str):
-            out["duration"] = formats.truncate_duration(out["duration"])
+            out["duration"] = value_formats.truncate_duration(out["duration"])
         if key == "object" and out.get("objectType") == "SubStatement" and "timestamp" in out:
-            moment = formats.parse_timestamp(out["timestamp"])
+            moment = value_formats.parse_timestamp(out["timestamp"])
             out["timestamp"] = moment.isoformat() if moment else out["timestamp"]
         if key == "object" and out.get("objectType") == "Activity":
             del out["objectType"]  # "Activity" is the default objectType
