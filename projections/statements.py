@@ -71,6 +71,9 @@ class StatementProjection(ABC):
     ) -> Sequence[tuple[Table, Key]]:
         """Fold the statement in; return the rows (table, key) it contributed to."""
 
+    def announce_withdrawal(self, table: Table, key: Key, reads: Reads) -> None:  # noqa: B027
+        """Add to ``reads`` what ``withdraw`` will read beyond the row itself (nothing by default)."""
+
     @abstractmethod
     def withdraw(
         self, table: Table, key: Key, statement_id: str, event: RecordedEvent, view: View
@@ -103,6 +106,7 @@ class StatementProjection(ABC):
             row = view.get(self.ledger, (store, target))
             for name, key in (row or {}).get("contributions") or ():
                 withdrawals.key(tables[name], tuple(key))
+                self.announce_withdrawal(tables[name], tuple(key), withdrawals)
         view.load(withdrawals)
 
     def handle(self, event: RecordedEvent, view: View) -> None:

@@ -33,8 +33,8 @@ from lrs.statements import Written, prepare
 from lrs.statements import write as write_statements
 from lrs.xapi.statement_rules import complete
 from projections.base import Projection, fold, snapshot
-from projections.progress import ProgressProjection
-from projections.progress.schema import EDGES, LEDGER, RECORDS
+from projections.progress import ProgressProjection, logic
+from projections.progress.schema import EDGES, FACTS, LEDGER, RECORDS
 from projections.schema import checkpoints
 from projections.view import View
 
@@ -271,7 +271,7 @@ def head(engine: Engine) -> int:
 
 # -------------------------------------------------------------------- snapshots
 
-TABLES = (RECORDS, LEDGER, EDGES)
+TABLES = (RECORDS, FACTS, LEDGER, EDGES)
 Snapshot = dict[str, dict[Any, dict[str, Any]]]
 
 
@@ -487,11 +487,19 @@ def oracle(events: Sequence[RecordedEvent]) -> tuple[dict[tuple[Any, ...], Expec
 def check_against_oracle(snapshot: Snapshot, events: Sequence[RecordedEvent]) -> None:
     """Assert the view's records and edges are what the plain rules say."""
     expected, expected_edges = oracle(events)
+    facts_of: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for fact in snapshot[FACTS.name].values():
+        record_key = (fact["store_id"], fact["learner_hash"], fact["activity_hash"], fact["registration"])
+        facts_of.setdefault(record_key, []).append(logic.fact_of(fact))
     got = {}
-    for row in snapshot[RECORDS.name].values():
+    for record_key, row in snapshot[RECORDS.name].items():
         key = (row["store_id"], learner_id(row["learner"]), row["activity_id"], row["registration"])
         assert key not in got, f"two rows for {key}"
-        got[key] = row
+        # Evidence is worked out from the record's facts when asked for (queries.detail).
+        got[key] = {**row, "evidence": logic.summarize(facts_of[record_key])["evidence"]}
+        assert {k: v for k, v in logic.state(facts_of[record_key]).items()} == {
+            k: row[k] for k in logic.state(facts_of[record_key])
+        }, f"record {key} is not the state of its facts"
     assert set(got) == set(expected), f"records: extra {set(got) - set(expected)}, missing {set(expected) - set(got)}"
     for key, want in expected.items():
         row = got[key]

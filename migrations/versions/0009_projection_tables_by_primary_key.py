@@ -1,4 +1,5 @@
-"""Projection tables keyed by their primary key columns (no joined ``key`` column).
+"""Projection tables keyed by their primary key columns (no joined ``key`` column);
+progress facts in a table of their own.
 
 The progress tables are laid out again; the progress view rebuilds itself from the
 log on its next step (its version changed with its code).
@@ -40,8 +41,10 @@ def upgrade() -> None:
         sa.Column("last_scaled", sa.Float, nullable=True),
         sa.Column("time_spent_s", sa.Float, nullable=False),
         sa.Column("progress", sa.Float, nullable=True),
-        sa.Column("evidence", sa.Text, nullable=False),
-        sa.Column("facts", sa.Text, nullable=False),
+        sa.Column("attempt_count", sa.Integer, nullable=False),
+        sa.Column("best_at", sa.String(32), nullable=True),
+        sa.Column("last_position", sa.BigInteger, nullable=False),
+        sa.Column("last_id", sa.String(36), nullable=False),
         sa.Column("updated_position", sa.BigInteger, nullable=False),
     )
     op.create_index(
@@ -51,6 +54,22 @@ def upgrade() -> None:
     op.create_index(
         "ix_progress_records_learner", "progress_records",
         ["store_id", "learner_hash", "registration", "last_at"],
+    )
+    op.create_table(
+        "progress_facts",
+        sa.Column("store_id", sa.String(64), primary_key=True),
+        sa.Column("learner_hash", sa.String(32), primary_key=True),
+        sa.Column("activity_hash", sa.String(32), primary_key=True),
+        sa.Column("registration", sa.String(36), primary_key=True),
+        sa.Column("statement_id", sa.String(36), primary_key=True),
+        sa.Column("at", sa.String(32), nullable=False),
+        sa.Column("position", sa.BigInteger, nullable=False),
+        sa.Column("verb", sa.Text, nullable=False),
+        sa.Column("success", sa.Boolean, nullable=True),
+        sa.Column("completion", sa.Boolean, nullable=True),
+        sa.Column("scaled", sa.Float, nullable=True),
+        sa.Column("duration", sa.Float, nullable=True),
+        sa.Column("progress", sa.Float, nullable=True),
     )
     op.create_table(
         "progress_edges",
@@ -73,7 +92,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # The 0007 layout, empty: the code of that time rebuilds the view from the log.
-    for name in ("progress_records", "progress_statements", "progress_edges"):
+    for name in ("progress_records", "progress_facts", "progress_statements", "progress_edges"):
         op.drop_table(name)
     op.execute("DELETE FROM projection_checkpoints WHERE name = 'progress'")
     op.create_table(

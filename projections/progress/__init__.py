@@ -13,7 +13,7 @@ from typing import Any
 from lrs.events import RecordedEvent
 from lrs.xapi.agents import key_hash
 from projections.progress import logic
-from projections.progress.schema import EDGES, LEDGER, RECORDS
+from projections.progress.schema import EDGES, FACTS, LEDGER, RECORDS
 from projections.statements import StatementProjection
 from projections.tables import Key, Table
 from projections.view import Reads, View
@@ -36,17 +36,14 @@ def _parts(event: RecordedEvent) -> tuple[list[Any], list[tuple[Key, str, str]]]
     return parts
 
 
-# Summary columns of a record until settle() works them out from its facts.
-_UNSETTLED = dict.fromkeys(logic.SUMMARY_COLUMNS)
-
-
 class ProgressProjection(StatementProjection):
     name = "progress"
     # 2: times kept in UTC, a member listed twice in a Group counted once.
     # 3: a record's facts kept in time order (added without summarising them again).
     # 4: on the statement-projection base; times in the xAPI form (...Z).
-    version = 4
-    own_tables = (RECORDS, EDGES)
+    # 5: facts in a table of their own; evidence worked out when asked for.
+    version = 5
+    own_tables = (RECORDS, FACTS, EDGES)
     ledger = LEDGER
 
     def announce(self, statement: dict[str, Any], event: RecordedEvent, reads: Reads) -> None:
@@ -66,8 +63,7 @@ class ProgressProjection(StatementProjection):
         records, edges = _parts(event)
         for learner_hash, activity_hash, registration, learner, activity_id in records:
             key = (store, learner_hash, activity_hash, registration)
-            # The summary columns wait for the end of the batch (settle): a record
-            # that many statements of the batch touch is summarised once.
+            view.put(FACTS, logic.fact_row(key, fact))
             record = view.edit(RECORDS, key)
             if record is None:
                 view.put(
@@ -75,12 +71,12 @@ class ProgressProjection(StatementProjection):
                     {
                         "store_id": store, "learner_hash": learner_hash,
                         "activity_hash": activity_hash, "registration": registration,
-                        "learner": learner, "activity_id": activity_id, **_UNSETTLED,
-                        "facts": [fact], "updated_position": event.position,
+                        "learner": learner, "activity_id": activity_id,
+                        **logic.first_state(fact), "updated_position": event.position,
                     },
                 )
             else:
-                logic.place(record["facts"], fact)
+                record.update(logic.advance(record, fact) or self._restated(view, key))
                 record["updated_position"] = event.position
             contributed.append((RECORDS, key))
         for key, parent, child in edges:
@@ -98,6 +94,10 @@ class ProgressProjection(StatementProjection):
             contributed.append((EDGES, key))
         return contributed
 
+    def announce_withdrawal(self, table: Table, key: Key, reads: Reads) -> None:
+        if table is RECORDS:
+            reads.prefix(FACTS, key)
+
     def withdraw(
         self, table: Table, key: Key, statement_id: str, event: RecordedEvent, view: View
     ) -> None:
@@ -110,11 +110,14 @@ class ProgressProjection(StatementProjection):
             else:
                 view.delete(EDGES, key)
             return
-        row["facts"] = [f for f in row["facts"] if f["id"] != statement_id]
-        row["updated_position"] = event.position
-        if not row["facts"]:
+        view.delete(FACTS, (*key, statement_id))
+        if view.scan(FACTS, key):
+            row.update(self._restated(view, key))
+            row["updated_position"] = event.position
+        else:
             view.delete(RECORDS, key)
 
-    def settle(self, view: View) -> None:
-        for record in view.changed(RECORDS):
-            record.update(logic.summarize(record["facts"]))
+    @staticmethod
+    def _restated(view: View, key: Key) -> dict[str, Any]:
+        """The record's state from all its facts (a fact out of time order, a voiding)."""
+        return logic.state([logic.fact_of(row) for row in view.scan(FACTS, key)])

@@ -14,7 +14,6 @@ statement's fact and summarising again is exact. Status, from the strongest:
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterator
 from typing import Any
 
@@ -47,11 +46,6 @@ PROGRESS_EXTENSIONS = {
     # xAPI Video profile: a fraction of the video.
     "https://w3id.org/xapi/video/extensions/progress": 100.0,
 }
-# The columns summarize() gives a record.
-SUMMARY_COLUMNS = (
-    "status", "attempts", "first_at", "last_at", "completed_at", "best_scaled", "last_scaled",
-    "time_spent_s", "progress", "evidence",
-)
 STATUSES = ("not attempted", "in progress", "completed", "failed", "passed")
 ALL_REGISTRATIONS = ""
 
@@ -213,9 +207,107 @@ def summarize(facts: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def place(facts: list[dict[str, Any]], fact: dict[str, Any]) -> None:
-    """Put a fact in a record's list, which is kept in time order (in place)."""
-    if not facts or _order(fact) >= _order(facts[-1]):
-        facts.append(fact)
-    else:
-        bisect.insort(facts, fact, key=_order)
+# What a record keeps besides its summary, so that a fact arriving in time order
+# updates it without going over the others again (``advance``).
+STATE_EXTRA = ("attempt_count", "best_at", "last_position", "last_id")
+
+
+def state(facts: list[dict[str, Any]]) -> dict[str, Any]:
+    """A record's stored columns from all its facts: the summary (evidence is worked
+    out when asked for, from the facts) and what ``advance`` needs."""
+    ordered = sorted(facts, key=_order)
+    out = summarize(ordered)
+    del out["evidence"]
+    scored = [f for f in ordered if "scaled" in f]
+    best = max(scored, key=lambda f: (f["scaled"], f["at"]), default=None)
+    out.update(
+        attempt_count=sum(1 for f in ordered if f["verb"] in ATTEMPT_VERBS),
+        best_at=best["at"] if best else None,
+        last_position=ordered[-1]["position"],
+        last_id=ordered[-1]["id"],
+    )
+    return out
+
+
+# A record before its first fact: what ``advance`` starts a new record from.
+_EMPTY = {
+    "status": "in progress", "first_at": None, "completed_at": None, "best_scaled": None,
+    "best_at": None, "last_scaled": None, "time_spent_s": 0.0, "progress": None, "attempt_count": 0,
+}
+
+
+def first_state(fact: dict[str, Any]) -> dict[str, Any]:
+    """``state([fact])``, without sorting and summarising a list of one."""
+    out = advance({**_EMPTY, "first_at": fact["at"]}, fact, first=True)
+    assert out is not None
+    return out
+
+
+def advance(
+    record: dict[str, Any], fact: dict[str, Any], *, first: bool = False
+) -> dict[str, Any] | None:
+    """``state`` of the record's facts and ``fact``, from the record alone, when
+    ``fact`` is the latest of them (nearly always: statements arrive in time order);
+    None when it is not, and the caller goes over all the facts.
+
+    Going over every fact for every statement made a learner x activity record with
+    thousands of statements (video pings, a long course) cost time quadratic in them.
+    """
+    if not first and _order(fact) < (record["last_at"], record["last_position"], record["last_id"]):
+        return None
+    status = record["status"]
+    if _is_pass(fact):
+        status = "passed"
+    elif _is_fail(fact):
+        status = status if status == "passed" else "failed"
+    elif _is_completion(fact) and status == "in progress":
+        status = "completed"
+    attempt_count = record["attempt_count"] + (fact["verb"] in ATTEMPT_VERBS)
+    completed_at = record["completed_at"]
+    if completed_at is None and _is_completion(fact):
+        completed_at = fact["at"]
+    best_scaled, best_at, last_scaled = record["best_scaled"], record["best_at"], record["last_scaled"]
+    if "scaled" in fact:
+        last_scaled = fact["scaled"]
+        # max() keeps the first of equal (scaled, at) keys; this fact is the latest.
+        if best_scaled is None or (fact["scaled"], fact["at"]) > (best_scaled, best_at):
+            best_scaled, best_at = fact["scaled"], fact["at"]
+    progress = record["progress"]
+    if completed_at is not None:
+        progress = 100.0
+    elif "progress" in fact:
+        progress = fact["progress"] if progress is None else max(progress, fact["progress"])
+    return {
+        "status": status,
+        "attempts": max(attempt_count, 1),
+        "first_at": record["first_at"],
+        "last_at": fact["at"],
+        "completed_at": completed_at,
+        "best_scaled": best_scaled,
+        "last_scaled": last_scaled,
+        "time_spent_s": record["time_spent_s"] + fact.get("duration", 0.0),
+        "progress": progress,
+        "attempt_count": attempt_count,
+        "best_at": best_at,
+        "last_position": fact["position"],
+        "last_id": fact["id"],
+    }
+
+
+# A fact as a row of progress_facts: the optional properties are NULL when absent.
+FACT_FIELDS = ("verb", "success", "completion", "scaled", "duration", "progress")
+
+
+def fact_row(key: tuple[Any, ...], fact: dict[str, Any]) -> dict[str, Any]:
+    store_id, learner_hash, activity_hash, registration = key
+    return {
+        "store_id": store_id, "learner_hash": learner_hash, "activity_hash": activity_hash,
+        "registration": registration, "statement_id": fact["id"], "at": fact["at"],
+        "position": fact["position"], **{name: fact.get(name) for name in FACT_FIELDS},
+    }
+
+
+def fact_of(row: dict[str, Any]) -> dict[str, Any]:
+    out = {"id": row["statement_id"], "at": row["at"], "position": row["position"], "verb": row["verb"]}
+    out.update((name, row[name]) for name in FACT_FIELDS[1:] if row[name] is not None)
+    return out

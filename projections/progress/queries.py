@@ -15,8 +15,8 @@ import orjson
 from sqlalchemy import Connection, func, select
 
 from lrs.xapi.agents import key_hash
-from projections.progress.logic import ALL_REGISTRATIONS, STATUSES
-from projections.progress.schema import edges, records
+from projections.progress.logic import ALL_REGISTRATIONS, STATUSES, fact_of, summarize
+from projections.progress.schema import edges, facts, records
 
 _SUMMARY_COLUMNS = (
     records.c.activity_id,
@@ -33,7 +33,7 @@ _SUMMARY_COLUMNS = (
 )
 
 
-def _record(row: Any, *, learner: bool = False, evidence: bool = False) -> dict[str, Any]:
+def _record(row: Any, *, learner: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {
         "activityId": row.activity_id,
         "registration": row.registration or None,
@@ -49,8 +49,6 @@ def _record(row: Any, *, learner: bool = False, evidence: bool = False) -> dict[
     }
     if learner:
         out["learner"] = row.learner
-    if evidence:
-        out["evidence"] = row.evidence
     return out
 
 
@@ -173,16 +171,32 @@ def detail(
     conn: Connection, store_id: str, learner_key: str, activity_id: str, *,
     registration: str | None = None, since: str | None = None, until: str | None = None,
 ) -> list[dict[str, Any]]:
-    """A learner's records for one activity (all registrations, or one), with evidence."""
-    query = select(*_SUMMARY_COLUMNS, records.c.learner, records.c.evidence).where(
+    """A learner's records for one activity (all registrations, or one), with evidence:
+    the statements behind each figure, worked out from the record's facts."""
+    learner_hash, activity_hash = key_hash(learner_key), key_hash(activity_id)
+    query = select(*_SUMMARY_COLUMNS, records.c.learner).where(
         records.c.store_id == store_id,
-        records.c.learner_hash == key_hash(learner_key),
-        records.c.activity_hash == key_hash(activity_id),
+        records.c.learner_hash == learner_hash,
+        records.c.activity_hash == activity_hash,
     )
     if registration is not None:
         query = query.where(records.c.registration == registration)
     rows = conn.execute(_window(query, since, until).order_by(records.c.registration)).all()
-    return [_record(row, learner=True, evidence=True) for row in rows]
+    found = conn.execute(
+        select(facts).where(
+            facts.c.store_id == store_id,
+            facts.c.learner_hash == learner_hash,
+            facts.c.activity_hash == activity_hash,
+            facts.c.registration.in_([row.registration for row in rows]),
+        )
+    ).all()
+    by_registration: dict[str, list[dict[str, Any]]] = {}
+    for fact in found:
+        by_registration.setdefault(fact.registration, []).append(fact_of(dict(fact._mapping)))
+    return [
+        {**_record(row, learner=True), "evidence": summarize(by_registration[row.registration])["evidence"]}
+        for row in rows
+    ]
 
 
 def cohort(

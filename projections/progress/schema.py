@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Float, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, String, Text
 
 from projections.statements import ledger
 from projections.tables import Json, table
@@ -25,12 +25,35 @@ RECORDS = table(
     Column("last_scaled", Float, nullable=True),
     Column("time_spent_s", Float, nullable=False),
     Column("progress", Float, nullable=True),
-    Column("evidence", Json, nullable=False),
-    # The facts the row is the summary of, in time order (withdrawn on voiding).
-    Column("facts", Json, nullable=False),
+    # What lets a fact arriving in time order update the row alone (logic.advance).
+    Column("attempt_count", Integer, nullable=False),
+    Column("best_at", String(32), nullable=True),
+    Column("last_position", BigInteger, nullable=False),
+    Column("last_id", String(36), nullable=False),
     Column("updated_position", BigInteger, nullable=False),
     Index("ix_progress_records_activity", "store_id", "activity_hash", "registration", "status"),
     Index("ix_progress_records_learner", "store_id", "learner_hash", "registration", "last_at"),
+)
+
+# The facts a record summarises, one row each (written once, deleted on voiding): read
+# by record (a key prefix) when a fact arrives out of time order, on voiding, and for
+# the evidence a detail answer lists.
+FACTS = table(
+    "progress_facts",
+    Column("store_id", String(64), primary_key=True),
+    Column("learner_hash", String(32), primary_key=True),
+    Column("activity_hash", String(32), primary_key=True),
+    Column("registration", String(36), primary_key=True),
+    Column("statement_id", String(36), primary_key=True),
+    Column("at", String(32), nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Column("verb", Text, nullable=False),
+    Column("success", Boolean, nullable=True),
+    Column("completion", Boolean, nullable=True),
+    Column("scaled", Float, nullable=True),
+    Column("duration", Float, nullable=True),
+    Column("progress", Float, nullable=True),
+    prefixes=(4,),
 )
 
 # The activity tree: child activities under a parent (or grouping) activity.
@@ -48,4 +71,4 @@ EDGES = table(
 # What each statement contributed (projections.statements).
 LEDGER = ledger("progress")
 
-records, edges = RECORDS.sql, EDGES.sql
+records, edges, facts = RECORDS.sql, EDGES.sql, FACTS.sql

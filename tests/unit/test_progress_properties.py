@@ -64,14 +64,27 @@ def test_voiding_before_and_after_and_voiding_a_voiding_statement() -> None:
     assert snapshot["progress_records"] == {}
     check_against_oracle(snapshot, events)
     # As of before a's voiding, a counts; b never does.
-    (record,) = [r for r in folded(events[:3])["progress_records"].values()]
-    assert (record["status"], record["evidence"]["status"]) == ("passed", [a["id"]])
+    then = folded(events[:3])
+    (record,) = then["progress_records"].values()
+    (fact,) = then["progress_facts"].values()
+    assert (record["status"], fact["statement_id"]) == ("passed", a["id"])
 
 
 
 @settings(max_examples=200, deadline=None)
 @given(statements=histories(), batch=st.integers(0, 6))
 def test_batch_size_does_not_change_the_view(statements: list[dict[str, Any]], batch: int) -> None:
-    """Summaries wait for the end of a batch (settle): any batching gives the same rows."""
+    """Records are updated fact by fact, in and out of time order: any batching gives
+    the same rows."""
     events = to_events(statements)
     assert folded(events, batch=batch) == folded(events, batch=1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(statements=histories(min_size=1, max_size=1))
+def test_a_first_fact_gives_the_state_of_a_list_of_one(statements: list[dict[str, Any]]) -> None:
+    from projections.progress import logic
+
+    (event,) = to_events(statements)
+    fact = logic.fact(event.payload(), event.position)
+    assert logic.first_state(fact) == logic.state([fact])
