@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,7 +22,8 @@ from api.middleware import (
     SecurityHeaders,
     XapiVersion,
 )
-from api.routers import about, activities, admin, documents, progress, statements
+from api.observe import DatabaseReadings, Observe
+from api.routers import about, activities, admin, documents, operations, progress, statements
 from lrs.config import Settings
 from lrs.credentials import CredentialVerifier
 from lrs.db import make_engine
@@ -102,6 +104,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         ),
         writer=GroupWriter(engine, lock_timeout_seconds=settings.lock_timeout_seconds),
     )
+    services = app.state.services
+    services.database_readings = DatabaseReadings(lambda: operations.readings(services))
+    services.writer.on_group = services.metrics.group_commits.observe
     errors.install(app)
     app.openapi = lambda: openapi_schema(app)  # type: ignore[method-assign]
     app.include_router(about.router, tags=["xAPI"])
@@ -110,6 +115,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.include_router(activities.router, tags=["xAPI"])
     app.include_router(admin.router)
     app.include_router(progress.router)
+    app.include_router(operations.router)
 
     # Added innermost first. CORS stays outside the others so that every answer,
     # errors included, carries its headers; the security headers go on outside it,
@@ -122,6 +128,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     )
     app.add_middleware(CatchAll)
     app.add_middleware(ConsistentThrough, engine=engine)
+    app.add_middleware(Observe, metrics=services.metrics, access_log_enabled=settings.access_log)
     wildcard = "*" in settings.cors_origins
     app.add_middleware(
         CORSMiddleware,
@@ -136,4 +143,14 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         SecurityHeaders,
         pages=(app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url),
     )
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app of one server process of `lrs serve --workers N` (uvicorn's factory):
+    settings from the environment the parent prepared, read now, not at import."""
+    app = create_app(Settings.from_env())
+    # See `lrs serve`: what lives as long as the process leaves the collector's work.
+    gc.collect()
+    gc.freeze()
     return app

@@ -17,6 +17,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
+from api.observe import Metrics
 from lrs.config import Settings
 from lrs.credentials import Credential, CredentialVerifier, NeedsHashCheck, store_exists
 from lrs.db import is_sqlite
@@ -39,6 +40,9 @@ class Services:
     limiter: RateLimiter
     views: ViewService
     writer: GroupWriter
+    metrics: Metrics = field(default_factory=Metrics)
+    # Values /metrics reads from the database when scraped (set by create_app).
+    database_readings: Any = None
     # Stores are never removed, so one that exists stays known.
     known_stores: set[str] = field(default_factory=set)
     _hash_checks: weakref.WeakKeyDictionary[Any, tuple[CapacityLimiter, CapacityLimiter]] = field(

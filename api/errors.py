@@ -87,6 +87,8 @@ def lrs_error_response(exc: errors.LrsError, scope: Scope | None = None) -> Resp
 
 async def _lrs_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.LrsError)
+    if isinstance(exc, errors.TooManyRequests):
+        request.app.state.services.metrics.refusals.inc()
     return lrs_error_response(exc, request.scope)
 
 

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -23,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_response, lrs_error_response
+from api.observe import request_id_of
 from lrs import log
 from lrs.db import is_sqlite
 from lrs.errors import BadRequest, LrsError, PayloadTooLarge, Unauthorized, VersionNotSupported
@@ -60,8 +60,8 @@ class CatchAll:
         try:
             await self.app(scope, receive, tracking_send)
         except Exception:
-            request_id = uuid.uuid4().hex
-            logger.exception("unexpected error, request %s", request_id)
+            request_id = request_id_of(scope)
+            logger.exception("unexpected error, request %s", request_id, extra={"request_id": request_id})
             if started:
                 raise
             response = error_response(

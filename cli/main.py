@@ -54,18 +54,25 @@ def main() -> None:
 @main.command(help="Migrate the database, then serve the xAPI endpoint at /xapi/.")
 @click.option("--host", default=None, help="Interface to bind (LRS_HOST, default 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (LRS_PORT, default 8000).")
+@click.option("--workers", default=None, type=int, help="Server processes (LRS_WORKERS, default 1; PostgreSQL only).")
 @click.option(
     "--dev", is_flag=True, default=False,
     help="Development mode (LRS_DEV): a weak LRS_BOOTSTRAP_SECRET only prints a warning.",
 )
-def serve(host: str | None, port: int | None, dev: bool) -> None:
+def serve(host: str | None, port: int | None, workers: int | None, dev: bool) -> None:
     import uvicorn
 
     from api.app import create_app
     from lrs.credentials import bootstrap
     from lrs.migrate import upgrade
 
-    settings = _settings(host=host, port=port, dev=dev or None)
+    settings = _settings(host=host, port=port, workers=workers, dev=dev or None)
+    if settings.workers > 1 and settings.is_sqlite:
+        _fail(
+            "LRS_WORKERS / --workers above 1 needs PostgreSQL: SQLite has one writer, and "
+            "one server process already uses all of it (the log's lock is taken in-process). "
+            "Run one process on SQLite, or set LRS_DATABASE_URL to a PostgreSQL database."
+        )
     _check_bootstrap_secret(settings)
     engine = _engine(settings)
     upgrade(engine)
@@ -87,25 +94,88 @@ def serve(host: str | None, port: int | None, dev: bool) -> None:
     elif settings.bootstrap_key:
         click.echo(f"Bootstrap credential: key={settings.bootstrap_key}")
     sys.stdout.flush()
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
+        "log_config": logging_config(settings),
+        # Access lines come from the app (api.observe), with request ids.
+        "access_log": False,
+        # The client address limits failed logins: X-Forwarded-For only counts from
+        # the proxies named in LRS_TRUSTED_PROXIES (uvicorn would trust 127.0.0.1).
+        "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": list(settings.trusted_proxies) or None,
+        "http": "httptools",
+        "loop": "auto",
+        # SIGTERM: stop accepting, let in-flight requests finish (and their group
+        # commits: the writer drains its queue when the app stops), then exit.
+        "timeout_graceful_shutdown": settings.shutdown_seconds,
+    }
+    if settings.workers > 1:
+        _serve_workers(settings, options)
+        return
     app = create_app(settings, engine)
     # Everything imported and built so far lives as long as the server. Left in the
     # collector's oldest generation, it made each full collection a 60-80 ms pause
     # (the slowest hundredth of requests); frozen, a full collection takes ~1 ms.
     gc.collect()
     gc.freeze()
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        access_log=False,
-        # The client address limits failed logins: X-Forwarded-For only counts from
-        # the proxies named in LRS_TRUSTED_PROXIES (uvicorn would trust 127.0.0.1).
-        proxy_headers=bool(settings.trusted_proxies),
-        forwarded_allow_ips=list(settings.trusted_proxies) or None,
-        http="httptools",
-        loop="auto",
+    uvicorn.run(app, **options)
+
+
+def _serve_workers(settings: Settings, options: dict[str, Any]) -> None:
+    """N server processes on one port (uvicorn's workers), sharing one PostgreSQL.
+
+    Everything shared between processes lives in PostgreSQL: the log's lock (so
+    positions, stored and Consistent-Through stay exact), credentials, leases of the
+    views. Metrics of all processes are added up through the Prometheus client's
+    multiprocess directory. Rate limits and caches are per process.
+    """
+    import os
+    import shutil
+    import tempfile
+
+    import uvicorn
+
+    directory = tempfile.mkdtemp(prefix="lrs-metrics-")
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory)
+    # The children read their settings from the environment: carry the command line over.
+    os.environ.update(
+        PROMETHEUS_MULTIPROC_DIR=directory,
+        LRS_HOST=settings.host, LRS_PORT=str(settings.port), LRS_DEV="true" if settings.dev else "false",
+        LRS_DATABASE_URL=settings.database_url, LRS_PUBLIC_URL=settings.public_url,
     )
+    try:
+        uvicorn.run("api.app:app_from_env", factory=True, workers=settings.workers, **options)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def logging_config(settings: Settings) -> dict[str, Any]:
+    """Logging of the server and uvicorn: JSON lines (with the request id, where there
+    is one) or plain text, at LRS_LOG_LEVEL."""
+    level = settings.log_level.upper()
+    formatter: dict[str, Any] = (
+        {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        }
+        if settings.log_format == "json"
+        else {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    )
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"lrs": formatter},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "lrs", "stream": "ext://sys.stderr"}},
+        "root": {"handlers": ["stderr"], "level": level},
+        "loggers": {
+            name: {"handlers": ["stderr"], "level": level, "propagate": False}
+            for name in ("uvicorn", "uvicorn.error", "lrs", "lrs.access")
+        },
+    }
 
 
 def _check_bootstrap_secret(settings: Settings) -> None:

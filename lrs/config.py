@@ -84,6 +84,17 @@ class Settings:
     projections_in_process: bool = True
     # How long a view request with minPosition waits before answering 503.
     view_wait_seconds: float = 5.0
+    # Server processes of `lrs serve` (PostgreSQL only: SQLite has one writer).
+    workers: int = 1
+    # Logs as JSON lines (with request ids) or text; access log lines on or off.
+    log_format: str = "text"
+    access_log: bool = False
+    # Bearer token Prometheus may scrape /metrics with (else an admin credential).
+    metrics_token: str | None = None
+    # /ready answers 503 while a view is more than this many events behind the log.
+    ready_max_lag: int = 10_000
+    # On SIGTERM, how long in-flight requests may take before the server stops.
+    shutdown_seconds: float = 30.0
     # The xAPI version a refusal names when the request named none the LRS serves
     # (a missing or unknown X-Experience-API-Version): clients of that generation
     # read it. 1.0.3 is also within what 2.0 clients accept (Communication 3.3).
@@ -121,6 +132,12 @@ class Settings:
         "rate_limit_burst": "LRS_RATE_LIMIT_BURST",
         "projections_in_process": "LRS_PROJECTIONS_IN_PROCESS",
         "view_wait_seconds": "LRS_VIEW_WAIT_SECONDS",
+        "workers": "LRS_WORKERS",
+        "log_format": "LRS_LOG_FORMAT",
+        "access_log": "LRS_ACCESS_LOG",
+        "metrics_token": "LRS_METRICS_TOKEN",
+        "ready_max_lag": "LRS_READY_MAX_LAG",
+        "shutdown_seconds": "LRS_SHUTDOWN_SECONDS",
         "default_xapi_version": "LRS_DEFAULT_XAPI_VERSION",
     }
 
@@ -133,6 +150,10 @@ class Settings:
             raise ValueError("LRS_STATEMENTS_PAGE_MAX must be at least 1")
         if self.auth_failure_window_seconds <= 0:
             raise ValueError("LRS_AUTH_FAILURE_WINDOW_SECONDS must be more than 0")
+        if self.workers < 1:
+            raise ValueError("LRS_WORKERS must be at least 1")
+        if self.log_format not in ("text", "json"):
+            raise ValueError("LRS_LOG_FORMAT must be text or json")
         if self.default_xapi_version not in ("1.0.3", "2.0.0"):
             raise ValueError("LRS_DEFAULT_XAPI_VERSION must be 1.0.3 or 2.0.0")
 

@@ -77,6 +77,8 @@ class GroupWriter:
         self.max_requests = max_requests
         self.max_statements = max_statements
         self._queue: queue.Queue[_Pending | None] = queue.Queue()
+        # Told the size of each group that committed (metrics).
+        self.on_group: Callable[[int], None] | None = None
         self._thread: threading.Thread | None = None
         self._starting = threading.Lock()
 
@@ -176,6 +178,8 @@ class GroupWriter:
                 for pending in group:
                     self._write([pending])
             return
+        if self.on_group is not None:
+            self.on_group(len(group))
         for pending in group:
             pending.finish(outcomes[id(pending)])
 

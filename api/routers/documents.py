@@ -116,6 +116,7 @@ def _handlers(kind: str) -> None:
             except service.StaleMerge:
                 if attempt == _MERGE_ATTEMPTS - 1:
                     raise
+        app.metrics.documents.labels(kind).inc()
         headers = {POSITION: str(result.position)}
         if result.etag:
             headers["ETag"] = _quoted(result.etag)
@@ -140,6 +141,7 @@ def _handlers(kind: str) -> None:
                     if_match=if_match, if_none_match=if_none_match, metadata=metadata,
                 )
             )
+        app.metrics.documents.labels(kind).inc()
         return Response(status_code=204, headers={POSITION: str(position)})
 
     name = kind.replace("_", " ")

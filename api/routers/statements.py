@@ -102,6 +102,7 @@ async def _write(
         raise
     # The write joins the group commit (lrs.writer) without holding a thread.
     result = await app.writer.submit_async(write)
+    app.metrics.statements.inc(len(write.prepared))
     app.views.notify()
     return result
 
