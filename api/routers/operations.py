@@ -31,7 +31,14 @@ router = APIRouter(tags=["operations"])
 _READY_CACHE_SECONDS = 1.0
 
 
-@router.get("/health", summary="The process is alive (liveness probe)")
+_JSON_STATUS = {"application/json": {"schema": {"type": "object"}}}
+_OPEN = {"security": []}
+
+
+@router.get(
+    "/health", summary="The process is alive (liveness probe)", openapi_extra=_OPEN,
+    responses={200: {"description": "Alive", "content": {"application/json": {"example": {"status": "ok"}}}}},
+)
 async def health() -> Response:
     return Response(b'{"status":"ok"}', media_type="application/json")
 
@@ -61,7 +68,13 @@ def _readiness(app: Any) -> tuple[bool, dict[str, Any]]:
     return ready, checks
 
 
-@router.get("/ready", summary="The server can serve (readiness probe)")
+@router.get(
+    "/ready", summary="The server can serve (readiness probe)", openapi_extra=_OPEN,
+    responses={
+        200: {"description": "Ready", "content": _JSON_STATUS},
+        503: {"description": "Not ready: the checks say which failed", "content": _JSON_STATUS},
+    },
+)
 async def ready(app: App) -> Response:
     cached = getattr(app, "_ready_cache", None)
     now = time.monotonic()
@@ -73,7 +86,12 @@ async def ready(app: App) -> Response:
     return Response(body, status_code=200 if is_ready else 503, media_type="application/json")
 
 
-@router.get("/metrics", summary="Prometheus metrics (admin credential or LRS_METRICS_TOKEN)")
+@router.get(
+    "/metrics", summary="Prometheus metrics (admin credential or LRS_METRICS_TOKEN)",
+    response_class=Response,
+    responses={200: {"description": "Prometheus text exposition format", "content": {
+        "text/plain": {"schema": {"type": "string"}}}}},
+)
 async def metrics(request: Request) -> Response:
     app = services(request)
     token = app.settings.metrics_token
