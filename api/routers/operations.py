@@ -32,7 +32,7 @@ _READY_CACHE_SECONDS = 1.0
 
 
 _JSON_STATUS = {"application/json": {"schema": {"type": "object"}}}
-_OPEN = {"security": []}
+_OPEN: dict[str, Any] = {"security": []}
 
 
 @router.get(
