@@ -214,33 +214,6 @@ def migrate() -> None:
     click.echo(f"database at revision {current_revision(engine)}")
 
 
-@main.command(help="Recompute the hash chain of the log; non-zero exit at the first bad position.")
-@click.option("--store", default=None, help="Verify one store's chain only.")
-def verify(store: str | None) -> None:
-    from sqlalchemy.exc import DBAPIError
-
-    from lrs import log
-    from lrs.errors import LogIntegrityError
-
-    settings = _settings()
-    engine = _engine(settings)
-    try:
-        with engine.connect() as conn:
-            total = log.head(conn)[0]
-    except DBAPIError:
-        # No log to read: the diagnosis every command gives. Alembic is imported only
-        # then, since it is a good part of this command's start-up.
-        _migrated_engine(settings)
-        raise
-    try:
-        with click.progressbar(length=total, label="verifying", file=sys.stderr) as bar:
-            report = log.verify(engine, store_id=store, progress=bar.update)
-    except LogIntegrityError as exc:
-        _fail(f"log integrity error at position {exc.position}: {exc.reason}", 2)
-        return
-    click.echo(report.summary())
-
-
 @main.command(help="Rebuild derived tables from the log (all of them by default).")
 @click.argument("names", nargs=-1)
 def rebuild(names: tuple[str, ...]) -> None:
@@ -394,9 +367,12 @@ def credentials_rotate(key: str, secret: str | None, as_json: bool) -> None:
         click.echo(f"key:    {key}\nsecret: {new_secret}   (shown once; the old secret no longer works)")
 
 
-from cli.documents import documents  # noqa: E402 - registered after the group exists
+from cli.audit import export, verify  # noqa: E402 - registered after the group exists
+from cli.documents import documents  # noqa: E402
 from cli.projections import projections  # noqa: E402
 
+main.add_command(verify)
+main.add_command(export)
 main.add_command(documents)
 main.add_command(projections)
 
