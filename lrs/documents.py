@@ -478,26 +478,37 @@ def _scope_of(kind: str, data: dict[str, Any]) -> tuple[Scope, str]:
     return scope, data[ID_PARAMETER[kind]]
 
 
+# (store, kind, doc_hash) -> the document_heads row of the newest version
+Heads = dict[tuple[str, str, str], dict[str, Any]]
+_KIND_OF = {**{t: k for k, t in WRITTEN.items()}, **{t: k for k, t in DELETED.items()}}
+DOCUMENT_EVENTS = frozenset(_KIND_OF)
+
+
+def fold_head(heads: Heads, event: RecordedEvent) -> None:
+    """Advance ``heads`` by one document event (position order): a write makes its
+    document's head, a deletion removes it."""
+    kind = _KIND_OF[event.type]
+    scope, doc_id = _scope_of(kind, event.payload())
+    key = (event.store_id, kind, scope.doc_hash(doc_id))
+    if event.type == DELETED[kind]:
+        heads.pop(key, None)
+    else:
+        heads[key] = {
+            "store_id": event.store_id, "kind": kind, "doc_hash": key[2],
+            **_head_values(scope, doc_id, event),
+        }
+
+
 def rebuild_heads(engine: Engine, *, batch: int = 2000, lock_timeout_seconds: float = 30.0) -> int:
     """Drop ``document_heads`` and rebuild it from the document events of the log,
     in one transaction holding the log's lock (see lrs.index.reindex)."""
-    kind_of = {**{t: k for k, t in WRITTEN.items()}, **{t: k for k, t in DELETED.items()}}
-    heads: dict[tuple[str, str, str], dict[str, Any]] = {}
+    heads: Heads = {}
     with log.writing(engine, lock_timeout_seconds=lock_timeout_seconds) as writer:
         conn = writer.conn
         after = 0
-        while chunk := log.read_forward(conn, after, batch, types=list(kind_of)):
+        while chunk := log.read_forward(conn, after, batch, types=list(_KIND_OF)):
             for event in chunk:
-                kind = kind_of[event.type]
-                scope, doc_id = _scope_of(kind, event.payload())
-                key = (event.store_id, kind, scope.doc_hash(doc_id))
-                if event.type == DELETED[kind]:
-                    heads.pop(key, None)
-                else:
-                    heads[key] = {
-                        "store_id": event.store_id, "kind": kind, "doc_hash": key[2],
-                        **_head_values(scope, doc_id, event),
-                    }
+                fold_head(heads, event)
             after = chunk[-1].position
         rows = list(heads.values())
         conn.execute(delete(document_heads))

@@ -207,3 +207,16 @@ attachment_uploads = Table(
     Column("sha2", String(128), primary_key=True),
     Column("authority_hash", String(32), primary_key=True),
 )
+
+# Positions an import left out: an export of one store skips the positions its
+# source gave other stores, and the rows keep their positions because the chain
+# hashes them. `lrs verify` accepts a missing position only inside one of these
+# ranges (lrs.audit.load writes them, nothing else does).
+log_gaps = Table(
+    "log_gaps",
+    metadata,
+    Column("first_position", BigInteger, primary_key=True, autoincrement=False),
+    Column("last_position", BigInteger, nullable=False),
+    # Why the positions are missing (the import and the export's store and head).
+    Column("reason", Text, nullable=False),
+)

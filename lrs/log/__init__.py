@@ -434,6 +434,7 @@ def verify(
     heads: _Heads = {}
     report = VerifyReport()
     last_recorded = ""
+    gaps: list[tuple[int, int]] | None = None
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
@@ -449,13 +450,19 @@ def verify(
             missing = None
             if store_id is None and rows[-1][0] - after != len(rows):
                 # Positions only grow, so one is missing: the rows before it are
-                # checked first (an earlier error is the one to report).
-                gap = next(i for i, row in enumerate(rows) if row[0] != after + 1 + i)
-                missing = LogIntegrityError(
-                    after + 1 + gap, f"missing: the next stored position is {rows[gap][0]}"
-                )
-                rows = rows[:gap]
-            last_recorded = _verify_rows(rows, heads, last_recorded)
+                # checked first (an earlier error is the one to report). Positions an
+                # import left out (log_gaps) are not missing.
+                if gaps is None:
+                    gaps = _gaps(cursor)
+                    raw.rollback()
+                gap, expected = _first_unexplained(rows, after, gaps)
+                if gap is not None:
+                    missing = LogIntegrityError(
+                        expected, f"missing: the next stored position is {rows[gap][0]}"
+                    )
+                    rows = rows[:gap]
+            if rows:
+                last_recorded = _verify_rows(rows, heads, last_recorded)
             if missing is not None:
                 raise missing
             report.events += len(rows)
@@ -468,6 +475,31 @@ def verify(
     report.store_heads = {store: head[0] for store, head in heads.items()}
     report.store_counts = {store: head[2] for store, head in heads.items()}
     return report
+
+
+def _gaps(cursor: Any) -> list[tuple[int, int]]:
+    cursor.execute("SELECT first_position, last_position FROM log_gaps ORDER BY first_position")
+    return [(int(first), int(last)) for first, last in cursor.fetchall()]
+
+
+def _first_unexplained(
+    rows: Sequence[Any], after: int, gaps: list[tuple[int, int]]
+) -> tuple[int | None, int]:
+    """The index of the first row preceded by a missing position no recorded gap
+    covers, and that position; (None, 0) when every missing one is covered."""
+    import bisect
+
+    expected = after + 1
+    starts = [first for first, _ in gaps]
+    for index, row in enumerate(rows):
+        while row[0] != expected:
+            # The gap that starts at or before the expected position must reach it.
+            at = bisect.bisect_right(starts, expected) - 1
+            if at < 0 or gaps[at][1] < expected:
+                return index, expected
+            expected = min(gaps[at][1], row[0] - 1) + 1
+        expected += 1
+    return None, 0
 
 
 def _verify_rows(rows: Sequence[Any], heads: _Heads, last_recorded: str) -> str:
