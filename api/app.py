@@ -24,6 +24,7 @@ from api.middleware import (
 )
 from api.observe import DatabaseReadings, Observe
 from api.routers import about, activities, admin, documents, operations, progress, statements
+from lrs.audit.checkpoints import checkpoint_schedule
 from lrs.config import Settings
 from lrs.credentials import CredentialVerifier
 from lrs.db import make_engine
@@ -68,13 +69,20 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     engine = engine or make_engine(
         settings.database_url, lock_timeout_seconds=settings.lock_timeout_seconds
     )
+    # Read now, so that a key that cannot be read stops the server before it starts.
+    schedule = checkpoint_schedule(settings, engine)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.services.views.start()
         app.state.services.writer.start()
+        if schedule is not None:
+            schedule.start()
         try:
             yield
         finally:
+            if schedule is not None:
+                schedule.stop()
             app.state.services.writer.stop()
             app.state.services.views.stop()
 

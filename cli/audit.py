@@ -5,9 +5,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import click
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 
 @click.command(help=(
@@ -19,9 +22,16 @@ import click
     "--export", "export_file", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Verify this export file instead of the database (no database needed).",
 )
-def verify(store: str | None, export_file: Path | None) -> None:
+@click.option(
+    "--public-key", "public_key_file", default=None,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Check the signed checkpoints with this Ed25519 public key (PEM or base64) and "
+    "say up to which position each store is signed.",
+)
+def verify(store: str | None, export_file: Path | None, public_key_file: Path | None) -> None:
+    key = _public_key(public_key_file) if public_key_file is not None else None
     if export_file is not None:
-        _verify_export(export_file)
+        _verify_export(export_file, key)
         return
     from sqlalchemy.exc import DBAPIError
 
@@ -46,21 +56,47 @@ def verify(store: str | None, export_file: Path | None) -> None:
         _fail(f"log integrity error at position {exc.position}: {exc.reason}", 2)
         return
     click.echo(report.summary())
+    if key is not None:
+        from lrs.audit.checkpoints import CheckpointError, check_log
+
+        try:
+            signatures = check_log(engine, key, store)
+        except CheckpointError as exc:
+            _fail(f"checkpoint error at position {exc.position}: {exc.reason}", 2)
+            return
+        click.echo(signatures.summary())
 
 
-def _verify_export(path: Path) -> None:
+def _public_key(path: Path) -> Ed25519PublicKey:
     from cli.main import _fail
+    from lrs.audit.checkpoints import KeyProblem, public_key
+
+    try:
+        return public_key(path.read_bytes())
+    except KeyProblem as exc:
+        _fail(f"{path}: {exc}")
+        raise
+
+
+def _verify_export(path: Path, key: Ed25519PublicKey | None) -> None:
+    from cli.main import _fail
+    from lrs.audit.checkpoints import Checker
     from lrs.audit.offline import ExportError, verify_export
 
+    checker = Checker(key) if key is not None else None
     try:
         with path.open("rb") as stream, click.progressbar(
             length=path.stat().st_size, label="verifying export", file=sys.stderr
         ) as bar:
-            report = verify_export(_tracked(stream, bar.update))
+            report = verify_export(
+                _tracked(stream, bar.update), on_row=checker.row if checker is not None else None
+            )
     except ExportError as exc:
         _fail(f"export integrity error at {exc}", 2)
         return
     click.echo(report.summary())
+    if checker is not None:
+        click.echo(checker.result.summary())
 
 
 def _tracked(stream: BinaryIO, update: Callable[[int], None]) -> Iterator[bytes]:
@@ -145,3 +181,67 @@ def _row_count(file: Path) -> int:
         return int(orjson.loads(tail[-1]).get("events", 0))
     except (orjson.JSONDecodeError, IndexError, AttributeError, ValueError, TypeError):
         return 0
+
+
+@click.command(help=(
+    "Sign the head hash of every store (or --store S) with the Ed25519 key of "
+    "LRS_CHECKPOINT_KEY / LRS_CHECKPOINT_KEY_FILE (or --key-file) and append the "
+    "signatures to the log; --generate-key FILE writes a new key instead."
+))
+@click.option("--store", "store_ids", multiple=True, help="Sign this store only (repeatable).")
+@click.option("--key-file", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The private key (PEM or base64); default LRS_CHECKPOINT_KEY(_FILE).")
+@click.option("--generate-key", "new_key", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a new private key to this file (mode 600), print its public key, sign nothing.")
+def checkpoint(store_ids: tuple[str, ...], key_file: Path | None, new_key: Path | None) -> None:
+    from cli.main import _fail, _migrated_engine, _settings
+    from lrs.audit import checkpoints
+
+    if new_key is not None:
+        _generate(new_key)
+        return
+    settings = _settings()
+    try:
+        key = (
+            checkpoints.private_key(key_file.read_bytes()) if key_file is not None
+            else checkpoints.signing_key(settings)
+        )
+    except checkpoints.KeyProblem as exc:
+        _fail(str(exc))
+        return
+    if key is None:
+        _fail("no signing key: set LRS_CHECKPOINT_KEY or LRS_CHECKPOINT_KEY_FILE, or pass --key-file")
+        return
+    engine = _migrated_engine(settings)
+    done = checkpoints.sign_heads(
+        engine, key, store_ids=store_ids or None, actor="cli",
+        lock_timeout_seconds=settings.lock_timeout_seconds,
+    )
+    for signed in done:
+        click.echo(
+            f"{signed.store_id}: signed position {signed.position} (head {signed.head}), "
+            f"checkpoint at position {signed.checkpoint_position}"
+        )
+    if not done:
+        click.echo("nothing to sign: every store's newest event is already a checkpoint")
+
+
+def _generate(path: Path) -> None:
+    import os
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from cli.main import _fail
+    from lrs.audit.checkpoints import public_pem
+
+    if path.exists():
+        _fail(f"{path} exists: a key is never overwritten")
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as stream:
+        stream.write(pem)
+    click.echo(public_pem(key), nl=False)

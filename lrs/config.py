@@ -99,6 +99,12 @@ class Settings:
     # (a missing or unknown X-Experience-API-Version): clients of that generation
     # read it. 1.0.3 is also within what 2.0 clients accept (Communication 3.3).
     default_xapi_version: str = "1.0.3"
+    # Signed checkpoints (lrs.audit.checkpoints): the Ed25519 private key, as PEM or
+    # base64 text, or a file holding it; never stored in the database. With an
+    # interval above 0, `lrs serve` signs every store's head that often.
+    checkpoint_key: str | None = None
+    checkpoint_key_file: str | None = None
+    checkpoint_interval_seconds: float = 0.0
 
     _ENV_NAMES = {
         "data_dir": "LRS_DATA_DIR",
@@ -139,6 +145,9 @@ class Settings:
         "ready_max_lag": "LRS_READY_MAX_LAG",
         "shutdown_seconds": "LRS_SHUTDOWN_SECONDS",
         "default_xapi_version": "LRS_DEFAULT_XAPI_VERSION",
+        "checkpoint_key": "LRS_CHECKPOINT_KEY",
+        "checkpoint_key_file": "LRS_CHECKPOINT_KEY_FILE",
+        "checkpoint_interval_seconds": "LRS_CHECKPOINT_INTERVAL_SECONDS",
     }
 
     def __post_init__(self) -> None:
@@ -154,6 +163,13 @@ class Settings:
             raise ValueError("LRS_WORKERS must be at least 1")
         if self.log_format not in ("text", "json"):
             raise ValueError("LRS_LOG_FORMAT must be text or json")
+        if self.checkpoint_interval_seconds < 0:
+            raise ValueError("LRS_CHECKPOINT_INTERVAL_SECONDS must be 0 (off) or more")
+        if self.checkpoint_interval_seconds > 0 and not (self.checkpoint_key or self.checkpoint_key_file):
+            raise ValueError(
+                "LRS_CHECKPOINT_INTERVAL_SECONDS needs a signing key: LRS_CHECKPOINT_KEY "
+                "or LRS_CHECKPOINT_KEY_FILE"
+            )
         if self.default_xapi_version not in ("1.0.3", "2.0.0"):
             raise ValueError("LRS_DEFAULT_XAPI_VERSION must be 1.0.3 or 2.0.0")
 
