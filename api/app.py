@@ -23,7 +23,16 @@ from api.middleware import (
     XapiVersion,
 )
 from api.observe import DatabaseReadings, Observe
-from api.routers import about, activities, admin, documents, operations, progress, statements
+from api.routers import (
+    about,
+    activities,
+    admin,
+    audit,
+    documents,
+    operations,
+    progress,
+    statements,
+)
 from lrs.audit.checkpoints import checkpoint_schedule
 from lrs.config import Settings
 from lrs.credentials import CredentialVerifier
@@ -122,6 +131,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.include_router(documents.router, tags=["xAPI documents"])
     app.include_router(activities.router, tags=["xAPI"])
     app.include_router(admin.router)
+    app.include_router(audit.router)
     app.include_router(progress.router)
     app.include_router(operations.router)
 
