@@ -245,3 +245,30 @@ def _generate(path: Path) -> None:
     with os.fdopen(descriptor, "wb") as stream:
         stream.write(pem)
     click.echo(public_pem(key), nl=False)
+
+
+@click.group(help="Rejected statement requests kept for integrators (LRS_REJECTIONS_*).")
+def rejections() -> None:
+    pass
+
+
+@rejections.command("list", help="The last refusals (400) of each credential, newest first.")
+@click.option("--store", "store_id", default=None, help="One store's only.")
+@click.option("--key", default=None, help="One credential's only.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def rejections_list(store_id: str | None, key: str | None, as_json: bool) -> None:
+    import json
+
+    from cli.main import _migrated_engine, _settings
+    from lrs import rejections as service
+
+    settings = _settings()
+    rows = service.listing(_migrated_engine(settings), service.policy_of(settings),
+                           store_id=store_id, key=key)
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    for row in rows:
+        more = f" ({row['bodyLength']} bytes, cut)" if row["truncated"] else ""
+        click.echo(f"{row['at']}\t{row['store']}\t{row['key']}\t{row['method']} {row['status']}\t{row['reason']}")
+        click.echo(f"\tbody{more}: {row['body'][:200]}")

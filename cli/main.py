@@ -367,7 +367,7 @@ def credentials_rotate(key: str, secret: str | None, as_json: bool) -> None:
         click.echo(f"key:    {key}\nsecret: {new_secret}   (shown once; the old secret no longer works)")
 
 
-from cli.audit import checkpoint, export, import_, verify  # noqa: E402 - registered after the group exists
+from cli.audit import checkpoint, export, import_, rejections, verify  # noqa: E402 - registered after the group exists
 from cli.documents import documents  # noqa: E402
 from cli.projections import projections  # noqa: E402
 
@@ -375,6 +375,7 @@ main.add_command(verify)
 main.add_command(export)
 main.add_command(import_)
 main.add_command(checkpoint)
+main.add_command(rejections)
 main.add_command(documents)
 main.add_command(projections)
 

@@ -105,6 +105,12 @@ class Settings:
     checkpoint_key: str | None = None
     checkpoint_key_file: str | None = None
     checkpoint_interval_seconds: float = 0.0
+    # Rejected statement requests kept per credential (0: none), for how many days,
+    # the first bytes of each body kept, and stores that keep none (lrs.rejections).
+    rejections_keep: int = 20
+    rejections_days: float = 7.0
+    rejections_body_bytes: int = 4096
+    rejections_off_stores: tuple[str, ...] = ()
 
     _ENV_NAMES = {
         "data_dir": "LRS_DATA_DIR",
@@ -148,6 +154,10 @@ class Settings:
         "checkpoint_key": "LRS_CHECKPOINT_KEY",
         "checkpoint_key_file": "LRS_CHECKPOINT_KEY_FILE",
         "checkpoint_interval_seconds": "LRS_CHECKPOINT_INTERVAL_SECONDS",
+        "rejections_keep": "LRS_REJECTIONS_KEEP",
+        "rejections_days": "LRS_REJECTIONS_DAYS",
+        "rejections_body_bytes": "LRS_REJECTIONS_BODY_BYTES",
+        "rejections_off_stores": "LRS_REJECTIONS_OFF_STORES",
     }
 
     def __post_init__(self) -> None:
@@ -163,6 +173,10 @@ class Settings:
             raise ValueError("LRS_WORKERS must be at least 1")
         if self.log_format not in ("text", "json"):
             raise ValueError("LRS_LOG_FORMAT must be text or json")
+        if self.rejections_keep < 0 or self.rejections_days < 0 or self.rejections_body_bytes < 0:
+            raise ValueError(
+                "LRS_REJECTIONS_KEEP, LRS_REJECTIONS_DAYS and LRS_REJECTIONS_BODY_BYTES must be 0 or more"
+            )
         if self.checkpoint_interval_seconds < 0:
             raise ValueError("LRS_CHECKPOINT_INTERVAL_SECONDS must be 0 (off) or more")
         if self.checkpoint_interval_seconds > 0 and not (self.checkpoint_key or self.checkpoint_key_file):

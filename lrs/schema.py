@@ -220,3 +220,26 @@ log_gaps = Table(
     # Why the positions are missing (the import and the export's store and head).
     Column("reason", Text, nullable=False),
 )
+
+# The last rejected statement requests of each credential (lrs.rejections): what an
+# integrator reads to see why their content's statements were refused. Not history
+# (the log is): rows are pruned by count and age.
+rejections = Table(
+    "rejections",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("store_id", String(64), nullable=False),
+    Column("credential_id", String(36), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("at", String(32), nullable=False),
+    Column("method", String(8), nullable=False),
+    Column("status", SmallInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    # The error's details (property path, rule), JSON text.
+    Column("details", Text, nullable=False),
+    # The request body, cut to LRS_REJECTIONS_BODY_BYTES (as text, invalid UTF-8 replaced).
+    Column("body", Text, nullable=False),
+    Column("body_length", BigInteger, nullable=False),
+    Index("ix_rejections_credential_at", "credential_id", "at"),
+    Index("ix_rejections_store_at", "store_id", "at"),
+)

@@ -1,4 +1,5 @@
-"""The export over HTTP (``GET /admin/export``): what `lrs export` writes, streamed.
+"""The export over HTTP (``GET /admin/export``): what `lrs export` writes, streamed;
+and the rejected statement requests kept for integrators (``GET /admin/rejections``).
 
 Admin scope: an admin credential exports its own store; one of the default store
 (the system administrator) exports any store, or every store with ``all=true``.
@@ -8,13 +9,14 @@ it is sent: one batch of rows in memory, whatever the size of the log.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from starlette.responses import StreamingResponse
 
 from api.deps import App, Auth, run
 from api.routers.admin import _require_admin
+from lrs import rejections
 from lrs.audit.export import export_lines
 from lrs.credentials import store_exists
 from lrs.errors import Forbidden, NotFound
@@ -58,3 +60,18 @@ async def export(
         media_type=MEDIA_TYPE,
         headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
     )
+
+
+@router.get("/rejections", summary="The last rejected statement requests of a store's credentials")
+async def list_rejections(
+    app: App,
+    credential: Auth,
+    store: Annotated[str | None, Query(description="Default: the caller's store")] = None,
+    key: Annotated[str | None, Query(description="One credential's only")] = None,
+) -> list[dict[str, Any]]:
+    """Newest first: when, which credential, the 400's reason and details, and the
+    first bytes of the body (LRS_REJECTIONS_KEEP per credential, for LRS_REJECTIONS_DAYS)."""
+    chosen = store or credential.store_id
+    _require_admin(credential, chosen)
+    policy = rejections.policy_of(app.settings)
+    return await run(app, lambda: rejections.listing(app.engine, policy, store_id=chosen, key=key))

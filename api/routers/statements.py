@@ -12,8 +12,10 @@ from starlette.responses import Response
 from api.deps import App, Auth, Version, confirm, read_body, require, run, writing_credential
 from api.multipart import build_mixed, parse_mixed
 from api.routing import get_and_head
+from lrs import rejections
 from lrs import statements as service
 from lrs.clock import http_date, parse_utc
+from lrs.credentials import Credential
 from lrs.errors import BadRequest, InvalidParameter, LrsError, PayloadTooLarge
 from lrs.xapi import jsonparse
 from lrs.xapi.attachments import AttachmentData, attachments_in, read_parts
@@ -94,17 +96,33 @@ async def _write(
 
     try:
         write = await run(app, check, heavy=len(body) > _INLINE_BODY_BYTES, database=False)
-    except LrsError:
+    except LrsError as exc:
         if proof is not None:
             # Only the cache vouched for the secret: a credential revoked or rotated
             # elsewhere gets its 401 before any other refusal.
             await confirm(request)
+        if isinstance(exc, BadRequest):
+            await _remember(app, request.method, credential, exc, body)
         raise
     # The write joins the group commit (lrs.writer) without holding a thread.
-    result = await app.writer.submit_async(write)
+    try:
+        result = await app.writer.submit_async(write)
+    except BadRequest as exc:
+        await _remember(app, request.method, credential, exc, body)
+        raise
     app.metrics.statements.inc(len(write.prepared))
     app.views.notify()
     return result
+
+
+async def _remember(app: App, method: str, credential: Credential, exc: BadRequest, body: bytes) -> None:
+    """Keep a 400 for the credential's integrator (lrs.rejections): why it was refused."""
+    policy = rejections.policy_of(app.settings)
+    if policy.applies_to(credential.store_id):
+        await run(app, lambda: rejections.record(
+            app.engine, policy, credential, method=method, status=400,
+            reason=exc.message, details=exc.details(), body=body,
+        ))
 
 
 def _put_items(body: Any, params: dict[str, str]) -> tuple[list[Any], bool, str | None]:
