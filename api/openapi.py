@@ -711,6 +711,8 @@ _ADMIN_ERRORS: dict[tuple[str, str], tuple[str, ...]] = {
     ("/admin/credentials", "post"): ("404", "409", "429"),
     ("/admin/credentials/{key}/revoke", "post"): ("404", "429"),
     ("/admin/credentials/{key}/rotate", "post"): ("404", "409", "429"),
+    ("/admin/export", "get"): ("404", "429"),
+    ("/admin/rejections", "get"): ("429",),
 }
 
 

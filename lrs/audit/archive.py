@@ -1,6 +1,8 @@
 """The export format: one JSON value per line (JSON Lines, UTF-8), in this order.
 
-1. A header object: ``{"t": "header", "format": "lrs-export", "version": 1, ...}``.
+1. A header object: ``{"t": "header", "format": "lrs-export", "version": 1, ...}``,
+   then (an export of every store only) ``gap`` objects: position ranges an earlier
+   import left out (``log_gaps``), the only positions missing from the rows.
 2. The log's rows in position order, each a JSON array of the twelve columns in the
    order the chain hashes them (see :func:`lrs.log.row_hash`): position, store_id,
    stream_id, stream_version, event_id, type, schema_version, recorded_at, data,
@@ -12,8 +14,8 @@
 4. A ``manifest`` object, last: counts, each store's head hash and event count, the
    last position, and the SHA-256 of every byte before the manifest line.
 
-Objects that no hash of the chain or of their bytes covers (header, attachment,
-manifest) carry ``check``: the SHA-256 of their own canonical JSON without it, so a
+Objects that no hash of the chain or of their bytes covers (header, gap,
+attachment, manifest) carry ``check``: the SHA-256 of their own canonical JSON without it, so a
 changed byte in them is found on its line rather than only by the file digest.
 Rows are arrays and objects are objects, so a reader tells them apart by the first
 byte of the line.

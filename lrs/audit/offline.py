@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from lrs.audit import archive
-from lrs.log import GENESIS
+from lrs.log import GENESIS, first_unexplained
 
 
 class ExportError(Exception):
@@ -40,6 +40,7 @@ class ExportReport:
     events: int = 0
     blobs: int = 0
     attachments: int = 0
+    gaps: int = 0
     last_position: int = 0
     store_heads: dict[str, str] = field(default_factory=dict)
     store_counts: dict[str, int] = field(default_factory=dict)
@@ -92,6 +93,7 @@ def verify_export(
     last_position = 0
     last_recorded = ""
     manifest: dict[str, Any] | None = None
+    gaps: list[tuple[int, int]] = []
     line_no = 0
     offset = 0
     pending = 0
@@ -119,7 +121,10 @@ def verify_export(
                 ):
                     raise _Bad("an event row must be an array of 12 columns: " + ", ".join(archive.ROW_FIELDS))
                 position = row[0]
-                if position <= last_position or (contiguous and position != last_position + 1):
+                if position <= last_position or (
+                    contiguous and position != last_position + 1
+                    and first_unexplained([row], last_position, gaps)[0] is not None
+                ):
                     raise _Bad(f"position follows {last_position}", position)
                 if report.store is not None and row[1] != report.store:
                     raise _Bad(f"an event of store {row[1]!r} in an export of {report.store!r}", position)
@@ -156,6 +161,15 @@ def verify_export(
                     report.blobs += 1
                     if on_blob is not None:
                         on_blob(record["sha256"], content)
+                elif kind == "gap":
+                    record = _checked(line, "gap", record)
+                    first, last = record.get("first"), record.get("last")
+                    if report.events or not isinstance(first, int) or not isinstance(last, int) or last < first:
+                        raise _Bad("gap: first <= last, integers, before every row")
+                    if gaps and first <= gaps[-1][1]:
+                        raise _Bad("gap: gaps must be in order and disjoint")
+                    gaps.append((first, last))
+                    report.gaps += 1
                 elif kind == "attachment":
                     record = _checked(line, "attachment", record)
                     for name in ("store_id", "sha2", "sha256"):
@@ -228,6 +242,7 @@ def _blob(record: dict[str, Any]) -> bytes:
 def _check_manifest(manifest: dict[str, Any], report: ExportReport, digest: str) -> None:
     expected = {
         "events": report.events, "blobs": report.blobs, "attachments": report.attachments,
+        "gaps": report.gaps,
         "last_position": report.last_position,
         "stores": {s: {"head": report.store_heads[s], "events": report.store_counts[s]}
                    for s in sorted(report.store_heads)},

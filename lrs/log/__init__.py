@@ -455,7 +455,7 @@ def verify(
                 if gaps is None:
                     gaps = _gaps(cursor)
                     raw.rollback()
-                gap, expected = _first_unexplained(rows, after, gaps)
+                gap, expected = first_unexplained(rows, after, gaps)
                 if gap is not None:
                     missing = LogIntegrityError(
                         expected, f"missing: the next stored position is {rows[gap][0]}"
@@ -482,7 +482,7 @@ def _gaps(cursor: Any) -> list[tuple[int, int]]:
     return [(int(first), int(last)) for first, last in cursor.fetchall()]
 
 
-def _first_unexplained(
+def first_unexplained(
     rows: Sequence[Any], after: int, gaps: list[tuple[int, int]]
 ) -> tuple[int | None, int]:
     """The index of the first row preceded by a missing position no recorded gap

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lrs.log import _first_unexplained
+from lrs.log import first_unexplained
 
 
 @given(
@@ -22,7 +22,7 @@ def test_a_missing_position_is_explained_only_by_a_gap_covering_it(positions, ra
     present = set(positions)
     unexplained = [p for p in range(1, positions[-1]) if p not in present and p not in covered]
     rows = [(p,) for p in positions]
-    index, expected = _first_unexplained(rows, 0, gaps)
+    index, expected = first_unexplained(rows, 0, gaps)
     if unexplained:
         assert expected == unexplained[0]
         assert rows[index][0] == min(p for p in positions if p > expected)

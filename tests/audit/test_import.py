@@ -155,6 +155,14 @@ def test_a_store_export_goes_into_a_fresh_database_leaving_recorded_gaps(source,
     assert verified.head_position == report.export.last_position
     with target.connect() as conn:
         assert conn.execute(select(log_gaps)).all()
+    # An export of everything the target holds states its gaps, verifies offline,
+    # and imports again.
+    again = _write(target, tmp_path / "again.jsonl")
+    assert b'"t":"gap"' in again.read_bytes()
+    third = make_engine(fresh("sqlite"))
+    import_export(third, again)
+    assert log.verify(third).store_heads == verified.store_heads
+    third.dispose()
     # The target writes on after the import.
     ensure_default_store(target)
     assert log.verify(target).head_position == report.export.last_position + 1
