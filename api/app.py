@@ -23,13 +23,23 @@ from api.middleware import (
     XapiVersion,
 )
 from api.observe import DatabaseReadings, Observe
-from api.routers import about, activities, admin, documents, operations, progress, statements
+from api.routers import (
+    about,
+    activities,
+    admin,
+    documents,
+    forwarding,
+    operations,
+    progress,
+    statements,
+)
 from lrs.config import Settings
 from lrs.credentials import CredentialVerifier
 from lrs.db import make_engine
 from lrs.ratelimit import FailedLogins, RateLimiter
 from lrs.tokens import TokenVerifier
 from lrs.writer import GroupWriter
+from projections.forwarding.forwarder import BackgroundForwarder, Forwarder
 from projections.registry import all_projections
 from projections.service import ViewService
 
@@ -72,9 +82,13 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.services.views.start()
         app.state.services.writer.start()
+        if app.state.services.forwarder is not None:
+            app.state.services.forwarder.start()
         try:
             yield
         finally:
+            if app.state.services.forwarder is not None:
+                app.state.services.forwarder.stop()
             app.state.services.writer.stop()
             app.state.services.views.stop()
 
@@ -105,6 +119,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         writer=GroupWriter(engine, lock_timeout_seconds=settings.lock_timeout_seconds),
     )
     services = app.state.services
+    if settings.forwarding_in_process:
+        # Embedded use: the API process forwards too, woken by each write.
+        services.forwarder = BackgroundForwarder(Forwarder(engine, settings))
+        services.views.listeners.append(services.forwarder.notify)
     services.database_readings = DatabaseReadings(lambda: operations.readings(services))
     services.writer.on_group = services.metrics.group_commits.observe
     errors.install(app)
@@ -114,6 +132,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.include_router(documents.router, tags=["xAPI documents"])
     app.include_router(activities.router, tags=["xAPI"])
     app.include_router(admin.router)
+    app.include_router(forwarding.router)
     app.include_router(progress.router)
     app.include_router(operations.router)
 
