@@ -395,9 +395,11 @@ def credentials_rotate(key: str, secret: str | None, as_json: bool) -> None:
 
 
 from cli.documents import documents  # noqa: E402 - registered after the group exists
+from cli.forwarding import forwarding  # noqa: E402
 from cli.projections import projections  # noqa: E402
 
 main.add_command(documents)
+main.add_command(forwarding)
 main.add_command(projections)
 
 

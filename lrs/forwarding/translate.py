@@ -29,9 +29,18 @@ def to_v1(statement: dict[str, Any]) -> dict[str, Any]:
         out["version"] = "1.0.0"
     if "context" in out:
         out["context"] = _context(out["context"])
+        if not out["context"]:
+            del out["context"]
     obj = out.get("object")
     if isinstance(obj, dict) and obj.get("objectType") == "SubStatement" and "context" in obj:
-        out["object"] = {**obj, "context": _context(obj["context"])}
+        out["object"] = to_v1_substatement(obj)
+    return out
+
+
+def to_v1_substatement(obj: dict[str, Any]) -> dict[str, Any]:
+    out = {**obj, "context": _context(obj["context"])}
+    if not out["context"]:
+        del out["context"]
     return out
 
 

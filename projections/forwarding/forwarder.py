@@ -125,6 +125,9 @@ class Forwarder:
             trust_env=False,  # no proxy from the environment: the address checked is the one reached
         )
         self._known: dict[str, Target] = {}
+        # One line per request at INFO would drown the server's log; failures are
+        # logged here, once per attempt.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
 
     def close(self) -> None:
         self.runner.release()
