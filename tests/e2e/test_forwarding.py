@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import os
 import signal
 import time
@@ -221,7 +222,7 @@ def test_webhook_kill_9_mid_batch_and_a_receiver_outage_lose_nothing(
         inside = [e["position"] for e in delivery["events"]]
         assert inside == sorted(inside) and len(inside) <= 20
     # Order kept across requests; a repeat only of the batch in flight at the kill.
-    rewinds = [(a, b) for a, b in zip(positions, positions[1:], strict=False) if b <= a]
+    rewinds = [(a, b) for a, b in itertools.pairwise(positions) if b <= a]
     assert len(rewinds) <= 1
     duplicates = len(positions) - len(set(positions))
     assert duplicates <= 20
