@@ -28,6 +28,7 @@ from api.routers import (
     activities,
     admin,
     documents,
+    feed,
     forwarding,
     operations,
     progress,
@@ -133,6 +134,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.include_router(activities.router, tags=["xAPI"])
     app.include_router(admin.router)
     app.include_router(forwarding.router)
+    app.include_router(feed.router)
     app.include_router(progress.router)
     app.include_router(operations.router)
 
