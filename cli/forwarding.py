@@ -41,12 +41,15 @@ def forwarding() -> None:
 @click.option("--secret", default=None, envvar="LRS_FORWARDING_SECRET",
               help="Webhook signing secret (or env LRS_FORWARDING_SECRET); default: generated, shown once.")
 @click.option("--filter", "filter_json", default=None, help='JSON, e.g. {"verbs": ["http://…/passed"]}')
+@click.option("--views", "views_json", default=None,
+              help='Webhooks: view changes to send, JSON, e.g. {"progress": {"statuses": ["passed"]}}')
 @click.option("--store", default=DEFAULT_STORE, show_default=True, help="The store the target belongs to.")
 @click.option("--from", "start", type=click.Choice(["start", "now"]), default=None,
               help="Whole log (default for lrs) or new statements only (default for webhook).")
 @click.option("--json", "as_json", is_flag=True)
 def add(target_id: str, kind: str, url: str, basic: str | None, bearer: str | None,
-        xapi_version: str | None, secret: str | None, filter_json: str | None, store: str,
+        xapi_version: str | None, secret: str | None, filter_json: str | None,
+        views_json: str | None, store: str,
         start: str | None, as_json: bool) -> None:
     from cli.main import _settings
     from lrs.errors import LrsError
@@ -71,11 +74,19 @@ def add(target_id: str, kind: str, url: str, basic: str | None, bearer: str | No
             body["filter"] = json.loads(filter_json)
         except ValueError as exc:
             raise click.UsageError(f"--filter is not JSON: {exc}") from None
+    if views_json:
+        try:
+            body["views"] = json.loads(views_json)
+        except ValueError as exc:
+            raise click.UsageError(f"--views is not JSON: {exc}") from None
+    from projections.feeds import VIEW_FEEDS
+
     settings = _settings()
     try:
         created, generated = targets.add(
             _engine(), body, store_id=DEFAULT_STORE,
             allow_private=settings.forwarding_allow_private, actor="cli",
+            views=frozenset(VIEW_FEEDS),
         )
     except LrsError as exc:
         _fail(exc.message)

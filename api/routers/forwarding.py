@@ -18,6 +18,7 @@ from api.deps import App, Auth, run
 from api.routers.admin import _not_from_another_site, _require_admin
 from lrs.events import DEFAULT_STORE
 from lrs.forwarding import targets as service
+from projections.feeds import VIEW_FEEDS
 from projections.forwarding.forwarder import status
 
 router = APIRouter(
@@ -57,6 +58,7 @@ async def add_target(
         lambda: service.add(
             app.engine, body, store_id=credential.store_id,
             allow_private=app.settings.forwarding_allow_private, actor=credential.id,
+            views=frozenset(VIEW_FEEDS),
         ),
         heavy=True,  # resolves the host name and waits for the log's lock
     )

@@ -3,7 +3,8 @@
 A filter is plain JSON, kept in the target's event:
 
     {"verbs": [IRI...], "activities": [IRI...], "descendants": bool,
-     "agents": [Agent...], "stores": [store id...], "statements": "all"|"statements"|"voiding"}
+     "agents": [Agent...], "stores": [store id...],
+     "statements": "all"|"statements"|"voiding"|"none"}
 
 Each property left out lets everything through; the properties combine with AND,
 the values of one property with OR. ``activities`` matches the statement's object
@@ -23,7 +24,7 @@ from lrs.forwarding.errors import InvalidTarget
 from lrs.xapi.agents import ifi_key
 from lrs.xapi.validation import VOIDED
 
-STATEMENT_KINDS = ("all", "statements", "voiding")
+STATEMENT_KINDS = ("all", "statements", "voiding", "none")
 _KNOWN = {"verbs", "activities", "descendants", "agents", "stores", "statements"}
 
 
@@ -43,6 +44,8 @@ class Filter:
         if self.statements == "statements" and voiding:
             return False
         if self.statements == "voiding" and not voiding:
+            return False
+        if self.statements == "none":
             return False
         if self.verbs is not None and statement.get("verb", {}).get("id") not in self.verbs:
             return False
@@ -130,3 +133,44 @@ def parse(value: Any, path: str = "filter") -> Filter:
     if kind not in STATEMENT_KINDS:
         raise InvalidTarget(f"{path}.statements", f"must be one of {', '.join(STATEMENT_KINDS)}")
     return Filter(verbs, activities, descendants, agents, stores, kind)
+
+
+@dataclass(frozen=True)
+class ViewFilter:
+    """Which changes of a view a webhook gets: records whose status is one of
+    ``statuses`` and whose activity is one of ``activities`` (None: any)."""
+
+    statuses: frozenset[str] | None = None
+    activities: frozenset[str] | None = None
+
+    def matches(self, record: dict[str, Any]) -> bool:
+        if self.statuses is not None and record.get("status") not in self.statuses:
+            return False
+        return self.activities is None or record.get("activityId") in self.activities
+
+
+def parse_views(value: Any, known: frozenset[str] | None = None, path: str = "views") -> dict[str, ViewFilter]:
+    """``{"progress": {"statuses": ["passed", "completed"], "activities": [IRI...]}}``."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not value:
+        raise InvalidTarget(path, "must be an object naming views")
+    out = {}
+    for name, spec in value.items():
+        where = f"{path}.{name}"
+        if known is not None and name not in known:
+            raise InvalidTarget(where, f"is not a view with a change feed (known: {', '.join(sorted(known))})")
+        if not isinstance(spec, dict):
+            raise InvalidTarget(where, "must be an object (may be empty: every change)")
+        unknown = sorted(set(spec) - {"statuses", "activities"})
+        if unknown:
+            raise InvalidTarget(f"{where}.{unknown[0]}", "is not a view filter property (statuses, activities)")
+        statuses = None
+        if "statuses" in spec:
+            raw = spec["statuses"]
+            if not isinstance(raw, list) or not raw or not all(isinstance(x, str) for x in raw):
+                raise InvalidTarget(f"{where}.statuses", "must be a non-empty array of statuses")
+            statuses = frozenset(raw)
+        activities = _iri_list(spec["activities"], f"{where}.activities") if "activities" in spec else None
+        out[name] = ViewFilter(statuses, activities)
+    return out

@@ -43,7 +43,7 @@ KINDS = ("lrs", "webhook")
 XAPI_VERSIONS = ("1.0.3", "2.0.0")
 # Short enough that "fw:<id>:<position>" fits a checkpoint name (64 characters).
 ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,39}$"
-_KNOWN = {"id", "kind", "url", "auth", "xapiVersion", "filter", "secret", "from", "store"}
+_KNOWN = {"id", "kind", "url", "auth", "xapiVersion", "filter", "secret", "from", "store", "views"}
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,8 @@ class Target:
     added_at: int  # position of the added event: names this incarnation's checkpoint
     paused: bool
     paused_reason: str | None
+    # Webhooks: the views whose changes they get (projections.feeds), by name.
+    views: tuple[tuple[str, filters.ViewFilter], ...] = ()
 
     @property
     def consumer_name(self) -> str:
@@ -109,9 +111,11 @@ def add(
     store_id: str,
     allow_private: bool,
     actor: str = "system",
+    views: frozenset[str] | None = None,
 ) -> tuple[dict[str, Any], str | None]:
     """Record a new target; returns its public form and a generated webhook secret
-    (shown once), or None when the caller gave one."""
+    (shown once), or None when the caller gave one. ``views``: the names of the views
+    with a change feed a webhook may subscribe to."""
     if not isinstance(body, dict):
         raise InvalidTarget("", "the body must be a JSON object")
     unknown = sorted(set(body) - _KNOWN)
@@ -138,8 +142,9 @@ def add(
                               "filter": the_filter or {}, "from": start}
     generated = None
     if kind == "lrs":
-        if "secret" in body:
-            raise InvalidTarget("secret", "is for webhooks; an LRS target takes auth")
+        for name in ("secret", "views"):
+            if name in body:
+                raise InvalidTarget(name, "is for webhooks; an LRS target takes auth")
         version = body.get("xapiVersion", "1.0.3")
         if version not in XAPI_VERSIONS:
             raise InvalidTarget("xapiVersion", f"must be one of {', '.join(XAPI_VERSIONS)}")
@@ -147,6 +152,9 @@ def add(
         config["xapiVersion"] = version
         config["auth"] = {"type": auth_type, **({"key": username} if username else {})}
     else:
+        if "views" in body:
+            filters.parse_views(body["views"], views)
+            config["views"] = body["views"]
         for name in ("auth", "xapiVersion"):
             if name in body:
                 raise InvalidTarget(name, "is for LRS targets; a webhook takes secret")
@@ -273,5 +281,6 @@ def load(engine: Engine) -> list[Target]:
             username=auth.get("key"), secret=row.secret, filter=the_filter,
             start=int(config.get("start", 0)), added_at=int(config["addedAt"]),
             paused=bool(row.paused), paused_reason=row.paused_reason,
+            views=tuple(sorted(filters.parse_views(config.get("views")).items())),
         ))
     return out

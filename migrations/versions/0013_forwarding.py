@@ -1,4 +1,5 @@
-"""Forwarding targets (their current state and secrets) and their delivery status.
+"""Forwarding targets (their current state and secrets) and their delivery status;
+progress records by the position that last changed them (the view's change feed).
 
 Revision ID: 0013
 Revises: 0009
@@ -44,7 +45,12 @@ def upgrade() -> None:
         sa.Column("last_rejection", sa.Text, nullable=True),
     )
 
+    op.create_index(
+        "ix_progress_records_changed", "progress_records", ["store_id", "updated_position"]
+    )
+
 
 def downgrade() -> None:
+    op.drop_index("ix_progress_records_changed", table_name="progress_records")
     op.drop_table("forwarding_status")
     op.drop_table("forwarding_targets")

@@ -28,10 +28,13 @@ from lrs import clock, log
 from lrs.config import Settings
 from lrs.events import STATEMENT_STORED
 from lrs.forwarding import targets as targets_service
+from lrs.forwarding.filters import ViewFilter
 from lrs.forwarding.targets import Target
 from lrs.schema import events, forwarding_status
+from projections.feeds import VIEW_FEEDS
 from projections.forwarding.consumer import TargetConsumer
 from projections.forwarding.delivery import Unavailable
+from projections.forwarding.views import ViewDelivery
 from projections.runner import ProjectionError, Runner
 from projections.schema import checkpoints
 
@@ -198,7 +201,11 @@ class Forwarder:
             try:
                 step = self.runner.step(target.consumer_name)
             except ProjectionError as exc:
-                self._failed(target, exc)
+                cause = exc.__cause__
+                if isinstance(cause, Unavailable):
+                    self._failed(target, cause.reason, cause.retry_after)
+                else:
+                    self._failed(target, exc.reason, None)
                 return total
             outcome = consumer.outcome
             consumer.outcome = type(outcome)()
@@ -206,6 +213,32 @@ class Forwarder:
                 self._succeeded(target, outcome.delivered, outcome.rejected)
             total += step
             if not step:
+                break
+        for view, view_filter in target.views:
+            total += self._drain_view(target, view, view_filter, stop)
+        return total
+
+    def _drain_view(self, target: Target, view: str, view_filter: ViewFilter,
+                    stop: threading.Event | None) -> int:
+        if view not in VIEW_FEEDS:
+            return 0  # a view this version no longer has: nothing to send
+        source = ViewDelivery(
+            self.engine, target, view, view_filter, self.client,
+            batch=self.settings.forwarding_batch,
+            allow_private=self.settings.forwarding_allow_private,
+            response_bytes=self.settings.forwarding_response_bytes,
+        )
+        total = 0
+        while stop is None or not stop.is_set():
+            try:
+                delivered, rejected = source.step()
+            except Unavailable as exc:
+                self._failed(target, exc.reason, exc.retry_after)
+                return total
+            if delivered or rejected:
+                self._succeeded(target, delivered, rejected)
+                total += delivered
+            else:
                 break
         return total
 
@@ -226,10 +259,7 @@ class Forwarder:
             conn.execute(update(forwarding_status)
                          .where(forwarding_status.c.target_id == target.id).values(**values))
 
-    def _failed(self, target: Target, exc: ProjectionError) -> None:
-        cause = exc.__cause__
-        reason = cause.reason if isinstance(cause, Unavailable) else exc.reason
-        wait_hint = cause.retry_after if isinstance(cause, Unavailable) else None
+    def _failed(self, target: Target, reason: str, wait_hint: float | None) -> None:
         now = clock.utcnow()
         with self.engine.begin() as conn:
             row = conn.execute(select(forwarding_status)

@@ -213,3 +213,60 @@ def test_from_now_sends_only_what_comes_after_and_removal_stops_delivery(engine,
     finally:
         forwarder.close()
     assert later
+
+
+def test_a_webhook_gets_the_progress_changes_it_subscribed_to_and_no_statements(engine, endpoints):
+    from projections.progress import ProgressProjection
+    from projections.runner import Runner
+    from tests.progress_helpers import BOB, MODULE_2
+
+    write(engine, [learner_statement(ANN, "passed", MODULE_1),
+                   learner_statement(BOB, "failed", MODULE_2),
+                   learner_statement(BOB, "experienced", MODULE_1)])
+    receiver = endpoints(lambda s: (204, {}))
+    targets.add(engine, {"id": "hr", "kind": "webhook", "url": receiver.url,
+                         "secret": "s" * 32, "from": "start", "filter": {"statements": "none"},
+                         "views": {"progress": {"statuses": ["passed", "completed"],
+                                                "activities": [MODULE_1]}}},
+                store_id="default", allow_private=True, views=frozenset({"progress"}))
+    forwarder = Forwarder(engine, _settings())
+    projector = Runner(engine, [ProgressProjection()])
+    try:
+        forwarder.run_once()
+        assert receiver.received == []  # the view has not folded anything yet
+        projector.catch_up()
+        forwarder.run_once()
+        events = [e for batch in receiver.received for e in batch]
+        assert [e["type"] for e in events] == ["view.progress"]
+        (record,) = events[0]["records"]
+        assert record["status"] == "passed" and record["activityId"] == MODULE_1
+        assert record["learner"]["mbox"] == ANN["mbox"]
+        forwarder.run_once()  # nothing again: the view checkpoint moved
+        assert len([e for batch in receiver.received for e in batch]) == 1
+        write(engine, [learner_statement(BOB, "completed", MODULE_1)])
+        projector.catch_up()
+        forwarder.run_once()
+        latest = [e for batch in receiver.received for e in batch][-1]
+        assert [r["learner"].get("account", {}).get("name") for r in latest["records"]] == ["bob"]
+    finally:
+        forwarder.close()
+        projector.release()
+
+
+def test_view_subscriptions_are_for_webhooks_of_views_that_exist(engine):
+    from lrs.forwarding.errors import InvalidTarget
+
+    base = {"id": "x", "kind": "webhook", "url": "http://127.0.0.1:9/", "secret": "s" * 32}
+    with pytest.raises(InvalidTarget) as refused:
+        targets.add(engine, {**base, "views": {"gossip": {}}}, store_id="default",
+                    allow_private=True, views=frozenset({"progress"}))
+    assert refused.value.path == "views.gossip"
+    with pytest.raises(InvalidTarget) as refused:
+        targets.add(engine, {**base, "views": {"progress": {"statuses": []}}}, store_id="default",
+                    allow_private=True, views=frozenset({"progress"}))
+    assert refused.value.path == "views.progress.statuses"
+    lrs_target = {"id": "y", "kind": "lrs", "url": "http://127.0.0.1:9/", "auth": {"bearer": "t"},
+                  "views": {"progress": {}}}
+    with pytest.raises(InvalidTarget) as refused:
+        targets.add(engine, lrs_target, store_id="default", allow_private=True)
+    assert refused.value.path == "views"
