@@ -124,7 +124,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         # Embedded use: the API process forwards too, woken by each write.
         services.forwarder = BackgroundForwarder(Forwarder(engine, settings))
         services.views.listeners.append(services.forwarder.notify)
-    services.database_readings = DatabaseReadings(lambda: operations.readings(services))
+    services.database_readings = DatabaseReadings(
+        lambda: operations.readings(services), lambda: operations.forwarding_readings(services)
+    )
     services.writer.on_group = services.metrics.group_commits.observe
     errors.install(app)
     app.openapi = lambda: openapi_schema(app)  # type: ignore[method-assign]

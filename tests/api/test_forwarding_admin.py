@@ -124,3 +124,18 @@ def test_only_admins_manage_targets_and_each_store_its_own(http, engine, admin):
 def test_a_second_target_with_the_same_id_is_a_conflict(admin):
     assert admin.post("/admin/forwarding", json=LRS_TARGET).status_code == 201
     assert admin.post("/admin/forwarding", json=LRS_TARGET).status_code == 409
+
+
+def test_metrics_show_each_targets_lag_and_health(admin, client):
+    assert admin.post("/admin/forwarding", json=LRS_TARGET).status_code == 201
+    assert admin.post("/admin/forwarding/enterprise-lrs/pause").status_code == 204
+    assert client.post_statements([{"actor": {"mbox": "mailto:a@example.com"},
+                                    "verb": {"id": "http://adlnet.gov/expapi/verbs/passed"},
+                                    "object": {"id": "http://example.com/c"}}]).status_code == 200
+    text = admin.get("/metrics").text
+    lag = [line for line in text.splitlines()
+           if line.startswith('lrs_forwarding_lag_events{target="enterprise-lrs"}')]
+    assert lag and float(lag[0].split()[-1]) >= 1
+    assert 'lrs_forwarding_paused{target="enterprise-lrs"} 1.0' in text
+    assert 'lrs_forwarding_rejected_total{target="enterprise-lrs"} 0.0' in text
+    assert 'lrs_forwarding_retries{target="enterprise-lrs"} 0.0' in text
