@@ -32,7 +32,7 @@ from lrs.errors import Conflict, Forbidden, NotFound
 from lrs.events import DEFAULT_STORE, NewEvent, dumps
 from lrs.forwarding import filters, urls
 from lrs.forwarding.errors import InvalidTarget
-from lrs.schema import forwarding_status, forwarding_targets
+from lrs.schema import forwarding_status, forwarding_targets, stores
 
 TARGET_ADDED = "lrs.forwarding.target.added"
 TARGET_PAUSED = "lrs.forwarding.target.paused"
@@ -165,6 +165,8 @@ def add(
     config["secretFingerprint"] = fingerprint(secret)
     with log.writing(engine) as writer:
         conn = writer.conn
+        if not conn.execute(select(stores.c.id).where(stores.c.id == target_store)).first():
+            raise NotFound(f"store {target_store!r} does not exist")
         if conn.execute(select(forwarding_targets.c.id).where(forwarding_targets.c.id == target_id)).first():
             raise Conflict(f"a forwarding target {target_id!r} already exists")
         (event,) = writer.append(target_store, [_event(TARGET_ADDED, target_id, config, actor)])
