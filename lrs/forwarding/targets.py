@@ -21,13 +21,16 @@ import hashlib
 import re
 import secrets
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Connection, Engine, delete, select, update
 
 from lrs import log
+from lrs.db import WRITE
 from lrs.errors import Conflict, Forbidden, NotFound
 from lrs.events import DEFAULT_STORE, NewEvent, dumps
 from lrs.forwarding import filters, urls
@@ -73,6 +76,17 @@ class Target:
     @property
     def statements_url(self) -> str:
         return self.url.rstrip("/") + "/statements"
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A short write transaction that takes SQLite's write lock at BEGIN (as the
+    log's writers do): upgrading a read transaction to a write one while another
+    thread writes fails at once with "database is locked" instead of waiting."""
+    with engine.connect() as conn:
+        conn.execution_options(**{WRITE: True})
+        with conn.begin():
+            yield conn
 
 
 def fingerprint(secret: str) -> str:
@@ -248,7 +262,7 @@ def resume(engine: Engine, target_id: str, *, actor: str = "system") -> bool:
     resumed = _change(engine, target_id, TARGET_RESUMED, {}, actor, paused=False, paused_reason=None)
     if resumed:
         # A fresh start: the next attempt is now, and the failure clock restarts.
-        with engine.begin() as conn:
+        with write_transaction(engine) as conn:
             conn.execute(update(forwarding_status).where(forwarding_status.c.target_id == target_id)
                          .values(retries=0, next_attempt_at=None, failing_since=None))
     return resumed

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -29,7 +30,7 @@ from lrs.config import Settings
 from lrs.events import STATEMENT_STORED
 from lrs.forwarding import targets as targets_service
 from lrs.forwarding.filters import ViewFilter
-from lrs.forwarding.targets import Target
+from lrs.forwarding.targets import Target, write_transaction
 from lrs.schema import events, forwarding_status
 from projections.feeds import VIEW_FEEDS
 from projections.forwarding.consumer import TargetConsumer
@@ -128,11 +129,13 @@ class Forwarder:
             trust_env=False,  # no proxy from the environment: the address checked is the one reached
         )
         self._known: dict[str, Target] = {}
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lrs-forwarding")
         # One line per request at INFO would drown the server's log; failures are
         # logged here, once per attempt.
         logging.getLogger("httpx").setLevel(logging.WARNING)
 
     def close(self) -> None:
+        self._pool.shutdown(wait=True)
         self.runner.release()
         self.client.close()
 
@@ -161,7 +164,7 @@ class Forwarder:
         if not target.start:
             return
         try:
-            with self.engine.begin() as conn:
+            with write_transaction(self.engine) as conn:
                 if conn.execute(select(checkpoints.c.name).where(
                         checkpoints.c.name == target.consumer_name)).first() is None:
                     conn.execute(checkpoints.insert().values(
@@ -174,17 +177,27 @@ class Forwarder:
     # ----------------------------------------------------------------- delivery
 
     def run_once(self, stop: threading.Event | None = None) -> dict[str, int]:
-        """One pass over the targets; returns how many events each one moved."""
-        moved: dict[str, int] = {}
-        for target in self._sync():
-            if stop is not None and stop.is_set():
-                break
-            if not self._due(target):
-                continue
+        """One pass over the targets; returns how many events each one moved.
+
+        Targets are served side by side (a few threads), so that one slow to answer
+        or timing out holds up no other."""
+        due = [t for t in self._sync() if self._due(t)]
+        if not due:
+            return {}
+        futures = {target.id: self._pool.submit(self._serve, target, stop) for target in due}
+        return {target_id: moved for target_id, future in futures.items()
+                if (moved := future.result()) is not None}
+
+    def _serve(self, target: Target, stop: threading.Event | None) -> int | None:
+        if stop is not None and stop.is_set():
+            return None
+        try:
             with self.runner._lease(target.consumer_name) as leased:
-                if leased:
-                    moved[target.id] = self._drain(target, stop)
-        return moved
+                return self._drain(target, stop) if leased else None
+        except Exception:
+            # A database hiccup: this target waits for the next pass, the others go on.
+            logger.exception("forwarding to %s failed; retrying on the next pass", target.id)
+            return None
 
     def _due(self, target: Target) -> bool:
         with self.engine.connect() as conn:
@@ -255,13 +268,13 @@ class Forwarder:
             values["last_rejection"] = rejected[-1][:2000]
             for reason in rejected:
                 logger.warning("forwarding target %s rejected %s", target.id, reason)
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             conn.execute(update(forwarding_status)
                          .where(forwarding_status.c.target_id == target.id).values(**values))
 
     def _failed(self, target: Target, reason: str, wait_hint: float | None) -> None:
         now = clock.utcnow()
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             row = conn.execute(select(forwarding_status)
                                .where(forwarding_status.c.target_id == target.id)).first()
             retries = (int(row.retries) if row else 0) + 1

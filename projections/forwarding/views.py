@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lrs import clock
 from lrs.forwarding.filters import ViewFilter
-from lrs.forwarding.targets import Target
+from lrs.forwarding.targets import Target, write_transaction
 from projections.feeds import VIEW_FEEDS
 from projections.forwarding import delivery
 from projections.schema import checkpoints
@@ -52,7 +52,7 @@ class ViewDelivery:
         if row is not None:
             return int(row.position)
         try:
-            with self.engine.begin() as conn:
+            with write_transaction(self.engine) as conn:
                 conn.execute(checkpoints.insert().values(
                     name=self.name, version=0, position=self.target.start,
                     updated_at=clock.format_utc(clock.utcnow()),
@@ -91,7 +91,7 @@ class ViewDelivery:
         return (len(events) if moved and not rejections else 0), rejections
 
     def _advance(self, start: int, end: int) -> bool:
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             return bool(conn.execute(
                 update(checkpoints)
                 .where(checkpoints.c.name == self.name, checkpoints.c.position == start)
