@@ -29,6 +29,8 @@ from api.routers import (
     admin,
     audit,
     documents,
+    feed,
+    forwarding,
     operations,
     progress,
     statements,
@@ -40,6 +42,7 @@ from lrs.db import make_engine
 from lrs.ratelimit import FailedLogins, RateLimiter
 from lrs.tokens import TokenVerifier
 from lrs.writer import GroupWriter
+from projections.forwarding.forwarder import BackgroundForwarder, Forwarder
 from projections.registry import all_projections
 from projections.service import ViewService
 
@@ -83,17 +86,18 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.services.views.start()
-        app.state.services.writer.start()
-        if schedule is not None:
-            schedule.start()
+        services = app.state.services
+        # Started in this order, stopped in the reverse one: the views and the writer
+        # first, then what reads what they write (forwarding, the signing schedule).
+        background = [services.views, services.writer, services.forwarder, schedule]
+        running = [part for part in background if part is not None]
+        for part in running:
+            part.start()
         try:
             yield
         finally:
-            if schedule is not None:
-                schedule.stop()
-            app.state.services.writer.stop()
-            app.state.services.views.stop()
+            for part in reversed(running):
+                part.stop()
 
     app = FastAPI(
         title="LRS",
@@ -122,7 +126,13 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         writer=GroupWriter(engine, lock_timeout_seconds=settings.lock_timeout_seconds),
     )
     services = app.state.services
-    services.database_readings = DatabaseReadings(lambda: operations.readings(services))
+    if settings.forwarding_in_process:
+        # Embedded use: the API process forwards too, woken by each write.
+        services.forwarder = BackgroundForwarder(Forwarder(engine, settings))
+        services.views.listeners.append(services.forwarder.notify)
+    services.database_readings = DatabaseReadings(
+        lambda: operations.readings(services), lambda: operations.forwarding_readings(services)
+    )
     services.writer.on_group = services.metrics.group_commits.observe
     errors.install(app)
     app.openapi = lambda: openapi_schema(app)  # type: ignore[method-assign]
@@ -132,6 +142,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.include_router(activities.router, tags=["xAPI"])
     app.include_router(admin.router)
     app.include_router(audit.router)
+    app.include_router(forwarding.router)
+    app.include_router(feed.router)
     app.include_router(progress.router)
     app.include_router(operations.router)
 

@@ -43,6 +43,8 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)
     # Values /metrics reads from the database when scraped (set by create_app).
     database_readings: Any = None
+    # The forwarder thread of `lrs serve` (None when the projector worker forwards).
+    forwarder: Any = None
     # Stores are never removed, so one that exists stays known.
     known_stores: set[str] = field(default_factory=set)
     _hash_checks: weakref.WeakKeyDictionary[Any, tuple[CapacityLimiter, CapacityLimiter]] = field(

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -91,8 +91,13 @@ class _Merged(Collector):
 class DatabaseReadings(Collector):
     """The log head and each view's lag, read when Prometheus scrapes."""
 
-    def __init__(self, read: Callable[[], tuple[int, dict[str, int]]]) -> None:
+    def __init__(
+        self, read: Callable[[], tuple[int, dict[str, int]]],
+        forwarding: Callable[[], list[dict[str, Any]]] | None = None,
+    ) -> None:
         self.read = read
+        # Each forwarding target's status (id, lag, retries, paused, counts).
+        self.forwarding = forwarding
 
     def collect(self) -> Iterator[Any]:
         head, lags = self.read()
@@ -103,6 +108,33 @@ class DatabaseReadings(Collector):
         for name, behind in sorted(lags.items()):
             lag.add_metric([name], behind)
         yield lag
+        if self.forwarding is not None:
+            yield from _forwarding_metrics(self.forwarding())
+
+
+def _forwarding_metrics(targets: list[dict[str, Any]]) -> Iterator[Any]:
+    families: dict[str, GaugeMetricFamily | CounterMetricFamily] = {
+        "lag_events": GaugeMetricFamily(
+            "lrs_forwarding_lag_events", "Events of the log a forwarding target has not been passed",
+            labels=["target"]),
+        "lag_seconds": GaugeMetricFamily(
+            "lrs_forwarding_lag_seconds", "Age of the oldest statement not yet passed to a target",
+            labels=["target"]),
+        "retries": GaugeMetricFamily(
+            "lrs_forwarding_retries", "Failed attempts in a row at a target (0: healthy)",
+            labels=["target"]),
+        "paused": GaugeMetricFamily(
+            "lrs_forwarding_paused", "1 while a target is paused", labels=["target"]),
+        "delivered": CounterMetricFamily(
+            "lrs_forwarding_delivered", "Statements and view events a target accepted",
+            labels=["target"]),
+        "rejected": CounterMetricFamily(
+            "lrs_forwarding_rejected", "Statements a target refused (skipped)", labels=["target"]),
+    }
+    for target in targets:
+        for key, family in families.items():
+            family.add_metric([target["id"]], float(target[key]))
+    yield from families.values()
 
 
 class Observe:

@@ -30,14 +30,24 @@ def _runner() -> Runner:
 @projections.command(help="Fold new events into every projection, continuously (a worker).")
 @click.option("--once", is_flag=True, help="Catch up once, then exit.")
 @click.option("--interval", default=1.0, show_default=True, help="Seconds between polls.")
-def run(once: bool, interval: float) -> None:
+@click.option("--forward/--no-forward", default=True, show_default=True,
+              help="Also deliver to the forwarding targets (lrs forwarding).")
+def run(once: bool, interval: float, forward: bool) -> None:
+    from cli.main import _migrated_engine, _settings
+    from projections.forwarding.forwarder import Forwarder
     from projections.runner import ProjectionError
 
     runner = _runner()
+    # The projector forwards too (production: LRS_FORWARDING_IN_PROCESS=false on the
+    # API, so that the servers only serve).
+    settings = _settings()
+    forwarder = Forwarder(_migrated_engine(settings), settings) if forward else None
     try:
         while True:
             try:
                 reached = runner.catch_up()
+                if forwarder is not None:
+                    forwarder.run_once()
                 if once:
                     click.echo(json.dumps(reached))
                     return
@@ -50,6 +60,8 @@ def run(once: bool, interval: float) -> None:
         pass
     finally:
         runner.release()
+        if forwarder is not None:
+            forwarder.close()
 
 
 @projections.command(help="Head of the log, checkpoint and lag of each projection.")

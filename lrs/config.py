@@ -111,6 +111,18 @@ class Settings:
     rejections_days: float = 7.0
     rejections_body_bytes: int = 4096
     rejections_off_stores: tuple[str, ...] = ()
+    # Forwarding (lrs.forwarding, projections.forwarding): run the forwarder inside
+    # `lrs serve` (off when the projector worker does it); send to private, loopback
+    # and link-local addresses (refused by default: SSRF); statements per request;
+    # seconds a request may take; the longest wait between retries; how long a
+    # target may keep failing before it is paused; how much of an answer is read.
+    forwarding_in_process: bool = True
+    forwarding_allow_private: bool = False
+    forwarding_batch: int = 500
+    forwarding_timeout_seconds: float = 10.0
+    forwarding_retry_max_seconds: float = 300.0
+    forwarding_pause_after_seconds: float = 86_400.0
+    forwarding_response_bytes: int = 65_536
 
     _ENV_NAMES = {
         "data_dir": "LRS_DATA_DIR",
@@ -158,6 +170,13 @@ class Settings:
         "rejections_days": "LRS_REJECTIONS_DAYS",
         "rejections_body_bytes": "LRS_REJECTIONS_BODY_BYTES",
         "rejections_off_stores": "LRS_REJECTIONS_OFF_STORES",
+        "forwarding_in_process": "LRS_FORWARDING_IN_PROCESS",
+        "forwarding_allow_private": "LRS_FORWARDING_ALLOW_PRIVATE",
+        "forwarding_batch": "LRS_FORWARDING_BATCH",
+        "forwarding_timeout_seconds": "LRS_FORWARDING_TIMEOUT_SECONDS",
+        "forwarding_retry_max_seconds": "LRS_FORWARDING_RETRY_MAX_SECONDS",
+        "forwarding_pause_after_seconds": "LRS_FORWARDING_PAUSE_AFTER_SECONDS",
+        "forwarding_response_bytes": "LRS_FORWARDING_RESPONSE_BYTES",
     }
 
     def __post_init__(self) -> None:
@@ -186,6 +205,8 @@ class Settings:
             )
         if self.default_xapi_version not in ("1.0.3", "2.0.0"):
             raise ValueError("LRS_DEFAULT_XAPI_VERSION must be 1.0.3 or 2.0.0")
+        if not 1 <= self.forwarding_batch <= 5000:
+            raise ValueError("LRS_FORWARDING_BATCH must be 1 to 5000")
 
     @classmethod
     def env_names(cls) -> dict[str, str]:

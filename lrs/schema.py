@@ -243,3 +243,42 @@ rejections = Table(
     Index("ix_rejections_credential_at", "credential_id", "at"),
     Index("ix_rejections_store_at", "store_id", "at"),
 )
+
+# ---------------------------------------------------------------------------
+# Forwarding (lrs.forwarding): targets are events in the log; this table is their
+# current state, written in the same transaction, plus what the log must never
+# hold: the secret (a webhook's signing key, a target LRS's password or token).
+# ---------------------------------------------------------------------------
+
+forwarding_targets = Table(
+    "forwarding_targets",
+    metadata,
+    Column("id", String(48), primary_key=True),
+    Column("store_id", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    # The target as configured, secrets left out (the event's payload).
+    Column("config", Text, nullable=False),
+    Column("secret", Text, nullable=True),
+    Column("paused", Boolean, nullable=False),
+    Column("paused_reason", Text, nullable=True),
+    Column("created_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+)
+
+# How delivery to each target goes (the forwarder writes it; the checkpoint itself
+# is the consumer platform's, in projection_checkpoints as "forwarding:<id>").
+forwarding_status = Table(
+    "forwarding_status",
+    metadata,
+    Column("target_id", String(48), primary_key=True),
+    Column("last_success_at", String(32), nullable=True),
+    Column("last_attempt_at", String(32), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("last_error_at", String(32), nullable=True),
+    Column("failing_since", String(32), nullable=True),
+    Column("retries", Integer, nullable=False),
+    Column("next_attempt_at", String(32), nullable=True),
+    Column("delivered", BigInteger, nullable=False),
+    Column("rejected", BigInteger, nullable=False),
+    Column("last_rejection", Text, nullable=True),
+)

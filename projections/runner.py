@@ -124,6 +124,24 @@ class Runner:
         # reset, or a batch whose commit failed all make it stale.
         self._cached_at: dict[str, int | None] = {p.name: None for p in projections}
 
+    def add(self, consumer: Consumer) -> None:
+        """Run one more consumer (or a new version of one, under the same name):
+        consumers can come and go while the runner lives (forwarding targets)."""
+        self.projections[consumer.name] = consumer
+        self._cached_at.setdefault(consumer.name, None)
+
+    def drop(self, name: str) -> None:
+        """Stop running a consumer; its lease, if held, passes on."""
+        self.projections.pop(name, None)
+        self._cached_at.pop(name, None)
+        conn = self._lease_connections.pop(name, None)
+        if conn is not None:
+            try:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _lease_key(name)})
+            except Exception:
+                conn.invalidate()
+            conn.close()
+
     # ---------------------------------------------------------------- checkpoints
 
     def _checkpoint(self, conn: Connection, projection: Projection | Consumer) -> Any:

@@ -9,7 +9,7 @@ briefly for the live view to reach a position a client has written, then answers
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +44,8 @@ class ViewService:
         self.runner = Runner(engine, projections)
         self.wait_seconds = wait_seconds
         self.background = BackgroundRunner(self.runner) if in_process else None
+        # Other readers of the log woken by writes too (the forwarder).
+        self.listeners: list[Callable[[], None]] = []
         self.replays = Replays(
             engine, self.projections, Path(tempfile.mkdtemp(prefix="lrs-replays-")),
             answers_kept=replays_kept,
@@ -62,6 +64,8 @@ class ViewService:
         """A write happened: wake the in-process runner, if there is one."""
         if self.background is not None:
             self.background.notify()
+        for listener in self.listeners:
+            listener()
 
     @contextmanager
     def reading(

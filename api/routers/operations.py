@@ -22,7 +22,9 @@ from starlette.responses import Response
 from api.deps import App, identify, run, services
 from lrs import log
 from lrs.errors import Forbidden, Unauthorized
+from lrs.forwarding import targets as forwarding_targets
 from lrs.migrate import current_revision, head_revision
+from projections.forwarding.forwarder import status as forwarding_status
 
 router = APIRouter(tags=["operations"])
 
@@ -49,6 +51,19 @@ def readings(app: Any) -> tuple[int, dict[str, int]]:
         head = log.head(conn)[0]
     lags = {status.name: max(head - status.position, 0) for status in app.views.runner.status()}
     return head, lags
+
+
+def forwarding_readings(app: Any) -> list[dict[str, Any]]:
+    """Each forwarding target's lag and health (for /metrics)."""
+    out = []
+    for target in forwarding_targets.list_targets(app.engine):
+        state = forwarding_status(app.engine, target["id"])
+        out.append({
+            "id": target["id"], "lag_events": state.lag_events, "lag_seconds": state.lag_seconds,
+            "retries": state.retries, "paused": int(target["paused"]),
+            "delivered": state.delivered, "rejected": state.rejected,
+        })
+    return out
 
 
 def _readiness(app: Any) -> tuple[bool, dict[str, Any]]:

@@ -33,6 +33,8 @@ RECORDS = table(
     Column("updated_position", BigInteger, nullable=False),
     Index("ix_progress_records_activity", "store_id", "activity_hash", "registration", "status"),
     Index("ix_progress_records_learner", "store_id", "learner_hash", "registration", "last_at"),
+    # The change feed (/feed/views/progress, webhooks): rows changed after a position.
+    Index("ix_progress_records_changed", "store_id", "updated_position"),
 )
 
 # The facts a record summarises, one row each (written once, deleted on voiding): read

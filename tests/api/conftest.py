@@ -87,6 +87,8 @@ def settings(db_url: str, tmp_path) -> Settings:  # type: ignore[no-untyped-def]
         auth_cache_seconds=300,
         # Most API tests do not read views; tests/api/test_views_* turn this on.
         projections_in_process=False,
+        # Forwarding is tested in tests/db/test_forwarding_delivery.py and tests/e2e.
+        forwarding_in_process=False,
     )
 
 

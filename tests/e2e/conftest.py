@@ -33,9 +33,10 @@ class Server:
 
 
 def start_server(
-    database_url: str, workdir: Path, *, serve_args: tuple[str, ...] = (), **env: str
+    database_url: str, workdir: Path, *, serve_args: tuple[str, ...] = (), port: int | None = None,
+    **env: str,
 ) -> Server:
-    port = free_port()
+    port = port or free_port()
     output = workdir / "serve.log"
     environment = {
         **os.environ,
