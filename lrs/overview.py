@@ -1,0 +1,163 @@
+"""A store at a glance, read from the inline statement index as of a log position.
+
+The index is written in the append's own transaction, so it is always at the log
+head: an answer "as of position P" only has to leave out what came after P. Every
+query here is bounded by P, voiding included: a statement counts unless a voiding
+statement at or before P withdrew it (Data 2.3.2), so a past moment shows the
+statements that then stood, not the ones that stand today.
+
+"Learners" are the agents the xAPI ``agent`` filter matches (Communication 2.1.3:
+the actor or an Agent/Group object, Group members one by one), taken from the
+filter index (``statement_keys``) rather than by parsing statements: an answer
+over a store of 100,000 statements stays a few indexed queries.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, and_, exists, func, or_, select
+
+from lrs.clock import format_utc, from_micros
+from lrs.schema import events, statement_keys, statements
+from lrs.xapi.statement_rules import AGENT
+
+DAY_MICROS = 86_400_000_000
+MAX_DAYS = 366
+MAX_LATEST = 100
+
+_voider = statements.alias("voider")
+
+
+def _standing(store_id: str, bound: int) -> Any:
+    """Statements of the store at or before ``bound`` that no voiding statement at or
+    before ``bound`` withdrew. ``voided`` is today's flag: a statement not voided
+    today was not voided then either (a voiding is never undone), so only the few
+    voided ones take the look-up."""
+    s = statements
+    return and_(
+        s.c.store_id == store_id,
+        s.c.position <= bound,
+        or_(
+            s.c.voided.is_(False),
+            ~exists().where(
+                _voider.c.store_id == store_id,
+                _voider.c.voids_statement_id == s.c.statement_id,
+                _voider.c.position <= bound,
+            ),
+        ),
+    )
+
+
+def recorded_at(conn: Connection, position: int) -> str | None:
+    """When the event at ``position`` was recorded (fixed-width UTC text)."""
+    value = conn.execute(select(events.c.recorded_at).where(events.c.position == position)).scalar()
+    return None if value is None else str(value)
+
+
+def position_at(conn: Connection, moment: str) -> int:
+    """The last log position recorded at or before ``moment`` (fixed-width UTC text)."""
+    value = conn.execute(
+        select(func.coalesce(func.max(events.c.position), 0)).where(events.c.recorded_at <= moment)
+    ).scalar_one()
+    return int(value)
+
+
+def day_of(micros: int) -> int:
+    """Days since 1970-01-01 (UTC) of a stored time in microseconds."""
+    return micros // DAY_MICROS
+
+
+def date_of_day(day: int) -> str:
+    return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(days=day)).date().isoformat()
+
+
+def overview(
+    conn: Connection, store_id: str, bound: int, *, first_day: int, last_day: int, latest: int
+) -> dict[str, Any]:
+    """Statements and active learners per UTC day from ``first_day`` to ``last_day``
+    (days since the epoch, both included), totals, and the ``latest`` newest statements."""
+    s, k = statements, statement_keys
+    standing = _standing(store_id, bound)
+    low, high = first_day * DAY_MICROS, (last_day + 1) * DAY_MICROS
+    in_window = and_(s.c.stored_us >= low, s.c.stored_us < high)
+    day = (s.c.stored_us // DAY_MICROS).label("day")
+    learner_join = s.join(k, and_(k.c.position == s.c.position, k.c.kind == AGENT))
+
+    per_day = {
+        row.day: row.n
+        for row in conn.execute(
+            select(day, func.count().label("n")).where(standing, in_window).group_by(day)
+        )
+    }
+    learners_per_day = {
+        row.day: row.n
+        for row in conn.execute(
+            select(day, func.count(func.distinct(k.c.key_hash)).label("n"))
+            .select_from(learner_join)
+            .where(standing, in_window)
+            .group_by(day)
+        )
+    }
+    window_learners = conn.execute(
+        select(func.count(func.distinct(k.c.key_hash))).select_from(learner_join).where(standing, in_window)
+    ).scalar_one()
+    total_statements = conn.execute(select(func.count()).where(standing)).scalar_one()
+    total_learners = conn.execute(
+        select(func.count(func.distinct(k.c.key_hash))).select_from(learner_join).where(standing)
+    ).scalar_one()
+    days = [
+        {
+            "date": date_of_day(d),
+            "statements": int(per_day.get(d, 0)),
+            "learners": int(learners_per_day.get(d, 0)),
+        }
+        for d in range(first_day, last_day + 1)
+    ]
+    return {
+        "window": {
+            "since": date_of_day(first_day),
+            "until": date_of_day(last_day),
+            "statements": sum(d["statements"] for d in days),
+            "learners": int(window_learners),
+        },
+        "totals": {"statements": int(total_statements), "learners": int(total_learners)},
+        "days": days,
+        "latest": latest_statements(conn, store_id, bound, latest),
+    }
+
+
+def latest_statements(conn: Connection, store_id: str, bound: int, limit: int) -> list[dict[str, Any]]:
+    """The newest standing statements, each cut to what a list shows (the full
+    statement is one GET /statements?statementId= away)."""
+    if limit == 0:
+        return []
+    s = statements
+    rows = conn.execute(
+        select(s.c.position, s.c.stored_us, events.c.data)
+        .select_from(s.join(events, events.c.position == s.c.position))
+        .where(_standing(store_id, bound))
+        .order_by(s.c.position.desc())
+        .limit(limit)
+    ).all()
+    return [_summary(row.position, row.stored_us, orjson.loads(row.data)) for row in rows]
+
+
+def _summary(position: int, stored_us: int, statement: dict[str, Any]) -> dict[str, Any]:
+    obj = statement.get("object") or {}
+    kept_object = {key: obj[key] for key in ("objectType", "id", "definition") if key in obj}
+    if obj.get("objectType") in ("Agent", "Group"):
+        kept_object = {
+            key: obj[key] for key in ("objectType", "name", "mbox", "mbox_sha1sum", "openid", "account")
+            if key in obj
+        }
+    return {
+        "position": position,
+        "id": statement["id"],
+        "stored": format_utc(from_micros(stored_us)),
+        "actor": statement.get("actor"),
+        "verb": statement.get("verb"),
+        "object": kept_object,
+    }
