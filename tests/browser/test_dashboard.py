@@ -258,12 +258,14 @@ def test_progress_pages_show_the_learner_and_the_course(watched: Watched, seeded
     status_table = _cells(page, "#chart-learner-status")
     assert status_table == [[s, str(n)] for s, n in learner["statusCounts"].items()]
     summary = seeded.view("/views/progress/activities", activityId=COURSE)
+    cohort = seeded.view("/views/progress/cohort", activityId=COURSE, limit="200")
     funnel = _cells(page, "#chart-funnel")
-    assert funnel[0] == ["Started the course", str(summary["learners"])]
+    assert funnel[0] == ["Started the course", str(cohort["totalLearners"])] == ["Started the course", "3"]
     assert len(funnel) == 2 + len(summary["children"])
+    for row, child in zip(funnel[1:-1], summary["children"], strict=True):
+        assert row[1] == str(child["statusCounts"]["completed"] + child["statusCounts"]["passed"])
     counts = summary["statusCounts"]
     assert funnel[-1] == ["Completed or passed the course", str(counts["completed"] + counts["passed"])]
-    cohort = seeded.view("/views/progress/cohort", activityId=COURSE, limit="200")
     assert len(_cells(page, "#cohort")) == len(cohort["learners"]) > 0
     _shot(page, "progress")
     # The evidence of one activity, and one of its statements opened.

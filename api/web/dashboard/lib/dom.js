@@ -14,11 +14,12 @@ export function h(tag, attributes = {}, ...children) {
       element.setAttribute(name, value === true ? "" : String(value));
     }
   }
-  append(element, children);
+  append(element, ...children);
   return element;
 }
 
-function append(element, children) {
+/** Append children to an element, leaving out null, undefined and false. */
+export function append(element, ...children) {
   for (const child of children.flat()) {
     if (child === null || child === undefined || child === false) continue;
     element.append(child instanceof Node ? child : document.createTextNode(String(child)));

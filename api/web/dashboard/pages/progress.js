@@ -2,7 +2,7 @@
 // and evidence; a course's completion funnel and cohort table.
 
 import { barChart } from "../lib/charts.js";
-import { h, message, provenance, section, table } from "../lib/dom.js";
+import { append, h, message, provenance, section, table } from "../lib/dom.js";
 import {
   agentLabel, agentParameter, formatDuration, formatMoment, formatNumber, formatPercent, isSuppressed, lastSegment,
 } from "../lib/format.js";
@@ -15,16 +15,17 @@ export function statusRows(counts) {
 }
 
 /**
- * The completion funnel of a course from its activity summary: learners who
- * started it, then those who completed or passed each child, then the course. A
+ * The completion funnel of a course: the learners of its cohort (a record on the
+ * course or any of its activities), then those who completed or passed each
+ * child, then those who completed or passed the course itself. A
  * stage whose parts the view suppressed is suppressed, never estimated.
  */
-export function funnelRows(summary) {
+export function funnelRows(summary, started) {
   const succeeded = (counts) => (isSuppressed(counts.completed) || isSuppressed(counts.passed)
     ? { suppressed: true, reason: "a part of this number is suppressed" }
     : counts.completed + counts.passed);
   return [
-    { label: "Started the course", value: summary.learners },
+    { label: "Started the course", value: started },
     ...summary.children.map((child) => ({ label: `Finished ${lastSegment(child.activityId)}`, value: succeeded(child.statusCounts) })),
     { label: "Completed or passed the course", value: succeeded(summary.statusCounts), kind: "passed" },
   ];
@@ -50,12 +51,12 @@ async function learnerPart(api, params, go) {
   try {
     agent = agentParameter(agentText);
   } catch (error) {
-    part.append(message("error", error.message));
+    append(part, message("error", error.message));
     return part;
   }
   const answer = await api.view("/views/progress/learners", { agent, limit: 200 });
   const evidenceFor = params.get("evidence");
-  part.append(
+  append(part,
     h("p", { class: "subject" }, `Learner: ${answer.learner ? agentLabel(answer.learner) : agentText}`),
     barChart({ id: "chart-learner-status", title: "Activities by status", rows: statusRows(answer.statusCounts), answer, valueLabel: "Activities", labelHeader: "Status" }),
     h("div", { id: "learner-activities" }, table([
@@ -71,7 +72,7 @@ async function learnerPart(api, params, go) {
     ], answer.activities, { empty: "No progress recorded for this learner." })),
     answer.more ? message("info", "Only the 200 most recent activities are listed.") : null,
     provenance(answer));
-  if (evidenceFor) part.append(await evidencePart(api, agent, evidenceFor));
+  if (evidenceFor) append(part, await evidencePart(api, agent, evidenceFor));
   return part;
 }
 
@@ -106,18 +107,17 @@ async function coursePart(api, params, go) {
     form("course-form", "Course (activity IRI)", "activity", activityId, "http://example.com/courses/safety",
       (value) => go({ activity: value, agent: params.get("agent") })));
   if (!activityId) return part;
-  const [summary, cohort] = await Promise.all([
-    api.view("/views/progress/activities", { activityId }),
-    api.view("/views/progress/cohort", { activityId, limit: 200 }),
-  ]);
+  const summary = await api.view("/views/progress/activities", { activityId });
+  // At least where the summary was: the funnel puts numbers of both side by side.
+  const cohort = await api.view("/views/progress/cohort", { activityId, limit: 200, minPosition: api.asOf ? null : summary.position });
   const children = cohort.children;
-  part.append(
+  append(part,
     h("div", { class: "tiles" },
-      h("div", { class: "tile", id: "course-learners" }, h("span", { class: "tile-value" }, formatNumber(summary.learners)), h("span", { class: "tile-label" }, "learners")),
+      h("div", { class: "tile", id: "course-learners" }, h("span", { class: "tile-value" }, formatNumber(cohort.totalLearners)), h("span", { class: "tile-label" }, "learners in the course")),
       h("div", { class: "tile" }, h("span", { class: "tile-value" }, formatPercent(summary.completionRate)), h("span", { class: "tile-label" }, "completion rate")),
       h("div", { class: "tile" }, h("span", { class: "tile-value" }, formatPercent(summary.passRate)), h("span", { class: "tile-label" }, "pass rate")),
       h("div", { class: "tile" }, h("span", { class: "tile-value" }, formatDuration(summary.medianSecondsToComplete)), h("span", { class: "tile-label" }, "median time to complete"))),
-    barChart({ id: "chart-funnel", title: "Completion funnel", rows: funnelRows(summary), answer: summary, funnel: true }),
+    barChart({ id: "chart-funnel", title: "Completion funnel", rows: funnelRows(summary, cohort.totalLearners), answer: cohort, funnel: true }),
     barChart({ id: "chart-course-status", title: "Learners by status", rows: statusRows(summary.statusCounts), answer: summary, labelHeader: "Status" }),
     h("h3", {}, "Cohort"),
     h("div", { id: "cohort", class: "scroll" }, table([
