@@ -9,7 +9,10 @@ statements that then stood, not the ones that stand today.
 "Learners" are the agents the xAPI ``agent`` filter matches (Communication 2.1.3:
 the actor or an Agent/Group object, Group members one by one), taken from the
 filter index (``statement_keys``) rather than by parsing statements: an answer
-over a store of 100,000 statements stays a few indexed queries.
+over a store of 100,000 statements stays a few indexed queries. Statements whose
+object is a StatementRef (voidings above all) carry their target's keys in that
+index (Communication 2.1.3.s3), so they are left out of the learner counts: a
+voiding must not bring back the learner of the statement it withdrew.
 """
 
 from __future__ import annotations
@@ -84,7 +87,9 @@ def overview(
     low, high = first_day * DAY_MICROS, (last_day + 1) * DAY_MICROS
     in_window = and_(s.c.stored_us >= low, s.c.stored_us < high)
     day = (s.c.stored_us // DAY_MICROS).label("day")
-    learner_join = s.join(k, and_(k.c.position == s.c.position, k.c.kind == AGENT))
+    learner_join = s.join(
+        k, and_(k.c.position == s.c.position, k.c.kind == AGENT, s.c.ref_statement_id.is_(None))
+    )
 
     per_day = {
         row.day: row.n
