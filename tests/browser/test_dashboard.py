@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
+import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.e2e.conftest import KEY, SECRET, Server, start_server, stop_server
 from tests.progress_helpers import ANN, BOB, COURSE, MODULE_1, MODULE_2, learner_statement
@@ -27,6 +29,7 @@ from tests.progress_helpers import ANN, BOB, COURSE, MODULE_1, MODULE_2, learner
 PUBLIC_URL = "http://lrs.test"
 LEARNER_KEY, LEARNER_SECRET = "learner-dana", "dana-Xk29vLq7Rt4w"
 DANA = {"objectType": "Agent", "account": {"homePage": PUBLIC_URL, "name": LEARNER_KEY}}
+ISSUER, AUDIENCE, KID = "https://id.example", "lrs", "dash-1"
 SHOTS = Path(os.environ.get("LRS_SCREENSHOT_DIR", "/tmp/lrs-dashboard-screenshots"))
 
 
@@ -90,6 +93,17 @@ class Seeded:
         _, headers = _call(server, "POST", "/xapi/statements", mine, auth=_basic(LEARNER_KEY, LEARNER_SECRET))
         self.head = int(headers["X-LRS-Position"])
         self.total = len(first) + len(second) + len(mine)
+        # The progress view has folded every write before any page asks.
+        self.view("/views/progress/cohort", activityId=COURSE)
+
+    signing_key: Any = None
+
+    def token(self, **claims: Any) -> str:
+        """A token of the issuer for a user (no scope claim: statements/write and
+        statements/read/mine, Communication 4.2)."""
+        now = int(time.time())
+        payload = {"iss": ISSUER, "aud": AUDIENCE, "azp": "lms", "iat": now, "exp": now + 600, **claims}
+        return jwt.encode(payload, self.signing_key, algorithm="RS256", headers={"kid": KID})
 
     def view(self, path: str, auth: str | None = None, **params: str) -> Any:
         # minPosition: the view has folded every write above before it answers.
@@ -100,12 +114,20 @@ class Seeded:
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     workdir = tmp_path_factory.mktemp("dashboard-lrs")
+    # Bearer tokens of an issuer whose keys are in a file: no network.
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key()))
+    jwk.update(kid=KID, use="sig", alg="RS256")
+    (workdir / "jwks.json").write_text(json.dumps({"keys": [jwk]}))
     running = start_server(
         f"sqlite:///{workdir / 'lrs.sqlite3'}", workdir, LRS_PUBLIC_URL=PUBLIC_URL,
-        LRS_PROJECTIONS_IN_PROCESS="1",
+        LRS_PROJECTIONS_IN_PROCESS="1", LRS_OIDC_ISSUER=ISSUER, LRS_OIDC_AUDIENCE=AUDIENCE,
+        LRS_OIDC_JWKS_FILE=str(workdir / "jwks.json"),
     )
     try:
-        yield Seeded(running)
+        seeded = Seeded(running)
+        seeded.signing_key = private
+        yield seeded
     finally:
         stop_server(running)
 
@@ -300,6 +322,29 @@ def test_a_learner_credential_sees_its_own_page_only(watched: Watched, seeded: S
     )
     assert status == 403
     watched.errors.clear()  # the 403 above, asked for on purpose, is logged by Chromium
+
+
+def test_a_bearer_tokens_user_sees_their_own_page(watched: Watched, seeded: Seeded) -> None:
+    token = seeded.token(sub="gus-42", name="Gus")
+    gus = {"objectType": "Agent", "name": "Gus", "account": {"homePage": ISSUER, "name": "gus-42"}}
+    _, headers = _call(seeded.server, "POST", "/xapi/statements",
+                       [_statement(gus, "completed", MODULE_2, result={"completion": True})], auth=f"Bearer {token}")
+    position = int(headers["X-LRS-Position"])
+    # The view has folded it (minPosition) before the page asks.
+    own = _call(seeded.server, "GET", f"/views/me/progress?minPosition={position}", auth=f"Bearer {token}")[0]
+    page = watched.page
+    page.goto(f"{watched.origin}/dashboard/")
+    page.check("#use-token")
+    page.fill("#token", token)
+    page.click("#sign-in-button")
+    _loaded(page, "me")
+    assert page.eval_on_selector_all("#nav a", "as => as.map(a => a.dataset.page)") == ["me"]
+    assert page.text_content("#me-learner") == "Gus"
+    assert [r[0] for r in _cells(page, "#my-activities")] == [a["activityId"] for a in own["activities"]]
+    assert MODULE_2 in [a["activityId"] for a in own["activities"]]
+    assert [r[1] for r in _cells(page, "#my-statements")] == ["completed"]
+    assert token not in page.url
+    assert page.evaluate("() => sessionStorage.getItem('lrs-dashboard-authorization')") == f"Bearer {token}"
 
 
 def test_a_wrong_secret_is_refused_at_sign_in(watched: Watched) -> None:
