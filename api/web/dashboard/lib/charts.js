@@ -43,10 +43,11 @@ export function columnChart({ id, title, rows, answer, valueLabel = "Value", lab
   const values = rows.map((r) => (isSuppressed(r.value) ? 0 : r.value || 0));
   const max = niceMax(Math.max(0, ...values));
   const svg = s("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": `${title}: chart; the numbers are in the table below`, class: "columns" });
-  for (const fraction of [0, 0.5, 1]) {
+  // Counts: a grid line half way only where it falls on a whole number.
+  for (const fraction of Number.isInteger(max / 2) ? [0, 0.5, 1] : [0, 1]) {
     const y = top + plotHeight * (1 - fraction);
     svg.append(s("line", { x1: left, x2: width - 8, y1: y, y2: y, class: "grid" }));
-    svg.append(s("text", { x: left - 6, y: y + 4, class: "axis", "text-anchor": "end" }, formatNumber(max * fraction, Number.isInteger(max * fraction) ? 0 : 1)));
+    svg.append(s("text", { x: left - 6, y: y + 4, class: "axis", "text-anchor": "end" }, formatNumber(max * fraction)));
   }
   const slot = plotWidth / Math.max(rows.length, 1);
   const every = Math.max(1, Math.ceil(rows.length / 10));
@@ -59,7 +60,8 @@ export function columnChart({ id, title, rows, answer, valueLabel = "Value", lab
       const barHeight = plotHeight * ((row.value || 0) / max);
       svg.append(s("rect", { x, y: top + plotHeight - barHeight, width: barWidth, height: barHeight, class: "bar" }, s("title", {}, `${row.label}: ${formatNumber(row.value)}`)));
     }
-    if (index % every === 0) {
+    // Every few labels, counted back from the last: the newest day is always named.
+    if ((rows.length - 1 - index) % every === 0) {
       svg.append(s("text", { x: x + barWidth / 2, y: height - 8, class: "axis", "text-anchor": "middle" }, row.shortLabel || row.label));
     }
   });
