@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from starlette.middleware.cors import CORSMiddleware
 
 import lrs
-from api import errors, openapi
+from api import errors, openapi, web
 from api.deps import Services
 from api.middleware import (
     AlternateSyntax,
@@ -31,7 +31,9 @@ from api.routers import (
     documents,
     feed,
     forwarding,
+    me,
     operations,
+    overview,
     progress,
     statements,
 )
@@ -104,6 +106,11 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         version=lrs.__version__,
         description="An event-sourced xAPI 1.0.3 and 2.0 Learning Record Store.",
         lifespan=lifespan,
+        # api.web serves /docs from files this package ships (FastAPI's pages load
+        # them from a CDN); ReDoc has no such package, so it is left out.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.services = Services(
         settings=settings,
@@ -145,7 +152,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.include_router(forwarding.router)
     app.include_router(feed.router)
     app.include_router(progress.router)
+    app.include_router(overview.router)
+    app.include_router(me.router)
     app.include_router(operations.router)
+    web.install(app)
 
     # Added innermost first. CORS stays outside the others so that every answer,
     # errors included, carries its headers; the security headers go on outside it,
@@ -171,7 +181,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     )
     app.add_middleware(
         SecurityHeaders,
-        pages=(app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url),
+        pages=(web.DOCS, web.DOCS + "/"),
+        dashboard=web.DASHBOARD,
     )
     return app
 

@@ -22,6 +22,7 @@ from starlette.responses import Response
 from api import deps
 from api.deps import App
 from lrs.clock import format_utc
+from lrs.credentials import Credential
 from lrs.errors import InvalidParameter
 from lrs.xapi import value_formats
 from lrs.xapi.agents import ifi_key, parse_agent_parameter
@@ -139,7 +140,7 @@ async def answer(
 
     A parameter the route does not declare is a 400, as on the xAPI resources.
     """
-    check_names(list(request.query_params.multi_items()), _declared(request))
+    check_declared(request)
 
     def read_view() -> tuple[int, Any]:
         with app.views.reading(
@@ -149,5 +150,27 @@ async def answer(
 
     # asOf may replay, minPosition may wait: a thread (deps.run).
     position, data = await deps.run(app, read_view, heavy=True)
+    return respond(position, data)
+
+
+def check_declared(request: Request) -> None:
+    """A query parameter the route does not declare is a 400, as on the xAPI resources."""
+    check_names(list(request.query_params.multi_items()), _declared(request))
+
+
+def respond(position: int, data: Any) -> Response:
+    """A view's answer: its data with the log ``position`` it reflects, in the body
+    and in ``X-LRS-Position``."""
     body = {"position": position, **data} if isinstance(data, dict) else {"position": position, "records": data}
     return Response(orjson.dumps(body), media_type="application/json", headers={POSITION: str(position)})
+
+
+def credential_learner(credential: Credential) -> dict[str, Any]:
+    """The learner a credential stands for, for the views' "me" answers: the user of
+    a token that names one (the Group authority's member other than the
+    application, Data 2.4.9), else the credential's authority agent itself."""
+    authority = credential.authority
+    members = authority.get("member") if authority.get("objectType") == "Group" else None
+    if isinstance(members, list) and len(members) == 2:
+        return dict(members[1])
+    return dict(authority)

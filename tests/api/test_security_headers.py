@@ -1,7 +1,7 @@
 """Security headers. Documents come back with the Content-Type they were stored with
 (Communication 1.5), so a State document may be HTML with a script in it: a browser
 must never run it with the LRS's origin. Every answer, errors and CORS preflights
-included, says so; the Swagger UI at /docs keeps the scripts it needs."""
+included, says so; the pages at /docs and /dashboard/ run this server's own scripts only."""
 
 from __future__ import annotations
 
@@ -73,13 +73,34 @@ def test_every_kind_of_answer_carries_the_headers(client, http, app):
         _assert_locked_down(response)
 
 
-def test_the_swagger_ui_keeps_its_scripts(http):
-    # /docs loads Swagger UI from a CDN and starts it with an inline script; a policy
-    # with default-src, script-src or sandbox would stop it. It may not be framed.
-    for path in ("/docs", "/redoc", "/docs/oauth2-redirect"):
+SAME_ORIGIN = {
+    "default-src 'none'", "script-src 'self'", "connect-src 'self'", "img-src 'self' data:",
+    "font-src 'self'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
+}
+
+
+def test_the_pages_this_server_renders_run_its_own_scripts_only(http):
+    # /docs (Swagger UI from files this package ships) and the dashboard load every
+    # script from this origin and none inline; Swagger UI's React sets style
+    # attributes, so its page alone allows inline styles. Neither may be framed.
+    pages = {
+        "/docs": "text/html", "/docs/start.js": "text/javascript",
+        "/docs/assets/swagger-ui-bundle.js": "text/javascript", "/docs/assets/swagger-ui.css": "text/css",
+        "/dashboard/": "text/html", "/dashboard/app.js": "text/javascript",
+        "/dashboard/style.css": "text/css", "/dashboard/pages/overview.js": "text/javascript",
+    }
+    for path, media_type in pages.items():
         response = http.get(path)
-        assert response.status_code == 200
-        assert response.headers["content-type"].startswith("text/html")
+        assert response.status_code == 200, path
+        assert response.headers["content-type"].split(";")[0] == media_type, path
         for name, value in EVERYWHERE.items():
             assert response.headers.get(name) == value, (path, name)
-        assert _policy(response) == {"frame-ancestors 'none'"}, path
+        style = "style-src 'self' 'unsafe-inline'" if path.startswith("/docs") else "style-src 'self'"
+        assert _policy(response) == {*SAME_ORIGIN, style}, path
+    # Not a page of its own: the dashboard's missing files and other paths keep the API policy.
+    for path in ("/dashboardx", "/docsx", "/redoc", "/docs/oauth2-redirect"):
+        response = http.get(path)
+        assert response.status_code == 404, path
+        if not path.startswith("/docs/"):
+            assert _policy(response) == API_POLICY, path
+    assert http.get("/dashboard", follow_redirects=False).headers["location"] == "/dashboard/"

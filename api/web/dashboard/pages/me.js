@@ -1,0 +1,53 @@
+// A credential's own page: who it is, its learner's progress, its latest
+// statements. Any credential may open it, a learner's (statements/read/mine) too.
+
+import { barChart } from "../lib/charts.js";
+import { h, message, provenance, section, table } from "../lib/dom.js";
+import { agentLabel, formatDuration, formatMoment, formatPercent, objectLabel, verbLabel } from "../lib/format.js";
+import { statusRows } from "./progress.js";
+
+async function render(container, { api, me }) {
+  const learner = me.learner;
+  container.append(section("Who you are",
+    h("dl", { class: "facts" },
+      h("dt", {}, "Learner"), h("dd", { id: "me-learner" }, agentLabel(learner)),
+      h("dt", {}, "Store"), h("dd", {}, me.store),
+      h("dt", {}, "Scopes"), h("dd", { id: "me-scopes" }, me.scopes.join(", ")))));
+  const progress = await api.view("/views/me/progress", { limit: 200 });
+  container.append(section("Your progress",
+    barChart({ id: "chart-my-status", title: "Your activities by status", rows: statusRows(progress.statusCounts), answer: progress, valueLabel: "Activities", labelHeader: "Status" }),
+    h("div", { id: "my-activities" }, table([
+      { label: "Activity", value: (r) => r.activityId },
+      { label: "Status", value: (r) => h("span", { class: `status ${r.status.replace(" ", "-")}` }, r.status) },
+      { label: "Attempts", value: (r) => r.attempts, numeric: true },
+      { label: "Best score", value: (r) => (r.bestScaledScore === null ? null : formatPercent(r.bestScaledScore)), numeric: true },
+      { label: "Time spent", value: (r) => formatDuration(r.timeSpentSeconds), numeric: true },
+      { label: "Last activity", value: (r) => formatMoment(r.lastActivity) },
+    ], progress.activities, { empty: "No progress recorded for you yet." })),
+    provenance(progress)));
+  // The statements API has no asOf; its `until` (stored at or before) shows the
+  // statements as they had been stored then.
+  const query = { agent: JSON.stringify(strip(learner)), limit: 15 };
+  if (api.asOf) query.until = api.asOf;
+  let statements;
+  try {
+    statements = await api.get("/xapi/statements", query);
+  } catch (error) {
+    container.append(section("Your latest statements", message("error", error.message)));
+    return;
+  }
+  container.append(section("Your latest statements",
+    h("div", { id: "my-statements" }, table([
+      { label: "Stored", value: (s) => formatMoment(s.stored) },
+      { label: "Verb", value: (s) => verbLabel(s.verb) },
+      { label: "Object", value: (s) => objectLabel(s.object) },
+    ], statements.statements, { empty: "No statements about you." }))));
+}
+
+/** An Agent as the statements API's `agent` filter takes it (no name: it is not an identifier). */
+function strip(agent) {
+  const { name, ...rest } = agent;
+  return rest;
+}
+
+export default { id: "me", title: "Me", view: "progress", audience: "learner", render };
