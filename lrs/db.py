@@ -12,6 +12,10 @@ from sqlalchemy.engine import make_url
 
 # Execution option that marks a connection as a log writer (SQLite: BEGIN IMMEDIATE).
 WRITE = "lrs_write"
+# Execution option of a read replica's engine: what its connections read is the
+# primary's log as far as the replica has replayed it, and nothing in flight on the
+# primary can be seen from there (lrs.log.consistent_through, lrs.reads).
+REPLICA = "lrs_replica"
 
 
 def make_engine(database_url: str, *, lock_timeout_seconds: float = 30.0, **kwargs: Any) -> Engine:
@@ -66,6 +70,15 @@ def _sqlite_engine(database_url: str, lock_timeout_seconds: float, **kwargs: Any
             conn.exec_driver_sql("BEGIN")
 
     return engine
+
+
+def make_replica_engine(database_url: str, **kwargs: Any) -> Engine:
+    """An engine on a read replica of the log's database, marked as one (REPLICA)."""
+    return make_engine(database_url, **kwargs).execution_options(**{REPLICA: True})
+
+
+def is_replica(conn: Connection) -> bool:
+    return bool(conn.get_execution_options().get(REPLICA))
 
 
 def fetch_one(engine: Engine, sql: str, params: tuple[Any, ...]) -> Any:

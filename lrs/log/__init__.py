@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, bindparam, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from lrs import clock
-from lrs.db import WRITE, is_sqlite
+from lrs.db import WRITE, is_replica, is_sqlite
 from lrs.errors import Conflict, LogIntegrityError, Unavailable
 from lrs.events import NewEvent, RecordedEvent
 from lrs.log import _postgresql, _sqlite
@@ -306,7 +306,16 @@ def consistent_through(conn: Connection) -> str:
     earliest of them, or the newest committed event when that instant cannot be
     known. That is exact because writers take their first ``recorded_at`` under the
     log's lock, later than the clock at the moment they took it.
+
+    On a read replica (lrs.db.REPLICA) it is the newest event the replica has
+    replayed: the replica applies the primary's commits in commit order, which is
+    position order and so ``recorded_at`` order, so every event recorded up to that
+    one is there; the primary's writers in flight and its clock cannot be seen from
+    there, so nothing later is promised.
     """
+    if is_replica(conn):
+        newest = conn.execute(_HEAD).first()
+        return clock.format_utc(clock.from_micros(_after(newest.recorded_at) - 1 if newest else 0))
     if is_sqlite(conn):
         # The writers in flight first, then the snapshot: a writer that commits in
         # between is then in the snapshot, and one that starts later stamps later.
