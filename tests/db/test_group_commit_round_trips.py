@@ -20,16 +20,17 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, func, select, text
 
-from lrs.credentials import bootstrap, create_credential
+from lrs.credentials import bootstrap, create_credential, live_secret_hashes
 from lrs.db import WRITE
 from lrs.log._postgresql import LOG_LOCK_KEY
 from lrs.schema import events, statement_keys, statements
 from lrs.statements import WriteRequest, Written, prepare
 from lrs.writer import GroupWriter
 
-# Lock and heads, ids already stored, events, voiding links, statements, keys,
-# known definitions, then activities, verbs and agents: one each at most.
-BOUND = 11
+# Lock and heads, the cached secrets to confirm, ids already stored, events,
+# voiding links, statements, keys, known definitions, then activities, verbs and
+# agents: one each at most.
+BOUND = 12
 
 
 def _statement(index: int, learner: int) -> dict[str, Any]:
@@ -131,11 +132,15 @@ def writer(engine: Engine) -> Iterator[GroupWriter]:
 
 def _requests(engine: Engine, count: int, per_request: int) -> list[WriteRequest]:
     credential, _ = create_credential(engine, public_url="http://lrs.test")
+    with engine.connect() as conn:
+        # As over HTTP: the verifier's cache vouched for the secret, and the group
+        # confirms it under the lock (lrs.credentials.live_secret_hashes).
+        proof = live_secret_hashes(conn, {credential.key})[credential.key]
     out = []
     for r in range(count):
         items = [_statement(r * per_request + i, (r + i) % 5) for i in range(per_request)]
         prepared = prepare(items, "1.0.3", batch=per_request > 1, put_id=None)
-        out.append(WriteRequest(credential, prepared, "1.0.3"))
+        out.append(WriteRequest(credential, prepared, "1.0.3", proof=proof))
     return out
 
 
