@@ -83,6 +83,9 @@ def _sqlite_engine(database_url: str, lock_timeout_seconds: float, **kwargs: Any
 
 def make_replica_engine(database_url: str, **kwargs: Any) -> Engine:
     """An engine on a read replica of the log's database, marked as one (REPLICA)."""
+    if make_url(database_url).get_backend_name() == "postgresql":
+        # A replica that does not answer is passed over (lrs.reads): soon.
+        kwargs.setdefault("connect_args", {"connect_timeout": 5})
     return make_engine(database_url, **kwargs).execution_options(**{REPLICA: True})
 
 

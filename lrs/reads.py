@@ -14,16 +14,21 @@ primary's writers in flight. What it answers stays honest because:
   ahead) waits for it a short while, then the primary answers: a page never
   silently misses statements its ``more`` chain promised.
 
-Writes, documents, credentials and everything that must read its own writes stay on
-the primary.
+A replica that does not answer (down, or unreachable) is passed over: the primary
+answers, and the failure is logged. Writes, documents, credentials and everything
+that must read its own writes stay on the primary.
 """
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from lrs import log
 from lrs import statements as service
@@ -32,6 +37,22 @@ from lrs.xapi.params import SingleStatement, StatementQuery
 
 # How often a wait for the replica looks at its head again.
 _POLL_SECONDS = 0.02
+
+logger = logging.getLogger("lrs.reads")
+T = TypeVar("T")
+
+
+class _ReplicaDown(Exception):
+    pass
+
+
+def on_replica(fn: Callable[[], T]) -> T:
+    """Run a read on the replica; _ReplicaDown when the replica does not answer."""
+    try:
+        return fn()
+    except OperationalError as exc:
+        logger.warning("read replica unavailable, reading the primary: %s", str(exc).splitlines()[0])
+        raise _ReplicaDown from exc
 
 
 @dataclass(frozen=True)
@@ -51,11 +72,14 @@ class Reads:
         ``wait_seconds``), else the primary, which has everything committed."""
         if self.replica is None:
             return self.primary
+        replica = self.replica
         deadline = time.monotonic() + self.wait_seconds
         while True:
-            with self.replica.connect() as conn:
-                if log.head(conn)[0] >= position:
-                    return self.replica
+            try:
+                if on_replica(lambda: replica_head(replica)) >= position:
+                    return replica
+            except _ReplicaDown:
+                return self.primary
             if time.monotonic() >= deadline:
                 return self.primary
             time.sleep(_POLL_SECONDS)
@@ -69,10 +93,12 @@ class Reads:
         mine: str | None = None,
     ) -> tuple[tuple[str, str, str | None], Engine]:
         """lrs.statements.get_one, and the engine that answered it."""
-        if self.replica is not None:
+        replica = self.replica
+        if replica is not None:
             try:
-                return service.get_one(self.replica, store_id, request, languages, mine=mine), self.replica
-            except NotFound:
+                found = on_replica(lambda: service.get_one(replica, store_id, request, languages, mine=mine))
+                return found, replica
+            except (NotFound, _ReplicaDown):
                 pass  # not replayed yet, or not there: the primary has the last word
         return service.get_one(self.primary, store_id, request, languages, mine=mine), self.primary
 
@@ -87,5 +113,30 @@ class Reads:
     ) -> tuple[service.QueryResult, Engine]:
         """lrs.statements.query, and the engine that answered it."""
         engine = self.engine if q.bound is None else self.at_least(q.bound)
-        result = service.query(engine, store_id, q, page_max=page_max, languages=languages, mine=mine)
-        return result, engine
+
+        def read(source: Engine) -> service.QueryResult:
+            return service.query(source, store_id, q, page_max=page_max, languages=languages, mine=mine)
+
+        if engine is not self.primary:
+            try:
+                return on_replica(lambda: read(engine)), engine
+            except _ReplicaDown:
+                pass
+        return read(self.primary), self.primary
+
+    def replica_lag(self) -> int | str | None:
+        """Events the replica is behind the primary ("unreachable" when it does not
+        answer; None without a replica), for /ready."""
+        replica = self.replica
+        if replica is None:
+            return None
+        try:
+            behind = on_replica(lambda: replica_head(replica))
+        except _ReplicaDown:
+            return "unreachable"
+        return max(replica_head(self.primary) - behind, 0)
+
+
+def replica_head(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return log.head(conn)[0]

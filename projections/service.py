@@ -15,20 +15,24 @@ position the replica may not have replayed, into scratch files of this process.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 from lrs import log
 from lrs.errors import InvalidParameter, Unavailable
 from projections.base import Projection
 from projections.replays import Replays
 from projections.runner import BackgroundRunner, Runner, folded_position, position_at, wait_for
+
+logger = logging.getLogger("projections.service")
 
 
 @dataclass(frozen=True)
@@ -97,8 +101,15 @@ class ViewService:
             return
         started = time.monotonic()
         if self.replica is not None:
-            with self.replica.connect() as conn:
-                position = self._replica_position(conn, name, min_position)
+            with ExitStack() as stack:
+                try:
+                    conn = stack.enter_context(self.replica.connect())
+                    position = self._replica_position(conn, name, min_position)
+                except OperationalError as exc:
+                    # Down or unreachable: the primary answers (lrs.reads does the same).
+                    logger.warning("read replica unavailable, reading the primary: %s",
+                                   str(exc).splitlines()[0])
+                    position = None
                 if position is not None:
                     yield conn, position
                     return

@@ -450,3 +450,52 @@ def test_the_read_url_setting() -> None:
     assert Settings.from_env({}).database_read_url is None
     with pytest.raises(ValueError, match="LRS_READ_REPLICA_WAIT_SECONDS"):
         Settings.from_env({"LRS_READ_REPLICA_WAIT_SECONDS": "-1"})
+
+
+# -------------------------------------------------------- a replica that is down
+
+
+@pytest.fixture
+def down_settings(settings: Settings, tmp_path: Path, db_url: str) -> Settings:
+    from dataclasses import replace
+
+    if db_url.startswith("sqlite"):
+        unreachable = f"sqlite:///{tmp_path}"  # a directory: SQLite cannot open it
+    else:
+        unreachable = make_url(db_url).set(database="lrs_no_such_replica").render_as_string(
+            hide_password=False
+        )
+    return replace(settings, database_read_url=unreachable, projections_in_process=True)
+
+
+def test_a_replica_that_does_not_answer_is_passed_over(
+    down_settings: Settings, engine: Engine
+) -> None:
+    bootstrap(engine, key=KEY, secret=SECRET, public_url=down_settings.public_url)
+    with TestClient(create_app(down_settings, engine), base_url="http://lrs.test") as http:
+        client = XapiClient(http)
+        (posted,) = _post(client, statement())
+        assert _ids(client.get(STATEMENTS)) == [posted]
+        assert client.get(STATEMENTS, params={"statementId": posted}).status_code == 200
+        position = _write(client, COURSE)
+        answered, _ = _view(client, minPosition=position)
+        assert answered >= position
+        ready = http.get("/ready")
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["checks"]["replica"] == "unreachable"
+
+
+def test_ready_reports_the_replica_lag(
+    client: XapiClient, replica: Replica, http: TestClient, app: Any
+) -> None:
+    def lag() -> Any:
+        app.state.services._ready_cache = None  # answers are reused for a second
+        response = http.get("/ready")
+        assert response.status_code == 200, response.text
+        return response.json()["checks"]["replica"]
+
+    assert lag() == {"lag": 0}
+    _post(client, [statement(), statement()])
+    assert lag() == {"lag": 2}
+    replica.sync()
+    assert lag() == {"lag": 0}
