@@ -4,8 +4,8 @@ per group, whatever the number of requests in it or of statements per request.
 On PostgreSQL each statement is a round trip to the server (BEGIN and COMMIT are
 two more), so this is what keeps the write path from paying per request or per
 row: the events of every request go in with one INSERT, the index rows of each
-table with one more (lrs.log.LogWriter.flush, lrs.db.make_engine's multi-row
-INSERTs). Counted with SQLAlchemy's cursor events on the writer thread.
+table with one more (lrs.log.LogWriter.flush; an executemany, which psycopg sends
+as one pipeline). Counted with SQLAlchemy's cursor events on the writer thread.
 """
 
 from __future__ import annotations
