@@ -40,8 +40,9 @@ from api.routers import (
 from lrs.audit.checkpoints import checkpoint_schedule
 from lrs.config import Settings
 from lrs.credentials import CredentialVerifier
-from lrs.db import make_engine
+from lrs.db import make_engine, make_replica_engine
 from lrs.ratelimit import FailedLogins, RateLimiter
+from lrs.reads import Reads
 from lrs.tokens import TokenVerifier
 from lrs.writer import GroupWriter
 from projections.forwarding.forwarder import BackgroundForwarder, Forwarder
@@ -85,6 +86,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     )
     # Read now, so that a key that cannot be read stops the server before it starts.
     schedule = checkpoint_schedule(settings, engine)
+    replica = (
+        make_replica_engine(settings.database_read_url) if settings.database_read_url else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -128,8 +132,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
         views=ViewService(
             engine, all_projections(), in_process=settings.projections_in_process,
-            wait_seconds=settings.view_wait_seconds,
+            wait_seconds=settings.view_wait_seconds, replica=replica,
+            replica_wait_seconds=settings.read_replica_wait_seconds,
         ),
+        reads=Reads(engine, replica, settings.read_replica_wait_seconds),
         writer=GroupWriter(engine, lock_timeout_seconds=settings.lock_timeout_seconds),
     )
     services = app.state.services

@@ -23,6 +23,7 @@ from lrs.credentials import Credential, CredentialVerifier, NeedsHashCheck, stor
 from lrs.db import is_sqlite
 from lrs.errors import BadRequest, Forbidden, PayloadTooLarge, Unauthorized
 from lrs.ratelimit import RateLimiter
+from lrs.reads import Reads
 from lrs.tokens import TokenVerifier
 from lrs.writer import GroupWriter
 from lrs.xapi.versions import V2
@@ -40,6 +41,8 @@ class Services:
     limiter: RateLimiter
     views: ViewService
     writer: GroupWriter
+    # Statement, Activity and Agent reads: on the read replica when there is one.
+    reads: Reads
     metrics: Metrics = field(default_factory=Metrics)
     # Values /metrics reads from the database when scraped (set by create_app).
     database_readings: Any = None

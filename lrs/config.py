@@ -37,6 +37,14 @@ class Settings:
 
     data_dir: Path = DEFAULT_DATA_DIR
     database_url: str = ""
+    # A read replica (a PostgreSQL hot standby, or any copy that replays the
+    # primary's commits in order): statement queries, /activities, /agents and view
+    # reads go there; writes, documents and credentials stay on the primary.
+    database_read_url: str | None = None
+    # How long a read the replica has not replayed yet (a view's minPosition, a page
+    # of a statement query bounded beyond the replica's head) waits for it before the
+    # primary answers instead.
+    read_replica_wait_seconds: float = 0.5
     host: str = "127.0.0.1"
     port: int = 8000
     # Where clients reach the LRS; used for credential authorities and the banner.
@@ -127,6 +135,8 @@ class Settings:
     _ENV_NAMES = {
         "data_dir": "LRS_DATA_DIR",
         "database_url": "LRS_DATABASE_URL",
+        "database_read_url": "LRS_DATABASE_READ_URL",
+        "read_replica_wait_seconds": "LRS_READ_REPLICA_WAIT_SECONDS",
         "host": "LRS_HOST",
         "port": "LRS_PORT",
         "public_url": "LRS_PUBLIC_URL",
@@ -188,6 +198,8 @@ class Settings:
             raise ValueError("LRS_STATEMENTS_PAGE_MAX must be at least 1")
         if self.auth_failure_window_seconds <= 0:
             raise ValueError("LRS_AUTH_FAILURE_WINDOW_SECONDS must be more than 0")
+        if self.read_replica_wait_seconds < 0:
+            raise ValueError("LRS_READ_REPLICA_WAIT_SECONDS must be 0 or more")
         if self.workers < 1:
             raise ValueError("LRS_WORKERS must be at least 1")
         if self.log_format not in ("text", "json"):

@@ -242,6 +242,8 @@ def write_requests(
                 )
                 for item in new_items
             ],
+            # The events of every request of the group go in with one INSERT.
+            defer=True,
         )
         indexed.setdefault(store_id, []).extend(zip(recorded, new_items, strict=True))
         _keep_attachments(
@@ -249,6 +251,7 @@ def write_requests(
             key_hash(authority_key(request.credential.authority)),
         )
         outcomes.append(Written(ids, recorded[-1].position, writer.through()))
+    writer.flush()  # before the index rows that refer to them
     for store_id, items in indexed.items():
         apply_statements(conn, store_id, items)
     return outcomes

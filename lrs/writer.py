@@ -161,7 +161,13 @@ class GroupWriter:
         requests = [p for p in group if isinstance(p.request, WriteRequest)]
         outcomes: dict[int, Any] = {}
         try:
-            with log.writing(self.engine, lock_timeout_seconds=self.lock_timeout_seconds) as writer:
+            # A group of one store (the common case) reads its chain head together
+            # with the log head.
+            stores = {cast(WriteRequest, p.request).credential.store_id for p in requests}
+            with log.writing(
+                self.engine, lock_timeout_seconds=self.lock_timeout_seconds,
+                store_id=stores.pop() if len(stores) == 1 else None,
+            ) as writer:
                 written = write_requests(writer, [cast(WriteRequest, p.request) for p in requests])
                 outcomes.update(zip(map(id, requests), written, strict=True))
                 for pending in group:

@@ -372,6 +372,17 @@ class Runner:
             return self.catch_up([name], progress=progress)[name]
 
 
+def folded_position(conn: Connection, projection: Projection) -> int | None:
+    """The position ``conn``'s copy of the view reflects, read without writing (a read
+    replica cannot write); None when it has no checkpoint, or one of another version
+    of the projection (folded by other code, its rows may not mean what this code's
+    queries expect)."""
+    row = conn.execute(_CHECKPOINT, {"name": projection.name}).first()
+    if row is None or row.version != _version(projection):
+        return None
+    return int(row.position)
+
+
 def position_at(engine: Engine, moment: str) -> int:
     """The last log position recorded at or before an instant (fixed-width UTC text)."""
     with engine.connect() as conn:

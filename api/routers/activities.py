@@ -19,6 +19,9 @@ from lrs.xapi.params import check_names
 
 router = APIRouter()
 
+# Both read from the read replica when there is one (lrs.reads): definitions and
+# names a few moments old are what any client of a replicated store can expect.
+
 # Activity definitions are shared metadata; Person objects name people, so they need
 # a scope that could read those names anyway (Communication 2.4.s3.b1).
 _ACTIVITIES_READ = ("statements/read", "statements/read/mine", "all/read", "state", "profile", "define")
@@ -39,7 +42,7 @@ async def get_activity(request: Request, app: App, credential: Auth) -> Response
         raise InvalidParameter("activityId", "is required (Communication 2.5)")
     if not value_formats.is_iri(activity_id):
         raise InvalidParameter("activityId", "must be an IRI (Data 4.3)")
-    definition = await run(app, service.get_activity, app.engine, credential.store_id, activity_id)
+    definition = await run(app, service.get_activity, app.reads.engine, credential.store_id, activity_id)
     # Communication 2.5.s2.b1: an unknown Activity is still returned, by its id.
     return _json(activity_object(activity_id, definition))
 
@@ -51,4 +54,4 @@ async def get_agents(request: Request, app: App, credential: Auth) -> Response:
     if "agent" not in params:
         raise InvalidParameter("agent", "is required (Communication 2.4)")
     agent = parse_agent_parameter(params["agent"], allow_group=False)
-    return _json(await run(app, person, app.engine, credential.store_id, agent))
+    return _json(await run(app, person, app.reads.engine, credential.store_id, agent))

@@ -79,6 +79,10 @@ def _readiness(app: Any) -> tuple[bool, dict[str, Any]]:
     limit = app.settings.ready_max_lag
     checks["log_head"] = head
     checks["views"] = {name: {"lag": lag, "ok": lag <= limit} for name, lag in lags.items()}
+    replica = app.reads.replica_lag()
+    if replica is not None:
+        # Information only: reads the replica cannot serve go to the primary.
+        checks["replica"] = replica if isinstance(replica, str) else {"lag": replica}
     ready = revision == wanted and all(lag <= limit for lag in lags.values())
     return ready, checks
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
+from sqlalchemy import Engine
 from starlette.responses import Response
 
 from api.deps import App, Auth, Version, confirm, read_body, require, run, writing_credential
@@ -159,7 +160,7 @@ async def post_statements(request: Request, app: App, version: Version) -> Respo
 
 
 async def _with_attachments(
-    app: App, store_id: str, body: bytes, texts: list[str], mine: str | None
+    app: App, engine: Engine, store_id: str, body: bytes, texts: list[str], mine: str | None
 ) -> Response:
     """multipart/mixed: the JSON first, then each attachment held for these statements
     (with ``mine``, only bytes that came with statements of that authority)."""
@@ -169,7 +170,7 @@ async def _with_attachments(
             wanted.setdefault(attachment["sha2"].lower(), attachment["contentType"])
     # Attachment bytes can be megabytes: a thread (deps.run).
     contents = await run(
-        app, lambda: service.attachment_contents(app.engine, store_id, set(wanted), mine=mine),
+        app, lambda: service.attachment_contents(engine, store_id, set(wanted), mine=mine),
         heavy=True,
     )
     parts = [({"Content-Type": _JSON}, body)]
@@ -196,16 +197,16 @@ async def get_statements(request: Request, app: App, credential: Auth, version: 
     languages = parse_accept_language(request.headers.get("accept-language"))
     store_id = credential.store_id
     if isinstance(parsed, SingleStatement):
-        text, stored, through = await run(
-            app, lambda: service.get_one(app.engine, store_id, parsed, languages, mine=mine)
+        (text, stored, through), source = await run(
+            app, lambda: app.reads.statement(store_id, parsed, languages, mine=mine)
         )
         texts, body = [text], text.encode()
         headers = {**_consistent_headers(through), "Last-Modified": http_date(parse_utc(stored))}
     else:
-        result = await run(
+        result, source = await run(
             app,
-            lambda: service.query(
-                app.engine, store_id, parsed, page_max=app.settings.statements_page_max,
+            lambda: app.reads.statements(
+                store_id, parsed, page_max=app.settings.statements_page_max,
                 languages=languages, mine=mine,
             ),
         )
@@ -217,7 +218,8 @@ async def get_statements(request: Request, app: App, credential: Auth, version: 
             headers["Last-Modified"] = http_date(parse_utc(result.last_stored))
     if parsed.attachments:
         # Communication 2.1.3.s2.b6: attachments=true answers multipart/mixed.
-        response = await _with_attachments(app, store_id, body, texts, mine)
+        # From the database that answered: it holds the bytes of what it answered.
+        response = await _with_attachments(app, source, store_id, body, texts, mine)
         response.headers.update(headers)
         return response
     return Response(body, media_type=_JSON, headers=headers)

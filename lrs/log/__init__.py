@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, bindparam, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from lrs import clock
-from lrs.db import WRITE, is_sqlite
+from lrs.db import WRITE, is_replica, is_sqlite
 from lrs.errors import Conflict, LogIntegrityError, Unavailable
 from lrs.events import NewEvent, RecordedEvent
 from lrs.log import _postgresql, _sqlite
@@ -107,6 +107,8 @@ class LogWriter:
         self._last_recorded_at = ""
         self._failed: Conflict | None = None
         self.appended: list[RecordedEvent] = []
+        # Rows of deferred appends, inserted together by flush().
+        self._unflushed: list[RecordedEvent] = []
 
     @property
     def last_position(self) -> int:
@@ -148,13 +150,20 @@ class LogWriter:
         """Current version of a stream (0 when it has no events)."""
         return self._stream_versions(store_id, {stream_id}).get(stream_id, 0)
 
-    def append(self, store_id: str, new_events: Sequence[NewEvent]) -> list[RecordedEvent]:
+    def append(
+        self, store_id: str, new_events: Sequence[NewEvent], *, defer: bool = False
+    ) -> list[RecordedEvent]:
         """Append events in order; raise Conflict and change nothing on a version clash.
 
         Expected versions are checked before anything is assigned, so a caller may
         catch that Conflict and go on. A clash the database finds (an event id or
         stream version already stored) may leave part of the insert behind, so it
         fails the whole transaction: the block rolls back and re-raises.
+
+        ``defer``: positions, stamps and hashes are assigned now, the rows are
+        inserted by the next ``flush`` (at the latest when the block ends), so that
+        a group commit inserts the events of all its requests in one statement.
+        Until then the rows are not in the table (nothing may refer to them).
         """
         if self._failed is not None:
             raise self._failed
@@ -209,16 +218,26 @@ class LogWriter:
             )
             prev = digest
             position += 1
-        try:
-            self.conn.execute(_INSERT, [_as_row(row) for row in recorded])
-        except IntegrityError as exc:
-            self._failed = Conflict("an event with this id or stream version already exists")
-            raise self._failed from exc
+        self._unflushed.extend(recorded)
+        if not defer:
+            self.flush()
         self._next_position = position
         self._store_heads[store_id] = prev
         self._last_recorded_at = recorded[-1].recorded_at
         self.appended.extend(recorded)
         return recorded
+
+    def flush(self) -> None:
+        """Insert the rows of deferred appends: one statement, whatever their number
+        (on PostgreSQL a multi-row INSERT, see lrs.db.make_engine)."""
+        if not self._unflushed:
+            return
+        rows, self._unflushed = self._unflushed, []
+        try:
+            self.conn.execute(_INSERT, [_as_row(row) for row in rows])
+        except IntegrityError as exc:
+            self._failed = Conflict("an event with this id or stream version already exists")
+            raise self._failed from exc
 
 
 def _recorded(row: Any) -> RecordedEvent:
@@ -282,6 +301,7 @@ def writing(
                 if store_id is not None:
                     writer._store_heads[store_id] = head.store_hash or GENESIS
                 yield writer
+                writer.flush()
                 if writer._failed is not None:
                     # The caller caught a database-level Conflict: nothing of this
                     # transaction may be kept.
@@ -306,7 +326,16 @@ def consistent_through(conn: Connection) -> str:
     earliest of them, or the newest committed event when that instant cannot be
     known. That is exact because writers take their first ``recorded_at`` under the
     log's lock, later than the clock at the moment they took it.
+
+    On a read replica (lrs.db.REPLICA) it is the newest event the replica has
+    replayed: the replica applies the primary's commits in commit order, which is
+    position order and so ``recorded_at`` order, so every event recorded up to that
+    one is there; the primary's writers in flight and its clock cannot be seen from
+    there, so nothing later is promised.
     """
+    if is_replica(conn):
+        newest = conn.execute(_HEAD).first()
+        return clock.format_utc(clock.from_micros(_after(newest.recorded_at) - 1 if newest else 0))
     if is_sqlite(conn):
         # The writers in flight first, then the snapshot: a writer that commits in
         # between is then in the snapshot, and one that starts later stamps later.

@@ -21,8 +21,12 @@ CONSISTENCY = text(
 
 
 def acquire_write_lock(conn: Connection, timeout_seconds: float) -> None:
-    conn.execute(text(f"SET LOCAL lock_timeout = '{int(timeout_seconds * 1000)}ms'"))
-    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_LOCK_KEY})
+    # Two statements in one round trip (the simple query protocol takes several
+    # when there are no parameters): both are constants.
+    conn.exec_driver_sql(
+        f"SET LOCAL lock_timeout = '{int(timeout_seconds * 1000)}ms'; "
+        f"SELECT pg_advisory_xact_lock({LOG_LOCK_KEY})"
+    )
 
 
 def is_lock_timeout(exc: OperationalError) -> bool:
