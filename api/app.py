@@ -23,7 +23,18 @@ from api.middleware import (
     XapiVersion,
 )
 from api.observe import DatabaseReadings, Observe
-from api.routers import about, activities, admin, documents, operations, progress, statements
+from api.routers import (
+    about,
+    activities,
+    admin,
+    competency,
+    competency_admin,
+    competency_people,
+    documents,
+    operations,
+    progress,
+    statements,
+)
 from lrs.config import Settings
 from lrs.credentials import CredentialVerifier
 from lrs.db import make_engine
@@ -115,6 +126,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.include_router(activities.router, tags=["xAPI"])
     app.include_router(admin.router)
     app.include_router(progress.router)
+    app.include_router(competency.router)
+    app.include_router(competency_people.router)
+    app.include_router(competency_admin.router)
     app.include_router(operations.router)
 
     # Added innermost first. CORS stays outside the others so that every answer,

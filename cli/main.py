@@ -394,9 +394,11 @@ def credentials_rotate(key: str, secret: str | None, as_json: bool) -> None:
         click.echo(f"key:    {key}\nsecret: {new_secret}   (shown once; the old secret no longer works)")
 
 
-from cli.documents import documents  # noqa: E402 - registered after the group exists
+from cli.competency import competency  # noqa: E402 - registered after the group exists
+from cli.documents import documents  # noqa: E402
 from cli.projections import projections  # noqa: E402
 
+main.add_command(competency)
 main.add_command(documents)
 main.add_command(projections)
 

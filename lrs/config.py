@@ -99,6 +99,10 @@ class Settings:
     # (a missing or unknown X-Experience-API-Version): clients of that generation
     # read it. 1.0.3 is also within what 2.0 clients accept (Communication 3.3).
     default_xapi_version: str = "1.0.3"
+    # Competency evidence below the mastery threshold (failed attempts) is shown to
+    # readers with the whole-store scope (competency/read, all/read) when true; never
+    # to competency/read/mine, whatever this says (CaSS's privacy caution).
+    competency_negative_evidence: bool = True
 
     _ENV_NAMES = {
         "data_dir": "LRS_DATA_DIR",
@@ -139,6 +143,7 @@ class Settings:
         "ready_max_lag": "LRS_READY_MAX_LAG",
         "shutdown_seconds": "LRS_SHUTDOWN_SECONDS",
         "default_xapi_version": "LRS_DEFAULT_XAPI_VERSION",
+        "competency_negative_evidence": "LRS_COMPETENCY_NEGATIVE_EVIDENCE",
     }
 
     def __post_init__(self) -> None:
