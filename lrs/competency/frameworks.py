@@ -159,7 +159,7 @@ def simple(document: Any, framework_id: str | None, title: str | None) -> dict[s
             if not isinstance(relation.get(end), str) or not is_iri(relation[end]):
                 raise _fail(f"$.relations[{i}].{end}", "must be an IRI")
         relations.append({"source": relation["source"], "target": relation["target"], "type": relation["type"]})
-    found_title = document.get("title", title)
+    found_title = document.get("title", title) or ""
     if not isinstance(found_title, str):
         raise _fail("$.title", "must be a string")
     return _checked({
