@@ -14,6 +14,7 @@ from lrs.xapi.agents import key_hash
 from projections.competency import logic
 from projections.competency.queries import (
     agents,
+    as_at,
     competency_cells,
     framework,
     framework_items,
@@ -24,7 +25,14 @@ from projections.competency.queries import (
     team_members,
     when,
 )
-from projections.competency.schema import ALIGNMENTS, EVIDENCE, ITEMS, RELATIONS, TEAM_MEMBERS
+from projections.competency.schema import (
+    ALIGNMENTS,
+    CELLS,
+    EVIDENCE,
+    ITEMS,
+    RELATIONS,
+    TEAM_MEMBERS,
+)
 
 P = logic.PARAMS
 
@@ -211,9 +219,19 @@ def scope_items(conn: Connection, store: str, role_id: str | None, framework_id:
 
 
 def heatmap(conn: Connection, store: str, members: dict[str, Any], items: list[dict[str, Any]], at_us: int) -> dict[str, Any]:
+    """Members x competencies: how many are in each status, and the mean level. The
+    members' cells are read in one query (by learner, the cells' key prefix)."""
+    by_competency: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    c = CELLS.sql
+    keys = sorted(members)
+    for start in range(0, len(keys), 500):
+        for row in conn.execute(select(c).where(c.c.store_id == store, c.c.learner_key.in_(keys[start:start + 500]))):
+            cell = as_at(conn, dict(row._mapping), at_us)
+            if cell is not None:
+                by_competency[row.competency_hash][row.learner_key] = cell
     rows = []
     for comp in items:
-        cells = competency_cells(conn, store, comp["iri_hash"], at_us)
+        cells = by_competency.get(comp["iri_hash"], {})
         counts = {"proficient": 0, "needs-refresh": 0, "developing": 0, "lapsed": 0, "none": 0}
         levels = []
         for key in members:
