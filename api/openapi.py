@@ -711,6 +711,10 @@ _ADMIN_ERRORS: dict[tuple[str, str], tuple[str, ...]] = {
     ("/admin/credentials", "post"): ("404", "409", "429"),
     ("/admin/credentials/{key}/revoke", "post"): ("404", "429"),
     ("/admin/credentials/{key}/rotate", "post"): ("404", "409", "429"),
+    # Retiring or removing what the store's competency configuration does not hold.
+    ("/admin/competency/frameworks", "delete"): ("404",),
+    ("/admin/competency/roles/{role_id}", "delete"): ("404",),
+    ("/admin/competency/teams/{team_id}", "delete"): ("404",),
 }
 
 
