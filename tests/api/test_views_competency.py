@@ -182,3 +182,23 @@ def test_read_mine_sees_only_its_own_agent(client: XapiClient, engine: Engine) -
     assert mine.get(f"{VIEWS}/profile", params={"agent": _agent("bob")}).status_code == 403
     assert mine.get(f"{VIEWS}/experts", params={"competency": CHAT}).status_code == 403
     assert mine.put(f"{ADMIN}/teams/x", json={"members": []}).status_code == 403
+
+
+def test_history_recommendations_and_removals(client: XapiClient) -> None:
+    _ok(client.post_statements(cohort()))
+    position = configure(client)
+    history = read(client, "history", position, agent=_agent("ann"), competency=CHAT, step="P1W",
+                   **{"from": "2026-05-25T12:00:00Z", "to": "2026-06-16T00:00:00Z"})
+    points = history["points"]
+    assert [p["status"] for p in points] == ["none", "developing", "developing", "proficient"]
+    assert points[1]["level"] == pytest.approx(0.5)  # 1 June: only the first (failed) attempt
+    recs = read(client, "recommendations", position, agent=_agent("cy"), competency=CHAT)
+    assert recs["gapType"] == "below" and recs["recommendations"][0]["why"][-1].startswith("pass rate")
+    assert client.get(f"{VIEWS}/profile", params={"agent": _agent("ann"), "at": "yesterday"}).status_code == 400
+    assert client.get(f"{VIEWS}/history", params={"agent": _agent("ann"), "competency": CHAT,
+                                                   "step": "P2Q"}).status_code == 400
+    removed = _ok(client.delete(f"{ADMIN}/roles/meeting-host"), 202)["position"]
+    _ok(client.delete(f"{ADMIN}/teams/support"), 202)
+    assert client.delete(f"{ADMIN}/roles/meeting-host").status_code == 404
+    gone = client.get(f"{VIEWS}/gaps", params={"agent": _agent("ann"), "role": "meeting-host", "minPosition": removed + 1})
+    assert gone.status_code == 400 and "meeting-host" in gone.json()["message"]
