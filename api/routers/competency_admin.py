@@ -17,33 +17,13 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from api.deps import App, Auth, media_type, read_body, require, run
+from api.routers import competency_examples as examples
 from api.viewing import POSITION
 from lrs.competency import config, frameworks
 from lrs.errors import BadRequest
 
 router = APIRouter(prefix="/admin/competency", tags=["competency: configuration"])
 SCOPES = ("competency/admin", "admin")
-
-_FRAMEWORK_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {"type": "object", "description": "A CASE 1.0/1.1 CFPackage, or {id, title, items, scale, relations}"},
-                "example": {
-                    "id": "urn:fw:digital", "title": "Digital competences",
-                    "items": [{"id": "urn:fw:digital:collab", "name": "Collaborate with digital tools", "code": "DC-2.1"},
-                              {"id": "urn:fw:digital:collab:chat", "parent": "urn:fw:digital:collab",
-                               "name": "Use team chat", "code": "DC-2.1.1", "mastery_threshold": 0.8}],
-                    "scale": [{"label": "Novice", "min_score": 0}, {"label": "Proficient", "min_score": 0.7}],
-                    "relations": [{"source": "urn:fw:digital:collab:chat", "target": "urn:fw:digital:collab", "type": "precedes"}],
-                },
-            },
-            "text/csv": {"schema": {"type": "string"}, "example": "id,parent,name,code,mastery_threshold\nurn:c:1,,Listen,C1,0.7\n"},
-        },
-    }
-}
-
 
 def _json(body: bytes) -> Any:
     try:
@@ -62,7 +42,7 @@ def _meta(credential: Any) -> dict[str, Any]:
 
 
 @router.post("/frameworks", status_code=202, summary="Import a framework (CASE CFPackage, simple JSON or CSV)",
-             openapi_extra=_FRAMEWORK_BODY)
+             openapi_extra=examples.FRAMEWORK_BODY)
 async def import_framework(
     request: Request, app: App, credential: Auth,
     framework: Annotated[str | None, Query(description="CSV only: the framework's IRI")] = None,
@@ -90,19 +70,14 @@ async def retire_framework(
     return _accepted(position, framework_id=framework)
 
 
-_ALIGNMENTS_BODY = {"requestBody": {"required": True, "content": {"application/json": {"example": {
-    "alignments": [{"activity": "https://lms.example.org/quiz/teams-1", "competency": "urn:fw:digital:collab",
-                    "type": "assesses", "weight": 1.0}]}}}}}
-
-
 @router.put("/alignments", status_code=202, summary="Align activities to competencies (bulk)",
-            openapi_extra=_ALIGNMENTS_BODY)
+            openapi_extra=examples.ALIGNMENTS_BODY)
 async def set_alignments(request: Request, app: App, credential: Auth) -> Response:
     return await _align(request, app, credential, removing=False)
 
 
 @router.delete("/alignments", status_code=202, summary="Remove alignments (bulk; type and weight not needed)",
-               openapi_extra=_ALIGNMENTS_BODY)
+               openapi_extra=examples.ALIGNMENTS_BODY)
 async def remove_alignments(request: Request, app: App, credential: Auth) -> Response:
     return await _align(request, app, credential, removing=True)
 
@@ -116,15 +91,7 @@ async def _align(request: Request, app: App, credential: Auth, *, removing: bool
     return _accepted(position, alignments=len(body["alignments"]))
 
 
-_ROLE_BODY = {"requestBody": {"required": True, "content": {"application/json": {"example": {
-    "name": "Helpdesk lead", "source": "esco:occupation/…",
-    "requirements": [{"competency": "urn:fw:digital:collab", "min_level": "Proficient", "importance": "essential"},
-                     {"competency": "urn:fw:digital:collab:chat", "min_level": 0.6, "importance": "optional"}]}}}}}
-_TEAM_BODY = {"requestBody": {"required": True, "content": {"application/json": {"example": {
-    "name": "Support", "members": [{"mbox": "mailto:ann@example.org"}, {"mbox": "mailto:bob@example.org"}]}}}}}
-
-
-@router.put("/roles/{role_id}", status_code=202, summary="Set a role profile", openapi_extra=_ROLE_BODY)
+@router.put("/roles/{role_id}", status_code=202, summary="Set a role profile", openapi_extra=examples.ROLE_BODY)
 async def set_role(request: Request, app: App, credential: Auth, role_id: str) -> Response:
     require(credential, *SCOPES)
     body = _json(await read_body(request))
@@ -134,7 +101,7 @@ async def set_role(request: Request, app: App, credential: Auth, role_id: str) -
     return _accepted(position, role=role_id)
 
 
-@router.put("/teams/{team_id}", status_code=202, summary="Set a team and its members", openapi_extra=_TEAM_BODY)
+@router.put("/teams/{team_id}", status_code=202, summary="Set a team and its members", openapi_extra=examples.TEAM_BODY)
 async def set_team(request: Request, app: App, credential: Auth, team_id: str) -> Response:
     require(credential, *SCOPES)
     body = _json(await read_body(request))

@@ -77,3 +77,40 @@ HEATMAP = {**_HEAD, "team": "support", "members": 12, "rows": [
 
 COVERAGE = {**_HEAD, "minExperts": 2, "competencies": 14, "atRisk": [
     {"competency": "https://case.example.org/uri/c3", "name": "Coach team members", "proficient": 1, "experts": [ANN]}]}
+
+
+# Request bodies of the configuration routes (api.routers.competency_admin).
+
+FRAMEWORK_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"type": "object", "description": "A CASE 1.0/1.1 CFPackage, or {id, title, items, scale, relations}"},
+                "example": {
+                    "id": "urn:fw:digital", "title": "Digital competences",
+                    "items": [{"id": "urn:fw:digital:collab", "name": "Collaborate with digital tools", "code": "DC-2.1"},
+                              {"id": "urn:fw:digital:collab:chat", "parent": "urn:fw:digital:collab",
+                               "name": "Use team chat", "code": "DC-2.1.1", "mastery_threshold": 0.8}],
+                    "scale": [{"label": "Novice", "min_score": 0}, {"label": "Proficient", "min_score": 0.7}],
+                    "relations": [{"source": "urn:fw:digital:collab:chat", "target": "urn:fw:digital:collab", "type": "precedes"}],
+                },
+            },
+            "text/csv": {"schema": {"type": "string"}, "example": "id,parent,name,code,mastery_threshold\nurn:c:1,,Listen,C1,0.7\n"},
+        },
+    }
+}
+
+
+ALIGNMENTS_BODY = {"requestBody": {"required": True, "content": {"application/json": {"example": {
+    "alignments": [{"activity": "https://lms.example.org/quiz/teams-1", "competency": "urn:fw:digital:collab",
+                    "type": "assesses", "weight": 1.0}]}}}}}
+
+
+ROLE_BODY = {"requestBody": {"required": True, "content": {"application/json": {"example": {
+    "name": "Helpdesk lead", "source": "esco:occupation/…",
+    "requirements": [{"competency": "urn:fw:digital:collab", "min_level": "Proficient", "importance": "essential"},
+                     {"competency": "urn:fw:digital:collab:chat", "min_level": 0.6, "importance": "optional"}]}}}}}
+TEAM_BODY = {"requestBody": {"required": True, "content": {"application/json": {"example": {
+    "name": "Support", "members": [{"mbox": "mailto:ann@example.org"}, {"mbox": "mailto:bob@example.org"}]}}}}}
+
