@@ -28,6 +28,9 @@ from api.routers import (
     activities,
     admin,
     audit,
+    competency,
+    competency_admin,
+    competency_people,
     documents,
     feed,
     forwarding,
@@ -160,6 +163,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.include_router(progress.router)
     app.include_router(overview.router)
     app.include_router(me.router)
+    app.include_router(competency.router)
+    app.include_router(competency_people.router)
+    app.include_router(competency_admin.router)
     app.include_router(operations.router)
     web.install(app)
 

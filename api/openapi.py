@@ -713,6 +713,10 @@ _ADMIN_ERRORS: dict[tuple[str, str], tuple[str, ...]] = {
     ("/admin/credentials/{key}/rotate", "post"): ("404", "409", "429"),
     ("/admin/export", "get"): ("404", "429"),
     ("/admin/rejections", "get"): ("429",),
+    # Retiring or removing what the store's competency configuration does not hold.
+    ("/admin/competency/frameworks", "delete"): ("404",),
+    ("/admin/competency/roles/{role_id}", "delete"): ("404",),
+    ("/admin/competency/teams/{team_id}", "delete"): ("404",),
 }
 
 

@@ -112,7 +112,13 @@ def _page(
     return Page(limit, offset)
 
 
+def _position_window(asOf: Text = None, minPosition: Annotated[int | None, Query()] = None) -> Window:
+    return _window(asOf, minPosition)
+
+
 WindowParams = Annotated[Window, Depends(_window)]
+# ``asOf`` and ``minPosition`` only: for views whose answers have no time window.
+PositionParams = Annotated[Window, Depends(_position_window)]
 PageParams = Annotated[Page, Depends(_page)]
 
 

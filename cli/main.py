@@ -368,6 +368,7 @@ def credentials_rotate(key: str, secret: str | None, as_json: bool) -> None:
 
 
 from cli.audit import checkpoint, export, import_, rejections, verify  # noqa: E402 - registered after the group exists
+from cli.competency import competency  # noqa: E402
 from cli.documents import documents  # noqa: E402
 from cli.forwarding import forwarding  # noqa: E402
 from cli.projections import projections  # noqa: E402
@@ -377,6 +378,7 @@ main.add_command(export)
 main.add_command(import_)
 main.add_command(checkpoint)
 main.add_command(rejections)
+main.add_command(competency)
 main.add_command(documents)
 main.add_command(forwarding)
 main.add_command(projections)

@@ -131,6 +131,10 @@ class Settings:
     forwarding_retry_max_seconds: float = 300.0
     forwarding_pause_after_seconds: float = 86_400.0
     forwarding_response_bytes: int = 65_536
+    # Competency evidence below the mastery threshold (failed attempts) is shown to
+    # readers with the whole-store scope (competency/read, all/read) when true; never
+    # to competency/read/mine, whatever this says (CaSS's privacy caution).
+    competency_negative_evidence: bool = True
 
     _ENV_NAMES = {
         "data_dir": "LRS_DATA_DIR",
@@ -187,6 +191,7 @@ class Settings:
         "forwarding_retry_max_seconds": "LRS_FORWARDING_RETRY_MAX_SECONDS",
         "forwarding_pause_after_seconds": "LRS_FORWARDING_PAUSE_AFTER_SECONDS",
         "forwarding_response_bytes": "LRS_FORWARDING_RESPONSE_BYTES",
+        "competency_negative_evidence": "LRS_COMPETENCY_NEGATIVE_EVIDENCE",
     }
 
     def __post_init__(self) -> None:

@@ -51,6 +51,11 @@ SCOPES = (
     "all/read",
     "all",
     "admin",
+    # The competency view (projections.competency): the whole store, one's own agent
+    # only, and its configuration (frameworks, alignments, roles, teams).
+    "competency/read",
+    "competency/read/mine",
+    "competency/admin",
 )
 FULL_RIGHTS = ("all", "admin")
 # Store ids appear in URLs, logs and file names: a short lowercase slug.

@@ -22,7 +22,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from api.app import create_app
-from api.routers import about, activities, admin, documents, progress, statements
+from api.routers import (
+    about,
+    activities,
+    admin,
+    competency,
+    competency_admin,
+    competency_people,
+    documents,
+    progress,
+    statements,
+)
 from lrs.config import Settings
 from lrs.credentials import SCOPES, bootstrap, create_credential, create_store
 from lrs.db import make_engine
@@ -52,6 +62,10 @@ ACTIVITY_ID = "http://example.com/activities/course-1"
 
 STATEMENT_READERS = ("statements/read", "statements/read/mine", "all/read", "all")
 FULL_READERS = ("statements/read", "all/read", "all")
+COMPETENCY_READERS = ("competency/read", "all/read", "all")
+COMPETENCY_ADMINS = ("competency/admin", "admin")
+MATRIX_FRAMEWORK = "urn:matrix:framework"
+MATRIX_COMPETENCY = "urn:matrix:competency"
 
 
 def unique(prefix: str) -> str:
@@ -153,6 +167,44 @@ ROWS: list[Row] = [
         params=lambda: {"agent": agent_param(LEARNER), "activityId": ACTIVITY_ID}),
     Row("GET-views-cohort", "GET", "/views/progress/cohort", allow(200, *FULL_READERS),
         params=lambda: {"activityId": ACTIVITY_ID}),
+    # Competency view: whole-store readers; frameworks also for competency/read/mine (the
+    # learner here is not that credential's own agent: 403 for it).
+    Row("GET-competency-frameworks", "GET", "/views/competency/frameworks",
+        allow(200, *COMPETENCY_READERS, "competency/read/mine")),
+    *(Row(f"GET-competency-{name}", "GET", f"/views/competency/{name}", allow(200, *COMPETENCY_READERS),
+          params=params)
+      for name, params in (
+          ("profile", lambda: {"agent": agent_param(LEARNER)}),
+          ("evidence", lambda: {"agent": agent_param(LEARNER), "competency": MATRIX_COMPETENCY}),
+          ("history", lambda: {"agent": agent_param(LEARNER), "competency": MATRIX_COMPETENCY}),
+          ("assertions", lambda: {"agent": agent_param(LEARNER), "format": "ob3"}),
+          ("experts", lambda: {"competency": MATRIX_COMPETENCY}),
+          ("pairings", lambda: {"competency": MATRIX_COMPETENCY, "team": "matrix-team"}),
+          ("gaps", lambda: {"agent": agent_param(LEARNER), "role": "matrix-role"}),
+          ("recommendations", lambda: {"agent": agent_param(LEARNER), "role": "matrix-role"}),
+          ("heatmap", lambda: {"team": "matrix-team", "framework": MATRIX_FRAMEWORK}),
+          ("coverage", lambda: {"framework": MATRIX_FRAMEWORK}),
+      )),
+    # Competency configuration: competency/admin or admin, in the credential's own store
+    # (the other store's admin has no such competency there: 400).
+    Row("POST-competency-frameworks", "POST", "/admin/competency/frameworks",
+        allow(202, *COMPETENCY_ADMINS, OTHER_ADMIN),
+        json=lambda: {"id": f"urn:matrix:{unique('fw')}", "items": [{"id": f"urn:matrix:{unique('c')}"}]}),
+    Row("DELETE-competency-frameworks", "DELETE", "/admin/competency/frameworks",
+        allow(404, *COMPETENCY_ADMINS, OTHER_ADMIN), params=lambda: {"framework": "urn:matrix:never"}),
+    *(Row(f"{method}-competency-alignments", method, "/admin/competency/alignments",
+          {**allow(202, *COMPETENCY_ADMINS), OTHER_ADMIN: 400},
+          json=lambda: {"alignments": [{"activity": ACTIVITY_ID, "competency": MATRIX_COMPETENCY}]})
+      for method in ("PUT", "DELETE")),
+    Row("PUT-competency-role", "PUT", "/admin/competency/roles/matrix-role",
+        {**allow(202, *COMPETENCY_ADMINS), OTHER_ADMIN: 400},
+        json=lambda: {"requirements": [{"competency": MATRIX_COMPETENCY}]}),
+    Row("PUT-competency-team", "PUT", "/admin/competency/teams/matrix-team",
+        allow(202, *COMPETENCY_ADMINS, OTHER_ADMIN), json=lambda: {"members": [LEARNER]}),
+    Row("DELETE-competency-role", "DELETE", "/admin/competency/roles/never-set",
+        allow(404, *COMPETENCY_ADMINS, OTHER_ADMIN)),
+    Row("DELETE-competency-team", "DELETE", "/admin/competency/teams/never-set",
+        allow(404, *COMPETENCY_ADMINS, OTHER_ADMIN)),
     # About: no credentials needed, and wrong ones are not even looked at.
     *(Row(f"{method}-about", method, "/xapi/about", allow(200, *COLUMNS)) for method in ("GET", "HEAD")),
     # Administration
@@ -223,6 +275,13 @@ def _seed(http: TestClient, auth: str) -> None:
             headers={**headers, "Content-Type": "application/json", "If-None-Match": "*"},
         )
         assert response.status_code == 204, response.text
+    framework = {"id": MATRIX_FRAMEWORK, "items": [{"id": MATRIX_COMPETENCY, "name": "Matrix"}]}
+    for method, path, body in (
+        ("POST", "/admin/competency/frameworks", framework),
+        ("PUT", "/admin/competency/roles/matrix-role", {"requirements": [{"competency": MATRIX_COMPETENCY}]}),
+        ("PUT", "/admin/competency/teams/matrix-team", {"members": [LEARNER]}),
+    ):
+        assert http.request(method, path, json=body, headers=headers).status_code == 202
 
 
 @pytest.fixture(
@@ -297,14 +356,17 @@ def test_the_matrix_covers_every_route_and_method() -> None:
     routes = {
         (method, route.path)
         for router in (about.router, statements.router, documents.router, activities.router,
-                       admin.router, progress.router)
+                       admin.router, progress.router, competency.router, competency_people.router,
+                       competency_admin.router)
         for route in router.routes
         for method in getattr(route, "methods", None) or ()
     }
-    # statements 4, documents 3 x 5, activities 2, agents 2, about 2, admin 6, views 4
-    assert len(routes) == 35
+    # statements 4, documents 3 x 5, activities 2, agents 2, about 2, admin 6, views 4,
+    # competency views 11 and configuration 8
+    assert len(routes) == 54
     covered = {
-        (row.method, re.sub(r"^/admin/credentials/[^/]+/", "/admin/credentials/{key}/", row.path))
+        (row.method, re.sub(r"^/admin/competency/(roles|teams)/[^/]+$", lambda m: f"/admin/competency/{m[1]}/{{{m[1][:-1]}_id}}",
+                            re.sub(r"^/admin/credentials/[^/]+/", "/admin/credentials/{key}/", row.path)))
         for row in ROWS
     }
     assert routes <= covered, sorted(routes - covered)

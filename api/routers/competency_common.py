@@ -1,0 +1,91 @@
+"""What the competency routes share: the instant ``at``, who may read which agent,
+and the answer (api.viewing's, with ``at`` echoed)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request
+from sqlalchemy import Connection
+from starlette.responses import Response
+
+from api import viewing
+from api.deps import App, services
+from lrs.clock import format_utc, to_micros, utcnow
+from lrs.credentials import Credential
+from lrs.errors import Forbidden, InvalidParameter
+from lrs.xapi import value_formats
+from lrs.xapi.agents import ifi_key, key_hash, parse_agent_parameter
+
+VIEW = "competency"
+WHOLE_STORE = ("competency/read", "all/read")
+MINE = "competency/read/mine"
+
+
+@dataclass(frozen=True)
+class At:
+    text: str
+    us: int
+
+
+def _at(at: Annotated[str | None, Query(description="Evaluation instant (RFC 3339); default: now. Always echoed.")] = None) -> At:
+    if at is None:
+        moment = utcnow()
+    else:
+        parsed = value_formats.parse_timestamp(at)
+        if parsed is None:
+            raise InvalidParameter("at", "must be a timestamp with a time zone (RFC 3339)")
+        moment = parsed
+    return At(format_utc(moment), to_micros(moment))
+
+
+AtParam = Annotated[At, Depends(_at)]
+
+
+@dataclass(frozen=True)
+class Learner:
+    agent: dict[str, Any]
+    key: str
+
+
+def learner(agent: str) -> Learner:
+    parsed = parse_agent_parameter(agent, allow_group=False)
+    return Learner({k: v for k, v in parsed.items() if k != "name"}, key_hash(ifi_key(parsed) or ""))
+
+
+def whole_store(credential: Credential) -> bool:
+    return credential.allows(*WHOLE_STORE)
+
+
+def may_read(credential: Credential, person: Learner | None) -> None:
+    """competency/read (or all/read, all) reads the store; competency/read/mine only the
+    credential's own agent (its authority), and nothing about other people."""
+    if whole_store(credential):
+        return
+    if MINE in credential.scopes:
+        if person is not None and key_hash(ifi_key(credential.authority) or "") == person.key:
+            return
+        raise Forbidden("competency/read/mine reads only the credential's own agent (its authority)")
+    raise Forbidden(f"this credential lacks the scope for this request ({' or '.join((*WHOLE_STORE, MINE))})")
+
+
+def may_read_configuration(credential: Credential) -> None:
+    """Frameworks, roles and teams' names: any competency reader."""
+    if not (whole_store(credential) or MINE in credential.scopes):
+        raise Forbidden(f"this credential lacks the scope for this request ({' or '.join((*WHOLE_STORE, MINE))})")
+
+
+def negative_evidence(request: Request, credential: Credential) -> bool:
+    return whole_store(credential) and services(request).settings.competency_negative_evidence
+
+
+async def answer(request: Request, app: App, credential: Credential, window: viewing.Window, at: At,
+                 read: Callable[[Connection], dict[str, Any]]) -> Response:
+    return await viewing.answer(request, app, VIEW, credential.store_id, window,
+                                lambda conn: {"at": at.text, **read(conn)})
+
+
+def example(body: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    return {200: {"content": {"application/json": {"example": body}}}}

@@ -1,0 +1,166 @@
+"""`lrs competency ...`: the competency configuration (written as events, like the admin
+API) and a learner's profile, for operators."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+def _write(store_id: str, job: Callable[[Any], int]) -> int:
+    from cli.main import _fail, _migrated_engine, _settings
+    from lrs import log
+    from lrs.errors import LrsError
+
+    settings = _settings()
+    try:
+        with log.writing(_migrated_engine(settings), lock_timeout_seconds=settings.lock_timeout_seconds,
+                         store_id=store_id) as writer:
+            return job(writer)
+    except LrsError as exc:
+        _fail(exc.message)
+        return 0
+
+
+def _load(path: Path) -> Any:
+    from cli.main import _fail
+
+    try:
+        return json.loads(path.read_bytes())
+    except ValueError as exc:
+        _fail(f"{path} is not JSON: {exc}")
+
+
+META = {"actor": "cli"}
+STORE = click.option("--store", "store_id", default="default", show_default=True)
+
+
+@click.group(help="Competency frameworks, alignments, role profiles, teams; learner profiles.")
+def competency() -> None:
+    pass
+
+
+@competency.command("import", help="Import a framework: CASE 1.0/1.1 CFPackage JSON, simple JSON, or CSV.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@STORE
+@click.option("--framework", default=None, help="CSV only: the framework's IRI.")
+@click.option("--title", default=None, help="CSV only: the framework's title.")
+def import_(file: Path, store_id: str, framework: str | None, title: str | None) -> None:
+    from lrs.competency import config, frameworks
+
+    content = file.read_bytes()
+    media = "text/csv" if file.suffix.lower() == ".csv" else "application/json"
+    from cli.main import _fail
+    from lrs.errors import LrsError
+
+    try:
+        parsed = frameworks.parse(content, media, framework_id=framework, title=title)
+    except LrsError as exc:
+        _fail(exc.message)
+        return
+    position = _write(store_id, lambda w: config.import_in(w, store_id, parsed, content, META))
+    click.echo(json.dumps({"position": position, "framework_id": parsed["framework_id"],
+                           "items": len(parsed["items"]), "relations": len(parsed["relations"])}))
+
+
+@competency.command(help="Retire a framework: its competencies stop counting.")
+@click.argument("framework")
+@STORE
+def retire(framework: str, store_id: str) -> None:
+    from lrs.competency import config
+
+    click.echo(json.dumps({"position": _write(store_id, lambda w: config.retire_in(w, store_id, framework, META))}))
+
+
+@competency.command(help="Align activities to competencies: a JSON file {alignments: [...]}, or one pair.")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--activity", default=None)
+@click.option("--competency", "competency_iri", default=None)
+@click.option("--type", "kind", type=click.Choice(["assesses", "teaches"]), default="assesses", show_default=True)
+@click.option("--weight", type=float, default=1.0, show_default=True)
+@click.option("--remove", is_flag=True, help="Remove the alignments instead.")
+@STORE
+def align(file: Path | None, activity: str | None, competency_iri: str | None, kind: str, weight: float,
+          remove: bool, store_id: str) -> None:
+    from lrs.competency import config
+
+    if file is not None:
+        body = _load(file)
+    elif activity and competency_iri:
+        body = {"alignments": [{"activity": activity, "competency": competency_iri, "type": kind, "weight": weight}]}
+    else:
+        raise click.UsageError("give a FILE, or --activity and --competency")
+    position = _write(store_id, lambda w: config.align_in(w, store_id, body, META, removing=remove))
+    click.echo(json.dumps({"position": position, "alignments": len(body.get("alignments") or [])}))
+
+
+@competency.command(help="Set a role profile from a JSON file {name, source, requirements}, or --remove it.")
+@click.argument("role_id")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--remove", is_flag=True)
+@STORE
+def roles(role_id: str, file: Path | None, remove: bool, store_id: str) -> None:
+    from lrs.competency import config
+
+    if remove:
+        position = _write(store_id, lambda w: config.remove_in(w, store_id, "role", role_id, META))
+    elif file is None:
+        raise click.UsageError("give the role's JSON FILE, or --remove")
+    else:
+        body = _load(file)
+        position = _write(store_id, lambda w: config.role_in(w, store_id, role_id, body, META))
+    click.echo(json.dumps({"position": position, "role": role_id}))
+
+
+@competency.command(help="Set a team from a JSON file {name, members: [Agent]}, or --remove it.")
+@click.argument("team_id")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--remove", is_flag=True)
+@STORE
+def teams(team_id: str, file: Path | None, remove: bool, store_id: str) -> None:
+    from lrs.competency import config
+
+    if remove:
+        position = _write(store_id, lambda w: config.remove_in(w, store_id, "team", team_id, META))
+    elif file is None:
+        raise click.UsageError("give the team's JSON FILE, or --remove")
+    else:
+        body = _load(file)
+        position = _write(store_id, lambda w: config.team_in(w, store_id, team_id, body, META))
+    click.echo(json.dumps({"position": position, "team": team_id}))
+
+
+@competency.command(help="A learner's profile as the competency view has it now (JSON).")
+@click.option("--agent", required=True, help='A JSON Agent, e.g. \'{"mbox":"mailto:ann@example.org"}\'.')
+@click.option("--framework", default=None, help="One framework's competencies, with roll-ups.")
+@click.option("--at", "at", default=None, help="Evaluation instant (RFC 3339); default now.")
+@STORE
+def profile(agent: str, framework: str | None, at: str | None, store_id: str) -> None:
+    from sqlalchemy import select
+
+    from cli.main import _fail, _migrated_engine, _settings
+    from lrs.clock import format_utc, to_micros, utcnow
+    from lrs.errors import LrsError
+    from lrs.xapi import value_formats
+    from lrs.xapi.agents import ifi_key, key_hash, parse_agent_parameter
+    from projections.competency import queries
+    from projections.schema import checkpoints
+
+    moment = utcnow() if at is None else value_formats.parse_timestamp(at)
+    if moment is None:
+        raise click.UsageError("--at must be a timestamp with a time zone")
+    engine = _migrated_engine(_settings())
+    try:
+        parsed = parse_agent_parameter(agent, allow_group=False)
+        with engine.connect() as conn:
+            answer = queries.profile(conn, store_id, key_hash(ifi_key(parsed) or ""), parsed, framework, to_micros(moment))
+            # The position the view reflects (its checkpoint): what `lrs serve` folded so far.
+            position = conn.execute(select(checkpoints.c.position).where(checkpoints.c.name == "competency")).scalar()
+    except LrsError as exc:
+        _fail(exc.message)
+        return
+    click.echo(json.dumps({"position": position, "at": format_utc(moment), **answer}, indent=2))

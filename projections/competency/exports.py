@@ -1,0 +1,144 @@
+"""Competency assertions exported (design §10): returned, never written back to the log
+(derived statements in our own log would mix authority and feed back into the view).
+
+- ``xapi``: one statement per cell state (proficient: learner-competency
+  ``achievedcompetency``; lapsed: ``expiredcompetency``), id = UUIDv5 of (store,
+  learner, competency, the position that last changed the cell): exporting again
+  gives the same ids.
+- ``ob3``: one unsigned Open Badges 3.0 ``OpenBadgeCredential`` (an
+  ``AchievementCredential``) per proficient cell.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from projections.competency import logic
+from projections.competency.queries import learner_cells, scale_of, when
+from projections.competency.schema import EVIDENCE, FRAMEWORKS, ITEMS
+
+NAMESPACE = uuid.UUID("5b0f3f2e-6a2c-5d7e-9c41-2f1f5a3e8c10")
+ACHIEVED = "https://w3id.org/xapi/comp/verbs/achievedcompetency"
+EXPIRED = "https://w3id.org/xapi/comp/verbs/expiredcompetency"
+COMPETENCY_TYPE = "https://w3id.org/xapi/comp/activities/competency"
+OB3_CONTEXT = ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
+
+
+def _framework_titles(conn: Connection, store: str) -> dict[str, str]:
+    f = FRAMEWORKS.sql
+    return {r.framework_hash: r.title for r in conn.execute(select(f.c.framework_hash, f.c.title).where(f.c.store_id == store))}
+
+
+def _active_statements(conn: Connection, store: str, learner: str, competency_hash: str, at_us: int) -> list[str]:
+    e = EVIDENCE.sql
+    rows = [dict(r._mapping) for r in conn.execute(select(e).where(
+        e.c.store_id == store, e.c.learner_key == learner, e.c.competency_hash == competency_hash, e.c.t_us <= at_us))]
+    active, _ = logic.active(rows)
+    return [r["statement_id"] for r in active]
+
+
+def assertions(conn: Connection, store: str, learner: str, agent: dict[str, Any], at_us: int, fmt: str,
+               issuer: dict[str, Any], base_url: str) -> dict[str, Any]:
+    cells = learner_cells(conn, store, learner, at_us)
+    i = ITEMS.sql
+    items = {r.iri_hash: dict(r._mapping) for r in conn.execute(select(i).where(
+        i.c.store_id == store, i.c.iri_hash.in_(sorted(cells))))} if cells else {}
+    titles, scales = _framework_titles(conn, store), {}  # type: ignore[var-annotated]
+    out = []
+    for competency_hash in sorted(cells, key=lambda h: items[h]["iri"] if h in items else h):
+        cell, comp = cells[competency_hash], items.get(competency_hash)
+        if comp is None:
+            continue
+        state = logic.status(cell, at_us)
+        if state not in ("proficient", "lapsed") or (fmt == "ob3" and state != "proficient"):
+            continue
+        evidence = _active_statements(conn, store, learner, competency_hash, at_us)
+        scale = scale_of(conn, store, comp["framework_hash"], scales)
+        ident = uuid.uuid5(NAMESPACE, f"{store}|{learner}|{competency_hash}|{cell.get('updated_position', cell['t_last_us'])}")
+        if fmt == "xapi":
+            out.append(_statement(ident, agent, comp, cell, state, at_us, evidence, issuer))
+        else:
+            out.append(_credential(ident, agent, comp, cell, scale, titles.get(comp["framework_hash"], ""),
+                                   evidence, issuer, base_url))
+    key = "statements" if fmt == "xapi" else "credentials"
+    return {"agent": agent, "format": fmt, key: out}
+
+
+def _statement(ident: uuid.UUID, agent: dict[str, Any], comp: dict[str, Any], cell: dict[str, Any], state: str,
+               at_us: int, evidence: list[str], issuer: dict[str, Any]) -> dict[str, Any]:
+    extensions: dict[str, Any] = {"https://w3id.org/xapi/tla/extensions/evidence": evidence}
+    if cell["valid_until_us"] is not None:
+        extensions[logic.EXPIRES_EXT] = when(cell["valid_until_us"])
+    proficient = state == "proficient"
+    return {
+        "id": str(ident), "actor": agent,
+        "verb": {"id": ACHIEVED if proficient else EXPIRED,
+                 "display": {"en": "achieved competency" if proficient else "expired competency"}},
+        "object": {"objectType": "Activity", "id": comp["iri"],
+                   "definition": {"type": COMPETENCY_TYPE, "name": {"en": comp["name"] or comp["code"] or comp["iri"]}}},
+        "result": {"success": proficient, "score": {"scaled": round(cell["level"], 6)},
+                   "extensions": {logic.CONFIDENCE_EXT: round(logic.confidence(cell, at_us), 6)}},
+        "context": {"extensions": extensions},
+        "timestamp": when(cell["t_last_positive_us"] if proficient and cell["t_last_positive_us"] else cell["t_last_us"]),
+        "authority": issuer,
+    }
+
+
+def _credential(ident: uuid.UUID, agent: dict[str, Any], comp: dict[str, Any], cell: dict[str, Any],
+                scale: list[dict[str, Any]], framework_title: str, evidence: list[str], issuer: dict[str, Any],
+                base_url: str) -> dict[str, Any]:
+    achieved = logic.label(cell["level"], scale)
+    levels = [{"id": f"{comp['iri']}#level-{n}", "type": ["RubricCriterionLevel"], "name": band["label"]}
+              for n, band in enumerate(scale)]
+    credential: dict[str, Any] = {
+        "@context": OB3_CONTEXT,
+        "id": f"urn:uuid:{ident}",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": {"id": issuer.get("id", base_url), "type": ["Profile"], "name": issuer.get("name", "LRS")},
+        "validFrom": when(cell["t_last_positive_us"] or cell["t_last_us"]),
+        "name": comp["name"] or comp["iri"],
+        "credentialSubject": {
+            "type": ["AchievementSubject"], "identifier": [_identifier(agent)],
+            "achievement": {
+                "id": comp["iri"], "type": ["Achievement"], "achievementType": "Competency",
+                "name": comp["name"] or comp["iri"], "description": comp["name"] or comp["iri"],
+                "criteria": {"narrative": "Proficient by the LRS's competency model (level at or above the "
+                                          f"threshold {cell['threshold']}, enough recent evidence)."},
+                "humanCode": comp["code"] or None,
+                "alignment": [{"type": ["Alignment"], "targetType": "CFItem" if comp["type"] != "" or comp["code"] else "ceasn:Competency",
+                               "targetUrl": comp["iri"], "targetName": comp["name"] or comp["iri"],
+                               "targetCode": comp["code"] or None, "targetFramework": framework_title or None}],
+                "resultDescription": [{"id": f"{comp['iri']}#result", "type": ["ResultDescription"], "name": "Level",
+                                       "resultType": "RubricCriterionLevel", "rubricCriterionLevel": levels}] if levels else [],
+            },
+            "result": [{"type": ["Result"], "resultDescription": f"{comp['iri']}#result",
+                        "value": str(round(cell["level"], 4)),
+                        **({"achievedLevel": f"{comp['iri']}#level-{[b['label'] for b in scale].index(achieved)}"}
+                           if achieved is not None else {})}],
+        },
+        "evidence": [{"id": f"{base_url}/xapi/statements?statementId={sid}", "type": ["Evidence"]} for sid in evidence],
+    }
+    if cell["valid_until_us"] is not None:
+        credential["validUntil"] = when(cell["valid_until_us"])
+    return _without_nulls(credential)
+
+
+def _identifier(agent: dict[str, Any]) -> dict[str, Any]:
+    if "mbox" in agent:
+        value, kind = agent["mbox"].removeprefix("mailto:"), "emailAddress"
+    elif "account" in agent:
+        value, kind = f"{agent['account']['homePage']}|{agent['account']['name']}", "identifier"
+    else:
+        value, kind = agent.get("openid") or agent.get("mbox_sha1sum", ""), "identifier"
+    return {"type": "IdentityObject", "hashed": False, "identityHash": value, "identityType": kind}
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value

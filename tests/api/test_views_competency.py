@@ -1,0 +1,204 @@
+"""`/admin/competency/...` and `/views/competency/...` over HTTP, folded in process, on both backends."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+
+from lrs.config import Settings
+from lrs.credentials import create_credential
+from lrs.schema import blobs
+from tests.api.conftest import XapiClient, basic
+from tests.competency_helpers import (
+    ALIGNMENTS,
+    CHAT,
+    COLLAB,
+    COURSE_MEET,
+    DATA,
+    FW,
+    MEET,
+    QUIZ_CHAT,
+    QUIZ_DATA,
+    ROLE,
+    agent,
+    case_package,
+    cohort,
+    scored,
+    voiding,
+)
+
+VIEWS, ADMIN = "/views/competency", "/admin/competency"
+AT = "2026-09-01T00:00:00Z"
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path, database_url=db_url, public_url="http://lrs.test",
+                    max_body_bytes=5_000_000, auth_cache_seconds=300, projections_in_process=True,
+                    view_wait_seconds=5.0)
+
+
+def _agent(name: str) -> str:
+    return json.dumps({"mbox": f"mailto:{name}@example.org"})
+
+
+def _ok(response: Any, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def configure(client: XapiClient) -> int:
+    imported = _ok(client.post(f"{ADMIN}/frameworks", json=case_package()), 202)
+    assert imported["framework_id"] == FW and imported["items"] == 4 and imported["relations"] == 1
+    _ok(client.put(f"{ADMIN}/alignments", json=ALIGNMENTS), 202)
+    _ok(client.put(f"{ADMIN}/roles/meeting-host", json=ROLE), 202)
+    team = {"name": "Support", "members": [agent(n) for n in ("ann", "bob", "cy")]}
+    return int(_ok(client.put(f"{ADMIN}/teams/support", json=team), 202)["position"])
+
+
+def read(client: XapiClient, path: str, position: int, **params: Any) -> Any:
+    return _ok(client.get(f"{VIEWS}/{path}", params={"minPosition": position, "at": AT, **params}))
+
+
+def test_a_cohort_through_profile_experts_gaps_heatmap_coverage(client: XapiClient, engine: Engine) -> None:
+    # Statements first: the configuration arrives after them and still applies (retroactive).
+    statements = cohort()
+    ann_first = statements[0]
+    _ok(client.post_statements(statements))
+    position = configure(client)
+
+    profile = read(client, "profile", position, agent=_agent("ann"), framework=FW)
+    assert profile["at"] == "2026-09-01T00:00:00.000000Z" and profile["position"] >= position
+    cells = {c["iri"]: c for c in profile["competencies"]}
+    assert set(cells) == {CHAT, MEET}
+    assert cells[CHAT]["status"] == "proficient" and cells[CHAT]["evidenceCount"] == 2  # one vote per quiz
+    assert 0.8 < cells[CHAT]["level"] < 0.9 and cells[CHAT]["label"] == "Proficient"
+    assert cells[CHAT]["reason"] == "RECENT_LOWER"
+    mean = (cells[CHAT]["level"] + cells[MEET]["level"]) / 2
+    assert profile["rollups"] == [{"iri": COLLAB, "name": "Communication and collaboration",
+                                   "coverage": {"proficient": 2, "children": 2}, "level": pytest.approx(mean),
+                                   "derived": True}]
+
+    evidence = read(client, "evidence", position, agent=_agent("ann"), competency=CHAT)
+    rows = {r["statement"]: r for r in evidence["evidence"]}
+    assert rows[ann_first["id"]]["active"] is False and rows[ann_first["id"]]["supersededBy"] == statements[1]["id"]
+    assert evidence["cell"]["params"]["hConfDays"] == 365
+
+    experts = read(client, "experts", position, competency=CHAT)["experts"]
+    assert [e["agent"]["mbox"] for e in experts] == ["mailto:bob@example.org", "mailto:ann@example.org"]
+
+    gaps = read(client, "gaps", position, agent=_agent("cy"), role="meeting-host")
+    assert gaps["readiness"] == 0.0 and [g["competency"] for g in gaps["gaps"]] == [MEET, CHAT, DATA]
+    meet = gaps["gaps"][0]
+    assert meet["gapType"] == "missing"
+    # CHAT precedes MEET and Cy is not proficient in it: its quiz comes first.
+    assert meet["recommendations"][0]["competency"] == CHAT
+    assert meet["recommendations"][0]["why"][0] == f"prerequisite of {MEET}"
+    own = [r for r in meet["recommendations"] if r["competency"] == MEET]
+    assert own[0]["activity"] == COURSE_MEET and own[0]["alignment"] == "teaches"  # missing: teach first
+    assert [h["agent"]["mbox"] for h in meet["helpers"]] == ["mailto:bob@example.org", "mailto:ann@example.org"]
+    assert read(client, "gaps", position, agent=_agent("ann"), role="meeting-host")["readiness"] == pytest.approx(2 / 2.3)
+
+    heat = read(client, "heatmap", position, team="support", framework=FW)
+    rows = {r["competency"]: r for r in heat["rows"]}
+    assert heat["members"] == 3 and rows[CHAT]["proficient"] == 2 and rows[CHAT]["developing"] == 1
+    assert rows[DATA]["none"] == 3
+
+    coverage = read(client, "coverage", position, role="meeting-host", minExperts=2)
+    assert [c["competency"] for c in coverage["atRisk"]] == [DATA]
+
+    pairs = read(client, "pairings", position, competency=CHAT, team="support")
+    assert pairs["pairings"][0]["learners"] == [{"mbox": "mailto:cy@example.org", "objectType": "Agent"}]
+
+    exported = read(client, "assertions", position, agent=_agent("ann"), format="ob3")["credentials"]
+    assert {c["credentialSubject"]["achievement"]["id"] for c in exported} == {CHAT, MEET}
+    assert exported[0]["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
+    again = read(client, "assertions", position, agent=_agent("ann"), format="xapi")["statements"]
+    assert again == read(client, "assertions", position, agent=_agent("ann"), format="xapi")["statements"]
+
+
+def test_voiding_withdraws_and_asof_answers_from_before(client: XapiClient) -> None:
+    position = configure(client)
+    passed = scored("dee", QUIZ_DATA, 0.9, 1)
+    _ok(client.post_statements([passed]))
+    head = read(client, "profile", position + 1, agent=_agent("dee"))
+    assert [c["iri"] for c in head["competencies"]] == [DATA]
+    before_void = head["position"]
+    _ok(client.post_statements([voiding(passed["id"])]))
+    after = read(client, "profile", before_void + 1, agent=_agent("dee"))
+    assert after["competencies"] == []
+    past = _ok(client.get(f"{VIEWS}/profile", params={"agent": _agent("dee"), "asOf": before_void, "at": AT}))
+    assert past["position"] == before_void and [c["iri"] for c in past["competencies"]] == [DATA]
+
+
+def test_bad_configuration_is_a_400_naming_the_path_and_nothing_is_written(client: XapiClient, engine: Engine) -> None:
+    configure(client)
+    broken = case_package()
+    del broken["CFItems"][1]["fullStatement"]
+    for response in (
+        client.post(f"{ADMIN}/frameworks", json=broken),
+        client.put(f"{ADMIN}/alignments", json={"alignments": [{"activity": QUIZ_CHAT, "competency": "urn:nope"}]}),
+        client.put(f"{ADMIN}/roles/r1", json={"requirements": [{"competency": "urn:nope"}]}),
+        client.put(f"{ADMIN}/roles/r1", json={"requirements": [{"competency": CHAT, "min_level": "Wizard"}]}),
+        client.put(f"{ADMIN}/teams/t1", json={"members": [{"name": "no ifi"}]}),
+    ):
+        assert response.status_code == 400, response.text
+    assert "$.CFItems[1]" in client.post(f"{ADMIN}/frameworks", json=broken).json()["message"]
+    assert "$.alignments[0].competency" in client.put(
+        f"{ADMIN}/alignments", json={"alignments": [{"activity": QUIZ_CHAT, "competency": "urn:nope"}]}).json()["message"]
+    assert client.get(f"{VIEWS}/profile", params={"agent": _agent("ann"), "framework": "urn:unknown"}).status_code == 400
+
+
+def test_the_uploaded_original_is_kept_by_sha256(client: XapiClient, engine: Engine) -> None:
+    import hashlib
+
+    body = json.dumps(case_package()).encode()
+    _ok(client.post(f"{ADMIN}/frameworks", content=body, headers={"Content-Type": "application/json"}), 202)
+    with engine.connect() as conn:
+        assert conn.execute(select(blobs.c.content).where(blobs.c.sha256 == hashlib.sha256(body).hexdigest())).scalar() == body
+
+
+def test_simple_csv_and_retire(client: XapiClient) -> None:
+    csv = b"id,parent,name,code,mastery_threshold\nurn:s:1,,Listen,S1,0.6\nurn:s:2,urn:s:1,Ask,S2,\n"
+    imported = _ok(client.post(f"{ADMIN}/frameworks", content=csv, params={"framework": "urn:s", "title": "Soft"},
+                               headers={"Content-Type": "text/csv"}), 202)
+    tree = _ok(client.get(f"{VIEWS}/frameworks", params={"framework": "urn:s", "minPosition": imported["position"]}))
+    assert tree["items"][0]["iri"] == "urn:s:1" and tree["items"][0]["children"][0]["iri"] == "urn:s:2"
+    position = _ok(client.delete(f"{ADMIN}/frameworks", params={"framework": "urn:s"}), 202)["position"]
+    listed = _ok(client.get(f"{VIEWS}/frameworks", params={"minPosition": position}))["frameworks"]
+    assert listed[0]["retired"] is True
+
+
+def test_read_mine_sees_only_its_own_agent(client: XapiClient, engine: Engine) -> None:
+    position = configure(client)
+    own = {"objectType": "Agent", "mbox": "mailto:ann@example.org"}
+    _, secret = create_credential(engine, key="ann-key", scopes=("competency/read/mine",), authority=own)
+    mine = XapiClient(client.http, auth=basic("ann-key", secret))
+    assert mine.get(f"{VIEWS}/profile", params={"agent": _agent("ann"), "minPosition": position}).status_code == 200
+    assert mine.get(f"{VIEWS}/profile", params={"agent": _agent("bob")}).status_code == 403
+    assert mine.get(f"{VIEWS}/experts", params={"competency": CHAT}).status_code == 403
+    assert mine.put(f"{ADMIN}/teams/x", json={"members": []}).status_code == 403
+
+
+def test_history_recommendations_and_removals(client: XapiClient) -> None:
+    _ok(client.post_statements(cohort()))
+    position = configure(client)
+    history = read(client, "history", position, agent=_agent("ann"), competency=CHAT, step="P1W",
+                   **{"from": "2026-05-25T12:00:00Z", "to": "2026-06-16T00:00:00Z"})
+    points = history["points"]
+    assert [p["status"] for p in points] == ["none", "developing", "developing", "proficient"]
+    assert points[1]["level"] == pytest.approx(0.5)  # 1 June: only the first (failed) attempt
+    recs = read(client, "recommendations", position, agent=_agent("cy"), competency=CHAT)
+    assert recs["gapType"] == "below" and recs["recommendations"][0]["why"][-1].startswith("pass rate")
+    assert client.get(f"{VIEWS}/profile", params={"agent": _agent("ann"), "at": "yesterday"}).status_code == 400
+    assert client.get(f"{VIEWS}/history", params={"agent": _agent("ann"), "competency": CHAT,
+                                                   "step": "P2Q"}).status_code == 400
+    removed = _ok(client.delete(f"{ADMIN}/roles/meeting-host"), 202)["position"]
+    _ok(client.delete(f"{ADMIN}/teams/support"), 202)
+    assert client.delete(f"{ADMIN}/roles/meeting-host").status_code == 404
+    gone = client.get(f"{VIEWS}/gaps", params={"agent": _agent("ann"), "role": "meeting-host", "minPosition": removed + 1})
+    assert gone.status_code == 400 and "meeting-host" in gone.json()["message"]

@@ -1,0 +1,68 @@
+"""`lrs competency import|align|roles|teams|retire|profile`: an operator's configuration,
+written as events like the admin API's, and a learner's profile."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from lrs import log
+from lrs.credentials import ensure_default_store
+from lrs.db import make_engine
+from projections.competency import CompetencyProjection
+from projections.runner import Runner
+from tests.competency_helpers import ALIGNMENTS, CHAT, FW, MEET, ROLE, agent, case_package, cohort
+from tests.progress_helpers import write
+
+
+def lrs(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cli", "competency", *args],
+        env={**os.environ, "LRS_DATABASE_URL": url}, capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_configure_then_read_a_profile(sqlite_url: str, tmp_path: Path) -> None:
+    engine = make_engine(sqlite_url)
+    ensure_default_store(engine)
+    files = {"fw.json": case_package(), "align.json": ALIGNMENTS, "role.json": ROLE,
+             "team.json": {"name": "Support", "members": [agent("ann"), agent("bob")]}}
+    for name, body in files.items():
+        (tmp_path / name).write_text(json.dumps(body))
+    imported = lrs(sqlite_url, "import", str(tmp_path / "fw.json"))
+    assert imported.returncode == 0, imported.stderr
+    assert json.loads(imported.stdout)["framework_id"] == FW
+    for args in (("align", str(tmp_path / "align.json")), ("roles", "meeting-host", str(tmp_path / "role.json")),
+                 ("teams", "support", str(tmp_path / "team.json"))):
+        done = lrs(sqlite_url, *args)
+        assert done.returncode == 0, done.stderr
+    write(engine, cohort())
+    runner = Runner(engine, [CompetencyProjection()])
+    runner.catch_up()
+    runner.release()
+    shown = lrs(sqlite_url, "profile", "--agent", json.dumps({"mbox": "mailto:ann@example.org"}),
+                "--framework", FW, "--at", "2026-09-01T00:00:00Z")
+    assert shown.returncode == 0, shown.stderr
+    profile = json.loads(shown.stdout)
+    assert {c["iri"]: c["status"] for c in profile["competencies"]} == {CHAT: "proficient", MEET: "proficient"}
+    with engine.connect() as conn:
+        assert profile["position"] == log.head(conn)[0]
+
+
+def test_bad_input_is_refused_with_the_path_and_nothing_written(sqlite_url: str, tmp_path: Path) -> None:
+    engine = make_engine(sqlite_url)
+    ensure_default_store(engine)
+    broken = case_package()
+    broken["CFAssociations"][0]["associationType"] = "isCousinOf"
+    (tmp_path / "bad.json").write_text(json.dumps(broken))
+    with engine.connect() as conn:
+        head = log.head(conn)[0]
+    refused = lrs(sqlite_url, "import", str(tmp_path / "bad.json"))
+    assert refused.returncode == 1 and "$.CFAssociations[0].associationType" in refused.stderr
+    unknown = lrs(sqlite_url, "align", "--activity", "https://lms.example.org/q", "--competency", "urn:none")
+    assert unknown.returncode == 1 and "$.alignments[0].competency" in unknown.stderr
+    with engine.connect() as conn:
+        assert log.head(conn)[0] == head
