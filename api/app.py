@@ -23,7 +23,16 @@ from api.middleware import (
     XapiVersion,
 )
 from api.observe import DatabaseReadings, Observe
-from api.routers import about, activities, admin, documents, operations, progress, statements
+from api.routers import (
+    about,
+    activities,
+    admin,
+    admin_analytics,
+    documents,
+    operations,
+    progress,
+    statements,
+)
 from lrs.config import Settings
 from lrs.credentials import CredentialVerifier
 from lrs.db import make_engine
@@ -114,6 +123,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.include_router(documents.router, tags=["xAPI documents"])
     app.include_router(activities.router, tags=["xAPI"])
     app.include_router(admin.router)
+    app.include_router(admin_analytics.router)
     app.include_router(progress.router)
     app.include_router(operations.router)
 

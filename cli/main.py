@@ -394,11 +394,14 @@ def credentials_rotate(key: str, secret: str | None, as_json: bool) -> None:
         click.echo(f"key:    {key}\nsecret: {new_secret}   (shown once; the old secret no longer works)")
 
 
-from cli.documents import documents  # noqa: E402 - registered after the group exists
+from cli.analytics import analytics, people  # noqa: E402 - registered after the group exists
+from cli.documents import documents  # noqa: E402
 from cli.projections import projections  # noqa: E402
 
 main.add_command(documents)
 main.add_command(projections)
+main.add_command(analytics)
+main.add_command(people)
 
 
 if __name__ == "__main__":

@@ -99,6 +99,9 @@ class Settings:
     # (a missing or unknown X-Experience-API-Version): clients of that generation
     # read it. 1.0.3 is also within what 2.0 clients accept (Communication 3.3).
     default_xapi_version: str = "1.0.3"
+    # Key of the pseudonymous person ids analytics answers show (HMAC-SHA-256). Unset:
+    # a random key per process, so the ids change when the server restarts.
+    pseudonym_secret: str | None = None
 
     _ENV_NAMES = {
         "data_dir": "LRS_DATA_DIR",
@@ -108,6 +111,7 @@ class Settings:
         "public_url": "LRS_PUBLIC_URL",
         "bootstrap_key": "LRS_BOOTSTRAP_KEY",
         "bootstrap_secret": "LRS_BOOTSTRAP_SECRET",
+        "pseudonym_secret": "LRS_PSEUDONYM_SECRET",
         "dev": "LRS_DEV",
         "max_body_bytes": "LRS_MAX_BODY_BYTES",
         "max_statements_per_request": "LRS_MAX_STATEMENTS_PER_REQUEST",

@@ -51,6 +51,8 @@ SCOPES = (
     "all/read",
     "all",
     "admin",
+    # Person-level social analytics (the graph), in a store running identified mode.
+    "views/social/identified",
 )
 FULL_RIGHTS = ("all", "admin")
 # Store ids appear in URLs, logs and file names: a short lowercase slug.

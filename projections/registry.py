@@ -15,12 +15,13 @@ from sqlalchemy import Engine
 
 from projections.base import Projection
 from projections.progress import ProgressProjection
+from projections.social import SocialProjection
 
 Progress = Callable[[int], None] | None
 
 
 def all_projections() -> list[Projection]:
-    return [ProgressProjection()]
+    return [ProgressProjection(), SocialProjection()]
 
 
 def by_name(name: str) -> Projection:
