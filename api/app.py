@@ -31,6 +31,7 @@ from api.routers import (
     documents,
     operations,
     progress,
+    social,
     statements,
 )
 from lrs.config import Settings
@@ -125,6 +126,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(admin_analytics.router)
     app.include_router(progress.router)
+    app.include_router(social.router)
     app.include_router(operations.router)
 
     # Added innermost first. CORS stays outside the others so that every answer,
