@@ -18,7 +18,7 @@ Member lists of Groups may be partial (Data 2.4.2.2): facts record who is listed
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -294,12 +294,15 @@ def involved(extracted: Extracted) -> set[str]:
 
 
 def without(extracted: Extracted, out: set[str]) -> Extracted:
-    """The facts that do not name an opted-out agent (rule 8)."""
+    """The facts that do not name an opted-out agent (rule 8): a new value, as the
+    extraction is cached with its event."""
     if not out:
         return extracted
-    extracted.presence = [k for k in extracted.presence if k not in out]
-    extracted.participations = [p for p in extracted.participations if p.agent_key not in out]
-    extracted.artifacts = [a for a in extracted.artifacts if a.author_key not in out]
-    extracted.interactions = [i for i in extracted.interactions if i.src_key not in out and i.dst_key not in out]
-    extracted.memberships = [m for m in extracted.memberships if m.agent_key not in out]
-    return extracted
+    return replace(
+        extracted,
+        presence=[k for k in extracted.presence if k not in out],
+        participations=[p for p in extracted.participations if p.agent_key not in out],
+        artifacts=[a for a in extracted.artifacts if a.author_key not in out],
+        interactions=[i for i in extracted.interactions if i.src_key not in out and i.dst_key not in out],
+        memberships=[m for m in extracted.memberships if m.agent_key not in out],
+    )
