@@ -211,6 +211,40 @@ async def graph(
     )
 
 
+@router.get(
+    "/metrics",
+    summary="Graph measures (networkx, reproducible): degree, betweenness, closeness, communities by team or person",
+    description=(
+        "Team level is always available. Person level needs identified mode and the views/social/identified "
+        "scope; betweenness over more than 3,000 people is refused unless approximate=true (a seeded sample "
+        "of 500 pivots, flagged in the answer). The algorithm, library version and parameters come with the result."
+    ),
+    responses=_example(examples.METRICS),
+)
+async def metrics(
+    request: Request, app: App, credential: Auth, position: Position, window: WindowText = None,
+    start: FromText = None, end: ToText = None, level: str = "team", measure: str = "betweenness",
+    approximate: bool = False,
+) -> Response:
+    require(credential, *viewing.READ_SCOPES)
+    if level == "person" and IDENTIFIED_SCOPE not in credential.scopes:
+        raise Forbidden(f"person-level measures need the {IDENTIFIED_SCOPE} scope")
+    store, secret = credential.store_id, _secret(app)
+
+    def name(agent: str) -> str:
+        return pseudonym(secret, store, agent)
+
+    return await viewing.answer(
+        request, app, VIEW, store, position,
+        _reader(
+            app, store, window, start, end,
+            lambda facts, w: queries.metrics(
+                facts, w, level=level, measure=measure, approximate=approximate, pseudonym=name
+            ),
+        ),
+    )
+
+
 @router.get("/definitions", summary="How every measure of the social view is defined, and what feeds it")
 async def definitions(credential: Auth) -> Response:
     require(credential, *viewing.READ_SCOPES, "statements/read/mine")

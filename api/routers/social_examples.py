@@ -53,6 +53,15 @@ GRAPH: dict[str, Any] = {
     "edges": [{"kind": "co_participation", "source": "p-3f9c2a71d04be518", "target": "p-81d0e6c2a9f4b733",
                "weight": 3, "directed": False}],
 }
+METRICS: dict[str, Any] = {
+    "position": 184223, "window": WINDOW, "privacy": {**PRIVACY, "suppressedCells": 2},
+    "measure": "betweenness", "level": "team",
+    "algorithm": {"library": "networkx", "version": "3.6.1", "function": "betweenness_centrality",
+                  "normalized": True, "weight": None, "k": None, "seed": None},
+    "approximate": False, "size": {"nodes": 4, "edges": 5},
+    "nodes": [{"team": "sales-nl", "value": 0.412}, {"team": "support-nl", "value": 0.118},
+              {"team": "ops-de", "suppressed": True, "reason": "fewer than 5 people"}],
+}
 
 DEFINITIONS: dict[str, Any] = {
     "purpose": (

@@ -394,3 +394,39 @@ def graphml(answer: dict[str, Any]) -> str:
         )
     lines += ["  </graph>", "</graphml>", ""]
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ metrics
+
+def metrics(
+    facts: Facts, window: Window | None, *, level: str, measure: str, approximate: bool, pseudonym: Pseudonym,
+) -> dict[str, Any]:
+    """Graph measures (projections.social.metrics). Team level always; person level
+    only in identified mode, with pseudonymous ids. Teams below the minimum group
+    size (and their complements) are listed as suppressed, without a value."""
+    from projections.social import metrics as graph_metrics
+
+    policy = policy_of(facts.settings)
+    if level == "person" and not policy.identified:
+        raise Forbidden(
+            "person-level measures need identified mode: an admin switches it on with a legal-basis "
+            "reference (PUT /admin/analytics/settings); level=team is always available"
+        )
+    net = network(facts, window)
+    disclosure = Disclosure(policy)
+    result = graph_metrics.compute(net, level=level, measure=measure, approximate=approximate, name=pseudonym)
+    if level == "team":
+        sizes: dict[str, int] = defaultdict(int)
+        for team in net.teams().values():
+            sizes[team] += 1
+        hidden = disclosure.breakdown(dict(sizes)).suppressed
+        k = disclosure.k()
+        if "nodes" in result:
+            result["nodes"] = [
+                suppressed_row("team", node["team"], k) if node["team"] in hidden else node for node in result["nodes"]
+            ]
+        for community in result.get("communities", ()):
+            community["members"] = [
+                {"team": m["team"], "suppressed": True} if m["team"] in hidden else m for m in community["members"]
+            ]
+    return {"window": _window_block(window, net.zone), "privacy": disclosure.block(), **result}

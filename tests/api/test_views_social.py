@@ -234,3 +234,23 @@ def _key_of(client: XapiClient) -> str:
     import base64
 
     return base64.b64decode(client.auth.split()[1]).decode().split(":")[0]
+
+
+def test_team_metrics_hide_small_teams_and_person_metrics_need_identified_mode(
+    seeded: XapiClient, make_client: Any
+) -> None:
+    body = read(seeded, "/metrics", window="2026-Q3", level="team", measure="degree")
+    nodes = {node["team"]: node for node in body["nodes"]}
+    assert nodes["ops-de"]["suppressed"] is True and nodes["sales-nl"]["suppressed"] is True
+    assert nodes["support-nl"]["value"] == 1.0
+    assert body["algorithm"]["library"] == "networkx" and body["privacy"]["suppressedCells"] == 2
+    analyst = make_client(scopes=("all/read", "views/social/identified"))
+    refused = analyst.get(VIEWS + "/metrics", params={"level": "person"})
+    assert refused.status_code == 403 and "identified mode" in refused.text
+    assert seeded.get(VIEWS + "/metrics", params={"level": "person"}).status_code == 403
+    bad = seeded.get(VIEWS + "/metrics", params={"measure": "pagerank"})
+    assert bad.status_code == 400 and "measure" in bad.text
+    seeded.put("/admin/analytics/settings", json={"mode": "identified", "legalBasis": "DPIA 2026-11"})
+    people = read(analyst, "/metrics", window="2026-Q3", level="person", measure="communities")
+    (community,) = people["communities"]
+    assert len(community["members"]) == 15 and all(m["id"].startswith("p-") for m in community["members"])
