@@ -123,3 +123,23 @@ def test_group_membership_from_join_and_leave() -> None:
     left = logic.extract(statement("http://activitystrea.ms/leave", team))
     assert [(m.agent_key, m.team_key, m.action) for m in joined.memberships] == [(key("a"), team["id"], "join")]
     assert [m.action for m in left.memberships] == ["leave"]
+
+
+def test_the_team_at_a_moment_hr_import_first_then_join_and_leave() -> None:
+    from projections.social.network import NO_TEAM, team_at
+
+    def row(source: str, action: str, team: str, start: str | None, end: str | None = None, at: int = 1) -> dict[str, Any]:
+        return {"agent_key": key("a"), "source": source, "action": action, "team_key": team, "from_ts": start,
+                "to_ts": end, "valid_from": at, "seq": 0}
+
+    joined = [row("statement", "join", "g-1", "2026-02-01T10:00:00.000000Z"),
+              row("statement", "leave", "g-1", "2026-04-01T10:00:00.000000Z", at=2)]
+    assert team_at(joined, key("a"), "2026-01-15T10:00:00.000000Z", "UTC") == NO_TEAM
+    assert team_at(joined, key("a"), "2026-03-01T10:00:00.000000Z", "UTC") == "g-1"
+    assert team_at(joined, key("a"), "2026-05-01T10:00:00.000000Z", "UTC") == NO_TEAM
+    imported = [*joined, row("import", "member", "sales-nl", "2026-03-01", "2026-06-01")]
+    assert team_at(imported, key("a"), "2026-03-01T10:00:00.000000Z", "UTC") == "sales-nl"
+    assert team_at(imported, key("a"), "2026-02-15T10:00:00.000000Z", "UTC") == "g-1"
+    # The import's dates are local dates of the store: 23:30 UTC on 31 May is 1 June in Amsterdam.
+    assert team_at(imported, key("a"), "2026-05-31T23:30:00.000000Z", "UTC") == "sales-nl"
+    assert team_at(imported, key("a"), "2026-05-31T23:30:00.000000Z", "Europe/Amsterdam") == NO_TEAM
