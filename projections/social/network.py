@@ -87,6 +87,8 @@ class Network:
     reach: dict[str, set[str]] = field(default_factory=dict)  # artifact -> consumers
     replies_received: dict[str, int] = field(default_factory=dict)
     reactions_received: dict[str, int] = field(default_factory=dict)
+    memberships: dict[str, list[Row]] = field(default_factory=dict)  # agent -> membership rows
+    _teams: dict[str, str] | None = None
 
     # ------------------------------------------------------------ derived
 
@@ -118,10 +120,13 @@ class Network:
         moment = ts or self.last_seen.get(agent)
         if moment is None:
             return NO_TEAM
-        return team_at(self.facts.memberships, agent, moment, self.zone)
+        return team_at(self.memberships.get(agent, ()), agent, moment, self.zone)
 
     def teams(self) -> dict[str, str]:
-        return {agent: self.team(agent) for agent in sorted(self.active)}
+        """Every active learner's team in the window (worked out once)."""
+        if self._teams is None:
+            self._teams = {agent: self.team(agent) for agent in sorted(self.active)}
+        return self._teams
 
 
 def team_at(memberships: Iterable[Row], agent: str, ts: str, zone: str) -> str:
@@ -169,6 +174,10 @@ def build(facts: Facts, since: str | None, until: str | None) -> Network:
             net.active.add(row["agent_key"])
             if row["ts"] > net.last_seen.get(row["agent_key"], ""):
                 net.last_seen[row["agent_key"]] = row["ts"]
+    by_agent: dict[str, list[Row]] = defaultdict(list)
+    for row in facts.memberships:
+        by_agent[row["agent_key"]].append(row)
+    net.memberships = dict(by_agent)
     members: dict[str, set[str]] = defaultdict(set)
     for row in facts.participation:
         if inside(row):

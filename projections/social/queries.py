@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import Connection, and_, func, or_, select
 from sqlalchemy import Table as SqlTable
 
 from lrs import analytics
@@ -36,6 +36,15 @@ from projections.windows import Window
 Pseudonym = Callable[[str], str]
 # Person-level graphs and measures above this many people need approximate=true.
 PERSON_LIMIT = 3000
+
+
+def _windowed(query: Any, table: SqlTable, store: str, since: str | None, until: str | None) -> Any:
+    query = query.where(table.c.store_id == store, table.c.valid_to.is_(None))
+    if since is not None:
+        query = query.where(table.c.ts >= since)
+    if until is not None:
+        query = query.where(table.c.ts < until)
+    return query
 
 
 def _rows(conn: Connection, table: SqlTable, store: str, since: str | None, until: str | None, *,
@@ -84,9 +93,28 @@ def load(conn: Connection, store: str, window: Window | None, current_opt_outs: 
             )
         )
     ]
+    # Presence and participation are the big tables (a row per statement): the
+    # measures need each agent's last moment and each (gathering, agent) once, so
+    # the database groups them.
+    presence, participation = PRESENCE.sql, PARTICIPATION.sql
     facts = Facts(
-        presence=_rows(conn, PRESENCE.sql, store, since, until),
-        participation=_rows(conn, PARTICIPATION.sql, store, since, until),
+        presence=[
+            dict(row)
+            for row in conn.execute(
+                _windowed(select(presence.c.agent_key, func.max(presence.c.ts).label("ts")), presence, store,
+                          since, until).group_by(presence.c.agent_key)
+            ).mappings()
+        ],
+        participation=[
+            dict(row)
+            for row in conn.execute(
+                _windowed(
+                    select(participation.c.gathering_key, participation.c.agent_key,
+                           func.min(participation.c.ts).label("ts")),
+                    participation, store, since, until,
+                ).group_by(participation.c.gathering_key, participation.c.agent_key)
+            ).mappings()
+        ],
         artifacts=_rows(conn, ARTIFACT.sql, store, since, until, windowed=False),
         interactions=interaction_rows,
         memberships=_rows(conn, MEMBERSHIP.sql, store, since, until, windowed=False),
@@ -196,6 +224,10 @@ def teams(facts: Facts, window: Window | None) -> dict[str, Any]:
         if a in team_of and b in team_of and team_of[a] != team_of[b]:
             co_teams[a].add(team_of[b])
             co_teams[b].add(team_of[a])
+    inside_pairs: dict[str, int] = defaultdict(int)
+    for a, b in net.pairs:
+        if a in team_of and team_of[a] == team_of.get(b):
+            inside_pairs[team_of[a]] += 1
     rows = []
     for team in sorted(members):
         if team in outcome.suppressed:
@@ -203,7 +235,7 @@ def teams(facts: Facts, window: Window | None) -> dict[str, Any]:
             continue
         agents = members[team]
         n = len(agents)
-        inside = sum(1 for a, b in net.pairs if a in agents and b in agents)
+        inside = inside_pairs[team]
         rows.append({
             "team": team, "activeMembers": n, "socialShare": share(len(agents & social), n),
             "internalDensity": share(inside, n * (n - 1) // 2) if n > 1 else None,
