@@ -131,7 +131,10 @@ async def opt_in(body: AgentIn, app: App, credential: Auth) -> dict[str, Any]:
 
 
 def _dumps(value: Any) -> str:
-    return orjson.dumps(value).decode()
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # an integer beyond 64 bits: no Agent property holds one
+        raise InvalidParameter("agent", "must be a JSON Agent") from None
 
 
 async def _json_object(request: Request) -> dict[str, Any]:

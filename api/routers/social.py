@@ -172,7 +172,8 @@ def _viewer(credential: Credential) -> str | None:
     "/graph",
     summary="The person-level graph (identified mode and the views/social/identified scope): JSON or GraphML",
     responses={
-        **_example(examples.GRAPH),
+        200: {"content": {"application/json": {"example": examples.GRAPH},
+                          GRAPHML: {"schema": {"type": "string"}, "example": examples.GRAPHML_EXAMPLE}}},
         403: {"description": "Aggregate mode, or a credential without the views/social/identified scope"},
     },
 )

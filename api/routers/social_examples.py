@@ -62,6 +62,12 @@ METRICS: dict[str, Any] = {
     "nodes": [{"team": "sales-nl", "value": 0.412}, {"team": "support-nl", "value": 0.118},
               {"team": "ops-de", "suppressed": True, "reason": "fewer than 5 people"}],
 }
+GRAPHML_EXAMPLE = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<graphml xmlns="http://graphml.graphdrawing.org/xmlns">\n'
+    '  <graph id="social" edgedefault="directed">\n    <node id="p-3f9c2a71d04be518">...</node>\n'
+    '    <edge source="p-3f9c2a71d04be518" target="p-81d0e6c2a9f4b733" directed="false">...</edge>\n'
+    "  </graph>\n</graphml>\n"
+)
 
 DEFINITIONS: dict[str, Any] = {
     "purpose": (
