@@ -18,6 +18,8 @@ from lrs.clock import format_utc
 from lrs.errors import InvalidParameter
 
 QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+# A fiscal quarter: the fiscal year is named by the calendar year it starts in.
+FISCAL_QUARTER = re.compile(r"^FY(\d{4})-Q([1-4])$")
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 # Longest from/to window: ten years (a bound on what one answer reads).
@@ -51,11 +53,22 @@ def _month_after(year: int, month: int) -> date:
     return date(year + (month == 12), month % 12 + 1, 1)
 
 
-def parse(window: str | None, start: str | None, end: str | None, zone: str) -> Window | None:
-    """The window a request names (None: all time); a 400 naming the parameter otherwise."""
+def _add_months(year: int, month: int, months: int) -> date:
+    index = year * 12 + (month - 1) + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def parse(
+    window: str | None, start: str | None, end: str | None, zone: str, *, fiscal_start: int = 1
+) -> Window | None:
+    """The window a request names (None: all time); a 400 naming the parameter otherwise.
+    ``fiscal_start``: the month the store's fiscal year starts (FY2026-Q1 begins then in 2026)."""
     if window is not None:
         if start is not None or end is not None:
             raise InvalidParameter("window", "cannot be combined with from/to")
+        if match := FISCAL_QUARTER.match(window):
+            first = _add_months(int(match[1]), fiscal_start, 3 * (int(match[2]) - 1))
+            return Window(window, first, _add_months(first.year, first.month, 3), zone)
         if match := QUARTER.match(window):
             year, quarter = int(match[1]), int(match[2])
             first = date(year, 3 * quarter - 2, 1)
@@ -69,7 +82,9 @@ def parse(window: str | None, start: str | None, end: str | None, zone: str) -> 
         if (match := MONTH.match(window)) and 1 <= int(match[2]) <= 12:
             year, month = int(match[1]), int(match[2])
             return Window(window, date(year, month, 1), _month_after(year, month), zone)
-        raise InvalidParameter("window", "must be a quarter (2026-Q3), an ISO week (2026-W27) or a month (2026-07)")
+        raise InvalidParameter(
+            "window", "must be a quarter (2026-Q3), a fiscal quarter (FY2026-Q1), an ISO week (2026-W27) or a month (2026-07)"
+        )
     if start is None and end is None:
         return None
     if start is None or end is None:

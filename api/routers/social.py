@@ -38,7 +38,7 @@ IDENTIFIED_SCOPE = "views/social/identified"
 GRAPHML = "application/graphml+xml"
 
 Text = Annotated[str | None, Query()]
-WindowText = Annotated[str | None, Query(description="2026-Q3, 2026-W27 or 2026-07 (the store's time zone)")]
+WindowText = Annotated[str | None, Query(description="2026-Q3, FY2026-Q1, 2026-W27 or 2026-07 (the store's time zone and fiscal year)")]
 FromText = Annotated[str | None, Query(alias="from", description="First local date, YYYY-MM-DD (with to)")]
 ToText = Annotated[str | None, Query(alias="to", description="Local date after the last one, YYYY-MM-DD")]
 
@@ -75,7 +75,7 @@ def _reader(
 
     def read(conn: Connection) -> Any:
         settings = queries.settings(conn, store)
-        parsed = windows.parse(window, start, end, settings["timezone"])
+        parsed = windows.parse(window, start, end, settings["timezone"], fiscal_start=settings["fiscalYearStartMonth"])
         with app.engine.connect() as live:
             current = queries.opted_out(live, store)
         return then(queries.load(conn, store, parsed, current), parsed)
