@@ -254,3 +254,15 @@ def test_team_metrics_hide_small_teams_and_person_metrics_need_identified_mode(
     people = read(analyst, "/metrics", window="2026-Q3", level="person", measure="communities")
     (community,) = people["communities"]
     assert len(community["members"]) == 15 and all(m["id"].startswith("p-") for m in community["members"])
+
+
+def test_as_of_answers_with_the_settings_of_the_time(seeded: XapiClient) -> None:
+    before = head_of(seeded)
+    changed = seeded.put("/admin/analytics/settings", json={"timezone": "Europe/Amsterdam", "minGroupSize": 8})
+    assert changed.status_code == 200
+    now = read(seeded, "/overview", window="2026-Q3")
+    assert now["window"]["timezone"] == "Europe/Amsterdam" and now["privacy"]["minGroupSize"] == 8
+    then = seeded.get(VIEWS + "/overview", params={"window": "2026-Q3", "asOf": str(before)})
+    assert then.status_code == 200, then.text
+    assert then.json()["window"]["timezone"] == "UTC" and then.json()["privacy"]["minGroupSize"] == 5
+    assert then.json()["position"] == before
