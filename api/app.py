@@ -27,6 +27,7 @@ from api.routers import (
     about,
     activities,
     admin,
+    admin_analytics,
     audit,
     competency,
     competency_admin,
@@ -38,6 +39,7 @@ from api.routers import (
     operations,
     overview,
     progress,
+    social,
     statements,
 )
 from lrs.audit.checkpoints import checkpoint_schedule
@@ -166,6 +168,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.include_router(competency.router)
     app.include_router(competency_people.router)
     app.include_router(competency_admin.router)
+    app.include_router(admin_analytics.router)
+    app.include_router(social.router)
     app.include_router(operations.router)
     web.install(app)
 

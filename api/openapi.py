@@ -717,6 +717,11 @@ _ADMIN_ERRORS: dict[tuple[str, str], tuple[str, ...]] = {
     ("/admin/competency/frameworks", "delete"): ("404",),
     ("/admin/competency/roles/{role_id}", "delete"): ("404",),
     ("/admin/competency/teams/{team_id}", "delete"): ("404",),
+    ("/admin/analytics/settings", "get"): ("429",),
+    ("/admin/analytics/settings", "put"): ("429",),
+    ("/admin/people/memberships", "post"): ("429",),
+    ("/admin/people/opt-out", "post"): ("429",),
+    ("/admin/people/opt-in", "post"): ("429",),
 }
 
 
@@ -758,7 +763,8 @@ def describe(schema: Schema) -> None:
         operation = paths[path][method]
         operation.update(described)
     for path, path_item in paths.items():
-        if path.startswith("/views/"):
+        # A definitions page is not read from a view: no position, no asOf.
+        if path.startswith("/views/") and not path.endswith("/definitions"):
             for operation in path_item.values():
                 _describe_view(operation)
     for (path, method), statuses in _ADMIN_ERRORS.items():

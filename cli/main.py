@@ -367,6 +367,7 @@ def credentials_rotate(key: str, secret: str | None, as_json: bool) -> None:
         click.echo(f"key:    {key}\nsecret: {new_secret}   (shown once; the old secret no longer works)")
 
 
+from cli.analytics import analytics, people  # noqa: E402
 from cli.audit import checkpoint, export, import_, rejections, verify  # noqa: E402 - registered after the group exists
 from cli.competency import competency  # noqa: E402
 from cli.documents import documents  # noqa: E402
@@ -382,6 +383,8 @@ main.add_command(competency)
 main.add_command(documents)
 main.add_command(forwarding)
 main.add_command(projections)
+main.add_command(analytics)
+main.add_command(people)
 
 
 if __name__ == "__main__":

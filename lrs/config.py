@@ -135,6 +135,9 @@ class Settings:
     # readers with the whole-store scope (competency/read, all/read) when true; never
     # to competency/read/mine, whatever this says (CaSS's privacy caution).
     competency_negative_evidence: bool = True
+    # Key of the pseudonymous person ids analytics answers show (HMAC-SHA-256). Unset:
+    # a random key per process, so the ids change when the server restarts.
+    pseudonym_secret: str | None = None
 
     _ENV_NAMES = {
         "data_dir": "LRS_DATA_DIR",
@@ -146,6 +149,7 @@ class Settings:
         "public_url": "LRS_PUBLIC_URL",
         "bootstrap_key": "LRS_BOOTSTRAP_KEY",
         "bootstrap_secret": "LRS_BOOTSTRAP_SECRET",
+        "pseudonym_secret": "LRS_PSEUDONYM_SECRET",
         "dev": "LRS_DEV",
         "max_body_bytes": "LRS_MAX_BODY_BYTES",
         "max_statements_per_request": "LRS_MAX_STATEMENTS_PER_REQUEST",

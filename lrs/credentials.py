@@ -56,6 +56,8 @@ SCOPES = (
     "competency/read",
     "competency/read/mine",
     "competency/admin",
+    # Person-level social analytics (the graph), in a store running identified mode.
+    "views/social/identified",
 )
 FULL_RIGHTS = ("all", "admin")
 # Store ids appear in URLs, logs and file names: a short lowercase slug.

@@ -16,12 +16,13 @@ from sqlalchemy import Engine
 from projections.base import Projection
 from projections.competency import CompetencyProjection
 from projections.progress import ProgressProjection
+from projections.social import SocialProjection
 
 Progress = Callable[[int], None] | None
 
 
 def all_projections() -> list[Projection]:
-    return [ProgressProjection(), CompetencyProjection()]
+    return [ProgressProjection(), CompetencyProjection(), SocialProjection()]
 
 
 def by_name(name: str) -> Projection:

@@ -1,0 +1,464 @@
+"""The social view's answers: valid facts read with SQL, measures worked out by
+projections.social.network, everything passed through the disclosure layer
+(projections.disclosure) before it leaves.
+
+Aggregate mode (the default) shows teams and distributions, never people; people
+appear only in identified mode (pseudonymous ids, with their agent identifier as
+label), and each learner sees their own view (``me``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Table as SqlTable
+
+from lrs import analytics
+from lrs.errors import Forbidden, InvalidParameter
+from projections.disclosure import Disclosure, Policy, share, suppressed_row
+from projections.social.network import NO_TEAM, Facts, Network, build, median, window_artifacts
+from projections.social.schema import (
+    ARTIFACT,
+    GATHERING,
+    INTERACTION,
+    MEMBERSHIP,
+    OPT_OUTS,
+    PARTICIPATION,
+    PRESENCE,
+    SETTINGS,
+)
+from projections.windows import Window
+
+Pseudonym = Callable[[str], str]
+# Person-level graphs and measures above this many people need approximate=true.
+PERSON_LIMIT = 3000
+
+
+def _windowed(query: Any, table: SqlTable, store: str, since: str | None, until: str | None) -> Any:
+    query = query.where(table.c.store_id == store, table.c.valid_to.is_(None))
+    if since is not None:
+        query = query.where(table.c.ts >= since)
+    if until is not None:
+        query = query.where(table.c.ts < until)
+    return query
+
+
+def _rows(conn: Connection, table: SqlTable, store: str, since: str | None, until: str | None, *,
+          windowed: bool = True) -> list[dict[str, Any]]:
+    query = select(table).where(table.c.store_id == store, table.c.valid_to.is_(None))
+    if windowed and since is not None:
+        query = query.where(table.c.ts >= since)
+    if windowed and until is not None:
+        query = query.where(table.c.ts < until)
+    return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def settings(conn: Connection, store: str) -> dict[str, Any]:
+    row = conn.execute(select(SETTINGS.sql.c.settings).where(SETTINGS.sql.c.store_id == store)).first()
+    return {**analytics.DEFAULTS, **(row[0] if row else {})}
+
+
+def opted_out(conn: Connection, store: str) -> set[str]:
+    """The agents whose objection is in force (read from the live view: an objection
+    applies to answers about the past at once)."""
+    table = OPT_OUTS.sql
+    return {
+        row.agent_key
+        for row in conn.execute(select(table.c.agent_key).where(table.c.store_id == store, table.c.opted_out))
+    }
+
+
+def load(conn: Connection, store: str, window: Window | None, current_opt_outs: set[str]) -> Facts:
+    since, until = (window.since, window.until) if window else (None, None)
+    gatherings = GATHERING.sql
+    interactions = INTERACTION.sql
+    # Shares are read whatever their time: a consumption in the window credits a
+    # sharer who shared before it.
+    interaction_rows = [
+        dict(row._mapping)
+        for row in conn.execute(
+            select(interactions).where(
+                interactions.c.store_id == store, interactions.c.valid_to.is_(None),
+                or_(
+                    interactions.c.kind == "share",
+                    and_(
+                        interactions.c.ts >= (since or ""),
+                        interactions.c.ts < until if until is not None else interactions.c.ts.is_not(None),
+                    ),
+                ),
+            )
+        )
+    ]
+    # Presence and participation are the big tables (a row per statement): the
+    # measures need each agent's last moment and each (gathering, agent) once, so
+    # the database groups them.
+    presence, participation = PRESENCE.sql, PARTICIPATION.sql
+    facts = Facts(
+        presence=[
+            dict(row)
+            for row in conn.execute(
+                _windowed(select(presence.c.agent_key, func.max(presence.c.ts).label("ts")), presence, store,
+                          since, until).group_by(presence.c.agent_key)
+            ).mappings()
+        ],
+        participation=[
+            dict(row)
+            for row in conn.execute(
+                _windowed(
+                    select(participation.c.gathering_key, participation.c.agent_key,
+                           func.min(participation.c.ts).label("ts")),
+                    participation, store, since, until,
+                ).group_by(participation.c.gathering_key, participation.c.agent_key)
+            ).mappings()
+        ],
+        artifacts=_rows(conn, ARTIFACT.sql, store, since, until, windowed=False),
+        interactions=interaction_rows,
+        memberships=_rows(conn, MEMBERSHIP.sql, store, since, until, windowed=False),
+        gatherings={
+            row.gathering_key: dict(row._mapping)
+            for row in conn.execute(select(gatherings).where(gatherings.c.store_id == store))
+        },
+        settings=settings(conn, store),
+    )
+    return facts.without(current_opt_outs)
+
+
+def policy_of(settings_: dict[str, Any]) -> Policy:
+    return Policy(
+        mode=settings_["mode"], min_group_size=settings_["minGroupSize"],
+        min_group_size_performance=settings_["minGroupSizePerformance"],
+    )
+
+
+def network(facts: Facts, window: Window | None) -> Network:
+    return build(facts, window.since if window else None, window.until if window else None)
+
+
+def _window_block(window: Window | None, zone: str) -> dict[str, Any] | None:
+    return window.describe() if window else {"label": "all", "from": None, "to": None, "timezone": zone}
+
+
+# ------------------------------------------------------------------ overview
+
+def overview(facts: Facts, window: Window | None, *, team: str | None = None) -> dict[str, Any]:
+    net = network(facts, window)
+    disclosure = Disclosure(policy_of(facts.settings))
+    active = net.active
+    if team is not None:
+        teams = net.teams()
+        active = {agent for agent in active if teams[agent] == team}
+        disclosure.require_population(len(active), "team")
+    social = net.social & active
+    split = disclosure.breakdown({"social": len(social), "isolated": len(active - social)})
+    shown = disclosure.count(len(active))
+
+    def part(label: str, n: int) -> dict[str, Any]:
+        if label in split.suppressed:
+            return {"suppressed": True}
+        return {"n": n, "share": share(n, len(active)) if shown is not None else None}
+
+    gatherings = {key: agents for key, agents in net.members.items() if agents & active}
+    by_kind: dict[str, int] = defaultdict(int)
+    for key in gatherings:
+        by_kind[facts.gatherings.get(key, {}).get("kind", key.split(":")[0])] += 1
+    degree = net.degree()
+    pairs = [pair for pair in net.pairs if pair[0] in active or pair[1] in active]
+    artifacts = {a: row for a, row in window_artifacts(net, *_bounds(window)).items() if row["author_key"] in active}
+    authors = {row["author_key"] for row in artifacts.values()}
+    teams = net.teams()
+    cross, reached = 0, 0
+    for artifact, row in artifacts.items():
+        for consumer in net.reach.get(artifact, ()):
+            reached += 1
+            cross += teams.get(consumer, NO_TEAM) != teams.get(row["author_key"], NO_TEAM)
+    mentoring = {(src, dst) for kind, src, dst, _ in net.edges if kind == "mentor" and (src in active or dst in active)}
+    mentoring_people = {a for pair in mentoring for a in pair}
+    return {
+        "window": _window_block(window, net.zone),
+        "privacy": None,  # filled below, once every cell is decided
+        "activeLearners": shown,
+        "socialLearners": part("social", len(social)),
+        "isolatedLearners": part("isolated", len(active - social)),
+        "gatherings": {
+            "n": len(gatherings), "byKind": dict(sorted(by_kind.items())),
+            "medianSize": median([len(agents & active) for agents in gatherings.values()]),
+        },
+        "coParticipation": {
+            "pairs": len(pairs),
+            "medianDegree": median([degree.get(agent, 0) for agent in active]) if shown is not None else None,
+        },
+        "knowledgeSharing": {
+            "artifacts": len(artifacts), "authors": disclosure.count(len(authors)),
+            "medianDistinctConsumers": median([len(net.reach.get(a, ())) for a in artifacts]),
+            "crossTeamReachShare": share(cross, reached),
+        },
+        "mentoringPairs": len(mentoring) if disclosure.count(len(mentoring_people)) is not None else None,
+        "definitions": "/views/social/definitions",
+    } | {"privacy": disclosure.block()}
+
+
+def _bounds(window: Window | None) -> tuple[str | None, str | None]:
+    return (window.since, window.until) if window else (None, None)
+
+
+# ------------------------------------------------------------------ teams
+
+def teams(facts: Facts, window: Window | None) -> dict[str, Any]:
+    """The team-level network: each team's activity, social share, internal density
+    and bridging members; ties between teams."""
+    net = network(facts, window)
+    disclosure = Disclosure(policy_of(facts.settings))
+    k = disclosure.k()
+    team_of = net.teams()
+    members: dict[str, set[str]] = defaultdict(set)
+    for agent, team in team_of.items():
+        members[team].add(agent)
+    outcome = disclosure.breakdown({team: len(agents) for team, agents in members.items()})
+    social = net.social
+    co_teams: dict[str, set[str]] = defaultdict(set)
+    for a, b in net.pairs:
+        if a in team_of and b in team_of and team_of[a] != team_of[b]:
+            co_teams[a].add(team_of[b])
+            co_teams[b].add(team_of[a])
+    inside_pairs: dict[str, int] = defaultdict(int)
+    for a, b in net.pairs:
+        if a in team_of and team_of[a] == team_of.get(b):
+            inside_pairs[team_of[a]] += 1
+    rows = []
+    for team in sorted(members):
+        if team in outcome.suppressed:
+            rows.append(suppressed_row("team", team, k))
+            continue
+        agents = members[team]
+        n = len(agents)
+        inside = inside_pairs[team]
+        rows.append({
+            "team": team, "activeMembers": n, "socialShare": share(len(agents & social), n),
+            "internalDensity": share(inside, n * (n - 1) // 2) if n > 1 else None,
+            "membersBridging3Plus": disclosure.count(sum(1 for a in agents if len(co_teams[a]) >= 3)),
+        })
+    ties: dict[tuple[str, str], dict[str, Any]] = {}
+    shared: dict[tuple[str, str], set[str]] = defaultdict(set)
+    people: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for a, b in net.pairs:
+        ta, tb = team_of.get(a, NO_TEAM), team_of.get(b, NO_TEAM)
+        if ta == tb:
+            continue
+        key = (ta, tb) if ta < tb else (tb, ta)
+        tie = ties.setdefault(key, {"pairs": 0, "newmanWeight": 0.0})
+        tie["pairs"] += 1
+        tie["newmanWeight"] += net.newman[(a, b)]
+        people[key].update((a, b))
+    for gathering, agents in net.members.items():
+        if not 2 <= len(agents) <= net.cap:
+            continue
+        present = sorted({team_of.get(a, NO_TEAM) for a in agents})
+        for i, ta in enumerate(present):
+            for tb in present[i + 1:]:
+                shared[(ta, tb)].add(gathering)
+    tie_rows = []
+    for (ta, tb), tie in sorted(ties.items()):
+        if ta in outcome.suppressed or tb in outcome.suppressed or disclosure.count(len(people[(ta, tb)])) is None:
+            continue
+        tie_rows.append({
+            "a": ta, "b": tb, "sharedGatherings": len(shared[(ta, tb)]), "pairs": tie["pairs"],
+            "newmanWeight": round(tie["newmanWeight"], 3),
+        })
+    return {"window": _window_block(window, net.zone), "privacy": disclosure.block(), "teams": rows, "ties": tie_rows}
+
+
+# ------------------------------------------------------------------ me
+
+def me(facts: Facts, window: Window | None, agent: str) -> dict[str, Any]:
+    """The learner's own view: with whom they learned, where, what their
+    contributions reached. Nobody else is named in it."""
+    net = network(facts, window)
+    disclosure = Disclosure(policy_of(facts.settings))
+    co = net.co_learners(agent)
+    team_of = net.teams()
+    own_team = net.team(agent) if agent in net.active else NO_TEAM
+    gatherings = []
+    for key, agents in sorted(net.members.items()):
+        if agent in agents:
+            info = facts.gatherings.get(key, {})
+            gatherings.append({
+                "name": info.get("name") or None, "kind": info.get("kind"),
+                "date": (info.get("first_ts") or "")[:10] or None, "participants": len(agents),
+            })
+    mine = [a for a, author in net.authors.items() if author == agent]
+    mine_window = window_artifacts(net, *_bounds(window))
+    consumers = {c for a in mine for c in net.reach.get(a, ())}
+    mentors = {src for kind, src, dst, _ in net.edges if kind == "mentor" and dst == agent}
+    mentees = {dst for kind, src, dst, _ in net.edges if kind == "mentor" and src == agent}
+    return {
+        "window": _window_block(window, net.zone),
+        "privacy": disclosure.block() | {"self": True},
+        "active": agent in net.active,
+        "team": own_team,
+        "coLearners": len(co),
+        "teamsReached": len({team_of.get(c, NO_TEAM) for c in co if team_of.get(c, NO_TEAM) != own_team}),
+        "gatherings": gatherings,
+        "contributions": {
+            "artifacts": sum(1 for a in mine if a in mine_window), "distinctConsumers": len(consumers),
+            "repliesReceived": net.replies_received.get(agent, 0), "reactions": net.reactions_received.get(agent, 0),
+        },
+        "mentoring": {"mentors": len(mentors), "mentees": len(mentees)},
+    }
+
+
+# ------------------------------------------------------------------ contributions
+
+SORTS = ("reach", "teams", "recent")
+
+
+def contributions(
+    facts: Facts, window: Window | None, *, sort: str, viewer: str | None, limit: int, offset: int
+) -> dict[str, Any]:
+    """Artifacts first authored in the window, by reach. Authors are named only in
+    identified mode, or to the author themself."""
+    if sort not in SORTS:
+        raise InvalidParameter("sort", f"must be one of {', '.join(SORTS)}")
+    net = network(facts, window)
+    policy = policy_of(facts.settings)
+    disclosure = Disclosure(policy)
+    team_of = net.teams()
+    items = []
+    for artifact, row in window_artifacts(net, *_bounds(window)).items():
+        reached = net.reach.get(artifact, set())
+        items.append((artifact, row, len(reached), len({team_of.get(c, NO_TEAM) for c in reached})))
+    if sort == "reach":
+        items.sort(key=lambda item: (-item[2], -item[3], item[0]))
+    elif sort == "teams":
+        items.sort(key=lambda item: (-item[3], -item[2], item[0]))
+    else:
+        items.sort(key=lambda item: (item[1]["ts"], item[0]), reverse=True)
+    out = []
+    for artifact, row, consumers, teams_reached in items[offset: offset + limit]:
+        entry: dict[str, Any] = {
+            "artifact": artifact, "kind": row["kind"], "name": row["name"] or None, "authoredAt": row["ts"],
+            "distinctConsumers": disclosure.count(consumers),
+        }
+        entry["teamsReached"] = teams_reached if entry["distinctConsumers"] is not None else None
+        if policy.identified or row["author_key"] == viewer:
+            entry["author"] = row["author_key"]
+        out.append(entry)
+    return {
+        "window": _window_block(window, net.zone), "privacy": disclosure.block(), "total": len(items),
+        "artifacts": out,
+    }
+
+
+# ------------------------------------------------------------------ graph
+
+GRAPH_KINDS = ("co_participation", "reply", "react", "consume", "mentor", "talk", "instruct")
+
+
+def graph(facts: Facts, window: Window | None, *, kinds: list[str], pseudonym: Pseudonym) -> dict[str, Any]:
+    """The person-level graph (identified mode only): nodes with pseudonymous ids,
+    labels, team, degree and bridging; edges by kind with weights."""
+    policy = policy_of(facts.settings)
+    if not policy.identified:
+        raise Forbidden(
+            "the person-level graph needs identified mode: an admin switches it on with a legal-basis "
+            "reference (PUT /admin/analytics/settings)"
+        )
+    for kind in kinds:
+        if kind not in GRAPH_KINDS:
+            raise InvalidParameter("kinds", f"{kind!r} is not one of {', '.join(GRAPH_KINDS)}")
+    net = network(facts, window)
+    disclosure = Disclosure(policy)
+    team_of = net.teams()
+    weights: dict[tuple[str, str, str], float] = defaultdict(float)
+    if "co_participation" in kinds:
+        for (a, b), count in net.pairs.items():
+            weights[("co_participation", a, b)] += count
+    for kind, src, dst, _ in net.edges:
+        if kind in kinds:
+            weights[(kind, src, dst)] += 1
+    degree: dict[str, set[str]] = defaultdict(set)
+    for _, a, b in weights:
+        degree[a].add(b)
+        degree[b].add(a)
+    people = sorted(net.active | set(degree))
+    nodes = []
+    for agent in people:
+        others = {team_of.get(x, NO_TEAM) for x in degree[agent]} - {team_of.get(agent, NO_TEAM)}
+        nodes.append({
+            "id": pseudonym(agent), "label": agent, "team": team_of.get(agent, NO_TEAM),
+            "degree": len(degree[agent]), "bridging": len(others),
+        })
+    edges = [
+        {"kind": kind, "source": pseudonym(a), "target": pseudonym(b), "weight": round(weight, 6),
+         "directed": kind != "co_participation"}
+        for (kind, a, b), weight in sorted(weights.items())
+    ]
+    return {"window": _window_block(window, net.zone), "privacy": disclosure.block(), "nodes": nodes, "edges": edges}
+
+
+def graphml(answer: dict[str, Any]) -> str:
+    """The graph as GraphML (for Gephi, yEd, networkx.read_graphml)."""
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<graphml xmlns="http://graphml.graphdrawing.org/xmlns">',
+        '  <key id="label" for="node" attr.name="label" attr.type="string"/>',
+        '  <key id="team" for="node" attr.name="team" attr.type="string"/>',
+        '  <key id="degree" for="node" attr.name="degree" attr.type="int"/>',
+        '  <key id="bridging" for="node" attr.name="bridging" attr.type="int"/>',
+        '  <key id="kind" for="edge" attr.name="kind" attr.type="string"/>',
+        '  <key id="weight" for="edge" attr.name="weight" attr.type="double"/>',
+        f'  <graph id="social" edgedefault="directed"><!-- position {answer.get("position", "")} -->',
+    ]
+    for node in answer["nodes"]:
+        lines.append(
+            f'    <node id={quoteattr(node["id"])}><data key="label">{escape(node["label"])}</data>'
+            f'<data key="team">{escape(node["team"])}</data><data key="degree">{node["degree"]}</data>'
+            f'<data key="bridging">{node["bridging"]}</data></node>'
+        )
+    for edge in answer["edges"]:
+        lines.append(
+            f'    <edge source={quoteattr(edge["source"])} target={quoteattr(edge["target"])} '
+            f'directed="{"true" if edge["directed"] else "false"}"><data key="kind">{edge["kind"]}</data>'
+            f'<data key="weight">{edge["weight"]}</data></edge>'
+        )
+    lines += ["  </graph>", "</graphml>", ""]
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ metrics
+
+def metrics(
+    facts: Facts, window: Window | None, *, level: str, measure: str, approximate: bool, pseudonym: Pseudonym,
+) -> dict[str, Any]:
+    """Graph measures (projections.social.metrics). Team level always; person level
+    only in identified mode, with pseudonymous ids. Teams below the minimum group
+    size (and their complements) are listed as suppressed, without a value."""
+    from projections.social import metrics as graph_metrics
+
+    policy = policy_of(facts.settings)
+    if level == "person" and not policy.identified:
+        raise Forbidden(
+            "person-level measures need identified mode: an admin switches it on with a legal-basis "
+            "reference (PUT /admin/analytics/settings); level=team is always available"
+        )
+    net = network(facts, window)
+    disclosure = Disclosure(policy)
+    result = graph_metrics.compute(net, level=level, measure=measure, approximate=approximate, name=pseudonym)
+    if level == "team":
+        sizes: dict[str, int] = defaultdict(int)
+        for team in net.teams().values():
+            sizes[team] += 1
+        hidden = disclosure.breakdown(dict(sizes)).suppressed
+        k = disclosure.k()
+        if "nodes" in result:
+            result["nodes"] = [
+                suppressed_row("team", node["team"], k) if node["team"] in hidden else node for node in result["nodes"]
+            ]
+        for community in result.get("communities", ()):
+            community["members"] = [
+                {"team": m["team"], "suppressed": True} if m["team"] in hidden else m for m in community["members"]
+            ]
+    return {"window": _window_block(window, net.zone), "privacy": disclosure.block(), **result}
