@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from projections.base import Projection
+from projections.kpi import KpiProjection
 from projections.progress import ProgressProjection
 
 Progress = Callable[[int], None] | None
 
 
 def all_projections() -> list[Projection]:
-    return [ProgressProjection()]
+    return [ProgressProjection(), KpiProjection()]
 
 
 def by_name(name: str) -> Projection:
