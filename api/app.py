@@ -23,7 +23,17 @@ from api.middleware import (
     XapiVersion,
 )
 from api.observe import DatabaseReadings, Observe
-from api.routers import about, activities, admin, documents, operations, progress, statements
+from api.routers import (
+    about,
+    activities,
+    admin,
+    admin_programmes,
+    documents,
+    operations,
+    progress,
+    statements,
+    views_kpi,
+)
 from lrs.config import Settings
 from lrs.credentials import CredentialVerifier
 from lrs.db import make_engine
@@ -115,6 +125,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.include_router(activities.router, tags=["xAPI"])
     app.include_router(admin.router)
     app.include_router(progress.router)
+    app.include_router(admin_programmes.router)
+    app.include_router(views_kpi.router)
     app.include_router(operations.router)
 
     # Added innermost first. CORS stays outside the others so that every answer,

@@ -395,10 +395,12 @@ def credentials_rotate(key: str, secret: str | None, as_json: bool) -> None:
 
 
 from cli.documents import documents  # noqa: E402 - registered after the group exists
+from cli.programmes import programmes  # noqa: E402
 from cli.projections import projections  # noqa: E402
 
 main.add_command(documents)
 main.add_command(projections)
+main.add_command(programmes)
 
 
 if __name__ == "__main__":

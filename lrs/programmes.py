@@ -16,11 +16,13 @@ import re
 import uuid
 from typing import Any
 
-from sqlalchemy import Engine
+import orjson
+from sqlalchemy import Engine, select
 
 from lrs import log
-from lrs.errors import InvalidParameter, NotFound
+from lrs.errors import BadRequest, InvalidParameter, NotFound
 from lrs.events import NewEvent, dumps
+from lrs.schema import events
 from lrs.xapi import value_formats
 from lrs.xapi.languages import is_language_tag
 
@@ -39,6 +41,18 @@ FIELDS = (
 MAX_ACTIVITIES = 1000
 
 
+class InvalidDefinition(InvalidParameter):
+    """A programme definition breaks a rule: names the property path (a 400)."""
+
+    def __init__(self, path: str, rule: str) -> None:
+        BadRequest.__init__(self, f"programme definition, property {path!r}: {rule}")
+        self.parameter = path
+        self.rule = rule
+
+    def details(self) -> dict[str, object]:
+        return {"property": self.parameter, "rule": self.rule}
+
+
 def stream(programme_id: str) -> str:
     return f"kpi:programme:{programme_id}"
 
@@ -53,10 +67,10 @@ def check_id(programme_id: str) -> str:
 
 def _object(path: str, value: Any, known: tuple[str, ...]) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise InvalidParameter(path, "must be a JSON object")
+        raise InvalidDefinition(path, "must be a JSON object")
     for key in value:
         if key not in known:
-            raise InvalidParameter(f"{path}.{key}" if path else key, f"is not a known property (known: {', '.join(known)})")
+            raise InvalidDefinition(f"{path}.{key}" if path else key, f"is not a known property (known: {', '.join(known)})")
     return value
 
 
@@ -64,12 +78,12 @@ def _iris(path: str, value: Any) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list) or len(value) > MAX_ACTIVITIES:
-        raise InvalidParameter(path, f"must be an array of at most {MAX_ACTIVITIES} IRIs")
+        raise InvalidDefinition(path, f"must be an array of at most {MAX_ACTIVITIES} IRIs")
     for index, item in enumerate(value):
         if not isinstance(item, str) or not value_formats.is_iri(item):
-            raise InvalidParameter(f"{path}[{index}]", "must be an IRI")
+            raise InvalidDefinition(f"{path}[{index}]", "must be an IRI")
     if len(set(value)) != len(value):
-        raise InvalidParameter(path, "must not list an IRI twice")
+        raise InvalidDefinition(path, "must not list an IRI twice")
     return list(value)
 
 
@@ -77,12 +91,12 @@ def _language_map(path: str, value: Any) -> dict[str, str] | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise InvalidParameter(path, "must be a language map (Data 4.2), e.g. {\"en\": \"Onboarding\"}")
+        raise InvalidDefinition(path, "must be a language map (Data 4.2), e.g. {\"en\": \"Onboarding\"}")
     for tag, text in value.items():
         if not is_language_tag(tag):
-            raise InvalidParameter(f"{path}.{tag}", "must be keyed by an RFC 5646 language tag")
+            raise InvalidDefinition(f"{path}.{tag}", "must be keyed by an RFC 5646 language tag")
         if not isinstance(text, str) or len(text) > 500 or "\x00" in text:
-            raise InvalidParameter(f"{path}.{tag}", "must be a text of at most 500 characters")
+            raise InvalidDefinition(f"{path}.{tag}", "must be a text of at most 500 characters")
     return dict(value)
 
 
@@ -90,7 +104,7 @@ def _days(path: str, value: Any, default: int) -> int:
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3660:
-        raise InvalidParameter(path, "must be an integer number of days from 1 to 3660")
+        raise InvalidDefinition(path, "must be an integer number of days from 1 to 3660")
     return value
 
 
@@ -99,36 +113,36 @@ def check_definition(body: Any) -> dict[str, Any]:
     body = _object("", body, FIELDS)
     roots, modules, tags = _iris("roots", body.get("roots")), _iris("modules", body.get("modules")), _iris("tags", body.get("tags"))
     if not roots and not modules and not tags:
-        raise InvalidParameter("roots", "a programme must name at least one activity (roots, modules or tags)")
+        raise InvalidDefinition("roots", "a programme must name at least one activity (roots, modules or tags)")
     completion = body.get("completion", "all-modules" if modules else "any-root")
     if completion not in COMPLETION_RULES:
-        raise InvalidParameter("completion", f"must be one of {', '.join(COMPLETION_RULES)}")
+        raise InvalidDefinition("completion", f"must be one of {', '.join(COMPLETION_RULES)}")
     if completion == "all-modules" and not modules:
-        raise InvalidParameter("completion", "'all-modules' needs modules")
+        raise InvalidDefinition("completion", "'all-modules' needs modules")
     if completion == "any-root" and not roots:
-        raise InvalidParameter("completion", "'any-root' needs roots")
+        raise InvalidDefinition("completion", "'any-root' needs roots")
     surveys = body.get("surveys") or []
     if not isinstance(surveys, list):
-        raise InvalidParameter("surveys", "must be an array")
+        raise InvalidDefinition("surveys", "must be an array")
     checked_surveys = []
     for index, item in enumerate(surveys):
         path = f"surveys[{index}]"
         item = _object(path, item, ("activity", "metric", "scale"))
         activity = item.get("activity")
         if not isinstance(activity, str) or not value_formats.is_iri(activity):
-            raise InvalidParameter(f"{path}.activity", "must be an IRI")
+            raise InvalidDefinition(f"{path}.activity", "must be an IRI")
         metric = item.get("metric")
         if metric not in SURVEY_METRICS:
-            raise InvalidParameter(f"{path}.metric", f"must be one of {', '.join(SURVEY_METRICS)}")
+            raise InvalidDefinition(f"{path}.metric", f"must be one of {', '.join(SURVEY_METRICS)}")
         scale = item.get("scale", [1, 5] if metric == "satisfaction" else [0, 10])
         if metric == "nps" and scale != [0, 10]:
-            raise InvalidParameter(f"{path}.scale", "an NPS item is answered from 0 to 10")
+            raise InvalidDefinition(f"{path}.scale", "an NPS item is answered from 0 to 10")
         if (
             not isinstance(scale, list) or len(scale) != 2
             or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in scale)
             or scale[0] >= scale[1]
         ):
-            raise InvalidParameter(f"{path}.scale", "must be [lowest, highest], two numbers, lowest first")
+            raise InvalidDefinition(f"{path}.scale", "must be [lowest, highest], two numbers, lowest first")
         checked_surveys.append({"activity": activity, "metric": metric, "scale": scale})
     application = None
     if body.get("application") is not None:
@@ -139,7 +153,7 @@ def check_definition(body: Any) -> dict[str, Any]:
             "withinDays": _days("application.withinDays", app.get("withinDays"), 90),
         }
         if not application["activityTypes"] and not application["activities"]:
-            raise InvalidParameter("application.activityTypes", "must name activity types or activities")
+            raise InvalidDefinition("application.activityTypes", "must name activity types or activities")
     business = None
     if body.get("businessMetrics") is not None:
         metrics = _object("businessMetrics", body["businessMetrics"], ("activityTypes", "activities"))
@@ -148,15 +162,15 @@ def check_definition(body: Any) -> dict[str, Any]:
             "activities": _iris("businessMetrics.activities", metrics.get("activities")),
         }
         if not business["activityTypes"] and not business["activities"]:
-            raise InvalidParameter("businessMetrics.activityTypes", "must name activity types or activities")
+            raise InvalidDefinition("businessMetrics.activityTypes", "must name activity types or activities")
     theme = None
     if body.get("theme") is not None:
         raw = _object("theme", body["theme"], ("quarter", "label", "id"))
         if not isinstance(raw.get("quarter"), str) or not QUARTER.match(raw["quarter"]):
-            raise InvalidParameter("theme.quarter", "must be a quarter, YYYY-Qn")
+            raise InvalidDefinition("theme.quarter", "must be a quarter, YYYY-Qn")
         theme_id = raw.get("id", tags[0] if tags else None)
         if theme_id is not None and (not isinstance(theme_id, str) or not value_formats.is_iri(theme_id)):
-            raise InvalidParameter("theme.id", "must be an IRI")
+            raise InvalidDefinition("theme.id", "must be an IRI")
         theme = {"quarter": raw["quarter"], "label": _language_map("theme.label", raw.get("label")), "id": theme_id}
     return {
         "name": _language_map("name", body.get("name")),
@@ -182,6 +196,24 @@ def define(engine: Engine, store_id: str, programme_id: str, body: Any, *, actor
             )],
         )
     return event.stream_version, event.position
+
+
+def current(engine: Engine, store_id: str) -> dict[str, Any]:
+    """Every programme's newest definition, by id (retired ones left out)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(events.c.data, events.c.type, events.c.stream_version, events.c.position)
+            .where(events.c.store_id == store_id, events.c.type.in_(sorted(EVENT_TYPES)))
+            .order_by(events.c.position)
+        ).all()
+    out: dict[str, Any] = {}
+    for data, kind, version, position in rows:
+        payload = orjson.loads(data)
+        if kind == PROGRAMME_RETIRED:
+            out.pop(payload["programme"], None)
+        else:
+            out[payload["programme"]] = {"version": version, "position": position, "definition": payload["definition"]}
+    return out
 
 
 def retire(engine: Engine, store_id: str, programme_id: str, *, actor: str) -> tuple[int, int]:
