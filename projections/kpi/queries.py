@@ -392,22 +392,11 @@ def series(
     period = _period(window, explicit, fiscal)
     labels = buckets_between(period, grain, fiscal)
     cells = Cells(Disclosure(policy(values)), programme_id, period)
-    column = GRAINS[grain]
-    by_bucket: dict[str, list[Fact]] = {label: [] for label in labels}
-    for f in p.in_period(period):
-        by_bucket[f[column]].append(f)
-    done_in: dict[str, int] = dict.fromkeys(labels, 0)
-    for f in p.completions().values():
-        if period.holds(f["day"]):
-            done_in[f[column]] += 1
+    figures_by_bucket = series_figures(p, period, grain, fiscal)
     out: dict[str, list[dict[str, Any]]] = {m: [] for m in metrics}
     for label in labels:
-        bucket = by_bucket[label]
-        people = len(engine.learners(bucket))
-        figures: dict[str, Any] = {
-            "active_learners": people, "completions": done_in[label],
-            "statements": len({f["statement_id"] for f in bucket}), "learning_hours": engine.learning_hours(bucket),
-        }
+        figures = figures_by_bucket[label]
+        people = figures["active_learners"]
         for metric in metrics:
             where: dict[str, Any] = {"grain": grain, "dimension": grain, "dimension_value": label}
             n: int = figures["completions"] if metric == "completions" else people
@@ -422,6 +411,27 @@ def series(
             "window": _window_json(period, values), "privacy": cells.d.block(),
             "series": [{"metric": m, "by": "all", "points": out[m]} for m in metrics],
             "definitions": "/docs/kpi#series", TIDY: cells.rows}
+
+
+def series_figures(p: Programme, period: Period, grain: str, fiscal: int) -> dict[str, dict[str, Any]]:
+    """The raw figures of each bucket (before disclosure): learners active on the
+    programme, learners whose programme completion falls in it, statements, hours."""
+    column = GRAINS[grain]
+    labels = buckets_between(period, grain, fiscal)
+    by_bucket: dict[str, list[Fact]] = {label: [] for label in labels}
+    for f in p.in_period(period):
+        by_bucket[f[column]].append(f)
+    done_in: dict[str, int] = dict.fromkeys(labels, 0)
+    for f in p.completions().values():
+        if period.holds(f["day"]):
+            done_in[f[column]] += 1
+    return {
+        label: {
+            "active_learners": len(engine.learners(bucket)), "completions": done_in[label],
+            "statements": len({f["statement_id"] for f in bucket}), "learning_hours": engine.learning_hours(bucket),
+        }
+        for label, bucket in by_bucket.items()
+    }
 
 
 def themes(conn: Connection, store: str, *, year: str) -> dict[str, Any]:
