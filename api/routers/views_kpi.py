@@ -30,6 +30,7 @@ from lrs.xapi.params import check_names
 from projections.kpi import queries
 from projections.kpi.periods import date_range
 
+DEFINITIONS = "Each figure is defined in docs/kpi.md (the `definitions` field of the answer names the section)."
 router = APIRouter(prefix="/views/kpi", tags=["views: programme KPIs"])
 VIEW = "kpi"
 FromParam = Annotated[str | None, Query(alias="from", description="First local day, YYYY-MM-DD (with to)")]
@@ -99,7 +100,7 @@ def _programme(value: str) -> str:
         raise InvalidParameter("programme", "must be a programme id (1-128 letters, digits, '.', '_' or '-')") from None
 
 
-@router.get("/programmes", summary="Programmes with headline KPIs (this quarter by default) and Kirkpatrick coverage")
+@router.get("/programmes", summary="Programmes with headline KPIs (this quarter by default) and Kirkpatrick coverage", description=DEFINITIONS)
 async def programmes(request: Request, app: App, credential: Auth, window: WindowParams,
                      label: WindowLabel = None, format_: Format = None) -> Response:
     require(credential, *viewing.READ_SCOPES)
@@ -109,7 +110,7 @@ async def programmes(request: Request, app: App, credential: Auth, window: Windo
 
 
 @router.get("/programmes/{programme_id}/evaluation",
-            summary="Evaluation by Kirkpatrick level, completion with median days, group vs solo (observational)")
+            summary="Evaluation by Kirkpatrick level, completion with median days, group vs solo (observational)", description=DEFINITIONS)
 async def evaluation(request: Request, app: App, credential: Auth, programme_id: str, window: WindowParams,
                      label: WindowLabel = None, start: FromParam = None, end: ToParam = None,
                      compare: Text = None, format_: Format = None) -> Response:
@@ -123,7 +124,7 @@ async def evaluation(request: Request, app: App, credential: Auth, programme_id:
                                                          compare=compare == "previous"))
 
 
-@router.get("/programmes/{programme_id}/completion", summary="Completion rate, median days to complete, group vs solo")
+@router.get("/programmes/{programme_id}/completion", summary="Completion rate, median days to complete, group vs solo", description=DEFINITIONS)
 async def completion(request: Request, app: App, credential: Auth, programme_id: str, window: WindowParams,
                      label: WindowLabel = None, start: FromParam = None, end: ToParam = None,
                      compare: Text = None, format_: Format = None) -> Response:
@@ -142,7 +143,7 @@ async def completion(request: Request, app: App, credential: Auth, programme_id:
     return await _answer(request, app, store, window, format_, f"{pid}-completion", read)
 
 
-@router.get("/programmes/{programme_id}/funnel", summary="Funnel per module: attempted, completed, stalled here")
+@router.get("/programmes/{programme_id}/funnel", summary="Funnel per module: attempted, completed, stalled here", description=DEFINITIONS)
 async def funnel(request: Request, app: App, credential: Auth, programme_id: str, window: WindowParams,
                  label: WindowLabel = None, start: FromParam = None, end: ToParam = None,
                  format_: Format = None) -> Response:
@@ -153,7 +154,7 @@ async def funnel(request: Request, app: App, credential: Auth, programme_id: str
                          lambda conn: queries.funnel(conn, store, pid, window=label, explicit=explicit))
 
 
-@router.get("/programmes/{programme_id}/series", summary="Time series by day, ISO week, month or fiscal quarter")
+@router.get("/programmes/{programme_id}/series", summary="Time series by day, ISO week, month or fiscal quarter", description=DEFINITIONS)
 async def series(request: Request, app: App, credential: Auth, programme_id: str, window: WindowParams,
                  metrics: Text = None, grain: Text = None, label: WindowLabel = None,
                  start: FromParam = None, end: ToParam = None, by: Text = None,
@@ -162,17 +163,14 @@ async def series(request: Request, app: App, credential: Auth, programme_id: str
     store, pid = credential.store_id, _programme(programme_id)
     explicit = date_range(start, end)
     chosen = [m.strip() for m in (metrics or "active_learners,completions").split(",") if m.strip()]
-    if by not in (None, "all"):
-        raise InvalidParameter(
-            "by", "must be 'all': team breakdowns need team memberships (people.membership.imported), "
-                  "which the KPI view does not read yet",
-        )
+    if by not in (None, "all", "team"):
+        raise InvalidParameter("by", "must be 'all' or 'team' (teams from HR membership imports)")
     return await _answer(request, app, store, window, format_, f"{pid}-series",
                          lambda conn: queries.series(conn, store, pid, metrics=chosen, grain=grain or "week",
-                                                     window=label, explicit=explicit))
+                                                     window=label, explicit=explicit, by=by or "all"))
 
 
-@router.get("/themes", summary="Quarterly themes of a fiscal year: reach, completions, quarter-over-quarter change")
+@router.get("/themes", summary="Quarterly themes of a fiscal year: reach, completions, quarter-over-quarter change", description=DEFINITIONS)
 async def themes(request: Request, app: App, credential: Auth, window: WindowParams, year: Text = None,
                  format_: Format = None) -> Response:
     require(credential, *viewing.READ_SCOPES)

@@ -1,5 +1,6 @@
 """The programme KPI view: facts per relevant statement, activities as first
-declared, programme definitions (versions), bucket settings, and its ledger.
+declared, programme definitions (versions), bucket settings, team memberships
+from HR imports, and its ledger.
 
 Revision ID: 0014
 Revises: 0009
@@ -75,6 +76,15 @@ def upgrade() -> None:
         sa.Column("position", sa.BigInteger, nullable=False),
     )
     op.create_table(
+        "kpi_memberships",
+        sa.Column("store_id", sa.String(64), primary_key=True),
+        sa.Column("agent_hash", sa.String(32), primary_key=True),
+        sa.Column("team", sa.String(128), primary_key=True),
+        sa.Column("valid_from", sa.String(10), primary_key=True),
+        sa.Column("valid_to", sa.String(10), nullable=False),
+        sa.Column("position", sa.BigInteger, nullable=False),
+    )
+    op.create_table(
         "kpi_statements",
         sa.Column("store_id", sa.String(64), primary_key=True),
         sa.Column("statement_id", sa.String(36), primary_key=True),
@@ -84,6 +94,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for name in ("kpi_statements", "kpi_settings", "kpi_programmes", "kpi_activities", "kpi_facts"):
+    for name in ("kpi_statements", "kpi_memberships", "kpi_settings", "kpi_programmes", "kpi_activities", "kpi_facts"):
         op.drop_table(name)
     op.execute("DELETE FROM projection_checkpoints WHERE name = 'kpi'")

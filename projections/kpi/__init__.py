@@ -19,13 +19,15 @@ from lrs.events import STATEMENT_STORED, RecordedEvent
 from lrs.programmes import PROGRAMME_DEFINED, PROGRAMME_RETIRED
 from lrs.xapi.agents import key_hash
 from projections.kpi import logic
-from projections.kpi.schema import ACTIVITIES, FACTS, LEDGER, PROGRAMMES, SETTINGS
+from projections.kpi.schema import ACTIVITIES, FACTS, LEDGER, MEMBERSHIPS, PROGRAMMES, SETTINGS
 from projections.statements import StatementProjection
 from projections.tables import Key, Table
 from projections.view import Reads, View
 
-# The social view's settings event (lrs.analytics.SETTINGS_CHANGED on its branch).
+# The social view's events (lrs.analytics.SETTINGS_CHANGED and MEMBERSHIP_IMPORTED on
+# its branch; named here until the two meet).
 SETTINGS_CHANGED = "analytics.settings.changed"
+MEMBERSHIP_IMPORTED = "people.membership.imported"
 
 
 def _settings(view: View, store: str) -> dict[str, Any]:
@@ -38,8 +40,10 @@ def _settings(view: View, store: str) -> dict[str, Any]:
 class KpiProjection(StatementProjection):
     name = "kpi"
     version = int(logic.RULES_VERSION, 16) % 1_000_000 * 10 + 1
-    event_types = frozenset((STATEMENT_STORED, PROGRAMME_DEFINED, PROGRAMME_RETIRED, SETTINGS_CHANGED))
-    own_tables = (FACTS, ACTIVITIES, PROGRAMMES, SETTINGS)
+    event_types = frozenset(
+        (STATEMENT_STORED, PROGRAMME_DEFINED, PROGRAMME_RETIRED, SETTINGS_CHANGED, MEMBERSHIP_IMPORTED)
+    )
+    own_tables = (FACTS, ACTIVITIES, PROGRAMMES, SETTINGS, MEMBERSHIPS)
     ledger = LEDGER
 
     # ------------------------------------------------------------ configuration
@@ -51,6 +55,8 @@ class KpiProjection(StatementProjection):
             if event.type == SETTINGS_CHANGED:
                 reads.key(SETTINGS, (event.store_id,))
                 reads.prefix(FACTS, (event.store_id,))
+            elif event.type == MEMBERSHIP_IMPORTED:
+                reads.prefix(MEMBERSHIPS, (event.store_id,))
         view.load(reads)
         super().preload(statements, view)
 
@@ -61,6 +67,9 @@ class KpiProjection(StatementProjection):
         store, payload = event.store_id, event.payload()
         if event.type == SETTINGS_CHANGED:
             self._settings_changed(store, event, view)
+            return
+        if event.type == MEMBERSHIP_IMPORTED:
+            self._memberships(store, event, view)
             return
         view.put(
             PROGRAMMES,
@@ -84,6 +93,21 @@ class KpiProjection(StatementProjection):
             return
         for row in view.scan(FACTS, (store,)):
             view.put(FACTS, {**row, **logic.buckets(row["ts"], settings)})
+
+    def _memberships(self, store: str, event: RecordedEvent, view: View) -> None:
+        rows = logic.memberships_of(event.payload())
+        if rows is None:
+            return
+        merge, found = rows
+        if not merge:
+            for row in view.scan(MEMBERSHIPS, (store,)):
+                view.delete(MEMBERSHIPS, (store, row["agent_hash"], row["team"], row["valid_from"]))
+        for agent_hash, team, valid_from, valid_to in found:
+            view.put(
+                MEMBERSHIPS,
+                {"store_id": store, "agent_hash": agent_hash, "team": team, "valid_from": valid_from,
+                 "valid_to": valid_to, "position": event.position},
+            )
 
     # --------------------------------------------------------------- statements
 

@@ -205,3 +205,18 @@ def settings_of(payload: dict[str, Any]) -> dict[str, Any]:
         "timezone": zone if isinstance(zone, str) else DEFAULT_SETTINGS["timezone"],
         "fiscal_start_month": start if isinstance(start, int) and 1 <= start <= 12 else 1,
     }
+
+
+def memberships_of(payload: dict[str, Any]) -> tuple[bool, list[tuple[str, str, str, str]]] | None:
+    """(merge, [(agent hash, team, valid from, valid to)]) of a
+    ``people.membership.imported`` event (the social view's: rows of ``agentKey``,
+    ``team``, ``validFrom``, ``validTo``, dates or null); None when it holds none."""
+    rows = payload.get("memberships")
+    if not isinstance(rows, list):
+        return None
+    found = []
+    for row in rows:
+        if not isinstance(row, dict) or not isinstance(row.get("agentKey"), str) or not isinstance(row.get("team"), str):
+            continue
+        found.append((key_hash(row["agentKey"]), row["team"][:128], row.get("validFrom") or "", row.get("validTo") or ""))
+    return bool(payload.get("merge")), sorted(set(found))

@@ -21,7 +21,7 @@ from projections.disclosure import Disclosure, Policy, hidden, share
 from projections.kpi import engine
 from projections.kpi.engine import Fact, Programme
 from projections.kpi.periods import GRAINS, Period, buckets_between, current_quarter, parse_window
-from projections.kpi.schema import activities, facts, programmes, settings
+from projections.kpi.schema import activities, facts, memberships, programmes, settings
 
 TIDY = "_tidy"
 COLUMNS = (
@@ -128,10 +128,10 @@ class Cells:
 
     def _row(self, metric: str, value: Any, numerator: Any = None, denominator: Any = None, n: Any = None,
              *, dimension: str = "all", dimension_value: str = "", suppressed: bool = False,
-             period: Period | None = None, grain: str | None = None) -> None:
-        p = period or self.period
+             period: str | None = None, grain: str | None = None) -> None:
         self.rows.append({
-            "programme": self.programme, "period": p.label, "grain": grain or p.grain, "metric": metric,
+            "programme": self.programme, "period": period or self.period.label,
+            "grain": grain or self.period.grain, "metric": metric,
             "dimension": dimension, "dimension_value": dimension_value,
             "value": None if suppressed else value, "numerator": None if suppressed else numerator,
             "denominator": None if suppressed else denominator, "n": None if suppressed else n,
@@ -299,7 +299,7 @@ def evaluation(
         },
         "completion": completion,
         "byMode": by_mode,
-        "definitions": "/docs/kpi#evaluation",
+        "definitions": "docs/kpi.md#evaluation",
         TIDY: cells.rows,
     }
 
@@ -341,7 +341,7 @@ def programme_list(conn: Connection, store: str, *, window: str | None) -> dict[
         })
         rows.extend(cells.rows)
     return {"window": _window_json(period, values), "privacy": disclosure.block(), "programmes": out,
-            "definitions": "/docs/kpi#programmes", TIDY: rows}
+            "definitions": "docs/kpi.md#programmes", TIDY: rows}
 
 
 def funnel(conn: Connection, store: str, programme_id: str, *, window: str | None, explicit: Period | None = None) -> dict[str, Any]:
@@ -390,7 +390,7 @@ def funnel(conn: Connection, store: str, programme_id: str, *, window: str | Non
         })
     return {"programme": programme_id, "version": found["version"], "window": _window_json(period, values),
             "privacy": cells.d.block(), "inactivityDays": inactivity, "modules": out,
-            "definitions": "/docs/kpi#funnel", TIDY: cells.rows}
+            "definitions": "docs/kpi.md#funnel", TIDY: cells.rows}
 
 
 def _names(conn: Connection, store: str, ids: Sequence[str]) -> dict[str, Any]:
@@ -403,7 +403,7 @@ def _names(conn: Connection, store: str, ids: Sequence[str]) -> dict[str, Any]:
 
 def series(
     conn: Connection, store: str, programme_id: str, *, metrics: Sequence[str], grain: str,
-    window: str | None, explicit: Period | None,
+    window: str | None, explicit: Period | None, by: str = "all",
 ) -> dict[str, Any]:
     """One point per bucket of ``grain`` (local days, ISO weeks, months, fiscal
     quarters) for each metric; a point about fewer than k people is suppressed."""
@@ -417,13 +417,15 @@ def series(
     period = _period(window, explicit, fiscal)
     labels = buckets_between(period, grain, fiscal)
     cells = Cells(Disclosure(policy(values)), programme_id, period)
+    if by == "team":
+        return _team_series(conn, store, p, found, values, period, grain, metrics, cells)
     figures_by_bucket = series_figures(p, period, grain, fiscal)
     out: dict[str, list[dict[str, Any]]] = {m: [] for m in metrics}
     for label in labels:
         figures = figures_by_bucket[label]
         people = figures["active_learners"]
         for metric in metrics:
-            where: dict[str, Any] = {"grain": grain, "dimension": grain, "dimension_value": label}
+            where: dict[str, Any] = {"grain": grain, "period": label}
             n: int = figures["completions"] if metric == "completions" else people
             if hidden(n, cells.d.k()):
                 cells.d.suppressed_cells += 1
@@ -435,7 +437,7 @@ def series(
     return {"programme": programme_id, "version": found["version"], "grain": grain,
             "window": _window_json(period, values), "privacy": cells.d.block(),
             "series": [{"metric": m, "by": "all", "points": out[m]} for m in metrics],
-            "definitions": "/docs/kpi#series", TIDY: cells.rows}
+            "definitions": "docs/kpi.md#series", TIDY: cells.rows}
 
 
 def series_figures(p: Programme, period: Period, grain: str, fiscal: int) -> dict[str, dict[str, Any]]:
@@ -457,6 +459,79 @@ def series_figures(p: Programme, period: Period, grain: str, fiscal: int) -> dic
         }
         for label, bucket in by_bucket.items()
     }
+
+
+NO_TEAM = "(no team)"
+
+
+def team_lookup(conn: Connection, store: str) -> dict[str, list[tuple[str, str, str]]]:
+    """agent hash -> [(team, valid from, valid to)] from the HR imports."""
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    for row in conn.execute(select(memberships.c.agent_hash, memberships.c.team, memberships.c.valid_from,
+                                   memberships.c.valid_to).where(memberships.c.store_id == store)):
+        out.setdefault(row.agent_hash, []).append((row.team, row.valid_from, row.valid_to))
+    return out
+
+
+def teams_on(lookup: dict[str, list[tuple[str, str, str]]], agent: str, day: str) -> list[str]:
+    """The teams a learner belonged to on a local day (valid from inclusive, to exclusive)."""
+    found = sorted({team for team, start, end in lookup.get(agent, ()) if start <= day and (not end or day < end)})
+    return found or [NO_TEAM]
+
+
+def team_figures(p: Programme, period: Period, grain: str, fiscal: int,
+                 lookup: dict[str, list[tuple[str, str, str]]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """team -> bucket -> raw figures, each learner counted in the team(s) they were
+    in on the day of the fact (a completion: on the day they completed)."""
+    column = GRAINS[grain]
+    labels = buckets_between(period, grain, fiscal)
+    grouped: dict[str, dict[str, list[Fact]]] = {}
+    for f in p.in_period(period):
+        for team in teams_on(lookup, f["agent_hash"], f["day"]):
+            grouped.setdefault(team, {label: [] for label in labels})[f[column]].append(f)
+    done: dict[str, dict[str, int]] = {}
+    for agent, f in p.completions().items():
+        if period.holds(f["day"]):
+            for team in teams_on(lookup, agent, f["day"]):
+                grouped.setdefault(team, {label: [] for label in labels})
+                done.setdefault(team, dict.fromkeys(labels, 0))[f[column]] += 1
+    return {
+        team: {
+            label: {
+                "active_learners": len(engine.learners(bucket)), "completions": done.get(team, {}).get(label, 0),
+                "statements": len({f["statement_id"] for f in bucket}), "learning_hours": engine.learning_hours(bucket),
+            }
+            for label, bucket in buckets.items()
+        }
+        for team, buckets in sorted(grouped.items())
+    }
+
+
+def _team_series(conn: Connection, store: str, p: Programme, found: dict[str, Any], values: dict[str, Any],
+                 period: Period, grain: str, metrics: Sequence[str], cells: Cells) -> dict[str, Any]:
+    """One series per team; in each bucket the teams are a breakdown of the
+    programme's total, so a small team's point hides with complementary
+    suppression (the total is public in the ``by=all`` series)."""
+    fiscal = values["fiscalYearStartMonth"]
+    labels = buckets_between(period, grain, fiscal)
+    figures = team_figures(p, period, grain, fiscal, team_lookup(conn, store))
+    points: dict[tuple[str, str], list[dict[str, Any]]] = {(t, m): [] for t in figures for m in metrics}
+    for label in labels:
+        for metric in metrics:
+            people = {t: figures[t][label]["completions" if metric == "completions" else "active_learners"] for t in figures}
+            hide = cells.d.breakdown(people, "count").suppressed
+            for team in figures:
+                where: dict[str, Any] = {"grain": grain, "period": label, "dimension": "team", "dimension_value": team}
+                if team in hide:
+                    cells._row(metric, None, suppressed=True, **where)
+                    points[(team, metric)].append({"bucket": label, "value": None, "suppressed": True})
+                else:
+                    cells._row(metric, figures[team][label][metric], n=people[team], **where)
+                    points[(team, metric)].append({"bucket": label, "value": figures[team][label][metric]})
+    return {"programme": p.id, "version": found["version"], "grain": grain, "by": "team",
+            "window": _window_json(period, values), "privacy": cells.d.block(),
+            "series": [{"metric": m, "by": "team", "team": t, "points": points[(t, m)]} for t in figures for m in metrics],
+            "definitions": "docs/kpi.md#series", TIDY: cells.rows}
 
 
 def themes(conn: Connection, store: str, *, year: str) -> dict[str, Any]:
@@ -504,4 +579,4 @@ def themes(conn: Connection, store: str, *, year: str) -> dict[str, Any]:
             rows.extend(cells.rows)
     return {"year": year, "privacy": disclosure.block(),
             "reachDenominator": "active learners in the store in that quarter",
-            "themes": out, "definitions": "/docs/kpi#themes", TIDY: rows}
+            "themes": out, "definitions": "docs/kpi.md#themes", TIDY: rows}

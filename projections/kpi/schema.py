@@ -84,6 +84,22 @@ SETTINGS = table(
     Column("position", BigInteger, nullable=False),
 )
 
+# Team memberships from HR imports (people.membership.imported, the social view's
+# event): who was in which team from which local day (inclusive) to which (exclusive;
+# "" = open). An import replaces the store's earlier imports unless it says merge.
+MEMBERSHIPS = table(
+    "kpi_memberships",
+    Column("store_id", String(64), primary_key=True),
+    Column("agent_hash", String(32), primary_key=True),
+    Column("team", String(128), primary_key=True),
+    Column("valid_from", String(10), primary_key=True),   # "" = since always
+    Column("valid_to", String(10), nullable=False),       # "" = open
+    Column("position", BigInteger, nullable=False),
+    prefixes=(1,),
+)
+
 LEDGER = ledger("kpi")
 
-facts, activities, programmes, settings = FACTS.sql, ACTIVITIES.sql, PROGRAMMES.sql, SETTINGS.sql
+facts, activities, programmes, settings, memberships = (
+    FACTS.sql, ACTIVITIES.sql, PROGRAMMES.sql, SETTINGS.sql, MEMBERSHIPS.sql
+)

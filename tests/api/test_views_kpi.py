@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -151,3 +152,41 @@ def test_an_as_of_before_a_redefinition_answers_with_the_old_definition(client: 
     assert len(now["modules"]) == 2 and now["version"] == 2
     then = client.get(f"{VIEWS}/programmes/onboarding-2026/funnel", params={"window": "2026", "asOf": loaded}).json()
     assert then["modules"] == before["modules"] and then["version"] == 1
+
+
+def _import_memberships(engine: Engine, rows: list[dict[str, Any]], merge: bool = False) -> int:
+    """An HR import as the social view's admin API records it (people.membership.imported)."""
+    from lrs import log
+    from lrs.events import NewEvent, dumps
+    from lrs.xapi.agents import ifi_key
+
+    memberships = [{"agent": r["agent"], "agentKey": ifi_key(r["agent"]), "team": r["team"],
+                    "validFrom": r.get("validFrom"), "validTo": r.get("validTo")} for r in rows]
+    with log.writing(engine, store_id="default") as writer:
+        (event,) = writer.append("default", [NewEvent(
+            "people.membership.imported", "people:memberships", f"people:memberships:{uuid.uuid4()}",
+            dumps({"source": "hr.csv", "merge": merge, "memberships": memberships}), dumps({"actor": "test"}),
+        )])
+    return event.position
+
+
+def test_series_by_team_hides_small_teams_with_their_complement(client: XapiClient, engine: Engine, loaded: int) -> None:
+    teams = ["sales-nl"] * 6 + ["ops-de"] * 4 + ["tiny"] * 2
+    position = _import_memberships(engine, [
+        {"agent": {"mbox": f"mailto:learner{i}@example.com"}, "team": team, "validFrom": "2026-01-01"}
+        for i, team in enumerate(teams)
+    ])
+    body = _read(client, "/programmes/onboarding-2026/series", position, grain="quarter", by="team",
+                 metrics="active_learners", **{"from": "2026-04-01", "to": "2026-09-30"}).json()
+    series = {s["team"]: s["points"] for s in body["series"]}
+    assert [p["value"] for p in series["sales-nl"]] == [6, 0]
+    # Q3: ops-de has 4 active learners (below 5), tiny 2: both hidden.
+    assert series["ops-de"][1] == {"bucket": "2026-Q3", "value": None, "suppressed": True}
+    assert series["tiny"][1]["suppressed"] is True
+    assert body["privacy"]["suppressedCells"] >= 2
+    csv_text = client.get(f"{VIEWS}/programmes/onboarding-2026/series", params={
+        "grain": "quarter", "by": "team", "metrics": "active_learners", "from": "2026-04-01", "to": "2026-09-30",
+        "format": "csv", "asOf": position}).text
+    rows = list(csv.DictReader(io.StringIO(csv_text)))
+    sales = next(r for r in rows if r["dimension_value"] == "sales-nl" and r["period"] == "2026-Q2")
+    assert (sales["dimension"], sales["grain"], sales["value"], sales["n"]) == ("team", "quarter", "6", "6")

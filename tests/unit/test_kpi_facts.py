@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from lrs.events import RecordedEvent
 from lrs.programmes import PROGRAMME_DEFINED
 from projections.base import fold, memory_view
-from projections.kpi import SETTINGS_CHANGED, KpiProjection, logic
-from projections.kpi.schema import FACTS, PROGRAMMES
+from projections.kpi import MEMBERSHIP_IMPORTED, SETTINGS_CHANGED, KpiProjection, logic
+from projections.kpi.schema import FACTS, MEMBERSHIPS, PROGRAMMES
 from tests.progress_helpers import (
     ANN,
     BOB,
@@ -139,3 +139,15 @@ def test_a_settings_change_rebuckets_and_a_programme_is_kept_by_version() -> Non
     fold(projection, [config_event(PROGRAMME_DEFINED, {"programme": "p", "definition": {"roots": [MODULE_1]}}, 3),
                       config_event(PROGRAMME_DEFINED, {"programme": "p", "definition": {"roots": ["http://x.example/"]}}, 4, version=2)], view)
     assert [r["version"] for r in view.scan(PROGRAMMES, ("default", "p"))] == [1, 2]
+
+
+def test_membership_imports_replace_unless_they_merge() -> None:
+    projection = KpiProjection()
+    ann = {"agentKey": "mbox:mailto:ann@example.com", "team": "a", "validFrom": "2026-01-01", "validTo": None}
+    bob = {"agentKey": "mbox:mailto:bob@example.com", "team": "b", "validFrom": None, "validTo": "2026-07-01"}
+    view = fold(projection, [config_event(MEMBERSHIP_IMPORTED, {"merge": False, "memberships": [ann]}, 1)])
+    fold(projection, [config_event(MEMBERSHIP_IMPORTED, {"merge": True, "memberships": [bob]}, 2)], view)
+    assert sorted(r["team"] for r in view.scan(MEMBERSHIPS, ("default",))) == ["a", "b"]
+    fold(projection, [config_event(MEMBERSHIP_IMPORTED, {"merge": False, "memberships": [bob]}, 3)], view)
+    (row,) = view.scan(MEMBERSHIPS, ("default",))
+    assert (row["team"], row["valid_from"], row["valid_to"]) == ("b", "", "2026-07-01")
