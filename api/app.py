@@ -28,6 +28,7 @@ from api.routers import (
     activities,
     admin,
     admin_analytics,
+    admin_programmes,
     audit,
     competency,
     competency_admin,
@@ -41,6 +42,7 @@ from api.routers import (
     progress,
     social,
     statements,
+    views_kpi,
 )
 from lrs.audit.checkpoints import checkpoint_schedule
 from lrs.config import Settings
@@ -170,6 +172,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.include_router(competency_admin.router)
     app.include_router(admin_analytics.router)
     app.include_router(social.router)
+    app.include_router(admin_programmes.router)
+    app.include_router(views_kpi.router)
     app.include_router(operations.router)
     web.install(app)
 

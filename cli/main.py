@@ -372,6 +372,7 @@ from cli.audit import checkpoint, export, import_, rejections, verify  # noqa: E
 from cli.competency import competency  # noqa: E402
 from cli.documents import documents  # noqa: E402
 from cli.forwarding import forwarding  # noqa: E402
+from cli.programmes import programmes  # noqa: E402
 from cli.projections import projections  # noqa: E402
 
 main.add_command(verify)
@@ -385,6 +386,7 @@ main.add_command(forwarding)
 main.add_command(projections)
 main.add_command(analytics)
 main.add_command(people)
+main.add_command(programmes)
 
 
 if __name__ == "__main__":

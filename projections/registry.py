@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from projections.base import Projection
 from projections.competency import CompetencyProjection
+from projections.kpi import KpiProjection
 from projections.progress import ProgressProjection
 from projections.social import SocialProjection
 
@@ -22,7 +23,7 @@ Progress = Callable[[int], None] | None
 
 
 def all_projections() -> list[Projection]:
-    return [ProgressProjection(), CompetencyProjection(), SocialProjection()]
+    return [ProgressProjection(), CompetencyProjection(), SocialProjection(), KpiProjection()]
 
 
 def by_name(name: str) -> Projection:

@@ -1,0 +1,89 @@
+"""KPI view read times over a synthetic fact table (``python -m bench.kpi``).
+
+Fills a scratch SQLite database with N fact rows (learners working through a
+three-module programme with a survey over a fiscal year) and times the
+evaluation and a weekly series, median of several runs. Prints one line each.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine
+
+from lrs.programmes import check_definition
+from projections.kpi import logic, queries
+from projections.kpi.schema import FACTS, PROGRAMMES, SETTINGS
+from projections.schema import metadata
+
+ROOT = "https://lms.example.com/course/42"
+MODULES = [f"{ROOT}/m{i}" for i in (1, 2, 3)]
+SURVEY, NPS = "https://lms.example.com/feedback/7/item/3", "https://lms.example.com/feedback/7/item/4"
+VERBS = ("attempted", "progressed", "completed", "passed", "failed", "answered", "terminated")
+
+
+def fill(url: str, n: int, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    engine = create_engine(url)
+    metadata.create_all(engine, tables=[FACTS.sql, PROGRAMMES.sql, SETTINGS.sql])
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    settings = dict(logic.DEFAULT_SETTINGS)
+    rows = []
+    for i in range(n):
+        at = start + timedelta(minutes=rng.randrange(365 * 24 * 60))
+        ts = at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        activity = rng.choice((*MODULES, SURVEY, NPS, f"{MODULES[0]}/lesson-{rng.randrange(5)}"))
+        verb = "answered" if activity in (SURVEY, NPS) else rng.choice(VERBS)
+        rows.append({
+            "store_id": "default", "statement_id": f"{i:036d}", "agent_hash": f"{rng.randrange(5000):032x}",
+            "position": i + 2, "activity_id": activity, "activity_type": None, "registration": "",
+            "verb_class": verb, "ts": ts, **logic.buckets(ts, settings),
+            "scaled_score": rng.random() if verb in ("passed", "failed") else None, "raw_score": None,
+            "success": verb == "passed" if verb in ("passed", "failed") else None, "completion": None,
+            "duration_s": rng.choice((None, 600.0, 1800.0)), "group_mode": rng.random() < 0.3,
+            "rating_value": float(rng.randrange(11) if activity == NPS else rng.randrange(1, 6)) if verb == "answered" else None,
+            "response_hash": None, "parent_ids": [MODULES[0]] if "lesson" in activity else [ROOT] if activity in MODULES else [],
+            "grouping_ids": [], "category_ids": [],
+        })
+    definition = check_definition({
+        "roots": [ROOT], "modules": MODULES,
+        "surveys": [{"activity": SURVEY, "metric": "satisfaction"}, {"activity": NPS, "metric": "nps"}],
+    })
+    with engine.begin() as conn:
+        for chunk in range(0, n, 10_000):
+            conn.execute(FACTS.sql.insert(), rows[chunk:chunk + 10_000])
+        conn.execute(PROGRAMMES.sql.insert(), {"store_id": "default", "programme_id": "onboarding", "version": 1,
+                                               "definition": definition, "position": 1, "recorded_at": ts})
+
+
+def timed(url: str, label: str, read, runs: int = 5) -> None:  # type: ignore[no-untyped-def]
+    engine = create_engine(url)
+    took = []
+    for _ in range(runs):
+        with engine.connect() as conn:
+            began = time.perf_counter()
+            read(conn)
+            took.append(time.perf_counter() - began)
+    print(f"{label}: median {statistics.median(took) * 1000:.0f} ms (min {min(took) * 1000:.0f} ms, {runs} runs)")
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    with tempfile.TemporaryDirectory() as scratch:
+        url = f"sqlite:///{Path(scratch) / 'kpi.sqlite3'}"
+        fill(url, n)
+        timed(url, f"evaluation over {n:,} facts (2026-Q3)",
+              lambda conn: queries.evaluation(conn, "default", "onboarding", window="2026-Q3"))
+        timed(url, f"weekly series over {n:,} facts (2026)",
+              lambda conn: queries.series(conn, "default", "onboarding", metrics=["active_learners", "completions"],
+                                          grain="week", window="2026", explicit=None))
+
+
+if __name__ == "__main__":
+    main()
