@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     "say up to which position each store is signed.",
 )
 def verify(store: str | None, export_file: Path | None, public_key_file: Path | None) -> None:
+    if export_file is not None and store is not None:
+        raise click.UsageError("--store names a store of the database; an export says its own store")
     key = _public_key(public_key_file) if public_key_file is not None else None
     if export_file is not None:
         _verify_export(export_file, key)

@@ -118,3 +118,12 @@ def test_cli_exports_and_verifies_offline(source, tmp_path: Path, db_url: str):
     bad = run_lrs("sqlite:////nonexistent/dir/x.sqlite3", "verify", "--export", str(out))
     assert bad.returncode == 2
     assert "position" in bad.stderr and "hash mismatch" in bad.stderr
+
+
+def test_cli_refuses_a_store_with_an_export(tmp_path: Path):
+    from tests.audit.cli import run_lrs
+
+    out = tmp_path / "x.jsonl"
+    out.write_bytes(b"")
+    done = run_lrs("sqlite:////nonexistent/x.sqlite3", "verify", "--export", str(out), "--store", "s")
+    assert done.returncode == 2 and "--store" in done.stderr
