@@ -67,6 +67,17 @@ class Reads:
         """Where reads that need no particular position go."""
         return self.replica if self.replica is not None else self.primary
 
+    def read(self, fn: Callable[[Engine], T]) -> T:
+        """``fn`` on the replica (no particular position needed), or on the primary
+        when there is none or it does not answer."""
+        replica = self.replica
+        if replica is not None:
+            try:
+                return on_replica(lambda: fn(replica))
+            except _ReplicaDown:
+                pass
+        return fn(self.primary)
+
     def at_least(self, position: int) -> Engine:
         """The replica once it has replayed ``position`` (waiting up to
         ``wait_seconds``), else the primary, which has everything committed."""

@@ -42,7 +42,10 @@ async def get_activity(request: Request, app: App, credential: Auth) -> Response
         raise InvalidParameter("activityId", "is required (Communication 2.5)")
     if not value_formats.is_iri(activity_id):
         raise InvalidParameter("activityId", "must be an IRI (Data 4.3)")
-    definition = await run(app, service.get_activity, app.reads.engine, credential.store_id, activity_id)
+    store_id = credential.store_id
+    definition = await run(
+        app, lambda: app.reads.read(lambda engine: service.get_activity(engine, store_id, activity_id))
+    )
     # Communication 2.5.s2.b1: an unknown Activity is still returned, by its id.
     return _json(activity_object(activity_id, definition))
 
@@ -54,4 +57,5 @@ async def get_agents(request: Request, app: App, credential: Auth) -> Response:
     if "agent" not in params:
         raise InvalidParameter("agent", "is required (Communication 2.4)")
     agent = parse_agent_parameter(params["agent"], allow_group=False)
-    return _json(await run(app, person, app.reads.engine, credential.store_id, agent))
+    store_id = credential.store_id
+    return _json(await run(app, lambda: app.reads.read(lambda engine: person(engine, store_id, agent))))

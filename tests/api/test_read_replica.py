@@ -477,6 +477,10 @@ def test_a_replica_that_does_not_answer_is_passed_over(
         (posted,) = _post(client, statement())
         assert _ids(client.get(STATEMENTS)) == [posted]
         assert client.get(STATEMENTS, params={"statementId": posted}).status_code == 200
+        activity_id = statement()["object"]["id"]
+        assert client.get("/xapi/activities", params={"activityId": activity_id}).json()["definition"]
+        learner = {"mbox": statement()["actor"]["mbox"]}
+        assert client.get("/xapi/agents", params={"agent": json.dumps(learner)}).json()["name"]
         position = _write(client, COURSE)
         answered, _ = _view(client, minPosition=position)
         assert answered >= position
