@@ -93,8 +93,10 @@ def _wait_for_view(position: int, timeout: float) -> None:
 
     start = reached()
     deadline = time.monotonic() + timeout
-    with click.progressbar(length=max(position - start, 1), label="competency view", show_pos=True,
-                           file=click.get_text_stream("stderr")) as bar:
+    # Typed loosely: click's overloads of progressbar expect an iterable's item type.
+    progressbar: Any = click.progressbar
+    with progressbar(length=max(position - start, 1), label="competency view", show_pos=True,
+                     file=click.get_text_stream("stderr")) as bar:
         now = start
         while now < position:
             if time.monotonic() > deadline:
