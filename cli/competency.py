@@ -4,6 +4,7 @@ API) and a learner's profile, for operators."""
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -96,7 +97,7 @@ def _wait_for_view(position: int, timeout: float) -> None:
     # Typed loosely: click's overloads of progressbar expect an iterable's item type.
     progressbar: Any = click.progressbar
     with progressbar(length=max(position - start, 1), label="competency view", show_pos=True,
-                     file=click.get_text_stream("stderr")) as bar:
+                     file=sys.stderr) as bar:
         now = start
         while now < position:
             if time.monotonic() > deadline:
