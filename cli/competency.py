@@ -4,6 +4,7 @@ API) and a learner's profile, for operators."""
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,11 @@ def competency() -> None:
 @STORE
 @click.option("--framework", default=None, help="CSV only: the framework's IRI.")
 @click.option("--title", default=None, help="CSV only: the framework's title.")
-def import_(file: Path, store_id: str, framework: str | None, title: str | None) -> None:
+@click.option("--wait", is_flag=True,
+              help="Then wait, with a progress bar, until the competency view (folded by `lrs serve` or "
+                   "`lrs projections run`) has applied the import.")
+@click.option("--timeout", default=600.0, show_default=True, help="Seconds --wait waits at most.")
+def import_(file: Path, store_id: str, framework: str | None, title: str | None, wait: bool, timeout: float) -> None:
     from lrs.competency import config, frameworks
 
     content = file.read_bytes()
@@ -65,6 +70,43 @@ def import_(file: Path, store_id: str, framework: str | None, title: str | None)
     position = _write(store_id, lambda w: config.import_in(w, store_id, parsed, content, META))
     click.echo(json.dumps({"position": position, "framework_id": parsed["framework_id"],
                            "items": len(parsed["items"]), "relations": len(parsed["relations"])}))
+    if wait:
+        _wait_for_view(position, timeout)
+
+
+def _wait_for_view(position: int, timeout: float) -> None:
+    """A progress bar of the view's checkpoint up to ``position`` (the import re-derives
+    the evidence of every statement naming the framework's competencies: on a large
+    store that takes a while)."""
+    import time
+
+    from sqlalchemy import select
+
+    from cli.main import _fail, _migrated_engine, _settings
+    from projections.schema import checkpoints
+
+    engine = _migrated_engine(_settings())
+    query = select(checkpoints.c.position).where(checkpoints.c.name == "competency")
+
+    def reached() -> int:
+        with engine.connect() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
+    start = reached()
+    deadline = time.monotonic() + timeout
+    # Typed loosely: click's overloads of progressbar expect an iterable's item type.
+    progressbar: Any = click.progressbar
+    with progressbar(length=max(position - start, 1), label="competency view", show_pos=True,
+                     file=sys.stderr) as bar:
+        now = start
+        while now < position:
+            if time.monotonic() > deadline:
+                _fail(f"the competency view is at position {now} of {position} after {timeout:g} s: "
+                      "is `lrs serve` or `lrs projections run` folding it?")
+            time.sleep(0.2)
+            moved = reached()
+            bar.update(min(moved, position) - now)
+            now = moved
 
 
 @competency.command(help="Retire a framework: its competencies stop counting.")

@@ -73,9 +73,13 @@ def case_package(package: Any) -> dict[str, Any]:
         raise _fail("$.CFDocument.uri", "must be an IRI")
     items: list[dict[str, Any]] = []
     by_identifier: dict[str, str] = {}
+    seen: set[str] = set()
     for index, item in enumerate(package.get("CFItems") or []):
         if not is_iri(item["uri"]):
             raise _fail(f"$.CFItems[{index}].uri", "must be an IRI")
+        if item["uri"] in seen:
+            raise _fail(f"$.CFItems[{index}].uri", f"{item['uri']} is listed twice")
+        seen.add(item["uri"])
         by_identifier[item["identifier"]] = item["uri"]
         items.append({
             "iri": item["uri"], "code": item.get("humanCodingScheme") or "", "name": item["fullStatement"],

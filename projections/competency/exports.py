@@ -27,9 +27,11 @@ COMPETENCY_TYPE = "https://w3id.org/xapi/comp/activities/competency"
 OB3_CONTEXT = ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
 
 
-def _framework_titles(conn: Connection, store: str) -> dict[str, str]:
+def _framework_titles(conn: Connection, store: str) -> dict[str, tuple[str, str]]:
+    """framework hash -> (title, format)."""
     f = FRAMEWORKS.sql
-    return {r.framework_hash: r.title for r in conn.execute(select(f.c.framework_hash, f.c.title).where(f.c.store_id == store))}
+    return {r.framework_hash: (r.title, r.format)
+            for r in conn.execute(select(f.c.framework_hash, f.c.title, f.c.format).where(f.c.store_id == store))}
 
 
 def _active_statements(conn: Connection, store: str, learner: str, competency_hash: str, at_us: int) -> list[str]:
@@ -61,7 +63,7 @@ def assertions(conn: Connection, store: str, learner: str, agent: dict[str, Any]
         if fmt == "xapi":
             out.append(_statement(ident, agent, comp, cell, state, at_us, evidence, issuer))
         else:
-            out.append(_credential(ident, agent, comp, cell, scale, titles.get(comp["framework_hash"], ""),
+            out.append(_credential(ident, agent, comp, cell, scale, titles.get(comp["framework_hash"], ("", "")),
                                    evidence, issuer, base_url))
     key = "statements" if fmt == "xapi" else "credentials"
     return {"agent": agent, "format": fmt, key: out}
@@ -88,8 +90,11 @@ def _statement(ident: uuid.UUID, agent: dict[str, Any], comp: dict[str, Any], ce
 
 
 def _credential(ident: uuid.UUID, agent: dict[str, Any], comp: dict[str, Any], cell: dict[str, Any],
-                scale: list[dict[str, Any]], framework_title: str, evidence: list[str], issuer: dict[str, Any],
+                scale: list[dict[str, Any]], framework: tuple[str, str], evidence: list[str], issuer: dict[str, Any],
                 base_url: str) -> dict[str, Any]:
+    framework_title, framework_format = framework
+    # A CASE item is a CFItem (OB3 AlignmentTargetType); a simple framework's, a competency.
+    target_type = "CFItem" if framework_format.startswith("case") else "ceasn:Competency"
     achieved = logic.label(cell["level"], scale)
     levels = [{"id": f"{comp['iri']}#level-{n}", "type": ["RubricCriterionLevel"], "name": band["label"]}
               for n, band in enumerate(scale)]
@@ -108,7 +113,7 @@ def _credential(ident: uuid.UUID, agent: dict[str, Any], comp: dict[str, Any], c
                 "criteria": {"narrative": "Proficient by the LRS's competency model (level at or above the "
                                           f"threshold {cell['threshold']}, enough recent evidence)."},
                 "humanCode": comp["code"] or None,
-                "alignment": [{"type": ["Alignment"], "targetType": "CFItem" if comp["type"] != "" or comp["code"] else "ceasn:Competency",
+                "alignment": [{"type": ["Alignment"], "targetType": target_type,
                                "targetUrl": comp["iri"], "targetName": comp["name"] or comp["iri"],
                                "targetCode": comp["code"] or None, "targetFramework": framework_title or None}],
                 "resultDescription": [{"id": f"{comp['iri']}#result", "type": ["ResultDescription"], "name": "Level",

@@ -117,7 +117,15 @@ def test_a_cohort_through_profile_experts_gaps_heatmap_coverage(client: XapiClie
     exported = read(client, "assertions", position, agent=_agent("ann"), format="ob3")["credentials"]
     assert {c["credentialSubject"]["achievement"]["id"] for c in exported} == {CHAT, MEET}
     assert exported[0]["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
+    achievement = exported[0]["credentialSubject"]["achievement"]
+    assert achievement["achievementType"] == "Competency"
+    assert achievement["alignment"][0]["targetType"] == "CFItem"
+    assert achievement["alignment"][0]["targetFramework"] == "Digital competences"
+    assert [level["name"] for level in achievement["resultDescription"][0]["rubricCriterionLevel"]] == [
+        "Novice", "Competent", "Proficient", "Expert"]
+    assert exported[0]["evidence"] and exported[0]["credentialSubject"]["result"][0]["achievedLevel"]
     again = read(client, "assertions", position, agent=_agent("ann"), format="xapi")["statements"]
+    assert {s["verb"]["id"] for s in again} == {"https://w3id.org/xapi/comp/verbs/achievedcompetency"}
     assert again == read(client, "assertions", position, agent=_agent("ann"), format="xapi")["statements"]
 
 

@@ -66,3 +66,41 @@ def test_bad_input_is_refused_with_the_path_and_nothing_written(sqlite_url: str,
     assert unknown.returncode == 1 and "$.alignments[0].competency" in unknown.stderr
     with engine.connect() as conn:
         assert log.head(conn)[0] == head
+
+
+def test_import_waits_for_the_view_with_a_progress_bar(sqlite_url: str, tmp_path: Path) -> None:
+    import threading
+    import time
+
+    engine = make_engine(sqlite_url)
+    ensure_default_store(engine)
+    write(engine, cohort())
+    (tmp_path / "fw.json").write_text(json.dumps(case_package()))
+    stop = threading.Event()
+
+    def worker() -> None:  # what `lrs projections run` does
+        runner = Runner(engine, [CompetencyProjection()])
+        while not stop.is_set():
+            runner.catch_up()
+            time.sleep(0.1)
+        runner.release()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    try:
+        done = lrs(sqlite_url, "import", str(tmp_path / "fw.json"), "--wait", "--timeout", "60")
+    finally:
+        stop.set()
+        thread.join()
+    assert done.returncode == 0, done.stderr
+    assert "competency view" in done.stderr
+    with engine.connect() as conn:
+        assert log.head(conn)[0] == json.loads(done.stdout)["position"]
+
+
+def test_import_wait_times_out_without_a_worker(sqlite_url: str, tmp_path: Path) -> None:
+    engine = make_engine(sqlite_url)
+    ensure_default_store(engine)
+    (tmp_path / "fw.json").write_text(json.dumps(case_package()))
+    done = lrs(sqlite_url, "import", str(tmp_path / "fw.json"), "--wait", "--timeout", "0.5")
+    assert done.returncode == 1 and "is `lrs serve` or `lrs projections run` folding it?" in done.stderr

@@ -126,3 +126,26 @@ def test_evidence_time_is_never_after_stored() -> None:
     future = statement(logic.ADL + "answered", result={"success": True}, timestamp="2030-01-01T00:00:00Z")
     observation = logic.observe(future)
     assert observation is not None and observation["t_us"] == logic.micros(STORED)
+
+
+def test_framework_imports_refuse_what_they_cannot_hold() -> None:
+    from lrs.competency import frameworks
+    from lrs.errors import BadRequest
+    from tests.competency_helpers import case_package
+
+    twice = case_package()
+    twice["CFItems"].append(dict(twice["CFItems"][0]))
+    with pytest.raises(BadRequest, match=r"\$\.CFItems\[4\]\.uri: .* listed twice"):
+        frameworks.case_package(twice)
+    with pytest.raises(BadRequest, match=r"\$\.items\[1\]\.parent"):
+        frameworks.parse(b'{"id": "urn:f", "items": [{"id": "urn:a"}, {"id": "urn:b", "parent": "urn:zz"}]}')
+    with pytest.raises(BadRequest, match="loops"):
+        frameworks.parse(b'{"id": "urn:f", "items": [{"id": "urn:a", "parent": "urn:b"}, {"id": "urn:b", "parent": "urn:a"}]}')
+    with pytest.raises(BadRequest, match=r"\$\.items\[0\]\.mastery_threshold"):
+        frameworks.parse(b"id,name,mastery_threshold\nurn:a,A,1.5\n", "text/csv", framework_id="urn:f")
+    parsed = frameworks.case_package(case_package())
+    assert parsed["format"] == "case-1.1"
+    assert [b["label"] for b in parsed["scale"]] == ["Novice", "Competent", "Proficient", "Expert"]
+    assert parsed["scale"][1]["min_score"] == 0.5
+    assert parsed["relations"] == [{"source": "https://case.example.org/uri/collab-chat",
+                                    "target": "https://case.example.org/uri/collab-meet", "type": "precedes"}]
