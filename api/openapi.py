@@ -711,6 +711,10 @@ _ADMIN_ERRORS: dict[tuple[str, str], tuple[str, ...]] = {
     ("/admin/credentials", "post"): ("404", "409", "429"),
     ("/admin/credentials/{key}/revoke", "post"): ("404", "429"),
     ("/admin/credentials/{key}/rotate", "post"): ("404", "409", "429"),
+    ("/admin/programmes", "get"): ("429",),
+    ("/admin/programmes/{programme_id}", "get"): ("404", "429"),
+    ("/admin/programmes/{programme_id}", "put"): ("429", "503"),
+    ("/admin/programmes/{programme_id}", "delete"): ("404", "409", "429", "503"),
 }
 
 

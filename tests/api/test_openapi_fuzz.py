@@ -183,4 +183,4 @@ def test_the_fuzzing_covers_every_documented_operation() -> None:
         for method in item
     }
     assert operations == documented
-    assert len(operations) == 31
+    assert len(operations) == 41
