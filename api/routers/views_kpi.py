@@ -28,7 +28,7 @@ from lrs.errors import InvalidParameter
 from lrs.programmes import check_id
 from lrs.xapi.params import check_names
 from projections.kpi import queries
-from projections.kpi.periods import date_range
+from projections.kpi.periods import Period, date_range
 
 DEFINITIONS = "Each figure is defined in docs/kpi.md (the `definitions` field of the answer names the section)."
 router = APIRouter(prefix="/views/kpi", tags=["views: programme KPIs"])
@@ -99,6 +99,13 @@ async def _answer(
     return Response(orjson.dumps({"position": position, **data}), media_type="application/json", headers=headers)
 
 
+def _dates(label: str | None, start: str | None, end: str | None) -> Period | None:
+    explicit = date_range(start, end)
+    if explicit is not None and label is not None:
+        raise InvalidParameter("window", "give either window or from/to, not both")
+    return explicit
+
+
 def _programme(value: str) -> str:
     try:
         return check_id(value)
@@ -122,7 +129,7 @@ async def evaluation(request: Request, app: App, credential: Auth, programme_id:
                      compare: Text = None, format_: Format = None) -> Response:
     require(credential, *viewing.READ_SCOPES)
     store, pid = credential.store_id, _programme(programme_id)
-    explicit = date_range(start, end)
+    explicit = _dates(label, start, end)
     if compare not in (None, "previous"):
         raise InvalidParameter("compare", "must be 'previous' (the period just before)")
     return await _answer(request, app, store, window, format_, f"{pid}-evaluation",
@@ -136,7 +143,7 @@ async def completion(request: Request, app: App, credential: Auth, programme_id:
                      compare: Text = None, format_: Format = None) -> Response:
     require(credential, *viewing.READ_SCOPES)
     store, pid = credential.store_id, _programme(programme_id)
-    explicit = date_range(start, end)
+    explicit = _dates(label, start, end)
     if compare not in (None, "previous"):
         raise InvalidParameter("compare", "must be 'previous' (the period just before)")
 
@@ -155,7 +162,7 @@ async def funnel(request: Request, app: App, credential: Auth, programme_id: str
                  format_: Format = None) -> Response:
     require(credential, *viewing.READ_SCOPES)
     store, pid = credential.store_id, _programme(programme_id)
-    explicit = date_range(start, end)
+    explicit = _dates(label, start, end)
     return await _answer(request, app, store, window, format_, f"{pid}-funnel",
                          lambda conn: queries.funnel(conn, store, pid, window=label, explicit=explicit))
 
@@ -167,8 +174,10 @@ async def series(request: Request, app: App, credential: Auth, programme_id: str
                  format_: Format = None) -> Response:
     require(credential, *viewing.READ_SCOPES)
     store, pid = credential.store_id, _programme(programme_id)
-    explicit = date_range(start, end)
+    explicit = _dates(label, start, end)
     chosen = [m.strip() for m in (metrics or "active_learners,completions").split(",") if m.strip()]
+    if not chosen:
+        raise InvalidParameter("metrics", "name at least one metric")
     if by not in (None, "all", "team"):
         raise InvalidParameter("by", "must be 'all' or 'team' (teams from HR membership imports)")
     return await _answer(request, app, store, window, format_, f"{pid}-series",

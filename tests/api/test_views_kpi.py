@@ -190,3 +190,16 @@ def test_series_by_team_hides_small_teams_with_their_complement(client: XapiClie
     rows = list(csv.DictReader(io.StringIO(csv_text)))
     sales = next(r for r in rows if r["dimension_value"] == "sales-nl" and r["period"] == "2026-Q2")
     assert (sales["dimension"], sales["grain"], sales["value"], sales["n"]) == ("team", "quarter", "6", "6")
+
+
+def test_window_and_dates_exclude_each_other_and_metrics_are_checked(client: XapiClient, loaded: int) -> None:
+    both = client.get(f"{VIEWS}/programmes/onboarding-2026/evaluation",
+                      params={"minPosition": loaded, "window": "2026-Q3", "from": "2026-07-01", "to": "2026-07-31"})
+    assert both.status_code == 400 and both.json()["parameter"] == "window"
+    half = client.get(f"{VIEWS}/programmes/onboarding-2026/funnel", params={"minPosition": loaded, "from": "2026-07-01"})
+    assert half.status_code == 400 and half.json()["parameter"] == "to"
+    unknown = client.get(f"{VIEWS}/programmes/onboarding-2026/series", params={"minPosition": loaded, "metrics": "joy"})
+    assert unknown.status_code == 400 and unknown.json()["parameter"] == "metrics"
+    days = _read(client, "/programmes/onboarding-2026/series", loaded, grain="day", metrics="statements",
+                 **{"from": "2026-07-06", "to": "2026-07-12"}).json()
+    assert [p["bucket"] for p in days["series"][0]["points"]] == [f"2026-07-{d:02d}" for d in range(6, 13)]
