@@ -203,3 +203,23 @@ def test_window_and_dates_exclude_each_other_and_metrics_are_checked(client: Xap
     days = _read(client, "/programmes/onboarding-2026/series", loaded, grain="day", metrics="statements",
                  **{"from": "2026-07-06", "to": "2026-07-12"}).json()
     assert [p["bucket"] for p in days["series"][0]["points"]] == [f"2026-07-{d:02d}" for d in range(6, 13)]
+
+
+def test_a_tag_in_grouping_or_category_brings_a_statement_in(client: XapiClient, engine: Engine) -> None:
+    """Membership by context: LIKE's wildcards in an IRI (_ and %) match only themselves."""
+    tag = "https://example.com/themes/q3_customer%20focus"
+    assert _define(client, {"tags": [tag]}, "tagged").status_code == 200
+    decoy = "https://example.com/themes/q3xcustomer%20focus"
+    statements = []
+    for i in range(6):
+        for kind, iri in (("category", tag), ("grouping", decoy)):
+            statements.append({
+                "actor": {"mbox": f"mailto:t{i}-{kind}@example.com"}, "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+                "object": {"id": f"https://example.com/a/{i}"}, "timestamp": "2026-07-07T10:00:00Z",
+                "context": {"contextActivities": {kind: [{"id": iri}]}},
+            })
+    assert client.post_statements(statements).status_code == 200
+    position = log_events(engine)[-1].position
+    body = _read(client, "/programmes/tagged/evaluation", position, window="2026-Q3").json()
+    assert body["levels"]["L0_inputs"]["enrolled"]["value"] == 6
+    assert body["completion"]["status"] == "not-configured"
