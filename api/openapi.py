@@ -722,6 +722,10 @@ _ADMIN_ERRORS: dict[tuple[str, str], tuple[str, ...]] = {
     ("/admin/people/memberships", "post"): ("429",),
     ("/admin/people/opt-out", "post"): ("429",),
     ("/admin/people/opt-in", "post"): ("429",),
+    ("/admin/programmes", "get"): ("429",),
+    ("/admin/programmes/{programme_id}", "get"): ("404", "429"),
+    ("/admin/programmes/{programme_id}", "put"): ("429", "503"),
+    ("/admin/programmes/{programme_id}", "delete"): ("404", "409", "429", "503"),
 }
 
 

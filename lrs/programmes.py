@@ -114,8 +114,9 @@ def check_definition(body: Any) -> dict[str, Any]:
     roots, modules, tags = _iris("roots", body.get("roots")), _iris("modules", body.get("modules")), _iris("tags", body.get("tags"))
     if not roots and not modules and not tags:
         raise InvalidDefinition("roots", "a programme must name at least one activity (roots, modules or tags)")
-    completion = body.get("completion", "all-modules" if modules else "any-root")
-    if completion not in COMPLETION_RULES:
+    # Without modules or roots (tags only) a programme has no completion rule.
+    completion = body.get("completion", "all-modules" if modules else "any-root" if roots else None)
+    if completion is not None and completion not in COMPLETION_RULES:
         raise InvalidDefinition("completion", f"must be one of {', '.join(COMPLETION_RULES)}")
     if completion == "all-modules" and not modules:
         raise InvalidDefinition("completion", "'all-modules' needs modules")

@@ -28,7 +28,7 @@ from lrs.errors import InvalidParameter
 from lrs.programmes import check_id
 from lrs.xapi.params import check_names
 from projections.kpi import queries
-from projections.kpi.periods import date_range
+from projections.kpi.periods import Period, date_range
 
 DEFINITIONS = "Each figure is defined in docs/kpi.md (the `definitions` field of the answer names the section)."
 router = APIRouter(prefix="/views/kpi", tags=["views: programme KPIs"])
@@ -41,6 +41,12 @@ WindowLabel = Annotated[
 ]
 Format = Annotated[str | None, Query(alias="format", description="json (default) or csv")]
 CSV = "text/csv"
+# Both forms of every answer, for the OpenAPI document.
+FORMS: dict[int | str, dict[str, Any]] = {200: {"content": {
+    "application/json": {"schema": {"type": "object"}},
+    "text/csv": {"schema": {"type": "string"}, "example": "programme,period,grain,metric,dimension,dimension_value,"
+                 "value,numerator,denominator,n,suppressed,as_of_position\r\n"},
+}}}
 
 
 def _wants_csv(request: Request, format_: str | None) -> bool:
@@ -93,6 +99,13 @@ async def _answer(
     return Response(orjson.dumps({"position": position, **data}), media_type="application/json", headers=headers)
 
 
+def _dates(label: str | None, start: str | None, end: str | None) -> Period | None:
+    explicit = date_range(start, end)
+    if explicit is not None and label is not None:
+        raise InvalidParameter("window", "give either window or from/to, not both")
+    return explicit
+
+
 def _programme(value: str) -> str:
     try:
         return check_id(value)
@@ -100,7 +113,7 @@ def _programme(value: str) -> str:
         raise InvalidParameter("programme", "must be a programme id (1-128 letters, digits, '.', '_' or '-')") from None
 
 
-@router.get("/programmes", summary="Programmes with headline KPIs (this quarter by default) and Kirkpatrick coverage", description=DEFINITIONS)
+@router.get("/programmes", summary="Programmes with headline KPIs (this quarter by default) and Kirkpatrick coverage", description=DEFINITIONS, responses=FORMS)
 async def programmes(request: Request, app: App, credential: Auth, window: WindowParams,
                      label: WindowLabel = None, format_: Format = None) -> Response:
     require(credential, *viewing.READ_SCOPES)
@@ -110,13 +123,13 @@ async def programmes(request: Request, app: App, credential: Auth, window: Windo
 
 
 @router.get("/programmes/{programme_id}/evaluation",
-            summary="Evaluation by Kirkpatrick level, completion with median days, group vs solo (observational)", description=DEFINITIONS)
+            summary="Evaluation by Kirkpatrick level, completion with median days, group vs solo (observational)", description=DEFINITIONS, responses=FORMS)
 async def evaluation(request: Request, app: App, credential: Auth, programme_id: str, window: WindowParams,
                      label: WindowLabel = None, start: FromParam = None, end: ToParam = None,
                      compare: Text = None, format_: Format = None) -> Response:
     require(credential, *viewing.READ_SCOPES)
     store, pid = credential.store_id, _programme(programme_id)
-    explicit = date_range(start, end)
+    explicit = _dates(label, start, end)
     if compare not in (None, "previous"):
         raise InvalidParameter("compare", "must be 'previous' (the period just before)")
     return await _answer(request, app, store, window, format_, f"{pid}-evaluation",
@@ -124,13 +137,13 @@ async def evaluation(request: Request, app: App, credential: Auth, programme_id:
                                                          compare=compare == "previous"))
 
 
-@router.get("/programmes/{programme_id}/completion", summary="Completion rate, median days to complete, group vs solo", description=DEFINITIONS)
+@router.get("/programmes/{programme_id}/completion", summary="Completion rate, median days to complete, group vs solo", description=DEFINITIONS, responses=FORMS)
 async def completion(request: Request, app: App, credential: Auth, programme_id: str, window: WindowParams,
                      label: WindowLabel = None, start: FromParam = None, end: ToParam = None,
                      compare: Text = None, format_: Format = None) -> Response:
     require(credential, *viewing.READ_SCOPES)
     store, pid = credential.store_id, _programme(programme_id)
-    explicit = date_range(start, end)
+    explicit = _dates(label, start, end)
     if compare not in (None, "previous"):
         raise InvalidParameter("compare", "must be 'previous' (the period just before)")
 
@@ -143,26 +156,28 @@ async def completion(request: Request, app: App, credential: Auth, programme_id:
     return await _answer(request, app, store, window, format_, f"{pid}-completion", read)
 
 
-@router.get("/programmes/{programme_id}/funnel", summary="Funnel per module: attempted, completed, stalled here", description=DEFINITIONS)
+@router.get("/programmes/{programme_id}/funnel", summary="Funnel per module: attempted, completed, stalled here", description=DEFINITIONS, responses=FORMS)
 async def funnel(request: Request, app: App, credential: Auth, programme_id: str, window: WindowParams,
                  label: WindowLabel = None, start: FromParam = None, end: ToParam = None,
                  format_: Format = None) -> Response:
     require(credential, *viewing.READ_SCOPES)
     store, pid = credential.store_id, _programme(programme_id)
-    explicit = date_range(start, end)
+    explicit = _dates(label, start, end)
     return await _answer(request, app, store, window, format_, f"{pid}-funnel",
                          lambda conn: queries.funnel(conn, store, pid, window=label, explicit=explicit))
 
 
-@router.get("/programmes/{programme_id}/series", summary="Time series by day, ISO week, month or fiscal quarter", description=DEFINITIONS)
+@router.get("/programmes/{programme_id}/series", summary="Time series by day, ISO week, month or fiscal quarter", description=DEFINITIONS, responses=FORMS)
 async def series(request: Request, app: App, credential: Auth, programme_id: str, window: WindowParams,
                  metrics: Text = None, grain: Text = None, label: WindowLabel = None,
                  start: FromParam = None, end: ToParam = None, by: Text = None,
                  format_: Format = None) -> Response:
     require(credential, *viewing.READ_SCOPES)
     store, pid = credential.store_id, _programme(programme_id)
-    explicit = date_range(start, end)
+    explicit = _dates(label, start, end)
     chosen = [m.strip() for m in (metrics or "active_learners,completions").split(",") if m.strip()]
+    if not chosen:
+        raise InvalidParameter("metrics", "name at least one metric")
     if by not in (None, "all", "team"):
         raise InvalidParameter("by", "must be 'all' or 'team' (teams from HR membership imports)")
     return await _answer(request, app, store, window, format_, f"{pid}-series",
@@ -170,7 +185,7 @@ async def series(request: Request, app: App, credential: Auth, programme_id: str
                                                      window=label, explicit=explicit, by=by or "all"))
 
 
-@router.get("/themes", summary="Quarterly themes of a fiscal year: reach, completions, quarter-over-quarter change", description=DEFINITIONS)
+@router.get("/themes", summary="Quarterly themes of a fiscal year: reach, completions, quarter-over-quarter change", description=DEFINITIONS, responses=FORMS)
 async def themes(request: Request, app: App, credential: Auth, window: WindowParams, year: Text = None,
                  format_: Format = None) -> Response:
     require(credential, *viewing.READ_SCOPES)

@@ -106,6 +106,8 @@ class Programme:
         ``until``, a local day, exclusive): every module completed (``all-modules``),
         or any root (``any-root``); the time is when the last needed piece was done."""
         rule = self.definition["completion"]
+        if rule is None:
+            return {}
         firsts: dict[tuple[str, str], Fact] = {}
         for f in self.members:
             if (until is not None and f["day"] >= until) or not is_completion(f):

@@ -56,16 +56,26 @@ _BOOL = [i for i, name in enumerate(_NAMES) if name in ("success", "completion",
 _SELECT = f"SELECT {', '.join(_NAMES)} FROM kpi_facts WHERE store_id = {{}}"
 
 
-def load_facts(conn: Connection, store: str) -> list[Fact]:
-    """The store's fact rows as plain dicts. Read through the driver's cursor: at
-    100,000 rows, building SQLAlchemy rows costs more than the KPI math itself."""
-    placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+def _placeholder(conn: Connection) -> str:
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+def _fetch(conn: Connection, sql: str, params: Sequence[Any]) -> list[Any]:
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(_SELECT.format(placeholder), (store,))
-        rows = cursor.fetchall()
+        cursor.execute(sql, tuple(params))
+        return list(cursor.fetchall())
     finally:
         cursor.close()
+
+
+def load_facts(conn: Connection, store: str, where: str = "", params: Sequence[Any] = ()) -> list[Fact]:
+    """The store's fact rows (those matching ``where``, SQL with ``{p}`` for each
+    placeholder) as plain dicts. Read through the driver's cursor: at 100,000 rows,
+    building SQLAlchemy rows costs more than the KPI math itself."""
+    p = _placeholder(conn)
+    sql = _SELECT.format(p) + (" AND (" + where.format(p=p) + ")" if where else "")
+    rows = _fetch(conn, sql, (store, *params))
     loads, out = orjson.loads, []
     for row in rows:
         values = list(row)
@@ -76,6 +86,55 @@ def load_facts(conn: Connection, store: str) -> list[Fact]:
                 values[i] = bool(values[i])
         out.append(dict(zip(_NAMES, values, strict=True)))
     return out
+
+
+def _chunks(items: Sequence[str], size: int = 400) -> list[Sequence[str]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def _like(value: str) -> str:
+    """A LIKE pattern matching a JSON array holding ``value`` (a prefilter: SQLite's
+    LIKE ignores ASCII case, so the rows are checked again exactly in Python)."""
+    quoted = orjson.dumps(value).decode()
+    return "%" + quoted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def programme_facts(conn: Connection, store: str, definition: dict[str, Any]) -> list[Fact]:
+    """The facts that may belong to a programme, read by activity rather than the
+    whole store: the activity tree first (distinct activity x parents), then facts
+    on the programme's activities and facts whose context names one of them."""
+    p = _placeholder(conn)
+    edges = _fetch(conn, f"SELECT DISTINCT activity_id, parent_ids FROM kpi_facts WHERE store_id = {p} "
+                         "AND parent_ids <> '[]'", (store,))
+    tree = engine.descendants(
+        ({"activity_id": a, "parent_ids": orjson.loads(parents)} for a, parents in edges),
+        [*definition["roots"], *definition["modules"]],
+    )
+    named = sorted({*definition["roots"], *definition["modules"], *definition["tags"]})
+    ids = sorted({*named, *tree, *(s["activity"] for s in definition.get("surveys") or ())})
+    found: dict[tuple[str, str], Fact] = {}
+    for chunk in _chunks(ids):
+        for f in load_facts(conn, store, "activity_id IN (" + ", ".join(["{p}"] * len(chunk)) + ")", chunk):
+            found[(f["statement_id"], f["agent_hash"])] = f
+    for chunk in _chunks(named, 100):
+        where = " OR ".join(f"{c} LIKE {{p}} ESCAPE '\\'" for _ in chunk for c in ("parent_ids", "grouping_ids", "category_ids"))
+        for f in load_facts(conn, store, where, [_like(i) for i in chunk for _ in range(3)]):
+            found[(f["statement_id"], f["agent_hash"])] = f
+    return sorted(found.values(), key=lambda f: f["position"])
+
+
+def evidence_facts(conn: Connection, store: str, rule: dict[str, Any] | None) -> list[Fact]:
+    """Facts on the activity types or activities a rule names (application evidence,
+    business metrics)."""
+    if not rule:
+        return []
+    types, ids = list(rule.get("activityTypes") or ()), list(rule.get("activities") or ())
+    found: dict[tuple[str, str], Fact] = {}
+    for column, values in (("activity_type", types), ("activity_id", ids)):
+        for chunk in _chunks(values):
+            for f in load_facts(conn, store, f"{column} IN (" + ", ".join(["{p}"] * len(chunk)) + ")", chunk):
+                found[(f["statement_id"], f["agent_hash"])] = f
+    return list(found.values())
 
 
 def definitions(conn: Connection, store: str) -> dict[str, dict[str, Any]]:
@@ -180,8 +239,9 @@ def _headline(p: Programme, period: Period, all_facts: Sequence[Fact]) -> dict[s
 
 def _programme(conn: Connection, store: str, programme_id: str) -> tuple[Programme, dict[str, Any], list[Fact], dict[str, Any]]:
     found = definition(conn, store, programme_id)
-    all_facts = load_facts(conn, store)
-    return Programme(programme_id, found["definition"], all_facts), found, all_facts, store_settings(conn, store)
+    d = found["definition"]
+    evidence = evidence_facts(conn, store, d.get("application")) + evidence_facts(conn, store, d.get("businessMetrics"))
+    return Programme(programme_id, d, programme_facts(conn, store, d)), found, evidence, store_settings(conn, store)
 
 
 def evaluation(
@@ -267,7 +327,9 @@ def evaluation(
         **cells.ratio("completion_rate", len(completed), len(enrolled)),
         "medianDaysToComplete": cells.measure("median_days_to_complete", engine.median_or_none(days.values()), len(days)),
     }
-    if before is not None and "value" in completion and not hidden(len(before["enrolled"]), cells.d.k()):
+    if p.definition["completion"] is None:
+        completion = {"status": "not-configured", "hint": "name modules or roots: a tags-only programme has no completion rule"}
+    elif before is not None and "value" in completion and not hidden(len(before["enrolled"]), cells.d.k()):
         completion["previous"] = share(len(before["completed"]), len(before["enrolled"]))
 
     group = engine.learners(f for f in window_facts if f["group_mode"])
@@ -348,14 +410,14 @@ def funnel(conn: Connection, store: str, programme_id: str, *, window: str | Non
     """Per module, in the programme's order: learners who attempted it, completed
     it, and stalled at it (their furthest module, not completed, nothing for
     ``inactivityDays``)."""
-    p, found, all_facts, values = _programme(conn, store, programme_id)
+    p, found, _, values = _programme(conn, store, programme_id)
     period = _period(window, explicit, values["fiscalYearStartMonth"])
     cells = Cells(Disclosure(policy(values)), programme_id, period)
     inactivity = int(values.get("inactivityDays", 14))
     window_facts = p.in_period(period)
     upto = [f for f in p.members if f["day"] < period.end.isoformat()]
     modules = p.definition["modules"]
-    newest = max((f["day"] for f in all_facts), default=period.start.isoformat())
+    newest = conn.execute(select(func.max(facts.c.day)).where(facts.c.store_id == store)).scalar() or period.start.isoformat()
     reference = min(period.end, date.fromisoformat(newest) + timedelta(days=1))
     idle_before = (reference - timedelta(days=inactivity)).isoformat()
     last_seen: dict[str, str] = {}

@@ -190,3 +190,36 @@ def test_series_by_team_hides_small_teams_with_their_complement(client: XapiClie
     rows = list(csv.DictReader(io.StringIO(csv_text)))
     sales = next(r for r in rows if r["dimension_value"] == "sales-nl" and r["period"] == "2026-Q2")
     assert (sales["dimension"], sales["grain"], sales["value"], sales["n"]) == ("team", "quarter", "6", "6")
+
+
+def test_window_and_dates_exclude_each_other_and_metrics_are_checked(client: XapiClient, loaded: int) -> None:
+    both = client.get(f"{VIEWS}/programmes/onboarding-2026/evaluation",
+                      params={"minPosition": loaded, "window": "2026-Q3", "from": "2026-07-01", "to": "2026-07-31"})
+    assert both.status_code == 400 and both.json()["parameter"] == "window"
+    half = client.get(f"{VIEWS}/programmes/onboarding-2026/funnel", params={"minPosition": loaded, "from": "2026-07-01"})
+    assert half.status_code == 400 and half.json()["parameter"] == "to"
+    unknown = client.get(f"{VIEWS}/programmes/onboarding-2026/series", params={"minPosition": loaded, "metrics": "joy"})
+    assert unknown.status_code == 400 and unknown.json()["parameter"] == "metrics"
+    days = _read(client, "/programmes/onboarding-2026/series", loaded, grain="day", metrics="statements",
+                 **{"from": "2026-07-06", "to": "2026-07-12"}).json()
+    assert [p["bucket"] for p in days["series"][0]["points"]] == [f"2026-07-{d:02d}" for d in range(6, 13)]
+
+
+def test_a_tag_in_grouping_or_category_brings_a_statement_in(client: XapiClient, engine: Engine) -> None:
+    """Membership by context: LIKE's wildcards in an IRI (_ and %) match only themselves."""
+    tag = "https://example.com/themes/q3_customer%20focus"
+    assert _define(client, {"tags": [tag]}, "tagged").status_code == 200
+    decoy = "https://example.com/themes/q3xcustomer%20focus"
+    statements = []
+    for i in range(6):
+        for kind, iri in (("category", tag), ("grouping", decoy)):
+            statements.append({
+                "actor": {"mbox": f"mailto:t{i}-{kind}@example.com"}, "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+                "object": {"id": f"https://example.com/a/{i}"}, "timestamp": "2026-07-07T10:00:00Z",
+                "context": {"contextActivities": {kind: [{"id": iri}]}},
+            })
+    assert client.post_statements(statements).status_code == 200
+    position = log_events(engine)[-1].position
+    body = _read(client, "/programmes/tagged/evaluation", position, window="2026-Q3").json()
+    assert body["levels"]["L0_inputs"]["enrolled"]["value"] == 6
+    assert body["completion"]["status"] == "not-configured"
