@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from lrs.analytics import MEMBERSHIP_IMPORTED, SETTINGS_CHANGED
 from lrs.events import STATEMENT_STORED, RecordedEvent
 from lrs.programmes import PROGRAMME_DEFINED, PROGRAMME_RETIRED
 from lrs.xapi.agents import key_hash
@@ -23,11 +24,6 @@ from projections.kpi.schema import ACTIVITIES, FACTS, LEDGER, MEMBERSHIPS, PROGR
 from projections.statements import StatementProjection
 from projections.tables import Key, Table
 from projections.view import Reads, View
-
-# The social view's events (lrs.analytics.SETTINGS_CHANGED and MEMBERSHIP_IMPORTED on
-# its branch; named here until the two meet).
-SETTINGS_CHANGED = "analytics.settings.changed"
-MEMBERSHIP_IMPORTED = "people.membership.imported"
 
 
 def _settings(view: View, store: str) -> dict[str, Any]:
