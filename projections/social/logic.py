@@ -295,7 +295,9 @@ def involved(extracted: Extracted) -> set[str]:
 
 def without(extracted: Extracted, out: set[str]) -> Extracted:
     """The facts that do not name an opted-out agent (rule 8): a new value, as the
-    extraction is cached with its event."""
+    extraction is cached with its event. The person leaves the statement; the others
+    it names (a team's members, the instructor) keep their facts, as they do in the
+    statements an opt-out closes."""
     if not out:
         return extracted
     return replace(

@@ -19,7 +19,7 @@ from typing import Any
 import networkx as nx
 
 from lrs.errors import InvalidParameter
-from projections.social.network import NO_TEAM, Network
+from projections.social.network import NO_TEAM, Network, team_ties
 
 MEASURES = ("degree", "betweenness", "closeness", "communities")
 LEVELS = ("person", "team")
@@ -37,10 +37,12 @@ def edge_list(net: Network, level: str) -> dict[tuple[str, str], float]:
     def node(agent: str) -> str:
         return team_of.get(agent, NO_TEAM) if level == "team" else agent
 
-    for (a, b), count in net.pairs.items():
-        x, y = node(a), node(b)
-        if x != y:
-            weights[(min(x, y), max(x, y))] += count
+    if level == "team":
+        for pair, (_, _, incidences) in team_ties(net, team_of).items():
+            weights[pair] += incidences
+    else:
+        for (a, b), count in net.pairs.items():
+            weights[(a, b)] += count
     for _, src, dst, _ in net.edges:
         x, y = node(src), node(dst)
         if x != y:

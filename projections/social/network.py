@@ -80,8 +80,12 @@ class Network:
     active: set[str] = field(default_factory=set)
     last_seen: dict[str, str] = field(default_factory=dict)
     members: dict[str, set[str]] = field(default_factory=dict)  # gathering -> agents
-    pairs: dict[tuple[str, str], int] = field(default_factory=dict)
-    newman: dict[tuple[str, str], float] = field(default_factory=dict)
+    # Co-participation as bitsets: people numbered in sorted key order, co[a] has
+    # the bit of everyone sharing a gathering of 2..cap people with a. Counting
+    # pairs, degrees and team ties is then a few big-integer operations per person,
+    # not a dictionary of every pair (a quarter of a large organisation has millions).
+    index: dict[str, int] = field(default_factory=dict)
+    co: dict[str, int] = field(default_factory=dict)
     edges: list[tuple[str, str, str, str]] = field(default_factory=list)  # kind, src, dst, ts
     authors: dict[str, str] = field(default_factory=dict)
     reach: dict[str, set[str]] = field(default_factory=dict)  # artifact -> consumers
@@ -89,6 +93,7 @@ class Network:
     reactions_received: dict[str, int] = field(default_factory=dict)
     memberships: dict[str, list[Row]] = field(default_factory=dict)  # agent -> membership rows
     _teams: dict[str, str] | None = None
+    _pairs: dict[tuple[str, str], int] | None = None
 
     # ------------------------------------------------------------ derived
 
@@ -102,15 +107,57 @@ class Network:
     def isolated(self) -> set[str]:
         return self.active - self.social
 
+    def pairable(self) -> list[set[str]]:
+        """The gatherings that make pairs (2..cap people)."""
+        return [agents for agents in self.members.values() if 2 <= len(agents) <= self.cap]
+
+    @property
+    def pairs(self) -> dict[tuple[str, str], int]:
+        """w(a, b) for a < b: gatherings holding both (person-level answers only)."""
+        if self._pairs is None:
+            pairs: dict[tuple[str, str], int] = defaultdict(int)
+            for agents in self.pairable():
+                for a, b in combinations(sorted(agents), 2):
+                    pairs[(a, b)] += 1
+            self._pairs = dict(pairs)
+        return self._pairs
+
+    @property
+    def newman(self) -> dict[tuple[str, str], float]:
+        out: dict[tuple[str, str], float] = defaultdict(float)
+        for agents in self.pairable():
+            for a, b in combinations(sorted(agents), 2):
+                out[(a, b)] += 1 / (len(agents) - 1)
+        return dict(out)
+
+    def mask(self, agents: Iterable[str]) -> int:
+        bits = 0
+        for agent in agents:
+            if agent in self.index:
+                bits |= 1 << self.index[agent]
+        return bits
+
     def degree(self) -> dict[str, int]:
-        out: dict[str, int] = defaultdict(int)
-        for a, b in self.pairs:
-            out[a] += 1
-            out[b] += 1
-        return out
+        return {agent: bits.bit_count() for agent, bits in self.co.items()}
+
+    def pair_count(self, among: set[str] | None = None) -> int:
+        """Distinct pairs (with at least one of ``among``; None: all)."""
+        if among is None:
+            return sum(bits.bit_count() for bits in self.co.values()) // 2
+        inside = self.mask(among)
+        both = sum((self.co.get(a, 0) & inside).bit_count() for a in among)
+        one = sum((self.co.get(a, 0) & ~inside).bit_count() for a in among)
+        return both // 2 + one
+
+    def people_in(self, bits: int) -> list[str]:
+        return [self.keys[i] for i in range(bits.bit_length()) if bits >> i & 1]
+
+    @property
+    def keys(self) -> list[str]:
+        return sorted(self.index, key=self.index.__getitem__)
 
     def co_learners(self, agent: str) -> set[str]:
-        found = {b if a == agent else a for a, b in self.pairs if agent in (a, b)}
+        found = set(self.people_in(self.co.get(agent, 0)))
         found.update(dst if src == agent else src for _, src, dst, _ in self.edges if agent in (src, dst))
         found.discard(agent)
         return found
@@ -183,12 +230,13 @@ def build(facts: Facts, since: str | None, until: str | None) -> Network:
         if inside(row):
             members[row["gathering_key"]].add(row["agent_key"])
     net.members = dict(members)
-    for agents in members.values():
-        size = len(agents)
-        if 2 <= size <= net.cap:
-            for a, b in combinations(sorted(agents), 2):
-                net.pairs[(a, b)] = net.pairs.get((a, b), 0) + 1
-                net.newman[(a, b)] = net.newman.get((a, b), 0.0) + 1 / (size - 1)
+    net.index = {agent: i for i, agent in enumerate(sorted({a for agents in members.values() for a in agents}))}
+    co: dict[str, int] = defaultdict(int)
+    for agents in net.pairable():
+        bits = net.mask(agents)
+        for agent in agents:
+            co[agent] |= bits
+    net.co = {agent: bits & ~(1 << net.index[agent]) for agent, bits in co.items()}
     net.authors = authorship(facts.artifacts)
     sharers = {row["statement_id"]: row["src_key"] for row in facts.interactions if row["kind"] == "share"}
     reach: dict[str, set[str]] = defaultdict(set)
@@ -215,6 +263,27 @@ def build(facts: Facts, since: str | None, until: str | None) -> Network:
             net.edges.append((kind, src, row["dst_key"], row["ts"]))
     net.reach = dict(reach)
     return net
+
+
+def team_ties(net: Network, team_of: dict[str, str]) -> dict[tuple[str, str], tuple[int, float, int]]:
+    """Per pair of teams (active members only), over gatherings of 2..cap people:
+    the gatherings both took part in, the Newman weight summed over their
+    cross-team pairs (n_a * n_b / (size - 1) per gathering), and the cross-team
+    pair incidences (n_a * n_b per gathering)."""
+    out: dict[tuple[str, str], list[float]] = {}
+    for agents in net.pairable():
+        counts: dict[str, int] = defaultdict(int)
+        for agent in agents:
+            if agent in team_of:
+                counts[team_of[agent]] += 1
+        present = sorted(counts)
+        for i, ta in enumerate(present):
+            for tb in present[i + 1:]:
+                tie = out.setdefault((ta, tb), [0, 0.0, 0])
+                tie[0] += 1
+                tie[1] += counts[ta] * counts[tb] / (len(agents) - 1)
+                tie[2] += counts[ta] * counts[tb]
+    return {key: (int(v[0]), v[1], int(v[2])) for key, v in out.items()}
 
 
 def median(values: list[float]) -> float | None:

@@ -20,7 +20,15 @@ from sqlalchemy import Table as SqlTable
 from lrs import analytics
 from lrs.errors import Forbidden, InvalidParameter
 from projections.disclosure import Disclosure, Policy, share, suppressed_row
-from projections.social.network import NO_TEAM, Facts, Network, build, median, window_artifacts
+from projections.social.network import (
+    NO_TEAM,
+    Facts,
+    Network,
+    build,
+    median,
+    team_ties,
+    window_artifacts,
+)
 from projections.social.schema import (
     ARTIFACT,
     GATHERING,
@@ -166,7 +174,6 @@ def overview(facts: Facts, window: Window | None, *, team: str | None = None) ->
     for key in gatherings:
         by_kind[facts.gatherings.get(key, {}).get("kind", key.split(":")[0])] += 1
     degree = net.degree()
-    pairs = [pair for pair in net.pairs if pair[0] in active or pair[1] in active]
     artifacts = {a: row for a, row in window_artifacts(net, *_bounds(window)).items() if row["author_key"] in active}
     authors = {row["author_key"] for row in artifacts.values()}
     teams = net.teams()
@@ -188,7 +195,7 @@ def overview(facts: Facts, window: Window | None, *, team: str | None = None) ->
             "medianSize": median([len(agents & active) for agents in gatherings.values()]),
         },
         "coParticipation": {
-            "pairs": len(pairs),
+            "pairs": net.pair_count(active if team is not None else None),
             "medianDegree": median([degree.get(agent, 0) for agent in active]) if shown is not None else None,
         },
         "knowledgeSharing": {
@@ -219,15 +226,7 @@ def teams(facts: Facts, window: Window | None) -> dict[str, Any]:
         members[team].add(agent)
     outcome = disclosure.breakdown({team: len(agents) for team, agents in members.items()})
     social = net.social
-    co_teams: dict[str, set[str]] = defaultdict(set)
-    for a, b in net.pairs:
-        if a in team_of and b in team_of and team_of[a] != team_of[b]:
-            co_teams[a].add(team_of[b])
-            co_teams[b].add(team_of[a])
-    inside_pairs: dict[str, int] = defaultdict(int)
-    for a, b in net.pairs:
-        if a in team_of and team_of[a] == team_of.get(b):
-            inside_pairs[team_of[a]] += 1
+    masks = {team: net.mask(agents) for team, agents in members.items()}
     rows = []
     for team in sorted(members):
         if team in outcome.suppressed:
@@ -235,38 +234,28 @@ def teams(facts: Facts, window: Window | None) -> dict[str, Any]:
             continue
         agents = members[team]
         n = len(agents)
-        inside = inside_pairs[team]
+        inside = sum((net.co.get(a, 0) & masks[team]).bit_count() for a in agents) // 2
+        bridging = sum(
+            1 for a in agents
+            if sum(1 for other, bits in masks.items() if other != team and net.co.get(a, 0) & bits) >= 3
+        )
         rows.append({
             "team": team, "activeMembers": n, "socialShare": share(len(agents & social), n),
             "internalDensity": share(inside, n * (n - 1) // 2) if n > 1 else None,
-            "membersBridging3Plus": disclosure.count(sum(1 for a in agents if len(co_teams[a]) >= 3)),
+            "membersBridging3Plus": disclosure.count(bridging),
         })
-    ties: dict[tuple[str, str], dict[str, Any]] = {}
-    shared: dict[tuple[str, str], set[str]] = defaultdict(set)
-    people: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for a, b in net.pairs:
-        ta, tb = team_of.get(a, NO_TEAM), team_of.get(b, NO_TEAM)
-        if ta == tb:
-            continue
-        key = (ta, tb) if ta < tb else (tb, ta)
-        tie = ties.setdefault(key, {"pairs": 0, "newmanWeight": 0.0})
-        tie["pairs"] += 1
-        tie["newmanWeight"] += net.newman[(a, b)]
-        people[key].update((a, b))
-    for gathering, agents in net.members.items():
-        if not 2 <= len(agents) <= net.cap:
-            continue
-        present = sorted({team_of.get(a, NO_TEAM) for a in agents})
-        for i, ta in enumerate(present):
-            for tb in present[i + 1:]:
-                shared[(ta, tb)].add(gathering)
     tie_rows = []
-    for (ta, tb), tie in sorted(ties.items()):
-        if ta in outcome.suppressed or tb in outcome.suppressed or disclosure.count(len(people[(ta, tb)])) is None:
+    for (ta, tb), (shared, newman, _) in sorted(team_ties(net, team_of).items()):
+        if ta in outcome.suppressed or tb in outcome.suppressed:
+            continue
+        pairs = sum((net.co.get(a, 0) & masks[tb]).bit_count() for a in members[ta])
+        people = sum(1 for a in members[ta] if net.co.get(a, 0) & masks[tb]) + sum(
+            1 for b in members[tb] if net.co.get(b, 0) & masks[ta]
+        )
+        if pairs == 0 or disclosure.count(people) is None:
             continue
         tie_rows.append({
-            "a": ta, "b": tb, "sharedGatherings": len(shared[(ta, tb)]), "pairs": tie["pairs"],
-            "newmanWeight": round(tie["newmanWeight"], 3),
+            "a": ta, "b": tb, "sharedGatherings": shared, "pairs": pairs, "newmanWeight": round(newman, 3),
         })
     return {"window": _window_block(window, net.zone), "privacy": disclosure.block(), "teams": rows, "ties": tie_rows}
 
@@ -426,6 +415,25 @@ def graphml(answer: dict[str, Any]) -> str:
         )
     lines += ["  </graph>", "</graphml>", ""]
     return "\n".join(lines)
+
+
+def team_gathering_weights(net: Network, team_of: dict[str, str]) -> dict[tuple[str, str], tuple[int, float]]:
+    """Per pair of teams (active members only): gatherings of 2..cap people both
+    took part in, and the Newman weight summed over their cross-team pairs
+    (n_a * n_b / (size - 1) per gathering)."""
+    out: dict[tuple[str, str], list[float]] = {}
+    for agents in net.pairable():
+        counts: dict[str, int] = defaultdict(int)
+        for agent in agents:
+            if agent in team_of:
+                counts[team_of[agent]] += 1
+        present = sorted(counts)
+        for i, ta in enumerate(present):
+            for tb in present[i + 1:]:
+                tie = out.setdefault((ta, tb), [0, 0.0])
+                tie[0] += 1
+                tie[1] += counts[ta] * counts[tb] / (len(agents) - 1)
+    return {key: (int(v[0]), v[1]) for key, v in out.items()}
 
 
 # ------------------------------------------------------------------ metrics

@@ -207,10 +207,9 @@ def oracle(stream: list[Item], until: int | None = None) -> Expected:
         people = [key(p) for p in item.people]
         actor = people[0] if item.statement and item.statement["actor"].get("objectType") != "Group" else None
         present = item.people if item.statement["actor"].get("objectType") == "Group" else [item.people[0]]
-        if actor is not None and actor in gone:
-            continue
+        # The opted-out person leaves the statement; the others it names stay.
         active.update(k for k in (key(p) for p in present) if k not in gone)
-        if item.gathering and (actor is None or actor not in gone):
+        if item.gathering:
             members[item.gathering].update(k for k in people if k not in gone)
         if item.author_of and actor and actor not in gone and item.author_of not in authors:
             authors[item.author_of] = actor
@@ -241,6 +240,15 @@ def test_oracle_equality_for_active_learners_pairs_and_reach(stream: list[Item])
     assert net.active == expected.active
     assert net.pairs == expected.pairs
     assert all(a < b for a, b in net.pairs)
+    # The bitsets the team answers count with agree with the pairs.
+    assert net.pair_count() == len(expected.pairs)
+    degree: dict[str, int] = defaultdict(int)
+    for a, b in expected.pairs:
+        degree[a] += 1
+        degree[b] += 1
+    assert {a: d for a, d in net.degree().items() if d} == dict(degree)
+    some = set(sorted(net.active)[::2])
+    assert net.pair_count(some) == sum(1 for a, b in expected.pairs if a in some or b in some)
     assert {a: r for a, r in net.reach.items() if r} == expected.reach
 
 
