@@ -29,6 +29,10 @@ from lrs.errors import InvalidParameter, NotFound
 from projections.feeds import VIEW_FEEDS, Change, statements_after
 
 router = APIRouter(prefix="/feed", tags=["change feeds"])
+_SSE: dict[int | str, dict[str, object]] = {
+    200: {"description": "An endless stream of events (`id:` the log position)",
+          "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+}
 
 POLL_SECONDS = 0.5
 KEEP_ALIVE_SECONDS = 15.0
@@ -75,7 +79,8 @@ def _stream(
     })
 
 
-@router.get("/statements", summary="Statements as they are stored (Server-Sent Events)")
+@router.get("/statements", summary="Statements as they are stored (Server-Sent Events)",
+            response_class=StreamingResponse, responses=_SSE)
 async def statements_feed(
     request: Request, app: App, credential: Auth, after: str | None = Query(None)
 ) -> StreamingResponse:
@@ -94,7 +99,9 @@ async def statements_feed(
                    lambda position: statements_after(app.engine, store, position, BATCH, mine=mine))
 
 
-@router.get("/views/{name}", summary="Changes of a view (Server-Sent Events)")
+@router.get("/views/{name}", summary="Changes of a view (Server-Sent Events)",
+            response_class=StreamingResponse,
+            responses={**_SSE, 404: {"description": "No change feed for this view"}})
 async def view_feed(
     name: str, request: Request, app: App, credential: Auth, after: str | None = Query(None)
 ) -> StreamingResponse:

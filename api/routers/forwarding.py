@@ -32,6 +32,10 @@ _EXAMPLE = {
 }
 
 
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such target"}}
+_LIMITED: dict[int | str, dict[str, Any]] = {429: {"description": "Too many requests"}}
+
+
 class PauseIn(BaseModel):
     reason: str = Field("paused by an operator", max_length=1000)
 
@@ -46,7 +50,9 @@ async def _owned(app: Any, credential: Any, target_id: str) -> None:
     _require_admin(credential, await run(app, service.store_of, app.engine, target_id))
 
 
-@router.post("", status_code=201, summary="Add a forwarding target (another LRS or a webhook)")
+@router.post("", status_code=201, summary="Add a forwarding target (another LRS or a webhook)",
+             responses={404: {"description": "No such store"},
+                        409: {"description": "A target with this id exists"}, **_LIMITED})
 async def add_target(
     app: App, credential: Auth, body: Annotated[dict[str, Any], Body(examples=[_EXAMPLE])]
 ) -> dict[str, Any]:
@@ -66,14 +72,14 @@ async def add_target(
     return {**created, **({"secret": secret} if secret else {})}
 
 
-@router.get("", summary="List forwarding targets")
+@router.get("", summary="List forwarding targets", responses=_LIMITED)
 async def list_targets(app: App, credential: Auth) -> list[dict[str, Any]]:
     _require_admin(credential, credential.store_id)
     store = None if credential.store_id == DEFAULT_STORE else credential.store_id
     return await run(app, service.list_targets, app.engine, store)
 
 
-@router.get("/{target_id}", summary="A target and how delivery to it goes")
+@router.get("/{target_id}", summary="A target and how delivery to it goes", responses={**_NOT_FOUND, **_LIMITED})
 async def get_target(target_id: str, app: App, credential: Auth) -> dict[str, Any]:
     await _owned(app, credential, target_id)
     target = await run(app, service.get, app.engine, target_id)
@@ -81,7 +87,7 @@ async def get_target(target_id: str, app: App, credential: Auth) -> dict[str, An
     return {**target, "status": state.as_json()}
 
 
-@router.post("/{target_id}/pause", status_code=204, summary="Pause a target")
+@router.post("/{target_id}/pause", status_code=204, summary="Pause a target", responses={**_NOT_FOUND, **_LIMITED})
 async def pause_target(
     target_id: str, app: App, credential: Auth, body: PauseIn | None = None
 ) -> Response:
@@ -91,7 +97,7 @@ async def pause_target(
     return Response(status_code=204)
 
 
-@router.post("/{target_id}/resume", status_code=204, summary="Resume a paused target")
+@router.post("/{target_id}/resume", status_code=204, summary="Resume a paused target", responses={**_NOT_FOUND, **_LIMITED})
 async def resume_target(target_id: str, app: App, credential: Auth) -> Response:
     await _owned(app, credential, target_id)
     await run(app, lambda: service.resume(app.engine, target_id, actor=credential.id), heavy=True)
@@ -99,7 +105,7 @@ async def resume_target(target_id: str, app: App, credential: Auth) -> Response:
     return Response(status_code=204)
 
 
-@router.delete("/{target_id}", status_code=204, summary="Remove a target")
+@router.delete("/{target_id}", status_code=204, summary="Remove a target", responses={**_NOT_FOUND, **_LIMITED})
 async def remove_target(target_id: str, app: App, credential: Auth) -> Response:
     await _owned(app, credential, target_id)
     await run(app, lambda: service.remove(app.engine, target_id, actor=credential.id), heavy=True)

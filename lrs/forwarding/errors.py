@@ -9,7 +9,7 @@ class InvalidTarget(BadRequest):
     code = "invalid_forwarding_target"
 
     def __init__(self, path: str, rule: str) -> None:
-        super().__init__(f"{path}: {rule}")
+        super().__init__(f"{path}: {rule}" if path else rule)
         self.path = path
         self.rule = rule
 

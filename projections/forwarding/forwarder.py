@@ -22,7 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lrs import clock, log
@@ -129,6 +129,7 @@ class Forwarder:
             trust_env=False,  # no proxy from the environment: the address checked is the one reached
         )
         self._known: dict[str, Target] = {}
+        self._incarnations: frozenset[int] | None = None
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lrs-forwarding")
         # One line per request at INFO would drown the server's log; failures are
         # logged here, once per attempt.
@@ -143,7 +144,14 @@ class Forwarder:
 
     def _sync(self) -> list[Target]:
         """The active targets now; consumers of removed or paused ones are dropped."""
-        current = {t.consumer_name: t for t in targets_service.load(self.engine) if not t.paused}
+        with self.engine.connect() as conn:
+            head = log.head(conn)[0]  # read first: a target added later lies beyond it
+        every = targets_service.load(self.engine)
+        incarnations = frozenset(t.added_at for t in every)
+        if incarnations != self._incarnations:
+            self._forget_removed(incarnations, head)
+            self._incarnations = incarnations
+        current = {t.consumer_name: t for t in every if not t.paused}
         for name in list(self._known):
             if name not in current:
                 self.runner.drop(name)
@@ -158,6 +166,21 @@ class Forwarder:
                 ))
                 self._start_at(target)
         return list(current.values())
+
+    def _forget_removed(self, incarnations: frozenset[int], head: int) -> None:
+        """Checkpoints of removed targets go (``fw:<id>:<added at>``, ``fwv:<added
+        at>:<view>``): a target added again under the same id is a new incarnation
+        and starts afresh, so nothing will read them again. Only incarnations up to
+        ``head`` (read before the targets were): one added since, by another process,
+        is not in ``incarnations`` but is not removed either."""
+        with self.engine.connect() as conn:
+            names = conn.execute(select(checkpoints.c.name).where(
+                checkpoints.c.name.like("fw:%") | checkpoints.c.name.like("fwv:%"))).scalars().all()
+        stale = [name for name in names
+                 if (at := _incarnation(name)) is not None and at <= head and at not in incarnations]
+        if stale:
+            with write_transaction(self.engine) as conn:
+                conn.execute(delete(checkpoints).where(checkpoints.c.name.in_(stale)))
 
     def _start_at(self, target: Target) -> None:
         """A target added with from=now starts at the position it was added at."""
@@ -296,6 +319,15 @@ class Forwarder:
                 f"failing for {failing_for:.0f} s (limit LRS_FORWARDING_PAUSE_AFTER_SECONDS): {reason}",
                 actor="forwarder",
             )
+
+
+def _incarnation(checkpoint_name: str) -> int | None:
+    parts = checkpoint_name.split(":")
+    index = -1 if parts[0] == "fw" else 1
+    try:
+        return int(parts[index])
+    except (IndexError, ValueError):
+        return None
 
 
 class BackgroundForwarder:

@@ -139,3 +139,19 @@ def test_metrics_show_each_targets_lag_and_health(admin, client):
     assert 'lrs_forwarding_paused{target="enterprise-lrs"} 1.0' in text
     assert 'lrs_forwarding_rejected_total{target="enterprise-lrs"} 0.0' in text
     assert 'lrs_forwarding_retries{target="enterprise-lrs"} 0.0' in text
+
+
+def test_the_openapi_schema_documents_every_forwarding_operation(http):
+    from api.routers.forwarding import router
+
+    paths = http.get("/openapi.json").json()["paths"]
+    documented = {(path, method): operation for path, methods in paths.items()
+                  if path.startswith("/admin/forwarding") for method, operation in methods.items()}
+    routed = {(route.path, method.lower()) for route in router.routes for method in route.methods}
+    assert routed == set(documented) and len(routed) == 6
+    for (path, method), operation in documented.items():
+        assert operation["summary"] and "forwarding" in operation["tags"]
+        assert {"400", "401", "403"} <= set(operation["responses"]), (path, method)
+        if "{target_id}" in path:
+            assert "404" in operation["responses"]
+    assert "201" in documented[("/admin/forwarding", "post")]["responses"]

@@ -71,3 +71,30 @@ def test_refusals_name_the_property(cli: Cli) -> None:
     assert "no forwarding target 'ghost'" in cli("status", "ghost", code=1).stderr
     assert "does not exist" in cli("add", "y", "--kind", "webhook", "--url", "http://127.0.0.1:9/",
                                    "--store", "nowhere", code=1).stderr
+
+
+def test_the_workers_deliver_lrs_forwarding_run_and_the_projector(
+    cli: Cli, engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    from tests.e2e.webhook_receiver import Receiver
+    from tests.progress_helpers import ANN, MODULE_1, learner_statement, write
+
+    secret = "w" * 32
+    receiver = Receiver(secret=secret).start()
+    try:
+        cli("add", "hook", "--kind", "webhook", "--url", receiver.url, "--from", "start",
+            LRS_FORWARDING_SECRET=secret)
+        write(engine, [learner_statement(ANN, "passed", MODULE_1) for _ in range(3)])
+        moved = json.loads(cli("run", "--once").stdout)
+        assert moved["hook"] > 0 and len(receiver.positions()) == 3
+        write(engine, [learner_statement(ANN, "passed", MODULE_1) for _ in range(2)])
+        env = {name: value for name, value in os.environ.items() if not name.startswith("LRS_")}
+        env.update(LRS_DATABASE_URL=db_url, LRS_DATA_DIR=str(tmp_path),
+                   LRS_FORWARDING_ALLOW_PRIVATE="true")
+        done = subprocess.run([sys.executable, "-m", "cli", "projections", "run", "--once"],
+                              env=env, cwd=ROOT, capture_output=True, text=True, timeout=120,
+                              check=False)
+        assert done.returncode == 0, done.stderr
+        assert len(receiver.positions()) == 5 and receiver.bad_signatures == 0
+    finally:
+        receiver.stop()

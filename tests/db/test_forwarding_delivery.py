@@ -270,3 +270,24 @@ def test_view_subscriptions_are_for_webhooks_of_views_that_exist(engine):
     with pytest.raises(InvalidTarget) as refused:
         targets.add(engine, lrs_target, store_id="default", allow_private=True)
     assert refused.value.path == "views"
+
+
+def test_a_removed_target_leaves_no_checkpoint_and_its_id_starts_afresh(engine, endpoints):
+    from projections.schema import checkpoints
+
+    write(engine, _statements(3))
+    receiver = endpoints(lambda s: (200, {}))
+    _add(engine, "again", receiver.url)
+    forwarder = Forwarder(engine, _settings())
+    try:
+        forwarder.run_once()
+        assert len(receiver.ids()) == 3
+        targets.remove(engine, "again")
+        _add(engine, "again", receiver.url)  # the whole log again: a new target
+        forwarder.run_once()
+        assert len(receiver.ids()) == 6
+        with engine.connect() as conn:
+            names = conn.execute(select(checkpoints.c.name)).scalars().all()
+        assert [n for n in names if n.startswith("fw:")] == [targets.load(engine)[0].consumer_name]
+    finally:
+        forwarder.close()
