@@ -154,7 +154,9 @@ async function start() {
   }
   state.authorization = authorization;
   const manager = readsAll(state.me.scopes);
-  state.pages = PAGES.filter((page) => state.views.has(page.view) && (page.audience === "learner" || manager));
+  // A page may name the scopes it needs (allowed); else its audience decides.
+  state.pages = PAGES.filter((page) => state.views.has(page.view)
+    && (page.allowed ? page.allowed(state.me.scopes) : page.audience === "learner" || manager));
   renderChrome();
   renderPage();
 }

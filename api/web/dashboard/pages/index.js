@@ -12,5 +12,6 @@
 import overview from "./overview.js";
 import progress from "./progress.js";
 import me from "./me.js";
+import competency from "./competency.js";
 
-export const PAGES = [overview, progress, me];
+export const PAGES = [overview, progress, competency, me];

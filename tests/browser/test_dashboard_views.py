@@ -1,0 +1,128 @@
+"""The dashboard's competency, social-learning and KPI pages in a real headless
+Chromium against a real ``lrs serve``, the store configured and filled through the
+admin APIs and the xAPI API (tests.browser.views_seed). Each page's numbers are
+compared with the API's answers; every test fails on a request that leaves
+127.0.0.1 and on any console error (tests.browser.test_dashboard's Watched)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from tests.browser.test_dashboard import Watched, _cells, _loaded, _shot, _sign_in
+from tests.browser.views_seed import (
+    AT,
+    EVE,
+    KPI_PROGRAMME,
+    KPI_WINDOW,
+    LEARNER_KEY,
+    LEARNER_SECRET,
+    PUBLIC_URL,
+    SOCIAL_WINDOW,
+    ViewsStore,
+    basic,
+    origin,
+)
+from tests.competency_helpers import CHAT
+from tests.e2e.conftest import start_server, stop_server
+
+EVE_AUTH = basic(LEARNER_KEY, LEARNER_SECRET)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ViewsStore]:
+    workdir = tmp_path_factory.mktemp("dashboard-views-lrs")
+    running = start_server(f"sqlite:///{workdir / 'lrs.sqlite3'}", workdir, LRS_PUBLIC_URL=PUBLIC_URL,
+                           LRS_PROJECTIONS_IN_PROCESS="1")
+    try:
+        yield ViewsStore(running)
+    finally:
+        stop_server(running)
+
+
+@pytest.fixture
+def watched(browser: Any, store: ViewsStore) -> Iterator[Watched]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        watching = Watched(context, origin(store.server))
+        yield watching
+        watching.check()
+    finally:
+        context.close()
+
+
+def _open(page: Any, page_id: str, **params: str) -> None:
+    query = "&".join(f"{name}={quote(value, safe='')}" for name, value in params.items())
+    page.goto(f"{page.url.split('#')[0]}#/{page_id}?{query}")
+    page.wait_for_selector(f"#page-{page_id}[aria-busy='false']", timeout=20_000)
+
+
+def _level(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def _percent(rate: float) -> str:
+    """As lib/format.js formatPercent writes a rate."""
+    return f"{rate * 100:.0f} %" if rate in (0, 1) else f"{rate * 100:.1f} %"
+
+
+def _nav(page: Any) -> list[str]:
+    return page.eval_on_selector_all("#nav a", "links => links.map(a => a.dataset.page)")
+
+
+def test_competency_page_shows_the_views_answers(watched: Watched, store: ViewsStore) -> None:
+    page = watched.page
+    _sign_in(page, watched.origin)
+    assert "competency" in _nav(page)
+    cy = '{"mbox":"mailto:cy@example.org"}'
+    _open(page, "competency", agent="cy@example.org", role="meeting-host", team="support", competency=CHAT, at=AT)
+    assert page.query_selector("#page-competency .message.error") is None
+    # Options come from the configured roles and teams.
+    assert page.eval_on_selector_all("#role option", "os => os.map(o => o.value)") == ["meeting-host"]
+    assert page.eval_on_selector_all("#team option", "os => os.map(o => o.value)") == ["support"]
+
+    gaps = store.view("/views/competency/gaps", agent=cy, role="meeting-host", at=AT)
+    assert page.text_content("#readiness .tile-value") == _percent(gaps["readiness"])
+    requirements = _cells(page, "#role-requirements")
+    wanted = [*gaps["met"], *gaps["gaps"]]
+    assert [[r[0], r[2], r[3]] for r in requirements] == [
+        [w["name"], _level(w["required"]), _level(w["level"])] for w in wanted]
+    recommended = [r["activity"] for g in gaps["gaps"] for r in g["recommendations"]]
+    assert recommended and [r[1] for r in _cells(page, "#recommendations")] == recommended
+
+    heat = store.view("/views/competency/heatmap", team="support", role="meeting-host", at=AT)
+    table = _cells(page, "#chart-heatmap")
+    assert table == [[r["name"], str(r["proficient"]), str(r["needsRefresh"]), str(r["developing"]),
+                      str(r["lapsed"]), str(r["none"])] for r in heat["rows"]]
+    assert len(page.query_selector_all("#chart-heatmap svg rect.cell")) == 5 * len(heat["rows"])
+
+    experts = store.view("/views/competency/experts", competency=CHAT, at=AT, limit="10")
+    assert [[r[1], r[3]] for r in _cells(page, "#experts")] == [
+        [_level(e["level"]), _level(e["score"])] for e in experts["experts"]]
+    coverage = store.view("/views/competency/coverage", role="meeting-host", minExperts="2", at=AT)
+    assert [[r[0], r[1]] for r in _cells(page, "#coverage")] == [
+        [r["name"], str(r["proficient"])] for r in coverage["atRisk"]]
+    # Every chart shows the log position it reflects.
+    positions = set(page.eval_on_selector_all("#page-competency .provenance", "ps => ps.map(p => p.dataset.position)"))
+    assert positions and positions <= {str(p) for p in range(store.head - 5, store.head + 5)}
+    _shot(page, "competency")
+
+
+def test_competency_mine_sees_its_own_profile_only(watched: Watched, store: ViewsStore) -> None:
+    page = watched.page
+    _sign_in(page, watched.origin, LEARNER_KEY, LEARNER_SECRET)
+    assert "competency" in _nav(page) and "overview" not in _nav(page)
+    _open(page, "competency", role="meeting-host", at=AT)
+    mine = json.dumps({"account": EVE["account"]})
+    gaps = store.view("/views/competency/gaps", auth=EVE_AUTH, agent=mine, role="meeting-host", at=AT)
+    assert page.text_content("#readiness .tile-value") == _percent(gaps["readiness"])
+    assert [r[0] for r in _cells(page, "#role-requirements")] == [w["name"] for w in [*gaps["met"], *gaps["gaps"]]]
+    # No team, experts or coverage: those read other people.
+    assert page.query_selector("#chart-heatmap") is None and page.query_selector("#experts") is None
+    _shot(page, "competency-mine")
