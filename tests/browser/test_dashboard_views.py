@@ -7,20 +7,16 @@ compared with the API's answers; every test fails on a request that leaves
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 
-from tests.browser.test_dashboard import Watched, _cells, _loaded, _shot, _sign_in
+from tests.browser.test_dashboard import Watched, _cells, _shot, _sign_in
 from tests.browser.views_seed import (
     AT,
     EVE,
-    KPI_PROGRAMME,
-    KPI_WINDOW,
     LEARNER_KEY,
     LEARNER_SECRET,
     PUBLIC_URL,
@@ -126,3 +122,62 @@ def test_competency_mine_sees_its_own_profile_only(watched: Watched, store: View
     # No team, experts or coverage: those read other people.
     assert page.query_selector("#chart-heatmap") is None and page.query_selector("#experts") is None
     _shot(page, "competency-mine")
+
+
+def _private(value: Any) -> str:
+    """A count as the page writes it: null in an answer with hidden cells is suppressed."""
+    if value is None or (isinstance(value, dict) and value.get("suppressed")):
+        return "suppressed"
+    return f"{value:,}"
+
+
+def test_social_page_shows_the_views_answers(watched: Watched, store: ViewsStore) -> None:
+    page = watched.page
+    _sign_in(page, watched.origin)
+    assert "social" in _nav(page)
+    _open(page, "social", window=SOCIAL_WINDOW)
+    assert page.query_selector("#page-social .message.error") is None
+    overview = store.view("/views/social/overview", window=SOCIAL_WINDOW)
+    assert page.text_content("#social-active .tile-value") == _private(overview["activeLearners"])
+    assert page.text_content("#social-isolated .tile-value") == _private(overview["isolatedLearners"]["n"])
+    # The view hid the authors (one author: a group under 5): shown as such.
+    assert overview["knowledgeSharing"]["authors"] is None
+    assert page.text_content("#social-authors .tile-value") == "suppressed"
+
+    teams = store.view("/views/social/teams", window=SOCIAL_WINDOW)
+    rows = _cells(page, "#social-teams")
+    assert [[r[0], r[1]] for r in rows] == [
+        [t["team"], "suppressed" if t.get("suppressed") else str(t["activeMembers"])] for t in teams["teams"]]
+    # The picture: one circle per team the view names, one line per tie.
+    assert sorted(page.eval_on_selector_all("#chart-team-network circle", "cs => cs.map(c => c.dataset.node)")) == sorted(
+        t["team"] for t in teams["teams"])
+    assert len(page.query_selector_all("#chart-team-network line.tie")) == len(teams["ties"])
+    # The team of two is hidden by the view: drawn and listed as suppressed.
+    assert any(t.get("suppressed") for t in teams["teams"])
+    assert page.query_selector_all("#chart-team-network circle.node.suppressed")
+    tied = {name for tie in teams["ties"] for name in (tie["a"], tie["b"])}
+    isolated = [t["team"] for t in teams["teams"] if not t.get("suppressed") and t["team"] not in tied]
+    assert isolated and [r[0] for r in _cells(page, "#isolated-teams")] == isolated
+
+    contributions = store.view("/views/social/contributions", window=SOCIAL_WINDOW, limit="50")
+    assert [[r[0], r[3], r[4]] for r in _cells(page, "#contributions")] == [
+        [a["name"], _private(a["distinctConsumers"]), _private(a["teamsReached"])] for a in contributions["artifacts"]]
+    positions = set(page.eval_on_selector_all("#page-social .provenance", "ps => ps.map(p => p.dataset.position)"))
+    assert positions == {str(teams["position"])}
+    # No person is named on the page: the team-level network only.
+    assert "@example.com" not in (page.text_content("#page-social") or "")
+    _shot(page, "social")
+
+
+def test_me_page_shows_the_learners_social_side(watched: Watched, store: ViewsStore) -> None:
+    page = watched.page
+    _sign_in(page, watched.origin, LEARNER_KEY, LEARNER_SECRET)
+    assert "social" not in _nav(page)
+    _open(page, "me", window=SOCIAL_WINDOW)
+    answer = store.view("/views/social/me", auth=EVE_AUTH, window=SOCIAL_WINDOW)
+    assert answer["contributions"]["artifacts"] == 0 and answer["active"] is True
+    table = dict((r[0], r[1]) for r in _cells(page, "#chart-my-social"))
+    assert table["Co-learners"] == _private(answer["coLearners"])
+    assert table["Replies received"] == _private(answer["contributions"]["repliesReceived"])
+    assert answer["window"]["label"] in (page.text_content("#my-social-window") or "")
+    _shot(page, "me-social")

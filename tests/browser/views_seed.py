@@ -11,7 +11,15 @@ import urllib.request
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from tests.competency_helpers import ALIGNMENTS, QUIZ_CHAT, QUIZ_CHAT_2, ROLE, agent, case_package, scored
+from tests.competency_helpers import (
+    ALIGNMENTS,
+    QUIZ_CHAT,
+    QUIZ_CHAT_2,
+    ROLE,
+    agent,
+    case_package,
+    scored,
+)
 from tests.competency_helpers import cohort as competency_cohort
 from tests.e2e.conftest import KEY, SECRET, Server
 from tests.kpi_helpers import PROGRAMME
@@ -32,7 +40,8 @@ WEBINAR = {"objectType": "Activity", "id": "https://events.example.com/webinars/
     "type": "http://id.tincanapi.com/activitytype/webinar", "name": {"en": "Q3 theme webinar"}}}
 SALES = [f"sales{i}" for i in range(6)]
 SUPPORT = [f"support{i}" for i in range(6)]
-OPS = [f"ops{i}" for i in range(6)]
+OPS = [f"ops{i}" for i in range(7)]  # the largest team: complementary suppression passes it by
+LEGAL = ["legal0", "legal1"]  # a team under the threshold of 5: its cells are hidden
 
 
 def origin(server: Server) -> str:
@@ -69,9 +78,12 @@ def _social_statements() -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = [{"actor": _social_person(SALES[0]), "verb": {"id": "http://activitystrea.ms/schema/1.0/create"},
                                   "object": DISCUSSION, "timestamp": "2026-07-10T09:00:00Z", "context": forum}]
     out += [{"actor": _social_person(n), "verb": {"id": "http://id.tincanapi.com/verb/replied"}, "object": DISCUSSION,
-             "timestamp": "2026-07-11T09:00:00Z", "context": forum} for n in SUPPORT]
+             "timestamp": "2026-07-11T09:00:00Z", "context": forum} for n in SUPPORT + LEGAL]
     out += [{"actor": _social_person(n), "verb": {"id": "http://id.tincanapi.com/verb/viewed"}, "object": DISCUSSION,
              "timestamp": "2026-07-12T09:00:00Z"} for n in SALES[1:] + OPS[:3]]
+    # Eve (the learner credential) replies in the thread too: her own social side.
+    out.append({"actor": EVE, "verb": {"id": "http://id.tincanapi.com/verb/replied"}, "object": DISCUSSION,
+                "timestamp": "2026-07-11T10:00:00Z", "context": forum})
     out.append({"actor": {"objectType": "Group", "member": [_social_person(n) for n in SALES + SUPPORT[:2]]},
                 "verb": {"id": "http://adlnet.gov/expapi/verbs/attended"}, "object": WEBINAR,
                 "timestamp": "2026-08-20T14:00:00Z"})
@@ -97,7 +109,7 @@ class ViewsStore:
         call(server, "POST", "/xapi/statements", competency_cohort() + eve)
         memberships = "agent,team,valid_from,valid_to\n" + "".join(
             f"mailto:{n}@example.com,{team},2026-01-01,\n"
-            for team, names in (("sales-nl", SALES), ("support-nl", SUPPORT), ("ops-de", OPS)) for n in names)
+            for team, names in (("sales-nl", SALES), ("support-nl", SUPPORT), ("ops-de", OPS), ("legal", LEGAL)) for n in names)
         call(server, "POST", "/admin/people/memberships", raw=memberships.encode(), content_type="text/csv")
         call(server, "POST", "/xapi/statements", _social_statements())
         call(server, "PUT", f"/admin/programmes/{KPI_PROGRAMME}", PROGRAMME)

@@ -131,7 +131,7 @@ async function renderPage() {
   main().replaceChildren(container);
   const api = new Api(state.authorization, asOf);
   try {
-    await page.render(container, { api, params, me: state.me, go: (next) => go(page.id, next) });
+    await page.render(container, { api, params, me: state.me, views: state.views, go: (next) => go(page.id, next) });
   } catch (error) {
     if (error.status === 401) return signOut();
     container.append(message("error", error.message));

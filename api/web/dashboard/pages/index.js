@@ -13,5 +13,6 @@ import overview from "./overview.js";
 import progress from "./progress.js";
 import me from "./me.js";
 import competency from "./competency.js";
+import social from "./social.js";
 
-export const PAGES = [overview, progress, competency, me];
+export const PAGES = [overview, progress, competency, social, me];
