@@ -6,8 +6,11 @@ compared with the API's answers; every test fails on a request that leaves
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -17,6 +20,8 @@ from tests.browser.test_dashboard import Watched, _cells, _shot, _sign_in
 from tests.browser.views_seed import (
     AT,
     EVE,
+    KPI_PROGRAMME,
+    KPI_WINDOW,
     LEARNER_KEY,
     LEARNER_SECRET,
     PUBLIC_URL,
@@ -181,3 +186,60 @@ def test_me_page_shows_the_learners_social_side(watched: Watched, store: ViewsSt
     assert table["Replies received"] == _private(answer["contributions"]["repliesReceived"])
     assert answer["window"]["label"] in (page.text_content("#my-social-window") or "")
     _shot(page, "me-social")
+
+
+def test_kpi_page_shows_the_views_answers_and_saves_the_csv(watched: Watched, store: ViewsStore) -> None:
+    page = watched.page
+    _sign_in(page, watched.origin)
+    assert "kpi" in _nav(page)
+    _open(page, "kpi", window=KPI_WINDOW, programme=KPI_PROGRAMME, grain="quarter", year="2026")
+    assert page.query_selector("#page-kpi .message.error") is None
+    listed = store.view("/views/kpi/programmes", window=KPI_WINDOW)
+    (row,) = _cells(page, "#kpi-programmes")
+    (programme,) = listed["programmes"]
+    assert row[0] == "Onboarding 2026" and row[3] == str(programme["enrolled"]["value"])
+    assert row[4] == _percent(programme["completionRate"]["value"]) and row[5] == _percent(programme["passRate"]["value"])
+    assert row[7:] == ["✓" if programme["coverage"][level] else "no" for level in
+                       ("L0_inputs", "L1_reaction", "L2_learning", "L3_behaviour", "L4_results")]
+
+    path = f"/views/kpi/programmes/{KPI_PROGRAMME}"
+    evaluation = store.view(f"{path}/evaluation", window=KPI_WINDOW)
+    figures = {r[1]: r[2:] for r in _cells(page, "#kpi-evaluation")}
+    assert figures["Enrolled"][0] == str(evaluation["levels"]["L0_inputs"]["enrolled"]["value"])
+    pass_rate = evaluation["levels"]["L2_learning"]["passRate"]
+    assert figures["Pass rate"] == [_percent(pass_rate["value"]), f"{pass_rate['numerator']} / {pass_rate['denominator']}"]
+    assert figures["Completion rate"][0] == _percent(evaluation["completion"]["value"])
+    # Group vs solo: under the performance threshold, the view hid both; so does the page.
+    assert evaluation["byMode"]["group"]["suppressed"] is True
+    assert _cells(page, "#kpi-by-mode") == [["group", "suppressed", "suppressed", "suppressed"],
+                                            ["solo", "suppressed", "suppressed", "suppressed"]]
+
+    funnel = store.view(f"{path}/funnel", window=KPI_WINDOW)
+    assert [r[1:] for r in _cells(page, "#kpi-funnel")] == [
+        [_private(m["attempted"]), _private(m["completed"]), _private(m["stalledHere"])] for m in funnel["modules"]]
+    series = store.view(f"{path}/series", window=KPI_WINDOW, grain="quarter")
+    for metric in series["series"]:
+        shown = _cells(page, f"#chart-kpi-series-{metric['metric']}")
+        assert shown == [[p["bucket"], "suppressed" if p.get("suppressed") else str(p["value"])] for p in metric["points"]]
+    assert any(p.get("suppressed") for m in series["series"] for p in m["points"])
+    assert page.query_selector_all("#chart-kpi-series-completions rect.bar.suppressed")
+    themes = store.view("/views/kpi/themes", year="2026")
+    assert [[r[0], r[1], r[3]] for r in _cells(page, "#kpi-themes")] == [
+        [t["quarter"], t["label"], _percent(t["reach"]["value"])] for t in themes["themes"]]
+    positions = set(page.eval_on_selector_all("#page-kpi .provenance", "ps => ps.map(p => p.dataset.position)"))
+    assert positions == {str(evaluation["position"])}
+    _shot(page, "kpi")
+
+    # The CSV: fetched with the credential in its header, saved from a blob.
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    with page.expect_download() as downloaded:
+        page.click("#kpi-csv")
+    saved = downloaded.value
+    assert saved.suggested_filename == f"kpi-{KPI_PROGRAMME}-evaluation-at-{evaluation['position']}.csv"
+    rows = list(csv.DictReader(io.StringIO(Path(saved.path()).read_text())))
+    completion = next(r for r in rows if r["metric"] == "completion_rate" and r["dimension"] == "all")
+    assert (completion["numerator"], completion["denominator"]) == ("8", "12")
+    page.wait_for_selector("#kpi-csv-status:has-text('Saved')")
+    assert all("Basic" not in url and "secret" not in url.lower() for url in requests)
+    assert any("/evaluation?" in url and "window=2026" in url for url in requests)

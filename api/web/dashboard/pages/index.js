@@ -14,5 +14,6 @@ import progress from "./progress.js";
 import me from "./me.js";
 import competency from "./competency.js";
 import social from "./social.js";
+import kpi from "./kpi.js";
 
-export const PAGES = [overview, progress, competency, social, me];
+export const PAGES = [overview, progress, competency, social, kpi, me];
