@@ -243,3 +243,31 @@ def test_kpi_page_shows_the_views_answers_and_saves_the_csv(watched: Watched, st
     page.wait_for_selector("#kpi-csv-status:has-text('Saved')")
     assert all("Basic" not in url and "secret" not in url.lower() for url in requests)
     assert any("/evaluation?" in url and "window=2026" in url for url in requests)
+
+
+def test_as_of_shows_the_kpi_page_as_it_stood(watched: Watched, store: ViewsStore) -> None:
+    page = watched.page
+    _sign_in(page, watched.origin)
+    _open(page, "kpi", window=KPI_WINDOW, year="2026")
+    assert len(_cells(page, "#kpi-programmes")) == 1
+    # The picker: before the programme was defined, there was none to show.
+    page.fill("#as-of", store.before_kpi)
+    page.click("#as-of-form button[type='submit']")
+    page.wait_for_selector("#page-kpi[aria-busy='false'] #kpi-programmes td.empty", timeout=20_000)
+    then = store.view("/views/kpi/programmes", window=KPI_WINDOW, asOf=store.before_kpi + "Z")
+    assert then["programmes"] == []
+    positions = set(page.eval_on_selector_all("#page-kpi .provenance", "ps => ps.map(p => p.dataset.position)"))
+    assert positions == {str(then["position"])} and then["position"] < store.head
+    assert "asOf=" in page.url and "No programme to evaluate." in (page.text_content("#page-kpi") or "")
+    _shot(page, "kpi-as-of")
+
+
+def test_a_learner_credential_sees_no_manager_view_page(watched: Watched, store: ViewsStore) -> None:
+    page = watched.page
+    _sign_in(page, watched.origin, LEARNER_KEY, LEARNER_SECRET)
+    # competency/read/mine: its own competency page and "Me"; never social or KPIs.
+    assert _nav(page) == ["competency", "me"]
+    for page_id in ("social", "kpi"):
+        page.goto(f"{watched.origin}/dashboard/#/{page_id}")
+        page.wait_for_selector("#main .message.error")
+        assert "may not open this page" in (page.text_content("#main") or "")

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -112,6 +114,10 @@ class ViewsStore:
             for team, names in (("sales-nl", SALES), ("support-nl", SUPPORT), ("ops-de", OPS), ("legal", LEGAL)) for n in names)
         call(server, "POST", "/admin/people/memberships", raw=memberships.encode(), content_type="text/csv")
         call(server, "POST", "/xapi/statements", _social_statements())
+        # A moment before the programme existed: the KPI page as it stood then.
+        time.sleep(1.5)
+        self.before_kpi = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        time.sleep(1.5)
         call(server, "PUT", f"/admin/programmes/{KPI_PROGRAMME}", PROGRAMME)
         _, headers = call(server, "POST", "/xapi/statements", kpi_cohort())
         call(server, "POST", "/admin/credentials", {

@@ -189,7 +189,8 @@ async function render(container, { api, params, me, go }) {
   const whole = readsWholeStore(me.scopes);
   const { form, chosen, competencies } = await controls(api, params, go, whole);
   // The valid-time instant: the form's, else the picker's moment, else now.
-  const at = chosen.at || api.asOf || null;
+  // (asOf may also be a log position, which is no instant: then now.)
+  const at = chosen.at || (api.asOf && !/^\d+$/.test(api.asOf) ? api.asOf : null);
   container.append(section("Show", form));
   let agent = null, who = "";
   if (whole && chosen.agent) {
