@@ -271,3 +271,53 @@ def test_a_learner_credential_sees_no_manager_view_page(watched: Watched, store:
         page.goto(f"{watched.origin}/dashboard/#/{page_id}")
         page.wait_for_selector("#main .message.error")
         assert "may not open this page" in (page.text_content("#main") or "")
+
+
+def test_the_view_pages_pure_functions(watched: Watched) -> None:
+    page = watched.page
+    page.goto(f"{watched.origin}/dashboard/")
+    results = page.evaluate(
+        """async () => {
+          const f = await import('/dashboard/lib/format.js');
+          const api = await import('/dashboard/lib/api.js');
+          const social = await import('/dashboard/pages/social.js');
+          const kpi = await import('/dashboard/pages/kpi.js');
+          const competency = await import('/dashboard/pages/competency.js');
+          const hiding = {privacy: {mode: 'aggregate', minGroupSize: 5, suppressedCells: 1}};
+          const clear = {privacy: {mode: 'aggregate', minGroupSize: 5, suppressedCells: 0}};
+          return {
+            privateCount: [f.privateCount(null, hiding), f.privateCount(3, hiding), f.privateCount(null, clear), f.privateCount(null, {})],
+            figure: [f.figureValue({value: 0.5, numerator: 1, denominator: 2}), f.figureValue({suppressed: true}), f.figureValue(null), f.figureValue(7)],
+            point: [f.pointValue({bucket: 'Q1', value: 4}), f.pointValue({bucket: 'Q2', value: null, suppressed: true})],
+            ratio: [f.ratioText({value: 0.5, numerator: 1, denominator: 2}), f.ratioText({suppressed: true}), f.ratioText({value: 3})],
+            attachment: [api.attachmentName('attachment; filename="kpi-x-at-12.csv"'), api.attachmentName(null)],
+            isolated: social.isolatedTeams(
+              [{team: 'a'}, {team: 'b'}, {team: 'c'}, {team: 'd', suppressed: true}], [{a: 'a', b: 'b'}]).map((t) => t.team),
+            percentBar: [kpi.percentBar({value: 0.6667}), kpi.percentBar({suppressed: true}), kpi.percentBar(null)],
+            levels: [competency.levelPercent(0.849), competency.levelPercent(null)],
+            wholeStore: [competency.readsWholeStore(['all']), competency.readsWholeStore(['competency/read/mine'])],
+            evaluation: kpi.evaluationRows({
+              completion: {suppressed: true},
+              levels: {L0_inputs: {enrolled: {value: 3}, learningHours: {suppressed: true}},
+                       L1_reaction: {}, L2_learning: {passRate: {value: 0.5, numerator: 1, denominator: 2}},
+                       L3_behaviour: {status: 'not-configured'}, L4_results: {status: 'not-configured', hint: 'h'}}})
+              .map((r) => [r.level, r.measure, f.cellText(r.value), r.ratio]),
+          };
+        }"""
+    )
+    hidden = {"suppressed": True, "reason": "withheld: a group under 5 people"}
+    assert results["privateCount"] == [hidden, 3, None, None]
+    assert results["figure"] == [0.5, {"suppressed": True}, None, 7]
+    assert results["point"] == [4, {"suppressed": True, "reason": "suppressed by the view's privacy rules"}]
+    assert results["ratio"] == ["1 / 2", None, None]
+    assert results["attachment"] == ["kpi-x-at-12.csv", None]
+    assert results["isolated"] == ["c"]  # d is suppressed: not judged
+    assert results["percentBar"] == [66.7, {"suppressed": True}, None]
+    assert results["levels"] == [85, None]
+    assert results["wholeStore"] == [True, False]
+    assert results["evaluation"] == [
+        ["L0 inputs", "Enrolled", "3", None], ["L0 inputs", "Learning hours", "suppressed", None],
+        ["L0 inputs", "Completion rate", "suppressed", None], ["L0 inputs", "Median days to complete", "suppressed", None],
+        ["L2 learning", "Pass rate", "50.0 %", "1 / 2"], ["L3 behaviour", "not-configured", "—", None],
+        ["L4 results", "not-configured", "—", "h"],
+    ]
