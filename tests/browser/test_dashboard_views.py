@@ -28,6 +28,7 @@ from tests.browser.views_seed import (
     SOCIAL_WINDOW,
     ViewsStore,
     basic,
+    call,
     origin,
 )
 from tests.competency_helpers import CHAT
@@ -321,3 +322,33 @@ def test_the_view_pages_pure_functions(watched: Watched) -> None:
         ["L2 learning", "Pass rate", "50.0 %", "1 / 2"], ["L3 behaviour", "not-configured", "—", None],
         ["L4 results", "not-configured", "—", "h"],
     ]
+
+
+def test_the_person_graph_shows_pseudonymous_ids_only(watched: Watched, store: ViewsStore) -> None:
+    # Last in this module: it switches the store to identified mode, then back.
+    server = store.server
+    created, _ = call(server, "POST", "/admin/credentials", {
+        "scopes": ["all/read", "views/social/identified"], "label": "analyst"})
+    analyst = basic(created["key"], created["secret"])
+    page = watched.page
+    _sign_in(page, watched.origin, created["key"], created["secret"])
+    _open(page, "social", window=SOCIAL_WINDOW)
+    assert page.query_selector("#chart-people-network") is None  # aggregate mode: no person graph
+    switched, _ = call(server, "PUT", "/admin/analytics/settings", {"mode": "identified", "legalBasis": "Works agreement 7"})
+    try:
+        store.head = max(store.head, switched["position"])
+        # (The view has folded the switch before the page asks.)
+        graph = store.view("/views/social/graph", auth=analyst, window=SOCIAL_WINDOW, kinds="co_participation,reply,mentor")
+        page.reload()
+        page.wait_for_selector("#page-social[aria-busy='false']", timeout=20_000)
+        assert graph["nodes"]
+        shown = page.eval_on_selector_all("#chart-people-network circle", "cs => cs.map(c => c.dataset.node)")
+        assert shown == [n["id"] for n in graph["nodes"][:80]]
+        assert [r[0] for r in _cells(page, "#chart-people-network")] == [n["id"] for n in graph["nodes"]]
+        # The view's labels name people (their IFIs); the picture and its table never do.
+        assert all(n["label"].startswith("mbox:") for n in graph["nodes"] if n["label"].startswith("mbox:"))
+        assert "@" not in (page.text_content("#chart-people-network") or "")
+        _shot(page, "social-people")
+    finally:
+        back, _ = call(server, "PUT", "/admin/analytics/settings", {"mode": "aggregate"})
+        store.head = max(store.head, back["position"])

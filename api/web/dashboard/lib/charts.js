@@ -145,7 +145,7 @@ export function heatMap({ id, title, rows, columns, answer, total, labelHeader =
  * as a dashed ring labelled "suppressed" with no size; nodes are named as the
  * view names them. The tables of nodes and ties are the caller's.
  */
-export function networkChart({ id, title, nodes, edges, answer, tables }) {
+export function networkChart({ id, title, nodes, edges, answer, tables, radius = [10, 32], labels = true }) {
   const width = 720, height = 420, cx = width / 2, cy = height / 2, ring = Math.min(cx, cy) - 70;
   const sizes = nodes.map((n) => (isSuppressed(n.size) ? 0 : n.size || 0));
   const biggest = Math.max(1, ...sizes);
@@ -166,10 +166,12 @@ export function networkChart({ id, title, nodes, edges, answer, tables }) {
   for (const node of nodes) {
     const at = where.get(node.id);
     const hidden = isSuppressed(node.size);
-    const radius = hidden ? 18 : 10 + 22 * Math.sqrt((node.size || 0) / biggest);
-    svg.append(s("circle", { cx: at.x, cy: at.y, r: radius, class: hidden ? "node suppressed" : `node ${node.kind || ""}`, "data-node": node.id },
+    const r = hidden ? (radius[0] + radius[1]) / 2 : radius[0] + (radius[1] - radius[0]) * Math.sqrt((node.size || 0) / biggest);
+    svg.append(s("circle", { cx: at.x, cy: at.y, r, class: hidden ? "node suppressed" : `node ${node.kind || ""}`, "data-node": node.id },
       s("title", {}, `${node.label}: ${hidden ? "suppressed" : formatNumber(node.size)}`)));
-    svg.append(s("text", { x: at.x, y: at.y + radius + 14, class: "label", "text-anchor": "middle" }, truncate(node.label, 24)));
+    // Many nodes: no labels on the picture (each circle's title and the table name it).
+    if (!labels) continue;
+    svg.append(s("text", { x: at.x, y: at.y + r + 14, class: "label", "text-anchor": "middle" }, truncate(node.label, 24)));
     svg.append(s("text", { x: at.x, y: at.y + 4, class: "node-value", "text-anchor": "middle" }, hidden ? "?" : formatNumber(node.size)));
   }
   return h("figure", { class: "chart", id }, h("figcaption", {}, title), svg, provenance(answer),

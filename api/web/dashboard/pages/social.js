@@ -120,7 +120,7 @@ async function graphPart(api, windowLabel) {
   return section("People network (pseudonymous)",
     privacyNote(answer),
     networkChart({ id: "chart-people-network", title: "People (circle: degree) and their ties", nodes,
-      edges: answer.edges.map((e) => ({ a: e.source, b: e.target, weight: e.weight })), answer,
+      edges: answer.edges.map((e) => ({ a: e.source, b: e.target, weight: e.weight })), answer, radius: [3, 9], labels: false,
       tables: [table([
         { label: "Id", value: (n) => h("span", { class: "mono" }, n.id) }, { label: "Team", value: (n) => n.team },
         { label: "Degree", value: (n) => n.degree, numeric: true }, { label: "Bridging", value: (n) => n.bridging, numeric: true },
@@ -146,7 +146,8 @@ async function render(container, { api, params, go, me }) {
     h("p", { class: "note" }, provenance(o).textContent),
     teamsPart(teams),
     contributionsPart(contributions));
-  if (me.scopes.includes(IDENTIFIED)) append(container, await graphPart(api, windowLabel));
+  // The person-level graph: only in identified mode, with the scope (else the view says 403).
+  if (me.scopes.includes(IDENTIFIED) && o.privacy.mode === "identified") append(container, await graphPart(api, windowLabel));
 }
 
 export default { id: "social", title: "Social learning", view: "social", audience: "manager", render };
