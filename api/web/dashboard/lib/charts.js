@@ -73,7 +73,7 @@ export function columnChart({ id, title, rows, answer, valueLabel = "Value", lab
  * Horizontal bars, one per row {label, value}: status counts, a funnel. With
  * ``funnel`` the bars are centred, each as wide as its share of the first.
  */
-export function barChart({ id, title, rows, answer, valueLabel = "Learners", labelHeader = "Stage", funnel = false }) {
+export function barChart({ id, title, rows, answer, valueLabel = "Learners", labelHeader = "Stage", funnel = false, digits = 0 }) {
   const width = 720, rowHeight = 30, labelWidth = 230, right = 70;
   const height = rows.length * rowHeight + 8;
   const values = rows.map((r) => (isSuppressed(r.value) ? 0 : r.value || 0));
@@ -91,10 +91,10 @@ export function barChart({ id, title, rows, answer, valueLabel = "Learners", lab
     const barWidth = plotWidth * ((row.value || 0) / max);
     const x = funnel ? labelWidth + (plotWidth - barWidth) / 2 : labelWidth;
     svg.append(s("rect", { x, y: y + 4, width: Math.max(barWidth, 0), height: rowHeight - 8, class: `bar ${row.kind || ""}` }, s("title", {}, `${row.label}: ${formatNumber(row.value)}`)));
-    svg.append(s("text", { x: labelWidth + plotWidth + 6, y: y + rowHeight / 2 + 4, class: "value" }, cellText(row.value)));
+    svg.append(s("text", { x: labelWidth + plotWidth + 6, y: y + rowHeight / 2 + 4, class: "value" }, cellText(row.value, Number.isInteger(row.value) ? 0 : digits)));
   });
   return figure(id, title, svg, answer,
-    [{ label: labelHeader, value: (r) => r.label }, { label: valueLabel, value: (r) => r.value, numeric: true }], rows);
+    [{ label: labelHeader, value: (r) => r.label }, { label: valueLabel, value: (r) => r.value, numeric: true, digits }], rows);
 }
 
 function truncate(text, length) {

@@ -123,7 +123,7 @@ function evaluationPart(api, answer, programme, windowLabel) {
   const byMode = answer.byMode || {};
   return section(`Evaluation by Kirkpatrick level: ${answer.programme} (version ${answer.version})`,
     h("p", { class: "subject" }, `${answer.window.label}: ${answer.window.from} to ${answer.window.to} · ${answer.privacy.suppressedCells} cell(s) suppressed by the privacy layer`),
-    barChart({ id: "chart-kpi-rates", title: "Rates by level (%)", rows: bars, answer, labelHeader: "Rate", valueLabel: "%" }),
+    barChart({ id: "chart-kpi-rates", title: "Rates by level (%)", rows: bars, answer, labelHeader: "Rate", valueLabel: "%", digits: 1 }),
     h("div", { id: "kpi-evaluation" }, table([
       { label: "Level", value: (r) => r.level },
       { label: "Measure", value: (r) => r.measure },
@@ -166,7 +166,7 @@ function seriesPart(answer) {
 function themesPart(answer) {
   const rows = answer.themes;
   return section(`Quarterly themes of fiscal ${answer.year}`,
-    barChart({ id: "chart-kpi-themes", title: `Reach per theme (% of ${answer.reachDenominator})`, answer, labelHeader: "Theme", valueLabel: "Reach (%)",
+    barChart({ id: "chart-kpi-themes", title: `Reach per theme (% of ${answer.reachDenominator})`, answer, labelHeader: "Theme", valueLabel: "Reach (%)", digits: 1,
       rows: rows.map((t) => ({ label: `${t.quarter} ${t.label || t.theme}`, value: percentBar(t.reach) })) }),
     h("div", { id: "kpi-themes" }, table([
       { label: "Quarter", value: (t) => t.quarter },
