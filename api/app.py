@@ -32,6 +32,7 @@ from api.routers import (
     audit,
     competency,
     competency_admin,
+    competency_directory,
     competency_people,
     documents,
     feed,
@@ -170,6 +171,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.include_router(competency.router)
     app.include_router(competency_people.router)
     app.include_router(competency_admin.router)
+    app.include_router(competency_directory.router)
     app.include_router(admin_analytics.router)
     app.include_router(social.router)
     app.include_router(admin_programmes.router)

@@ -28,6 +28,7 @@ from api.routers import (
     admin,
     competency,
     competency_admin,
+    competency_directory,
     competency_people,
     documents,
     progress,
@@ -171,6 +172,8 @@ ROWS: list[Row] = [
     # learner here is not that credential's own agent: 403 for it).
     Row("GET-competency-frameworks", "GET", "/views/competency/frameworks",
         allow(200, *COMPETENCY_READERS, "competency/read/mine")),
+    *(Row(f"GET-competency-{name}", "GET", f"/views/competency/{name}",
+          allow(200, *COMPETENCY_READERS, "competency/read/mine")) for name in ("roles", "teams")),
     *(Row(f"GET-competency-{name}", "GET", f"/views/competency/{name}", allow(200, *COMPETENCY_READERS),
           params=params)
       for name, params in (
@@ -357,13 +360,13 @@ def test_the_matrix_covers_every_route_and_method() -> None:
         (method, route.path)
         for router in (about.router, statements.router, documents.router, activities.router,
                        admin.router, progress.router, competency.router, competency_people.router,
-                       competency_admin.router)
+                       competency_admin.router, competency_directory.router)
         for route in router.routes
         for method in getattr(route, "methods", None) or ()
     }
     # statements 4, documents 3 x 5, activities 2, agents 2, about 2, admin 6, views 4,
-    # competency views 11 and configuration 8
-    assert len(routes) == 54
+    # competency views 11 (and the roles and teams to pick from, 2) and configuration 8
+    assert len(routes) == 56
     covered = {
         (row.method, re.sub(r"^/admin/competency/(roles|teams)/[^/]+$", lambda m: f"/admin/competency/{m[1]}/{{{m[1][:-1]}_id}}",
                             re.sub(r"^/admin/credentials/[^/]+/", "/admin/credentials/{key}/", row.path)))

@@ -131,7 +131,7 @@ async function renderPage() {
   main().replaceChildren(container);
   const api = new Api(state.authorization, asOf);
   try {
-    await page.render(container, { api, params, me: state.me, go: (next) => go(page.id, next) });
+    await page.render(container, { api, params, me: state.me, views: state.views, go: (next) => go(page.id, next) });
   } catch (error) {
     if (error.status === 401) return signOut();
     container.append(message("error", error.message));
@@ -154,7 +154,9 @@ async function start() {
   }
   state.authorization = authorization;
   const manager = readsAll(state.me.scopes);
-  state.pages = PAGES.filter((page) => state.views.has(page.view) && (page.audience === "learner" || manager));
+  // A page may name the scopes it needs (allowed); else its audience decides.
+  state.pages = PAGES.filter((page) => state.views.has(page.view)
+    && (page.allowed ? page.allowed(state.me.scopes) : page.audience === "learner" || manager));
   renderChrome();
   renderPage();
 }

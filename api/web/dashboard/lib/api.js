@@ -62,3 +62,46 @@ export class Api {
     return body;
   }
 }
+
+/** The file name of a Content-Disposition header (attachment; filename="..."), or null. */
+export function attachmentName(header) {
+  const match = /filename="([^"]+)"/.exec(header || "");
+  return match ? match[1] : null;
+}
+
+/**
+ * Save a view's answer in another format as a file: fetched with the credential
+ * in its header (never in a URL), then handed to the browser as a blob.
+ */
+export async function download(api, path, params, accept, fallbackName) {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries({ ...params, ...(api.asOf ? { asOf: api.asOf } : {}) })) {
+    if (value !== null && value !== undefined && value !== "") query.set(name, String(value));
+  }
+  const response = await fetch(query.toString() ? `${path}?${query}` : path, {
+    headers: { Authorization: api.authorization, "X-Experience-API-Version": XAPI_VERSION, Accept: accept },
+    credentials: "omit",
+    cache: "no-store",
+  });
+  if (!response.ok) {
+    let reason = `${response.status} ${response.statusText}`;
+    try {
+      reason = (await response.json()).message || reason;
+    } catch {
+      // not JSON: the status says it
+    }
+    throw new ApiError(response.status, reason);
+  }
+  const blob = await response.blob();
+  const name = attachmentName(response.headers.get("Content-Disposition")) || fallbackName;
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  return { name, size: blob.size, position: response.headers.get("X-LRS-Position") };
+}

@@ -121,3 +121,35 @@ export function basicAuthorization(key, secret) {
   for (const byte of bytes) binary += String.fromCharCode(byte);
   return `Basic ${btoa(binary)}`;
 }
+
+/**
+ * A count the privacy layer may have withheld by sending null (the social and KPI
+ * views' disclosure layer hides a count about too few people that way): null in
+ * an answer whose ``privacy`` reports suppressed cells is shown as suppressed,
+ * never as zero and never worked out.
+ */
+export function privateCount(value, answer) {
+  const privacy = answer && answer.privacy;
+  if (value === null && privacy && privacy.suppressedCells > 0) {
+    return { suppressed: true, reason: `withheld: a group under ${privacy.minGroupSize} people` };
+  }
+  return value;
+}
+
+/** A KPI figure {value, numerator, denominator} or {suppressed: true}: its value. */
+export function figureValue(figure) {
+  if (figure === null || figure === undefined) return null;
+  if (isSuppressed(figure)) return figure;
+  return typeof figure === "object" ? figure.value : figure;
+}
+
+/** A point of a KPI series {bucket, value, suppressed?}: its value or the marker. */
+export function pointValue(point) {
+  return point.suppressed ? { suppressed: true, reason: point.reason || "suppressed by the view's privacy rules" } : point.value;
+}
+
+/** "numerator / denominator" of a KPI ratio figure, or null. */
+export function ratioText(figure) {
+  if (!figure || isSuppressed(figure) || figure.numerator === undefined) return null;
+  return `${formatNumber(figure.numerator)} / ${formatNumber(figure.denominator)}`;
+}

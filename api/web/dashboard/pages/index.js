@@ -12,5 +12,8 @@
 import overview from "./overview.js";
 import progress from "./progress.js";
 import me from "./me.js";
+import competency from "./competency.js";
+import social from "./social.js";
+import kpi from "./kpi.js";
 
-export const PAGES = [overview, progress, me];
+export const PAGES = [overview, progress, competency, social, kpi, me];

@@ -3,10 +3,12 @@
 
 import { barChart } from "../lib/charts.js";
 import { h, message, provenance, section, table } from "../lib/dom.js";
-import { agentLabel, formatDuration, formatMoment, formatPercent, objectLabel, verbLabel } from "../lib/format.js";
+import {
+  agentLabel, formatDuration, formatMoment, formatPercent, objectLabel, privateCount, verbLabel,
+} from "../lib/format.js";
 import { statusRows } from "./progress.js";
 
-async function render(container, { api, me }) {
+async function render(container, { api, me, views, params }) {
   const learner = me.learner;
   container.append(section("Who you are",
     h("dl", { class: "facts" },
@@ -25,6 +27,7 @@ async function render(container, { api, me }) {
       { label: "Last activity", value: (r) => formatMoment(r.lastActivity) },
     ], progress.activities, { empty: "No progress recorded for you yet." })),
     provenance(progress)));
+  if (views && views.has("social")) container.append(await socialPart(api, params.get("window")));
   // The statements API has no asOf; its `until` (stored at or before) shows the
   // statements as they had been stored then.
   const query = { agent: JSON.stringify(strip(learner)), limit: 15 };
@@ -42,6 +45,39 @@ async function render(container, { api, me }) {
       { label: "Verb", value: (s) => verbLabel(s.verb) },
       { label: "Object", value: (s) => objectLabel(s.object) },
     ], statements.statements, { empty: "No statements about you." }))));
+}
+
+/** The learner's own side of the social view (GET /views/social/me): this quarter, or `window`. */
+async function socialPart(api, windowLabel) {
+  let answer;
+  try {
+    answer = await api.view("/views/social/me", { window: windowLabel });
+  } catch (error) {
+    // A credential that names no single learner (403) has no social side.
+    return section("Your learning with others", message("info", error.message));
+  }
+  const c = answer.contributions;
+  const rows = [
+    { label: "Co-learners", value: privateCount(answer.coLearners, answer) },
+    { label: "Teams your learning reached", value: privateCount(answer.teamsReached, answer) },
+    { label: "Gatherings", value: answer.gatherings.length },
+    { label: "Artifacts you shared", value: privateCount(c.artifacts, answer) },
+    { label: "People who used them", value: privateCount(c.distinctConsumers, answer) },
+    { label: "Replies received", value: privateCount(c.repliesReceived, answer) },
+    { label: "Reactions", value: privateCount(c.reactions, answer) },
+    { label: "Mentors", value: privateCount(answer.mentoring.mentors, answer) },
+    { label: "Mentees", value: privateCount(answer.mentoring.mentees, answer) },
+  ];
+  return section("Your learning with others",
+    h("p", { class: "subject", id: "my-social-window" },
+      `${answer.window.label} (${answer.window.from} to ${answer.window.to}) · team ${answer.team || "—"} · ${answer.active ? "active" : "not active"} in this window`),
+    barChart({ id: "chart-my-social", title: "Your learning with others", rows, answer, labelHeader: "Measure", valueLabel: "Count" }),
+    h("div", { id: "my-gatherings" }, table([
+      { label: "Gathering", value: (g) => g.name },
+      { label: "Kind", value: (g) => g.kind },
+      { label: "Date", value: (g) => g.date },
+      { label: "Participants", value: (g) => privateCount(g.participants, answer), numeric: true },
+    ], answer.gatherings, { empty: "No gathering in this window." })));
 }
 
 /** An Agent as the statements API's `agent` filter takes it (no name: it is not an identifier). */
