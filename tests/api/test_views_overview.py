@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from lrs.config import Settings
 from lrs.credentials import create_credential, create_store
+from projections.registry import all_projections
 from tests.api.conftest import XapiClient, basic
 from tests.progress_helpers import ANN, BOB, COURSE, MODULE_1, MODULE_2, learner_statement, voiding
 
@@ -156,8 +157,11 @@ def test_scopes_and_stores(make_client: Any, client: XapiClient, engine: Engine)
 def test_views_lists_what_this_server_answers(make_client: Any) -> None:
     learner = make_client(scopes=("statements/read/mine",))
     body = _get(learner, "/views")
-    assert [v["name"] for v in body["views"]] == ["overview", "progress"]
-    assert body["views"][1]["path"] == "/views/progress" and isinstance(body["views"][1]["position"], int)
+    # The overview, then every registered view with the position it has folded to.
+    registered = sorted(p.name for p in all_projections())
+    assert [v["name"] for v in body["views"]] == ["overview", *registered]
+    for view in body["views"][1:]:
+        assert view["path"] == f"/views/{view['name']}" and isinstance(view["position"], int)
     assert learner.get("/views", params={"x": "1"}).status_code == 400
     assert learner.get("/views", auth=None).status_code == 401
 
