@@ -13,7 +13,13 @@ def utcnow() -> datetime:
 
 def format_utc(moment: datetime) -> str:
     """Fixed-width ISO 8601 in UTC with microseconds: sorts as text, hashes stably."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # Not strftime: glibc's %Y does not pad years before 1000 ("427-11-14..."), which
+    # neither sorts nor parses back.
+    m = moment.astimezone(UTC)
+    return (
+        f"{m.year:04d}-{m.month:02d}-{m.day:02d}T"
+        f"{m.hour:02d}:{m.minute:02d}:{m.second:02d}.{m.microsecond:06d}Z"
+    )
 
 
 def parse_utc(text: str) -> datetime:
