@@ -39,7 +39,7 @@ AT = "2026-09-01T00:00:00Z"
 def settings(db_url: str, tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path, database_url=db_url, public_url="http://lrs.test",
                     max_body_bytes=5_000_000, auth_cache_seconds=300, projections_in_process=True,
-                    view_wait_seconds=5.0)
+                    view_wait_seconds=30.0)
 
 
 def _agent(name: str) -> str:

@@ -20,7 +20,7 @@ VIEWS, ADMIN = "/views/competency", "/admin/competency"
 def settings(db_url: str, tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path, database_url=db_url, public_url="http://lrs.test",
                     max_body_bytes=5_000_000, auth_cache_seconds=300, projections_in_process=True,
-                    view_wait_seconds=5.0)
+                    view_wait_seconds=30.0)
 
 
 def test_roles_and_teams_are_listed_with_their_sizes_and_follow_changes(client: XapiClient, engine: Engine) -> None:

@@ -28,7 +28,7 @@ from tests.progress_helpers import (
 )
 
 VIEWS = "/views/progress"
-WAIT_SECONDS = 1.0
+WAIT_SECONDS = 3.0
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 R1 = REGISTRATIONS[0]
 ANN_PARAM = json.dumps({"mbox": ANN["mbox"]})

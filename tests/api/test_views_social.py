@@ -38,7 +38,7 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
     return Settings(
         data_dir=tmp_path, database_url=db_url, public_url="http://lrs.test", statements_page_max=50,
         max_statements_per_request=200, max_body_bytes=2_000_000, auth_cache_seconds=300,
-        projections_in_process=True, view_wait_seconds=5.0, pseudonym_secret="test-pseudonym-secret",
+        projections_in_process=True, view_wait_seconds=30.0, pseudonym_secret="test-pseudonym-secret",
     )
 
 
