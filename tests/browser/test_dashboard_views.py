@@ -116,6 +116,37 @@ def test_competency_page_shows_the_views_answers(watched: Watched, store: ViewsS
     _shot(page, "competency")
 
 
+def test_a_profile_cell_is_explained_by_its_evidence_and_history(watched: Watched, store: ViewsStore) -> None:
+    page = watched.page
+    _sign_in(page, watched.origin)
+    cy = '{"mbox":"mailto:cy@example.org"}'
+    _open(page, "competency", agent="cy@example.org", role="meeting-host", team="support", competency=CHAT, at=AT)
+    assert page.query_selector("#evidence") is None
+    explained = page.get_attribute("#profile button.explain", "data-competency")
+    assert explained
+    page.click("#profile button.explain")
+    page.wait_for_selector("#page-competency[aria-busy='false'] #evidence", timeout=20_000)
+    assert f"evidence={quote(explained, safe='')}" in page.url
+
+    evidence = store.view("/views/competency/evidence", agent=cy, competency=explained, at=AT)
+    assert evidence["evidence"], "the seeded learner has evidence for the explained competency"
+    assert page.text_content("#evidence-level .tile-value") == _level(evidence["cell"]["level"])
+    shown = _cells(page, "#evidence-list")
+    assert [[r[2], r[3], r[4], r[8]] for r in shown] == [
+        [e["kind"], _level(e["score"]), _level(e["weight"]), e["statement"]] for e in evidence["evidence"]]
+    history = store.view("/views/competency/history", agent=cy, competency=explained, at=AT)
+    assert [r[1] for r in _cells(page, "#history")] == [p["status"] for p in history["points"]]
+    _shot(page, "competency-evidence")
+
+    # The evidence as CSV, built in the page from the same rows, numbers unformatted.
+    with page.expect_download() as downloaded:
+        page.click("#evidence-list button.csv")
+    saved = downloaded.value
+    assert saved.suggested_filename == f"competency-evidence-at-{evidence['position']}.csv"
+    rows = list(csv.DictReader(io.StringIO(Path(saved.path()).read_text())))
+    assert [(r["Kind"], r["Statement"]) for r in rows] == [(e["kind"], e["statement"]) for e in evidence["evidence"]]
+
+
 def test_competency_mine_sees_its_own_profile_only(watched: Watched, store: ViewsStore) -> None:
     page = watched.page
     _sign_in(page, watched.origin, LEARNER_KEY, LEARNER_SECRET)
@@ -296,6 +327,9 @@ def test_the_view_pages_pure_functions(watched: Watched) -> None:
               [{team: 'a'}, {team: 'b'}, {team: 'c'}, {team: 'd', suppressed: true}], [{a: 'a', b: 'b'}]).map((t) => t.team),
             percentBar: [kpi.percentBar({value: 0.6667}), kpi.percentBar({suppressed: true}), kpi.percentBar(null)],
             levels: [competency.levelPercent(0.849), competency.levelPercent(null)],
+            csv: f.csvText([{label: 'a', value: (r) => r.a}, {label: 'b,c', value: (r) => r.b}],
+                           [{a: 1.5, b: 'say "hi"'}, {a: {suppressed: true}, b: null}]),
+            fileName: [f.fileName('Course cohort at 12', 'csv'), f.fileName('', 'csv')],
             wholeStore: [competency.readsWholeStore(['all']), competency.readsWholeStore(['competency/read/mine'])],
             evaluation: kpi.evaluationRows({
               completion: {suppressed: true},
@@ -315,6 +349,8 @@ def test_the_view_pages_pure_functions(watched: Watched) -> None:
     assert results["isolated"] == ["c"]  # d is suppressed: not judged
     assert results["percentBar"] == [66.7, {"suppressed": True}, None]
     assert results["levels"] == [85, None]
+    assert results["csv"] == 'a,"b,c"\r\n1.5,"say ""hi"""\r\nsuppressed,\r\n'
+    assert results["fileName"] == ["course-cohort-at-12.csv", "table.csv"]
     assert results["wholeStore"] == [True, False]
     assert results["evaluation"] == [
         ["L0 inputs", "Enrolled", "3", None], ["L0 inputs", "Learning hours", "suppressed", None],

@@ -3,7 +3,7 @@
 // position it reflects. A suppressed value is drawn as an empty, hatched bar
 // labelled "suppressed": it is never estimated.
 
-import { h, provenance, table } from "./dom.js";
+import { csvButton, h, provenance, table } from "./dom.js";
 import { cellText, formatNumber, isSuppressed } from "./format.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -29,7 +29,8 @@ function figure(id, title, svg, answer, columns, rows) {
     h("figcaption", {}, title),
     svg,
     provenance(answer),
-    h("details", { class: "numbers" }, h("summary", {}, "Numbers as a table"), table(columns, rows, { caption: title })),
+    h("details", { class: "numbers" }, h("summary", {}, "Numbers as a table"), table(columns, rows, { caption: title }),
+      csvButton(title, columns, rows, answer)),
   );
 }
 

@@ -1,7 +1,7 @@
 // Building the page with the DOM API only: no innerHTML with data, so text from
 // statements can never become markup (and the CSP forbids inline scripts anyway).
 
-import { cellText, isSuppressed } from "./format.js";
+import { cellText, csvText, fileName, isSuppressed } from "./format.js";
 
 /** h("p", {class: "note"}, "text", child, ...): an element with attributes and children. */
 export function h(tag, attributes = {}, ...children) {
@@ -59,4 +59,28 @@ export function section(title, ...children) {
 
 export function message(kind, text) {
   return h("p", { class: `message ${kind}`, role: kind === "error" ? "alert" : "status" }, text);
+}
+
+/**
+ * A button that saves ``rows`` as a CSV file built in the page from the same
+ * values the table shows (suppressed cells stay "suppressed"), with the log
+ * position the answer reflects in its name.
+ */
+export function csvButton(title, columns, rows, answer = null) {
+  const button = h("button", { type: "button", class: "csv" }, "Download as CSV");
+  button.addEventListener("click", () => {
+    const name = fileName(answer && answer.position !== undefined ? `${title} at ${answer.position}` : title, "csv");
+    const url = URL.createObjectURL(new Blob([csvText(columns, rows)], { type: "text/csv;charset=utf-8" }));
+    const link = h("a", { href: url, download: name, hidden: true });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  });
+  return button;
+}
+
+/** A table with its CSV button under it. */
+export function downloadableTable(title, columns, rows, answer, options = {}) {
+  return h("div", { class: "downloadable" }, table(columns, rows, options), csvButton(title, columns, rows, answer));
 }

@@ -153,3 +153,30 @@ export function ratioText(figure) {
   if (!figure || isSuppressed(figure) || figure.numerator === undefined) return null;
   return `${formatNumber(figure.numerator)} / ${formatNumber(figure.denominator)}`;
 }
+
+/**
+ * A table's rows as CSV (RFC 4180: CRLF line ends, fields with a comma, quote or
+ * line break quoted, quotes doubled). ``columns`` are the table's {label, value(row)};
+ * a value that is a DOM node counts as its text, a suppressed cell as "suppressed"
+ * (never a number), a missing one as empty. Numbers are written unformatted so a
+ * spreadsheet reads them as numbers.
+ */
+export function csvText(columns, rows) {
+  const field = (value) => {
+    let text;
+    if (value === null || value === undefined) text = "";
+    else if (isSuppressed(value)) text = "suppressed";
+    else if (typeof value === "object" && "textContent" in value) text = value.textContent;
+    else text = String(value);
+    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  };
+  const lines = [columns.map((c) => field(c.label)).join(",")];
+  for (const row of rows) lines.push(columns.map((c) => field(c.value(row))).join(","));
+  return `${lines.join("\r\n")}\r\n`;
+}
+
+/** A file name from a title: lower case words joined by hyphens, with the extension. */
+export function fileName(title, extension) {
+  const stem = String(title).toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 60);
+  return `${stem || "table"}.${extension}`;
+}

@@ -2,10 +2,12 @@
 // its gaps and recommendations, a team's heat map, the experts of a competency
 // and the knowledge at risk (competencies with too few proficient people).
 // competency/read (or all/read, all) sees everything; competency/read/mine sees
-// its own profile and gaps only (the server answers 403 to anything else).
+// its own profile and gaps only (the server answers 403 to anything else). Every
+// number of a profile is explained on request: the cell's evidence with its
+// weights, and its history over valid time (GET .../evidence and .../history).
 
-import { barChart, heatMap } from "../lib/charts.js";
-import { append, h, message, provenance, section, table } from "../lib/dom.js";
+import { barChart, columnChart, heatMap } from "../lib/charts.js";
+import { append, downloadableTable, h, message, provenance, section, table } from "../lib/dom.js";
 import { agentLabel, agentParameter, formatMoment, formatNumber, formatPercent } from "../lib/format.js";
 
 const WHOLE_STORE = ["competency/read", "all/read", "all"];
@@ -83,7 +85,7 @@ async function controls(api, params, go, whole) {
   return { form, chosen, roles, teams, competencies };
 }
 
-async function profilePart(api, agent, who, chosen, at) {
+async function profilePart(api, agent, who, chosen, at, explain) {
   const part = section(`Profile against a role: ${who}`);
   if (!chosen.role) return append(part, message("info", "No role is configured in this store.")) || part;
   const [gaps, profile] = await Promise.all([
@@ -99,7 +101,7 @@ async function profilePart(api, agent, who, chosen, at) {
       h("div", { class: "tile" }, h("span", { class: "tile-value" }, formatNumber(gaps.met.length)), h("span", { class: "tile-label" }, "requirements met"))),
     barChart({ id: "chart-role-levels", title: "Level against the role's requirement (%)", answer: gaps, labelHeader: "Competency", valueLabel: "Level (%)",
       rows: required.map((r) => ({ label: r.name || r.competency, value: levelPercent(r.level), kind: r.met ? "passed" : "failed" })) }),
-    h("div", { id: "role-requirements" }, table([
+    h("div", { id: "role-requirements" }, downloadableTable("Role requirements", [
       { label: "Competency", value: (r) => h("span", { title: r.competency }, r.name || r.competency) },
       { label: "Importance", value: (r) => r.importance },
       { label: "Required", value: (r) => level(r.required), numeric: true },
@@ -107,7 +109,7 @@ async function profilePart(api, agent, who, chosen, at) {
       { label: "Confidence", value: (r) => level(r.confidence), numeric: true },
       { label: "Met", value: (r) => (r.met ? "met" : `gap: ${r.gapType}`) },
       { label: "Gap", value: (r) => (r.met ? null : level(r.gap)), numeric: true },
-    ], required, { empty: "The role has no requirements." })),
+    ], required, gaps, { empty: "The role has no requirements." })),
     h("h3", {}, "Recommended next activities"),
     h("div", { id: "recommendations" }, table([
       { label: "For the gap", value: (r) => r.gap },
@@ -118,17 +120,59 @@ async function profilePart(api, agent, who, chosen, at) {
     ], recommendations, { empty: "No recommendation: no gap, or no aligned activity." })),
     provenance(gaps),
     h("h3", {}, "All competencies with evidence"),
-    h("div", { id: "profile" }, table([
+    h("div", { id: "profile" }, downloadableTable("Competency profile", [
       { label: "Code", value: (c) => c.code || "" },
       { label: "Competency", value: (c) => c.name },
       { label: "Status", value: (c) => status(c.status) },
       { label: "Level", value: (c) => level(c.level), numeric: true },
       { label: "Label", value: (c) => c.label || "" },
       { label: "Confidence", value: (c) => level(c.confidence), numeric: true },
-      { label: "Evidence", value: (c) => c.evidenceCount, numeric: true },
+      { label: "Evidence", value: (c) => h("button", { type: "button", class: "link explain", "data-competency": c.iri,
+        title: "Show this cell's evidence with its weights, and its history", onclick: () => explain(c.iri) },
+        `${formatNumber(c.evidenceCount)} · explain`), numeric: true },
       { label: "Last evidence", value: (c) => formatMoment(c.lastEvidenceAt) },
-    ], profile.competencies, { empty: "No competency evidence yet." })),
+    ], profile.competencies, profile, { empty: "No competency evidence yet." })),
     provenance(profile));
+  return part;
+}
+
+/** One cell explained: the numbers, the evidence behind them with weights, and its history. */
+async function evidencePart(api, agent, who, iri, at) {
+  const [answer, history] = await Promise.all([
+    api.view("/views/competency/evidence", { agent, competency: iri, at }),
+    api.view("/views/competency/history", { agent, competency: iri, at })]);
+  const cell = answer.cell;
+  const part = section(`Evidence: ${who}`);
+  part.id = "evidence";
+  const params = cell.params || {};
+  append(part,
+    h("p", { class: "subject mono" }, iri),
+    h("div", { class: "tiles" },
+      h("div", { class: "tile", id: "evidence-level" }, h("span", { class: "tile-value" }, cell.level === undefined ? "–" : level(cell.level)), h("span", { class: "tile-label" }, "level")),
+      h("div", { class: "tile" }, h("span", { class: "tile-value" }, cell.confidence === undefined ? "–" : level(cell.confidence)), h("span", { class: "tile-label" }, "confidence")),
+      h("div", { class: "tile" }, h("span", { class: "tile-value" }, cell.status ? status(cell.status) : "none"), h("span", { class: "tile-label" }, "status")),
+      h("div", { class: "tile" }, h("span", { class: "tile-value" }, cell.massLast === undefined ? "–" : formatNumber(cell.massLast, 2)), h("span", { class: "tile-label" }, "evidence mass"))),
+    h("p", { class: "note" }, `Proficient from level ${params.theta} with confidence ${params.cMin}; the level's half-life is ${params.hLevelDays} days and confidence's ${params.hConfDays} days.`),
+    h("div", { id: "evidence-list" }, downloadableTable("Competency evidence", [
+      { label: "Time", value: (e) => formatMoment(e.time) },
+      { label: "Activity", value: (e) => h("span", { class: "mono" }, e.activity || "") },
+      { label: "Kind", value: (e) => e.kind },
+      { label: "Score", value: (e) => level(e.score), numeric: true },
+      { label: "Weight", value: (e) => level(e.weight), numeric: true },
+      { label: "Recency weight", value: (e) => (e.recencyWeight === undefined ? null : level(e.recencyWeight)), numeric: true },
+      { label: "Counts", value: (e) => (e.active ? "yes" : e.supersededBy ? `no: superseded by ${e.supersededBy}` : "no") },
+      { label: "Found at", value: (e) => h("span", { class: "mono" }, e.path) },
+      { label: "Statement", value: (e) => h("span", { class: "mono" }, e.statement) },
+    ], answer.evidence, answer, { empty: "No evidence for this competency up to this instant." })),
+    provenance(answer),
+    columnChart({ id: "chart-history", title: "Level over valid time (%)", answer: history, labelHeader: "At", valueLabel: "Level (%)",
+      rows: history.points.map((p) => ({ label: formatMoment(p.at), shortLabel: p.at.slice(0, 10), value: levelPercent(p.level) })) }),
+    h("div", { id: "history" }, table([
+      { label: "At", value: (p) => formatMoment(p.at) },
+      { label: "Status", value: (p) => status(p.status) },
+      { label: "Level", value: (p) => level(p.level), numeric: true },
+      { label: "Confidence", value: (p) => level(p.confidence), numeric: true },
+    ], history.points, { caption: "History", empty: "No history." })));
   return part;
 }
 
@@ -156,14 +200,14 @@ async function expertsPart(api, chosen, competencies, at) {
   append(part,
     barChart({ id: "chart-experts", title: `Who can help with “${name}” (expert score, %)`, answer, labelHeader: "Person", valueLabel: "Score (%)",
       rows: answer.experts.map((e) => ({ label: agentLabel(e.agent), value: levelPercent(e.score), kind: "passed" })) }),
-    h("div", { id: "experts" }, table([
+    h("div", { id: "experts" }, downloadableTable("Experts", [
       { label: "Person", value: (e) => agentLabel(e.agent) },
       { label: "Level", value: (e) => level(e.level), numeric: true },
       { label: "Confidence", value: (e) => level(e.confidence), numeric: true },
       { label: "Score", value: (e) => level(e.score), numeric: true },
       { label: "Evidence", value: (e) => e.evidenceCount, numeric: true },
       { label: "Last evidence", value: (e) => formatMoment(e.lastEvidenceAt) },
-    ], answer.experts, { empty: "Nobody is proficient in it yet." })));
+    ], answer.experts, answer, { empty: "Nobody is proficient in it yet." })));
   return part;
 }
 
@@ -177,11 +221,11 @@ async function riskPart(api, chosen, params, at) {
       `${formatNumber(answer.atRisk.length)} of ${formatNumber(answer.competencies)} competencies of the role have fewer than ${formatNumber(answer.minExperts)} proficient people.`),
     barChart({ id: "chart-coverage", title: "Proficient people per competency at risk", answer, labelHeader: "Competency", valueLabel: "Proficient people",
       rows: answer.atRisk.map((r) => ({ label: r.name || r.competency, value: r.proficient, kind: "failed" })) }),
-    h("div", { id: "coverage" }, table([
+    h("div", { id: "coverage" }, downloadableTable("Knowledge at risk", [
       { label: "Competency", value: (r) => r.name || r.competency },
       { label: "Proficient", value: (r) => r.proficient, numeric: true },
       { label: "Who", value: (r) => r.experts.map(agentLabel).join(", ") },
-    ], answer.atRisk, { empty: "No competency of the role is at risk." })));
+    ], answer.atRisk, answer, { empty: "No competency of the role is at risk." })));
   return part;
 }
 
@@ -204,8 +248,12 @@ async function render(container, { api, params, me, go }) {
     agent = identifier(me.learner);
     who = `you (${agentLabel(me.learner)})`;
   }
-  const parts = [agent ? profilePart(api, agent, who, chosen, at)
+  const explain = (iri) => go({ agent: chosen.agent || null, role: chosen.role, team: chosen.team || null,
+    competency: chosen.competency || null, at: chosen.at || null, evidence: iri });
+  const explained = params.get("evidence");
+  const parts = [agent ? profilePart(api, agent, who, chosen, at, explain)
     : Promise.resolve(section("Profile against a role", message("info", "Enter a learner to see their profile against the role.")))];
+  if (agent && explained) parts.push(evidencePart(api, agent, who, explained, at));
   if (whole) parts.push(teamPart(api, chosen, at), expertsPart(api, chosen, competencies, at), riskPart(api, chosen, params, at));
   container.append(...(await Promise.all(parts)));
 }

@@ -6,7 +6,7 @@
 
 import { barChart, columnChart } from "../lib/charts.js";
 import { download } from "../lib/api.js";
-import { append, h, message, provenance, section, table } from "../lib/dom.js";
+import { append, downloadableTable, h, message, provenance, section, table } from "../lib/dom.js";
 import { figureValue, formatNumber, formatPercent, isSuppressed, languageText, pointValue, privateCount, ratioText } from "../lib/format.js";
 
 const GRAINS = ["day", "week", "month", "quarter"];
@@ -86,7 +86,7 @@ function controls(params, go, programmes, windowLabel) {
 function programmesPart(answer) {
   return section("Programmes",
     h("p", { class: "subject" }, `${answer.window.label}: ${answer.window.from} to ${answer.window.to} (${answer.window.timezone})`),
-    h("div", { id: "kpi-programmes", class: "scroll" }, table([
+    h("div", { id: "kpi-programmes", class: "scroll" }, downloadableTable("Programmes", [
       { label: "Programme", value: (p) => languageText(p.name) || p.programme },
       { label: "Version", value: (p) => p.version, numeric: true },
       { label: "Theme", value: (p) => (p.theme ? `${p.theme.quarter} ${languageText(p.theme.label) || ""}` : "—") },
@@ -95,7 +95,7 @@ function programmesPart(answer) {
       { label: "Pass rate", value: (p) => rate(p.passRate), numeric: true },
       { label: "NPS", value: (p) => number(p.nps), numeric: true },
       ...LEVELS.map(([key, label]) => ({ label: label.slice(0, 2), value: (p) => (p.coverage[key] ? "✓" : "no") })),
-    ], answer.programmes, { empty: "No programme is defined: PUT /admin/programmes/{id}." })),
+    ], answer.programmes, answer, { empty: "No programme is defined: PUT /admin/programmes/{id}." })),
     h("p", { class: "note" }, "L0–L4: the Kirkpatrick levels this programme's definition and data cover."),
     provenance(answer));
 }
@@ -147,12 +147,12 @@ function funnelPart(answer) {
   return section("Funnel per module",
     barChart({ id: "chart-kpi-funnel", title: "Learners who completed each module", answer, labelHeader: "Module", valueLabel: "Completed",
       rows: rows.map((m) => ({ label: m.label, value: privateCount(m.completed, answer), kind: "completed" })) }),
-    h("div", { id: "kpi-funnel" }, table([
+    h("div", { id: "kpi-funnel" }, downloadableTable("Programme funnel", [
       { label: "Module", value: (m) => m.label },
       { label: "Attempted", value: (m) => privateCount(m.attempted, answer), numeric: true },
       { label: "Completed", value: (m) => privateCount(m.completed, answer), numeric: true },
       { label: `Stalled here (${answer.inactivityDays} days inactive)`, value: (m) => privateCount(m.stalledHere, answer), numeric: true },
-    ], rows)));
+    ], rows, answer)));
 }
 
 function seriesPart(answer) {
@@ -168,7 +168,7 @@ function themesPart(answer) {
   return section(`Quarterly themes of fiscal ${answer.year}`,
     barChart({ id: "chart-kpi-themes", title: `Reach per theme (% of ${answer.reachDenominator})`, answer, labelHeader: "Theme", valueLabel: "Reach (%)", digits: 1,
       rows: rows.map((t) => ({ label: `${t.quarter} ${t.label || t.theme}`, value: percentBar(t.reach) })) }),
-    h("div", { id: "kpi-themes" }, table([
+    h("div", { id: "kpi-themes" }, downloadableTable("Quarterly themes", [
       { label: "Quarter", value: (t) => t.quarter },
       { label: "Theme", value: (t) => t.label || t.theme },
       { label: "Programme", value: (t) => t.programme },
@@ -178,7 +178,7 @@ function themesPart(answer) {
       { label: "Completions", value: (t) => privateCount(t.completions, answer), numeric: true },
       { label: "Contributions", value: (t) => privateCount(t.contributions, answer), numeric: true },
       { label: "Reach vs previous quarter", value: (t) => (t.deltaReach === null ? null : formatNumber(t.deltaReach, 3)), numeric: true },
-    ], rows, { empty: "No theme in this fiscal year." })));
+    ], rows, answer, { empty: "No theme in this fiscal year." })));
 }
 
 async function render(container, { api, params, go }) {

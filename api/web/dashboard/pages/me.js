@@ -2,7 +2,7 @@
 // statements. Any credential may open it, a learner's (statements/read/mine) too.
 
 import { barChart } from "../lib/charts.js";
-import { h, message, provenance, section, table } from "../lib/dom.js";
+import { downloadableTable, h, message, provenance, section, table } from "../lib/dom.js";
 import {
   agentLabel, formatDuration, formatMoment, formatPercent, objectLabel, privateCount, verbLabel,
 } from "../lib/format.js";
@@ -18,14 +18,14 @@ async function render(container, { api, me, views, params }) {
   const progress = await api.view("/views/me/progress", { limit: 200 });
   container.append(section("Your progress",
     barChart({ id: "chart-my-status", title: "Your activities by status", rows: statusRows(progress.statusCounts), answer: progress, valueLabel: "Activities", labelHeader: "Status" }),
-    h("div", { id: "my-activities" }, table([
+    h("div", { id: "my-activities" }, downloadableTable("My activities", [
       { label: "Activity", value: (r) => r.activityId },
       { label: "Status", value: (r) => h("span", { class: `status ${r.status.replace(" ", "-")}` }, r.status) },
       { label: "Attempts", value: (r) => r.attempts, numeric: true },
       { label: "Best score", value: (r) => (r.bestScaledScore === null ? null : formatPercent(r.bestScaledScore)), numeric: true },
       { label: "Time spent", value: (r) => formatDuration(r.timeSpentSeconds), numeric: true },
       { label: "Last activity", value: (r) => formatMoment(r.lastActivity) },
-    ], progress.activities, { empty: "No progress recorded for you yet." })),
+    ], progress.activities, progress, { empty: "No progress recorded for you yet." })),
     provenance(progress)));
   if (views && views.has("social")) container.append(await socialPart(api, params.get("window")));
   // The statements API has no asOf; its `until` (stored at or before) shows the

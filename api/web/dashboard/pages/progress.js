@@ -2,7 +2,7 @@
 // and evidence; a course's completion funnel and cohort table.
 
 import { barChart } from "../lib/charts.js";
-import { append, h, message, provenance, section, table } from "../lib/dom.js";
+import { append, downloadableTable, h, message, provenance, section, table } from "../lib/dom.js";
 import {
   agentLabel, agentParameter, formatDuration, formatMoment, formatNumber, formatPercent, isSuppressed, lastSegment,
 } from "../lib/format.js";
@@ -59,7 +59,7 @@ async function learnerPart(api, params, go) {
   append(part,
     h("p", { class: "subject" }, `Learner: ${answer.learner ? agentLabel(answer.learner) : agentText}`),
     barChart({ id: "chart-learner-status", title: "Activities by status", rows: statusRows(answer.statusCounts), answer, valueLabel: "Activities", labelHeader: "Status" }),
-    h("div", { id: "learner-activities" }, table([
+    h("div", { id: "learner-activities" }, downloadableTable("Learner activities", [
       { label: "Activity", value: (r) => h("span", { title: r.activityId }, r.activityId) },
       { label: "Registration", value: (r) => r.registration || "all" },
       { label: "Status", value: (r) => h("span", { class: `status ${r.status.replace(" ", "-")}` }, r.status) },
@@ -69,7 +69,7 @@ async function learnerPart(api, params, go) {
       { label: "Last activity", value: (r) => formatMoment(r.lastActivity) },
       { label: "Evidence", value: (r) => h("button", { type: "button", class: "link", "data-activity": r.activityId,
         onclick: () => go({ agent: agentText, activity: params.get("activity"), evidence: r.activityId }) }, "Evidence") },
-    ], answer.activities, { empty: "No progress recorded for this learner." })),
+    ], answer.activities, answer, { empty: "No progress recorded for this learner." })),
     answer.more ? message("info", "Only the 200 most recent activities are listed.") : null,
     provenance(answer));
   if (evidenceFor) append(part, await evidencePart(api, agent, evidenceFor));
@@ -120,7 +120,7 @@ async function coursePart(api, params, go) {
     barChart({ id: "chart-funnel", title: "Completion funnel", rows: funnelRows(summary, cohort.totalLearners), answer: cohort, funnel: true }),
     barChart({ id: "chart-course-status", title: "Learners by status", rows: statusRows(summary.statusCounts), answer: summary, labelHeader: "Status" }),
     h("h3", {}, "Cohort"),
-    h("div", { id: "cohort", class: "scroll" }, table([
+    h("div", { id: "cohort", class: "scroll" }, downloadableTable("Course cohort", [
       { label: "Learner", value: (r) => agentLabel(r.learner) },
       { label: "Status", value: (r) => h("span", { class: `status ${r.status.replace(" ", "-")}` }, r.status) },
       { label: "Complete", value: (r) => (r.percentComplete === null ? null : `${formatNumber(r.percentComplete, 0)} %`), numeric: true },
@@ -128,7 +128,7 @@ async function coursePart(api, params, go) {
         const status = r.children[child];
         return isSuppressed(status) ? status : h("span", { class: `status ${String(status).replace(" ", "-")}`, title: child }, status);
       } })),
-    ], cohort.learners, { empty: "No learner has started this course." })),
+    ], cohort.learners, cohort, { empty: "No learner has started this course." })),
     cohort.more ? message("info", `The first 200 of ${cohort.totalLearners} learners.`) : null,
     provenance(cohort));
   return part;

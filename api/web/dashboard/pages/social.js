@@ -5,7 +5,7 @@
 // after its privacy layer: a hidden cell is shown as suppressed, never worked out.
 
 import { barChart, networkChart } from "../lib/charts.js";
-import { append, h, message, provenance, section, table } from "../lib/dom.js";
+import { append, downloadableTable, h, message, provenance, section, table } from "../lib/dom.js";
 import { formatMoment, formatNumber, formatPercent, isSuppressed, privateCount } from "../lib/format.js";
 
 const IDENTIFIED = "views/social/identified";
@@ -79,11 +79,11 @@ function teamsPart(answer) {
     h("div", { id: "social-teams" }, table(teamColumns, answer.teams, { empty: "No active team in this window." })),
     h("h3", {}, "Isolated teams"),
     h("p", { class: "note" }, "Teams with no tie to another team in this window (suppressed teams are not judged: their ties may be hidden)."),
-    h("div", { id: "isolated-teams" }, table([
+    h("div", { id: "isolated-teams" }, downloadableTable("Isolated teams", [
       { label: "Team", value: (t) => t.team },
       { label: "Active members", value: (t) => t.activeMembers, numeric: true },
       { label: "Social share", value: (t) => share(t.socialShare), numeric: true },
-    ], isolated, { empty: "Every team learns with another one." })),
+    ], isolated, answer, { empty: "Every team learns with another one." })),
     h("h3", {}, "Ties between teams"),
     h("div", { id: "social-ties" }, table(tieColumns, answer.ties, { empty: "No ties between teams." })),
     provenance(answer));
@@ -95,14 +95,14 @@ function contributionsPart(answer) {
     privacyNote(answer),
     barChart({ id: "chart-contributions", title: "Distinct people reached per artifact", answer, labelHeader: "Artifact", valueLabel: "People reached",
       rows: rows.map((r) => ({ label: r.label, value: privateCount(r.distinctConsumers, answer) })) }),
-    h("div", { id: "contributions" }, table([
+    h("div", { id: "contributions" }, downloadableTable("Contributions by reach", [
       { label: "Artifact", value: (a) => h("span", { title: a.artifact }, a.label) },
       { label: "Kind", value: (a) => a.kind },
       { label: "Authored", value: (a) => formatMoment(a.authoredAt) },
       ...(rows.some((a) => a.author) ? [{ label: "Author", value: (a) => a.author || "—" }] : []),
       { label: "People reached", value: (a) => privateCount(a.distinctConsumers, answer), numeric: true },
       { label: "Teams reached", value: (a) => privateCount(a.teamsReached, answer), numeric: true },
-    ], rows, { empty: "Nothing shared in this window." })),
+    ], rows, answer, { empty: "Nothing shared in this window." })),
     answer.total > rows.length ? message("info", `The first ${rows.length} of ${answer.total} artifacts.`) : null,
     provenance(answer));
 }
