@@ -38,7 +38,10 @@ from bench.server import (
 BENCH_DIR = Path(__file__).resolve().parent
 # The measured server is the API alone, as deployed with a separate projector
 # (`lrs projections run`); projection throughput is its own scenario (commands).
+# The `embedded` scenario measures the default `lrs serve` instead: every view and
+# the forwarder folded in the server process, as a laptop or a small site runs it.
 NO_PROJECTIONS = {"LRS_PROJECTIONS_IN_PROCESS": "false"}
+EMBEDDED: dict[str, str] = {}
 
 
 def post_phase(
@@ -155,10 +158,11 @@ class Harness:
         db: Database,
         phases: list[dict[str, Any]],
         learners: int | None = None,
+        env: dict[str, str] = NO_PROJECTIONS,
     ) -> list[dict[str, Any]]:
         """Start a server on ``db``, run the phases, stop it; one record per phase."""
         log(f"{backend}: {name} ({', '.join(p['name'] for p in phases)})")
-        server = Server(db, self.workdir, f"{backend}-{name}-{self.counter}", NO_PROJECTIONS)
+        server = Server(db, self.workdir, f"{backend}-{name}-{self.counter}", env)
         base = {"backend": backend, "scenario": name}
         try:
             server.start()
@@ -225,14 +229,15 @@ class Harness:
     # -- scenarios ---------------------------------------------------------------
 
     def run_fresh(
-        self, backend: str, scenario: str, phases: list[dict[str, Any]]
+        self, backend: str, scenario: str, phases: list[dict[str, Any]],
+        env: dict[str, str] = NO_PROJECTIONS,
     ) -> list[dict[str, Any]]:
         """The phases on new databases: one per phase (full profile) or one for all."""
         out: list[dict[str, Any]] = []
         groups = [[p] for p in phases] if self.profile["fresh_per_phase"] else [phases]
         for group in groups:
             db = self.new_db(backend, group[0]["name"] if len(group) == 1 else scenario)
-            out += self.scenario(backend, scenario, db, group)
+            out += self.scenario(backend, scenario, db, group, env=env)
             self.drop(db)
         return out
 
@@ -243,6 +248,20 @@ class Harness:
             for c in cfg["concurrencies"]
         ]
         return self.run_fresh(backend, "single_post", phases)
+
+    def run_embedded(self, backend: str) -> list[dict[str, Any]]:
+        """Single POSTs at the highest concurrency and 100-statement batches against
+        the default `lrs serve` (views and forwarder in process)."""
+        single, batch = self.profile["single"], self.profile["batch100"]
+        c = 16 if 16 in single["concurrencies"] else max(single["concurrencies"])
+        # Phase names of their own: the targets read the API-alone phases only.
+        phases = [
+            post_phase(f"embedded_single_c{c}", 1, c, single["warmup"], single["requests"][c],
+                       single["max_seconds"]),
+            post_phase(f"embedded_batch100_c{batch['concurrency']}", 100, batch["concurrency"],
+                       batch["warmup"], batch["requests"], batch["max_seconds"]),
+        ]
+        return self.run_fresh(backend, "embedded", phases, env=EMBEDDED)
 
     def run_batches(self, backend: str) -> list[dict[str, Any]]:
         phases = []
@@ -554,6 +573,8 @@ class Harness:
                         records += self.run_single(backend)
                     if self.wants("batch"):
                         records += self.run_batches(backend)
+                    if self.wants("embedded"):
+                        records += self.run_embedded(backend)
                     if self.wants("state"):
                         records += self.run_state(backend)
                     if any(self.wants(s) for s in ("query", "stored_ingest", "commands")):

@@ -257,7 +257,7 @@ def largest_rss_growth(result: dict[str, Any], b: str) -> list[Measured]:
         r["server_rss_end_mb"] - r["server_rss_start_mb"]
         for r in _records(result)
         if r.get("backend") == b
-        and r.get("scenario") in ("single_post", "batch_post", "stored_ingest")
+        and r.get("scenario") in ("single_post", "batch_post", "embedded", "stored_ingest")
         and r.get("server_rss_start_mb") is not None
     ]
     return [(None, round(max(growth), 1))] if growth else []
@@ -393,6 +393,7 @@ def _at(*path: str, digits: int = 0) -> Callable[[Record], str]:
 SCENARIO_TITLES = {
     "single_post": "1 single POST",
     "batch_post": "2 batch POST",
+    "embedded": "2e POSTs, default `lrs serve` (views in process)",
     "preload": "preload (batches over HTTP)",
     "query_mix": "3 query mix",
     "stored_ingest": "ingest with store full",
