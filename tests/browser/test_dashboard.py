@@ -309,6 +309,8 @@ def test_a_learner_credential_sees_its_own_page_only(watched: Watched, seeded: S
     own = seeded.view("/views/me/progress", auth=_basic(LEARNER_KEY, LEARNER_SECRET))
     assert [r[0] for r in _cells(page, "#my-activities")] == [a["activityId"] for a in own["activities"]] == [MODULE_1]
     assert [r[1] for r in _cells(page, "#my-statements")] == ["completed", "attempted"]
+    # statements/read/mine lists what the credential sent itself: the page says so.
+    assert "statements/read/mine" in (page.text_content("#my-statements-scope") or "")
     assert page.text_content("#me-learner") == "Dana"  # its authority's name: the label
     _shot(page, "me-learner")
     for manager_page in ("overview", "progress"):

@@ -39,7 +39,13 @@ async function render(container, { api, me, views, params }) {
     container.append(section("Your latest statements", message("error", error.message)));
     return;
   }
+  // xAPI's statements/read/mine reads only what this credential sent itself
+  // (Communication 4.2: "statements/read/mine"), so say it; the progress above
+  // comes from the view, which counts every statement about the learner.
+  const ownOnly = !me.scopes.some((scope) => ["statements/read", "all/read", "all"].includes(scope));
   container.append(section("Your latest statements",
+    ownOnly ? h("p", { class: "note", id: "my-statements-scope" },
+      "Statements this credential sent itself (its scope, statements/read/mine, reads no others); your progress above also counts statements a learning platform sent about you.") : null,
     h("div", { id: "my-statements" }, table([
       { label: "Stored", value: (s) => formatMoment(s.stored) },
       { label: "Verb", value: (s) => verbLabel(s.verb) },
