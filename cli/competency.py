@@ -3,6 +3,7 @@ API) and a learner's profile, for operators."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import Callable
@@ -45,7 +46,8 @@ def competency() -> None:
     pass
 
 
-@competency.command("import", help="Import a framework: CASE 1.0/1.1 CFPackage JSON, simple JSON, or CSV.")
+@competency.command("import", help="Import a framework: CASE 1.0/1.1 CFPackage JSON, simple JSON, or CSV. "
+                                    "A progress bar on stderr follows its items until the import is written.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @STORE
 @click.option("--framework", default=None, help="CSV only: the framework's IRI.")
@@ -62,16 +64,41 @@ def import_(file: Path, store_id: str, framework: str | None, title: str | None,
     from cli.main import _fail
     from lrs.errors import LrsError
 
-    try:
-        parsed = frameworks.parse(content, media, framework_id=framework, title=title)
-    except LrsError as exc:
-        _fail(exc.message)
-        return
-    position = _write(store_id, lambda w: config.import_in(w, store_id, parsed, content, META))
+    with contextlib.ExitStack() as stack:
+        bar = _ImportBar(stack, f"importing {file.name}")
+        try:
+            parsed = frameworks.parse(content, media, framework_id=framework, title=title, progress=bar.read)
+        except LrsError as exc:
+            _fail(exc.message)
+            return
+        position = _write(store_id, lambda w: config.import_in(w, store_id, parsed, content, META))
+        bar.written()
     click.echo(json.dumps({"position": position, "framework_id": parsed["framework_id"],
                            "items": len(parsed["items"]), "relations": len(parsed["relations"])}))
     if wait:
         _wait_for_view(position, timeout)
+
+
+class _ImportBar:
+    """One step per item read, and a last one when the import event is committed (on a
+    large framework, parsing and writing its one big event both take seconds). Opened
+    at the first report, when the number of items is known."""
+
+    def __init__(self, stack: contextlib.ExitStack, label: str) -> None:
+        self.stack, self.label, self.done = stack, label, 0
+        self.bar: Any = None
+
+    def read(self, done: int, total: int) -> None:
+        if self.bar is None:
+            # Typed loosely: click's overloads of progressbar expect an iterable's item type.
+            progressbar: Any = click.progressbar
+            self.bar = self.stack.enter_context(progressbar(length=total + 1, label=self.label, file=sys.stderr))
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def written(self) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
 
 
 def _wait_for_view(position: int, timeout: float) -> None:

@@ -60,6 +60,26 @@ def case_package() -> dict[str, Any]:
     }
 
 
+
+def big_case_package(n: int) -> dict[str, Any]:
+    """A CASE package of ``n`` items, ten top-level ones and each next item a child of
+    the item at a tenth of its index (a tree four levels deep at 10,000)."""
+    changed = "2026-05-01T00:00:00+00:00"
+    fw = "https://case.example.org/uri/fw-big"
+
+    def uri(i: int) -> str:
+        return f"https://case.example.org/uri/big-{i}"
+
+    items = [{"identifier": f"big-{i}", "uri": uri(i), "fullStatement": f"Skill {i}", "humanCodingScheme": f"B{i}",
+              "lastChangeDateTime": changed, "CFDocumentURI": _link(fw)} for i in range(n)]
+    associations = [{"identifier": f"big-assoc-{i}", "uri": f"https://case.example.org/uri/big-assoc-{i}",
+                     "associationType": "isChildOf", "originNodeURI": _link(uri(i)),
+                     "destinationNodeURI": _link(uri(i // 10) if i >= 10 else fw), "lastChangeDateTime": changed}
+                    for i in range(n)]
+    return {"CFDocument": {"identifier": "fw-big", "uri": fw, "creator": "Example Org", "title": "Big",
+                           "lastChangeDateTime": changed, "caseVersion": "1.1"},
+            "CFItems": items, "CFAssociations": associations}
+
 ALIGNMENTS = {"alignments": [
     {"activity": QUIZ_CHAT, "competency": CHAT, "type": "assesses", "weight": 1.0},
     {"activity": QUIZ_MEET, "competency": MEET, "type": "assesses", "weight": 1.0},

@@ -9,12 +9,25 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy import func, select
+
 from lrs import log
 from lrs.credentials import ensure_default_store
 from lrs.db import make_engine
-from projections.competency import CompetencyProjection
+from projections.competency import CompetencyProjection, queries
+from projections.competency.schema import ITEMS
 from projections.runner import Runner
-from tests.competency_helpers import ALIGNMENTS, CHAT, FW, MEET, ROLE, agent, case_package, cohort
+from tests.competency_helpers import (
+    ALIGNMENTS,
+    CHAT,
+    FW,
+    MEET,
+    ROLE,
+    agent,
+    big_case_package,
+    case_package,
+    cohort,
+)
 from tests.progress_helpers import write
 
 
@@ -104,3 +117,23 @@ def test_import_wait_times_out_without_a_worker(sqlite_url: str, tmp_path: Path)
     (tmp_path / "fw.json").write_text(json.dumps(case_package()))
     done = lrs(sqlite_url, "import", str(tmp_path / "fw.json"), "--wait", "--timeout", "0.5")
     assert done.returncode == 1 and "is `lrs serve` or `lrs projections run` folding it?" in done.stderr
+
+
+def test_a_framework_of_10000_items_imports_with_a_progress_bar(db_url: str, tmp_path: Path) -> None:
+    engine = make_engine(db_url)
+    try:
+        ensure_default_store(engine)
+        (tmp_path / "big.json").write_text(json.dumps(big_case_package(10_000)))
+        done = lrs(db_url, "import", str(tmp_path / "big.json"))
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["items"] == 10_000
+        assert "importing big.json" in done.stderr  # the bar's label (the bar itself only on a terminal)
+        runner = Runner(engine, [CompetencyProjection()])
+        runner.catch_up()
+        runner.release()
+        with engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(ITEMS.sql)).scalar() == 10_000
+            tree = queries.framework_tree(conn, "default", "https://case.example.org/uri/fw-big")
+        assert [len(top["children"]) for top in tree["items"]] == [0] + [10] * 9
+    finally:
+        engine.dispose()

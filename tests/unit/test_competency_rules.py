@@ -149,3 +149,24 @@ def test_framework_imports_refuse_what_they_cannot_hold() -> None:
     assert parsed["scale"][1]["min_score"] == 0.5
     assert parsed["relations"] == [{"source": "https://case.example.org/uri/collab-chat",
                                     "target": "https://case.example.org/uri/collab-meet", "type": "precedes"}]
+
+
+@pytest.mark.parametrize("form", ["case", "json", "csv"])
+def test_parsing_reports_progress_over_the_items(form: str) -> None:
+    import json
+
+    from lrs.competency import frameworks
+    from tests.competency_helpers import big_case_package
+
+    n = 1_234
+    if form == "case":
+        body, media = json.dumps(big_case_package(n)).encode(), "application/json"
+    elif form == "json":
+        body = json.dumps({"id": "urn:f", "items": [{"id": f"urn:f:{i}", "name": str(i)} for i in range(n)]}).encode()
+        media = "application/json"
+    else:
+        body, media = ("id,name\n" + "".join(f"urn:f:{i},{i}\n" for i in range(n))).encode(), "text/csv"
+    reports: list[tuple[int, int]] = []
+    parsed = frameworks.parse(body, media, framework_id="urn:f", progress=lambda done, total: reports.append((done, total)))
+    assert len(parsed["items"]) == n
+    assert reports == [(0, n), (500, n), (1000, n), (n, n)]
