@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -210,3 +211,56 @@ def test_history_recommendations_and_removals(client: XapiClient) -> None:
     assert client.delete(f"{ADMIN}/roles/meeting-host").status_code == 404
     gone = client.get(f"{VIEWS}/gaps", params={"agent": _agent("ann"), "role": "meeting-host", "minPosition": removed + 1})
     assert gone.status_code == 400 and "meeting-host" in gone.json()["message"]
+
+
+def _authority(who: str, verb: str, competency: str, days: float) -> dict[str, Any]:
+    from tests.competency_helpers import T0
+
+    return {"actor": agent(who), "verb": {"id": f"https://w3id.org/xapi/tla/verbs/{verb}"},
+            "object": {"objectType": "Activity", "id": competency},
+            "timestamp": (T0 + timedelta(days=days)).isoformat()}
+
+
+def test_assertions_in_the_tla_flavour_and_ob3_valid_from(client: XapiClient) -> None:
+    position = configure(client)
+    # Eve: asserted proficient in DATA on day 1 and again on day 30 (still proficient in
+    # between), so her credential is valid from day 1; proficient in CHAT, then it expired.
+    _ok(client.post_statements([_authority("eve", "achieved", DATA, 1), _authority("eve", "asserted", DATA, 30),
+                                _authority("eve", "achieved", CHAT, 2), _authority("eve", "expired", CHAT, 40)]))
+    profile = {c["iri"]: c for c in read(client, "profile", position + 4, agent=_agent("eve"))["competencies"]}
+    assert profile[DATA]["status"] == "proficient" and profile[CHAT]["status"] == "lapsed"
+
+    lcp = read(client, "assertions", position + 4, agent=_agent("eve"), format="xapi")
+    assert lcp["flavour"] == "lcp"
+    assert {s["object"]["id"]: s["verb"]["id"].rsplit("/", 1)[1] for s in lcp["statements"]} == {
+        DATA: "achievedcompetency", CHAT: "expiredcompetency"}
+
+    tla = read(client, "assertions", position + 4, agent=_agent("eve"), format="xapi", flavour="tla")
+    assert tla["flavour"] == "tla"
+    by_competency = {s["object"]["id"]: s for s in tla["statements"]}
+    assert set(by_competency) == {DATA, CHAT}
+    for iri, sign in ((DATA, 1), (CHAT, -1)):
+        found = by_competency[iri]
+        assert found["verb"]["id"] == "https://w3id.org/xapi/tla/verbs/asserted"
+        assert found["object"]["definition"]["type"] == "https://w3id.org/xapi/tla/activity-types/competency"
+        assert "result" not in found  # the MOM excludes it
+        extensions = found["context"]["extensions"]
+        confidence = extensions["https://w3id.org/xapi/tla/extensions/confidence"]
+        assert confidence == pytest.approx(sign * profile[iri]["confidence"], abs=1e-6) and -1 <= confidence <= 1
+        assert all(url.startswith("http://lrs.test/xapi/statements?statementId=")
+                   for url in extensions["https://w3id.org/xapi/tla/extensions/evidence"])
+    from lrs.xapi.validation import validate_statement
+
+    for exported in (*lcp["statements"], *tla["statements"]):
+        validate_statement(exported, "1.0.3")  # each one a valid xAPI statement to forward
+    # Its own ids, stable across exports.
+    assert not {s["id"] for s in tla["statements"]} & {s["id"] for s in lcp["statements"]}
+    assert tla == read(client, "assertions", position + 4, agent=_agent("eve"), format="xapi", flavour="tla")
+
+    credentials = read(client, "assertions", position + 4, agent=_agent("eve"), format="ob3")["credentials"]
+    assert [c["credentialSubject"]["achievement"]["id"] for c in credentials] == [DATA]  # the lapsed one is not
+    assert credentials[0]["validFrom"] == credentials[0]["awardedDate"] == "2026-06-02T09:00:00.000000Z"
+
+    for params, name in (({"format": "ob3", "flavour": "tla"}, "flavour"), ({"format": "xapi", "flavour": "cass"}, "flavour")):
+        refused = client.get(f"{VIEWS}/assertions", params={"agent": _agent("eve"), **params})
+        assert refused.status_code == 400 and name in refused.text
