@@ -264,3 +264,24 @@ def test_assertions_in_the_tla_flavour_and_ob3_valid_from(client: XapiClient) ->
     for params, name in (({"format": "ob3", "flavour": "tla"}, "flavour"), ({"format": "xapi", "flavour": "cass"}, "flavour")):
         refused = client.get(f"{VIEWS}/assertions", params={"agent": _agent("eve"), **params})
         assert refused.status_code == 400 and name in refused.text
+
+
+def test_the_expert_finder_takes_its_minimum_as_a_scale_label(client: XapiClient) -> None:
+    _ok(client.post_statements(cohort()))
+    position = configure(client)
+    everyone = read(client, "experts", position, competency=CHAT)
+    levels = {e["agent"]["mbox"]: e["level"] for e in everyone["experts"]}
+    # The scale: Novice 0.25, Competent 0.5, Proficient 0.75, Expert 1.0 (score / top score).
+    assert 0.75 <= levels["mailto:ann@example.org"] < levels["mailto:bob@example.org"] < 1.0
+    by_label = read(client, "experts", position, competency=CHAT, minLevel="Proficient")
+    assert by_label["minLevel"] == {"level": 0.75, "label": "Proficient"}
+    assert by_label["experts"] == everyone["experts"]
+    by_number = read(client, "experts", position, competency=CHAT, minLevel=levels["mailto:bob@example.org"])
+    assert [e["agent"]["mbox"] for e in by_number["experts"]] == ["mailto:bob@example.org"]
+    assert by_number["minLevel"]["label"] == "Proficient"
+    assert read(client, "experts", position, competency=CHAT, minLevel="Expert")["experts"] == []
+    for bad in ("Guru", "1.5", "-0.1", "nan"):
+        refused = client.get(f"{VIEWS}/experts", params={"competency": CHAT, "minLevel": bad, "at": AT})
+        assert refused.status_code == 400 and "minLevel" in refused.text, bad
+    assert "Novice, Competent, Proficient, Expert" in client.get(
+        f"{VIEWS}/experts", params={"competency": CHAT, "minLevel": "Guru", "at": AT}).text
