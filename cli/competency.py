@@ -203,6 +203,32 @@ def teams(team_id: str, file: Path | None, remove: bool, store_id: str) -> None:
     click.echo(json.dumps({"position": position, "team": team_id}))
 
 
+@competency.command(help="Show the store's competency settings, or change them.")
+@click.option("--negative-evidence", type=click.Choice(["show", "hide"]), default=None,
+              help="Whether competency/read sees evidence below the mastery threshold (failed attempts).")
+@STORE
+def settings(negative_evidence: str | None, store_id: str) -> None:
+    from cli.main import _migrated_engine, _settings
+    from lrs.competency import settings as competency_settings
+
+    if negative_evidence is None:
+        deployment = _settings()
+        with _migrated_engine(deployment).connect() as conn:
+            found = competency_settings.current(
+                conn, store_id, negative_evidence_default=deployment.competency_negative_evidence)
+        click.echo(json.dumps({"settings": found}))
+        return
+    change = {"negativeEvidence": negative_evidence == "show"}
+    answer: dict[str, Any] = {}
+
+    def job(writer: Any) -> int:
+        answer["settings"], position = competency_settings.change_in(writer, store_id, change, META)
+        return position
+
+    position = _write(store_id, job)
+    click.echo(json.dumps({"position": position, **answer}))
+
+
 @competency.command(help="A learner's profile as the competency view has it now (JSON).")
 @click.option("--agent", required=True, help='A JSON Agent, e.g. \'{"mbox":"mailto:ann@example.org"}\'.')
 @click.option("--framework", default=None, help="One framework's competencies, with roll-ups.")

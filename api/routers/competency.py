@@ -61,7 +61,7 @@ async def evidence(request: Request, app: App, credential: Auth, agent: AgentPar
                    window: PositionParams, at: AtParam) -> Response:
     person = learner(agent)
     may_read(credential, person)
-    store, negative = credential.store_id, negative_evidence(request, credential)
+    store, negative = credential.store_id, await negative_evidence(request, credential)
     return await answer(request, app, credential, window, at,
                         lambda conn: queries.evidence(conn, store, person.key, competency, at.us, negative))
 

@@ -114,3 +114,5 @@ ROLE_BODY = {"requestBody": {"required": True, "content": {"application/json": {
 TEAM_BODY = {"requestBody": {"required": True, "content": {"application/json": {"example": {
     "name": "Support", "members": [{"mbox": "mailto:ann@example.org"}, {"mbox": "mailto:bob@example.org"}]}}}}}
 
+SETTINGS_BODY = {"requestBody": {"required": True, "content": {"application/json": {"example": {
+    "negativeEvidence": False}}}}}

@@ -285,3 +285,52 @@ def test_the_expert_finder_takes_its_minimum_as_a_scale_label(client: XapiClient
         assert refused.status_code == 400 and "minLevel" in refused.text, bad
     assert "Novice, Competent, Proficient, Expert" in client.get(
         f"{VIEWS}/experts", params={"competency": CHAT, "minLevel": "Guru", "at": AT}).text
+
+
+def test_failed_attempts_are_shown_or_hidden_per_store(client: XapiClient, engine: Engine, make_client: Any) -> None:
+    from lrs import log
+    from lrs.credentials import create_store
+
+    _ok(client.post_statements(cohort()))
+    position = configure(client)
+    reader = make_client(scopes=("competency/read",))
+    admin = make_client(scopes=("competency/admin",))
+
+    def failed_rows(who: XapiClient, at_position: int, **params: Any) -> list[Any]:
+        found = _ok(who.get(f"{VIEWS}/evidence", params={
+            "agent": _agent("cy"), "competency": CHAT, "minPosition": at_position, "at": AT, **params}))
+        return [r for r in found["evidence"] if r["score"] < 0.7]
+
+    # Unset: the deployment's default (LRS_COMPETENCY_NEGATIVE_EVIDENCE, true).
+    assert _ok(admin.get(f"{ADMIN}/settings"))["settings"] == {"negativeEvidence": True}
+    assert len(failed_rows(reader, position)) == 1
+    before = read(client, "profile", position, agent=_agent("cy"))["competencies"]
+
+    changed = _ok(admin.put(f"{ADMIN}/settings", json={"negativeEvidence": False}), 202)
+    assert changed["settings"] == {"negativeEvidence": False}
+    assert _ok(admin.get(f"{ADMIN}/settings"))["settings"] == {"negativeEvidence": False}
+    assert failed_rows(reader, changed["position"]) == []
+    # An access policy: an asOf answer from before the change hides them too.
+    assert failed_rows(reader, changed["position"], asOf=position) == []
+    # Kept and counted all the same.
+    assert read(client, "profile", changed["position"], agent=_agent("cy"))["competencies"] == before
+
+    # Another store keeps the default.
+    create_store(engine, "other")
+    other_admin = make_client(scopes=("competency/admin",), store_id="other")
+    assert _ok(other_admin.get(f"{ADMIN}/settings"))["settings"] == {"negativeEvidence": True}
+
+    # Refused: a 400 naming the setting, nothing written; readers may not change it.
+    with engine.connect() as conn:
+        head = log.head(conn)[0]
+    for body, path in (({"negativeEvidence": "no"}, "$.negativeEvidence"), ({"colour": True}, "$.colour"),
+                       ({}, "$")):
+        refused = admin.put(f"{ADMIN}/settings", json=body)
+        assert refused.status_code == 400 and path in refused.text, refused.text
+    assert reader.put(f"{ADMIN}/settings", json={"negativeEvidence": True}).status_code == 403
+    assert reader.get(f"{ADMIN}/settings").status_code == 403
+    with engine.connect() as conn:
+        assert log.head(conn)[0] == head
+
+    shown = _ok(admin.put(f"{ADMIN}/settings", json={"negativeEvidence": True}), 202)
+    assert len(failed_rows(reader, shown["position"])) == 1

@@ -137,3 +137,20 @@ def test_a_framework_of_10000_items_imports_with_a_progress_bar(db_url: str, tmp
         assert [len(top["children"]) for top in tree["items"]] == [0] + [10] * 9
     finally:
         engine.dispose()
+
+
+def test_settings_show_and_change_failed_attempts_visibility(db_url: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        ensure_default_store(engine)
+        assert json.loads(lrs(db_url, "settings").stdout) == {"settings": {"negativeEvidence": True}}
+        hidden = lrs(db_url, "settings", "--negative-evidence", "hide")
+        assert hidden.returncode == 0, hidden.stderr
+        assert json.loads(hidden.stdout)["settings"] == {"negativeEvidence": False}
+        with engine.connect() as conn:
+            assert log.head(conn)[0] == json.loads(hidden.stdout)["position"]
+        assert json.loads(lrs(db_url, "settings").stdout) == {"settings": {"negativeEvidence": False}}
+        refused = lrs(db_url, "settings", "--negative-evidence", "maybe")
+        assert refused.returncode == 2 and "--negative-evidence" in refused.stderr
+    finally:
+        engine.dispose()
