@@ -136,6 +136,59 @@ def _wait_for_view(position: int, timeout: float) -> None:
             now = moved
 
 
+@competency.command(help="Convert ESCO CSVs and import them: the skills of the given occupations (and of a "
+                         "collection) as a simple framework, each occupation's skill relations as a role "
+                         "(esco-<id>; essential/optional as the importance). One write: all or nothing.")
+@click.option("--skills", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="skills_<lang>.csv")
+@click.option("--relations", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="occupationSkillRelations_<lang>.csv")
+@click.option("--occupation", "occupations", multiple=True, help="An occupation's ESCO URI (repeatable).")
+@click.option("--occupations", "names", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="occupations_<lang>.csv, for the roles' names.")
+@click.option("--collection", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="A skills collection CSV (conceptUri column), added to the framework.")
+@click.option("--framework", "framework_id", required=True, help="The framework's IRI.")
+@click.option("--title", default="ESCO skills", show_default=True)
+@click.option("--min-level", default="0.7", show_default=True,
+              help="The roles' required level: 0..1 (ESCO has no levels).")
+@STORE
+def esco(skills: Path, relations: Path, occupations: tuple[str, ...], names: Path | None, collection: Path | None,
+         framework_id: str, title: str, min_level: str, store_id: str) -> None:
+    from cli.main import _fail
+    from lrs.competency import config, frameworks
+    from lrs.competency import esco as converter
+    from lrs.errors import LrsError
+
+    try:
+        level = float(min_level)
+    except ValueError:
+        level = -1.0
+    if not 0 <= level <= 1:
+        raise click.BadParameter("must be a number from 0 to 1", param_hint="--min-level")
+    try:
+        framework, roles = converter.convert(
+            skills.read_bytes(), relations.read_bytes(), occupations=list(occupations),
+            collection=collection.read_bytes() if collection else None,
+            occupation_names=names.read_bytes() if names else None,
+            framework_id=framework_id, title=title, min_level=level)
+        body = json.dumps(framework).encode()
+        parsed = frameworks.parse(body)
+    except LrsError as exc:
+        _fail(exc.message)
+        return
+
+    def job(writer: Any) -> int:
+        position = config.import_in(writer, store_id, parsed, body, META)
+        for ident, role in roles.items():
+            position = config.role_in(writer, store_id, ident, role, META)
+        return position
+
+    position = _write(store_id, job)
+    click.echo(json.dumps({"position": position, "framework_id": framework_id, "items": len(parsed["items"]),
+                           "roles": sorted(roles)}))
+
+
 @competency.command(help="Retire a framework: its competencies stop counting.")
 @click.argument("framework")
 @STORE

@@ -131,3 +131,29 @@ def cohort() -> list[dict[str, Any]]:
         scored("bob", QUIZ_MEET_2, 0.85, 6), completed("bob", COURSE_MEET, 4),
         scored("cy", QUIZ_CHAT, 0.4, 30, success=False),
     ]
+
+
+# A small ESCO download (the columns of the v1.1 CSVs that the converter reads, and
+# some it does not): two occupations, four skills, one skill of a collection.
+ESCO = "http://data.europa.eu/esco/"
+ESCO_SKILLS = (
+    "conceptType,conceptUri,skillType,reuseLevel,preferredLabel,altLabels,description\n"
+    f"KnowledgeSkillCompetence,{ESCO}skill/s-python,knowledge,cross-sector,Python,,A language\n"
+    f"KnowledgeSkillCompetence,{ESCO}skill/s-sql,knowledge,cross-sector,SQL,,\"Queries, joins\"\n"
+    f"KnowledgeSkillCompetence,{ESCO}skill/s-teach,skill/competence,transversal,coach colleagues,,\n"
+    f"KnowledgeSkillCompetence,{ESCO}skill/s-mail,skill/competence,transversal,use e-mail,,\n"
+)
+ESCO_RELATIONS = (
+    "occupationUri,relationType,skillType,skillUri\n"
+    f"{ESCO}occupation/o-data,essential,knowledge,{ESCO}skill/s-python\n"
+    f"{ESCO}occupation/o-data,essential,knowledge,{ESCO}skill/s-sql\n"
+    f"{ESCO}occupation/o-data,optional,skill/competence,{ESCO}skill/s-teach\n"
+    f"{ESCO}occupation/o-data,optional,knowledge,{ESCO}skill/s-not-in-this-release\n"
+    f"{ESCO}occupation/o-lead,essential,skill/competence,{ESCO}skill/s-teach\n"
+)
+ESCO_OCCUPATIONS = (
+    "conceptType,conceptUri,iscoGroup,preferredLabel,description,code\n"
+    f"Occupation,{ESCO}occupation/o-data,2521,data engineer,,2521.1\n"
+    f"Occupation,{ESCO}occupation/o-lead,1213,team lead,,1213.4\n"
+)
+ESCO_COLLECTION = f"conceptType,conceptUri,preferredLabel\nKnowledgeSkillCompetence,{ESCO}skill/s-mail,use e-mail\n"

@@ -154,3 +154,52 @@ def test_settings_show_and_change_failed_attempts_visibility(db_url: str) -> Non
         assert refused.returncode == 2 and "--negative-evidence" in refused.stderr
     finally:
         engine.dispose()
+
+
+def test_esco_csvs_import_as_a_framework_and_roles(db_url: str, tmp_path: Path) -> None:
+    from projections.competency import people
+    from tests.competency_helpers import (
+        ESCO,
+        ESCO_COLLECTION,
+        ESCO_OCCUPATIONS,
+        ESCO_RELATIONS,
+        ESCO_SKILLS,
+    )
+
+    engine = make_engine(db_url)
+    try:
+        ensure_default_store(engine)
+        files = {"skills.csv": ESCO_SKILLS, "relations.csv": ESCO_RELATIONS, "occupations.csv": ESCO_OCCUPATIONS,
+                 "collection.csv": ESCO_COLLECTION}
+        for name, text in files.items():
+            (tmp_path / name).write_text(text)
+        common = ("esco", "--skills", str(tmp_path / "skills.csv"), "--relations", str(tmp_path / "relations.csv"),
+                  "--framework", "urn:esco:fw")
+        with engine.connect() as conn:
+            head = log.head(conn)[0]
+        unknown = lrs(db_url, *common, "--occupation", f"{ESCO}occupation/o-none")
+        assert unknown.returncode == 1 and "o-none: has no skill relations" in unknown.stderr
+        with engine.connect() as conn:
+            assert log.head(conn)[0] == head  # nothing written
+        done = lrs(db_url, *common, "--occupation", f"{ESCO}occupation/o-data", "--occupation",
+                   f"{ESCO}occupation/o-lead", "--occupations", str(tmp_path / "occupations.csv"),
+                   "--collection", str(tmp_path / "collection.csv"), "--min-level", "0.6")
+        assert done.returncode == 0, done.stderr
+        answer = json.loads(done.stdout)
+        assert answer["items"] == 4 and answer["roles"] == ["esco-o-data", "esco-o-lead"]
+        with engine.connect() as conn:
+            assert log.head(conn)[0] == answer["position"] == head + 3  # the framework and two roles
+        runner = Runner(engine, [CompetencyProjection()])
+        runner.catch_up()
+        runner.release()
+        with engine.connect() as conn:
+            found = queries.role(conn, "default", "esco-o-data")
+            gaps = people.gaps(conn, "default", "nobody", {"mbox": "mailto:nobody@example.org"}, "esco-o-lead",
+                               10**15, with_recommendations=False)
+        assert found["name"] == "data engineer" and found["source"] == f"{ESCO}occupation/o-data"
+        assert [(r["competency_iri"], r["importance"], r["min_level"]) for r in found["requirements"]] == [
+            (f"{ESCO}skill/s-python", "essential", 0.6), (f"{ESCO}skill/s-sql", "essential", 0.6),
+            (f"{ESCO}skill/s-teach", "optional", 0.6)]
+        assert [g["competency"] for g in gaps["gaps"]] == [f"{ESCO}skill/s-teach"]
+    finally:
+        engine.dispose()
