@@ -3,6 +3,7 @@ API) and a learner's profile, for operators."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import Callable
@@ -45,7 +46,8 @@ def competency() -> None:
     pass
 
 
-@competency.command("import", help="Import a framework: CASE 1.0/1.1 CFPackage JSON, simple JSON, or CSV.")
+@competency.command("import", help="Import a framework: CASE 1.0/1.1 CFPackage JSON, simple JSON, or CSV. "
+                                    "A progress bar on stderr follows its items until the import is written.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @STORE
 @click.option("--framework", default=None, help="CSV only: the framework's IRI.")
@@ -62,16 +64,41 @@ def import_(file: Path, store_id: str, framework: str | None, title: str | None,
     from cli.main import _fail
     from lrs.errors import LrsError
 
-    try:
-        parsed = frameworks.parse(content, media, framework_id=framework, title=title)
-    except LrsError as exc:
-        _fail(exc.message)
-        return
-    position = _write(store_id, lambda w: config.import_in(w, store_id, parsed, content, META))
+    with contextlib.ExitStack() as stack:
+        bar = _ImportBar(stack, f"importing {file.name}")
+        try:
+            parsed = frameworks.parse(content, media, framework_id=framework, title=title, progress=bar.read)
+        except LrsError as exc:
+            _fail(exc.message)
+            return
+        position = _write(store_id, lambda w: config.import_in(w, store_id, parsed, content, META))
+        bar.written()
     click.echo(json.dumps({"position": position, "framework_id": parsed["framework_id"],
                            "items": len(parsed["items"]), "relations": len(parsed["relations"])}))
     if wait:
         _wait_for_view(position, timeout)
+
+
+class _ImportBar:
+    """One step per item read, and a last one when the import event is committed (on a
+    large framework, parsing and writing its one big event both take seconds). Opened
+    at the first report, when the number of items is known."""
+
+    def __init__(self, stack: contextlib.ExitStack, label: str) -> None:
+        self.stack, self.label, self.done = stack, label, 0
+        self.bar: Any = None
+
+    def read(self, done: int, total: int) -> None:
+        if self.bar is None:
+            # Typed loosely: click's overloads of progressbar expect an iterable's item type.
+            progressbar: Any = click.progressbar
+            self.bar = self.stack.enter_context(progressbar(length=total + 1, label=self.label, file=sys.stderr))
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def written(self) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
 
 
 def _wait_for_view(position: int, timeout: float) -> None:
@@ -107,6 +134,59 @@ def _wait_for_view(position: int, timeout: float) -> None:
             moved = reached()
             bar.update(min(moved, position) - now)
             now = moved
+
+
+@competency.command(help="Convert ESCO CSVs and import them: the skills of the given occupations (and of a "
+                         "collection) as a simple framework, each occupation's skill relations as a role "
+                         "(esco-<id>; essential/optional as the importance). One write: all or nothing.")
+@click.option("--skills", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="skills_<lang>.csv")
+@click.option("--relations", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="occupationSkillRelations_<lang>.csv")
+@click.option("--occupation", "occupations", multiple=True, help="An occupation's ESCO URI (repeatable).")
+@click.option("--occupations", "names", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="occupations_<lang>.csv, for the roles' names.")
+@click.option("--collection", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="A skills collection CSV (conceptUri column), added to the framework.")
+@click.option("--framework", "framework_id", required=True, help="The framework's IRI.")
+@click.option("--title", default="ESCO skills", show_default=True)
+@click.option("--min-level", default="0.7", show_default=True,
+              help="The roles' required level: 0..1 (ESCO has no levels).")
+@STORE
+def esco(skills: Path, relations: Path, occupations: tuple[str, ...], names: Path | None, collection: Path | None,
+         framework_id: str, title: str, min_level: str, store_id: str) -> None:
+    from cli.main import _fail
+    from lrs.competency import config, frameworks
+    from lrs.competency import esco as converter
+    from lrs.errors import LrsError
+
+    try:
+        level = float(min_level)
+    except ValueError:
+        level = -1.0
+    if not 0 <= level <= 1:
+        raise click.BadParameter("must be a number from 0 to 1", param_hint="--min-level")
+    try:
+        framework, roles = converter.convert(
+            skills.read_bytes(), relations.read_bytes(), occupations=list(occupations),
+            collection=collection.read_bytes() if collection else None,
+            occupation_names=names.read_bytes() if names else None,
+            framework_id=framework_id, title=title, min_level=level)
+        body = json.dumps(framework).encode()
+        parsed = frameworks.parse(body)
+    except LrsError as exc:
+        _fail(exc.message)
+        return
+
+    def job(writer: Any) -> int:
+        position = config.import_in(writer, store_id, parsed, body, META)
+        for ident, role in roles.items():
+            position = config.role_in(writer, store_id, ident, role, META)
+        return position
+
+    position = _write(store_id, job)
+    click.echo(json.dumps({"position": position, "framework_id": framework_id, "items": len(parsed["items"]),
+                           "roles": sorted(roles)}))
 
 
 @competency.command(help="Retire a framework: its competencies stop counting.")
@@ -174,6 +254,32 @@ def teams(team_id: str, file: Path | None, remove: bool, store_id: str) -> None:
         body = _load(file)
         position = _write(store_id, lambda w: config.team_in(w, store_id, team_id, body, META))
     click.echo(json.dumps({"position": position, "team": team_id}))
+
+
+@competency.command(help="Show the store's competency settings, or change them.")
+@click.option("--negative-evidence", type=click.Choice(["show", "hide"]), default=None,
+              help="Whether competency/read sees evidence below the mastery threshold (failed attempts).")
+@STORE
+def settings(negative_evidence: str | None, store_id: str) -> None:
+    from cli.main import _migrated_engine, _settings
+    from lrs.competency import settings as competency_settings
+
+    if negative_evidence is None:
+        deployment = _settings()
+        with _migrated_engine(deployment).connect() as conn:
+            found = competency_settings.current(
+                conn, store_id, negative_evidence_default=deployment.competency_negative_evidence)
+        click.echo(json.dumps({"settings": found}))
+        return
+    change = {"negativeEvidence": negative_evidence == "show"}
+    answer: dict[str, Any] = {}
+
+    def job(writer: Any) -> int:
+        answer["settings"], position = competency_settings.change_in(writer, store_id, change, META)
+        return position
+
+    position = _write(store_id, job)
+    click.echo(json.dumps({"position": position, **answer}))
 
 
 @competency.command(help="A learner's profile as the competency view has it now (JSON).")

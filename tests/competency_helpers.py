@@ -60,6 +60,26 @@ def case_package() -> dict[str, Any]:
     }
 
 
+
+def big_case_package(n: int) -> dict[str, Any]:
+    """A CASE package of ``n`` items, ten top-level ones and each next item a child of
+    the item at a tenth of its index (a tree four levels deep at 10,000)."""
+    changed = "2026-05-01T00:00:00+00:00"
+    fw = "https://case.example.org/uri/fw-big"
+
+    def uri(i: int) -> str:
+        return f"https://case.example.org/uri/big-{i}"
+
+    items = [{"identifier": f"big-{i}", "uri": uri(i), "fullStatement": f"Skill {i}", "humanCodingScheme": f"B{i}",
+              "lastChangeDateTime": changed, "CFDocumentURI": _link(fw)} for i in range(n)]
+    associations = [{"identifier": f"big-assoc-{i}", "uri": f"https://case.example.org/uri/big-assoc-{i}",
+                     "associationType": "isChildOf", "originNodeURI": _link(uri(i)),
+                     "destinationNodeURI": _link(uri(i // 10) if i >= 10 else fw), "lastChangeDateTime": changed}
+                    for i in range(n)]
+    return {"CFDocument": {"identifier": "fw-big", "uri": fw, "creator": "Example Org", "title": "Big",
+                           "lastChangeDateTime": changed, "caseVersion": "1.1"},
+            "CFItems": items, "CFAssociations": associations}
+
 ALIGNMENTS = {"alignments": [
     {"activity": QUIZ_CHAT, "competency": CHAT, "type": "assesses", "weight": 1.0},
     {"activity": QUIZ_MEET, "competency": MEET, "type": "assesses", "weight": 1.0},
@@ -111,3 +131,29 @@ def cohort() -> list[dict[str, Any]]:
         scored("bob", QUIZ_MEET_2, 0.85, 6), completed("bob", COURSE_MEET, 4),
         scored("cy", QUIZ_CHAT, 0.4, 30, success=False),
     ]
+
+
+# A small ESCO download (the columns of the v1.1 CSVs that the converter reads, and
+# some it does not): two occupations, four skills, one skill of a collection.
+ESCO = "http://data.europa.eu/esco/"
+ESCO_SKILLS = (
+    "conceptType,conceptUri,skillType,reuseLevel,preferredLabel,altLabels,description\n"
+    f"KnowledgeSkillCompetence,{ESCO}skill/s-python,knowledge,cross-sector,Python,,A language\n"
+    f"KnowledgeSkillCompetence,{ESCO}skill/s-sql,knowledge,cross-sector,SQL,,\"Queries, joins\"\n"
+    f"KnowledgeSkillCompetence,{ESCO}skill/s-teach,skill/competence,transversal,coach colleagues,,\n"
+    f"KnowledgeSkillCompetence,{ESCO}skill/s-mail,skill/competence,transversal,use e-mail,,\n"
+)
+ESCO_RELATIONS = (
+    "occupationUri,relationType,skillType,skillUri\n"
+    f"{ESCO}occupation/o-data,essential,knowledge,{ESCO}skill/s-python\n"
+    f"{ESCO}occupation/o-data,essential,knowledge,{ESCO}skill/s-sql\n"
+    f"{ESCO}occupation/o-data,optional,skill/competence,{ESCO}skill/s-teach\n"
+    f"{ESCO}occupation/o-data,optional,knowledge,{ESCO}skill/s-not-in-this-release\n"
+    f"{ESCO}occupation/o-lead,essential,skill/competence,{ESCO}skill/s-teach\n"
+)
+ESCO_OCCUPATIONS = (
+    "conceptType,conceptUri,iscoGroup,preferredLabel,description,code\n"
+    f"Occupation,{ESCO}occupation/o-data,2521,data engineer,,2521.1\n"
+    f"Occupation,{ESCO}occupation/o-lead,1213,team lead,,1213.4\n"
+)
+ESCO_COLLECTION = f"conceptType,conceptUri,preferredLabel\nKnowledgeSkillCompetence,{ESCO}skill/s-mail,use e-mail\n"

@@ -61,7 +61,7 @@ async def evidence(request: Request, app: App, credential: Auth, agent: AgentPar
                    window: PositionParams, at: AtParam) -> Response:
     person = learner(agent)
     may_read(credential, person)
-    store, negative = credential.store_id, negative_evidence(request, credential)
+    store, negative = credential.store_id, await negative_evidence(request, credential)
     return await answer(request, app, credential, window, at,
                         lambda conn: queries.evidence(conn, store, person.key, competency, at.us, negative))
 
@@ -90,14 +90,22 @@ async def history(request: Request, app: App, credential: Auth, agent: AgentPara
 @router.get("/assertions", summary="Export: xAPI statements or Open Badges 3.0 credentials (unsigned)",
             responses=example(examples.ASSERTIONS))
 async def assertions(request: Request, app: App, credential: Auth, agent: AgentParam, window: PositionParams,
-                     at: AtParam, format: Annotated[str, Query(description="xapi or ob3")] = "xapi") -> Response:
+                     at: AtParam, format: Annotated[str, Query(description="xapi or ob3")] = "xapi",
+                     flavour: Annotated[str | None, Query(
+                         description="format=xapi only: lcp (learner competency achievedcompetency/"
+                                     "expiredcompetency, the default) or tla (TLA MOM asserted with confidence "
+                                     "in [-1, 1] and evidence)")] = None) -> Response:
     person = learner(agent)
     may_read(credential, person)
     if format not in ("xapi", "ob3"):
         raise InvalidParameter("format", "must be xapi or ob3")
+    if flavour is not None and format != "xapi":
+        raise InvalidParameter("flavour", "applies to format=xapi only")
+    if flavour is not None and flavour not in exports.FLAVOURS:
+        raise InvalidParameter("flavour", f"must be one of {', '.join(exports.FLAVOURS)}")
     base = services(request).settings.public_url.rstrip("/")
     issuer = {"objectType": "Agent", "name": "LRS", "account": {"homePage": base, "name": credential.store_id}} \
         if format == "xapi" else {"id": base, "name": f"LRS store {credential.store_id}"}
     store = credential.store_id
-    return await answer(request, app, credential, window, at,
-                        lambda conn: exports.assertions(conn, store, person.key, person.agent, at.us, format, issuer, base))
+    return await answer(request, app, credential, window, at, lambda conn: exports.assertions(
+        conn, store, person.key, person.agent, at.us, format, issuer, base, flavour or "lcp"))

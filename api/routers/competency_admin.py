@@ -19,7 +19,7 @@ from starlette.responses import Response
 from api.deps import App, Auth, media_type, read_body, require, run
 from api.routers import competency_examples as examples
 from api.viewing import POSITION
-from lrs.competency import config, frameworks
+from lrs.competency import config, frameworks, settings
 from lrs.errors import BadRequest
 
 router = APIRouter(prefix="/admin/competency", tags=["competency: configuration"])
@@ -127,3 +127,29 @@ async def _remove(app: App, credential: Auth, kind: str, ident: str) -> Response
         lambda writer: config.remove_in(writer, credential.store_id, kind, ident, _meta(credential))
     )
     return _accepted(position, **{kind: ident})
+
+
+def _settings_now(app: App, store: str) -> dict[str, Any]:
+    with app.engine.connect() as conn:
+        return settings.current(conn, store, negative_evidence_default=app.settings.competency_negative_evidence)
+
+
+@router.get("/settings", summary="The store's competency settings in force",
+            responses={200: {"content": {"application/json": {"example": {"settings": {"negativeEvidence": True}}}}}})
+async def get_settings(app: App, credential: Auth) -> dict[str, Any]:
+    require(credential, *SCOPES)
+    return {"settings": await run(app, _settings_now, app, credential.store_id)}
+
+
+@router.put("/settings", status_code=202,
+            summary="Change the store's competency settings (those left out keep their value)",
+            description="Records a `competency.settings.changed` event. `negativeEvidence`: whether "
+                        "competency/read sees evidence below the mastery threshold (failed attempts); "
+                        "unset, the store follows LRS_COMPETENCY_NEGATIVE_EVIDENCE.",
+            openapi_extra=examples.SETTINGS_BODY)
+async def put_settings(request: Request, app: App, credential: Auth) -> Response:
+    require(credential, *SCOPES)
+    body = _json(await read_body(request))
+    found, position = await app.writer.run_async(
+        lambda writer: settings.change_in(writer, credential.store_id, body, _meta(credential)))
+    return _accepted(position, settings=found)

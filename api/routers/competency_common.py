@@ -12,8 +12,9 @@ from sqlalchemy import Connection
 from starlette.responses import Response
 
 from api import viewing
-from api.deps import App, services
+from api.deps import App, run, services
 from lrs.clock import format_utc, to_micros, utcnow
+from lrs.competency import settings
 from lrs.credentials import Credential
 from lrs.errors import Forbidden, InvalidParameter
 from lrs.xapi import value_formats
@@ -77,8 +78,20 @@ def may_read_configuration(credential: Credential) -> None:
         raise Forbidden(f"this credential lacks the scope for this request ({' or '.join((*WHOLE_STORE, MINE))})")
 
 
-def negative_evidence(request: Request, credential: Credential) -> bool:
-    return whole_store(credential) and services(request).settings.competency_negative_evidence
+async def negative_evidence(request: Request, credential: Credential) -> bool:
+    """Whether this reader sees failed attempts: a whole-store reader, in a store whose
+    setting (now, also for an asOf answer: an access policy) shows them."""
+    if not whole_store(credential):
+        return False
+    app = services(request)
+
+    def read() -> bool:
+        with app.engine.connect() as conn:
+            return bool(settings.current(conn, credential.store_id,
+                                         negative_evidence_default=app.settings.competency_negative_evidence)
+                        ["negativeEvidence"])
+
+    return await run(app, read)
 
 
 async def answer(request: Request, app: App, credential: Credential, window: viewing.Window, at: At,

@@ -36,7 +36,7 @@ HISTORY = {**_HEAD, "competency": A1, "points": [
     {"at": "2026-10-01T09:00:00.000000Z", "status": "developing", "level": 0.62, "confidence": 0.33},
     {"at": "2026-11-01T09:00:00.000000Z", "status": "proficient", "level": 0.85, "confidence": 0.64}]}
 
-ASSERTIONS = {**_HEAD, "agent": ANN, "format": "xapi", "statements": [
+ASSERTIONS = {**_HEAD, "agent": ANN, "format": "xapi", "flavour": "lcp", "statements": [
     {"id": "0b3e3f0c-…", "actor": ANN,
      "verb": {"id": "https://w3id.org/xapi/comp/verbs/achievedcompetency", "display": {"en": "achieved competency"}},
      "object": {"objectType": "Activity", "id": A1,
@@ -114,3 +114,5 @@ ROLE_BODY = {"requestBody": {"required": True, "content": {"application/json": {
 TEAM_BODY = {"requestBody": {"required": True, "content": {"application/json": {"example": {
     "name": "Support", "members": [{"mbox": "mailto:ann@example.org"}, {"mbox": "mailto:bob@example.org"}]}}}}}
 
+SETTINGS_BODY = {"requestBody": {"required": True, "content": {"application/json": {"example": {
+    "negativeEvidence": False}}}}}

@@ -33,12 +33,28 @@ def _one_of(role: str | None, framework: str | None) -> None:
 @router.get("/experts", summary="Who can help with a competency: proficient people, ranked",
             responses=example(examples.EXPERTS))
 async def experts(request: Request, app: App, credential: Auth, competency: Iri, window: PositionParams,
-                  at: AtParam, team: Optional = None, minLevel: Annotated[float | None, Query(ge=0, le=1)] = None,
+                  at: AtParam, team: Optional = None, minLevel: Annotated[str | None, Query(
+                      description="A number from 0 to 1, or a label of the competency's framework scale "
+                                  "(e.g. Proficient: the level its band starts at)")] = None,
                   limit: Limit = 10) -> Response:
     may_read(credential, None)
+    least = _level(minLevel)
     store = credential.store_id
     return await answer(request, app, credential, window, at, lambda conn: people.experts(
-        conn, store, competency, at.us, team=team, min_level=minLevel, limit=limit))
+        conn, store, competency, at.us, team=team, min_level=least, limit=limit))
+
+
+def _level(text: str | None) -> float | str | None:
+    """A number from 0 to 1, else a scale label (checked against the framework's scale)."""
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    if not 0 <= value <= 1:  # also refuses nan
+        raise InvalidParameter("minLevel", "must be a number from 0 to 1 or a label of the framework's scale")
+    return value
 
 
 @router.get("/pairings", summary="Who can teach whom in a team", responses=example(examples.PAIRINGS))

@@ -27,3 +27,8 @@ CONFIG_EVENTS = frozenset(
 # Every configuration event of a store is in this one stream: its order is the
 # order the configuration changed in, and a write validates against its fold.
 STREAM = "competency"
+
+# The store's competency settings: an access policy read when answering (the view does
+# not fold it), so they live in a small stream of their own.
+SETTINGS_CHANGED = "competency.settings.changed"
+SETTINGS_STREAM = "competency:settings"

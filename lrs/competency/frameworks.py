@@ -11,6 +11,7 @@ import csv
 import functools
 import io
 import json
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
@@ -22,6 +23,15 @@ from lrs.xapi.value_formats import is_iri
 
 RELATION_TYPES = ("precedes", "exactMatchOf", "isRelatedTo", "isPartOf")
 SIMPLE_COLUMNS = ("id", "parent", "name", "code", "mastery_threshold")
+
+# Told (items normalised, items in the upload) as the items are read: an operator's
+# progress bar for a large framework (`lrs competency import`).
+Progress = Callable[[int, int], None]
+STEP = 500  # items between two reports
+
+
+def _quiet(done: int, total: int) -> None:
+    pass
 
 
 class InvalidFramework(BadRequest):
@@ -46,22 +56,33 @@ def _path(parts: list[Any]) -> str:
 
 
 def parse(content: bytes, media_type: str = "application/json", *, framework_id: str | None = None,
-          title: str | None = None) -> dict[str, Any]:
+          title: str | None = None, progress: Progress = _quiet) -> dict[str, Any]:
     """The normalised framework of an upload (CASE CFPackage, simple JSON or CSV)."""
     if media_type in ("text/csv", "application/csv"):
-        return _simple_csv(content, framework_id, title)
+        return _simple_csv(content, framework_id, title, progress)
     try:
         document = orjson.loads(content)
     except orjson.JSONDecodeError as exc:
         raise _fail("$", f"is not JSON ({exc})") from None
     if isinstance(document, dict) and "CFDocument" in document:
-        return case_package(document)
+        return case_package(document, progress)
     if isinstance(document, dict) and "CFPackage" in document and isinstance(document["CFPackage"], dict):
-        return case_package(document["CFPackage"])  # some exports wrap the package
-    return simple(document, framework_id, title)
+        return case_package(document["CFPackage"], progress)  # some exports wrap the package
+    return simple(document, framework_id, title, progress)
 
 
-def case_package(package: Any) -> dict[str, Any]:
+def _reporting(total: int, progress: Progress) -> Callable[[int], None]:
+    """Reports every STEP items and the last one."""
+    progress(0, total)
+
+    def step(index: int) -> None:
+        if (index + 1) % STEP == 0 or index + 1 == total:
+            progress(index + 1, total)
+
+    return step
+
+
+def case_package(package: Any, progress: Progress = _quiet) -> dict[str, Any]:
     errors = list(_case_validator().iter_errors(package))
     if errors:
         first = errors[0]
@@ -74,7 +95,9 @@ def case_package(package: Any) -> dict[str, Any]:
     items: list[dict[str, Any]] = []
     by_identifier: dict[str, str] = {}
     seen: set[str] = set()
-    for index, item in enumerate(package.get("CFItems") or []):
+    listed = package.get("CFItems") or []
+    report = _reporting(len(listed), progress)
+    for index, item in enumerate(listed):
         if not is_iri(item["uri"]):
             raise _fail(f"$.CFItems[{index}].uri", "must be an IRI")
         if item["uri"] in seen:
@@ -85,6 +108,7 @@ def case_package(package: Any) -> dict[str, Any]:
             "iri": item["uri"], "code": item.get("humanCodingScheme") or "", "name": item["fullStatement"],
             "parent_iri": None, "type": item.get("CFItemType") or "", "mastery_threshold": None,
         })
+        report(index)
     known = {item["iri"] for item in items}
     parents: dict[str, str] = {}
     relations: list[dict[str, str]] = []
@@ -134,7 +158,7 @@ def _rubric_scale(package: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"label": label, "min_score": value} for label, value in sorted(bands.items(), key=lambda b: (b[1], b[0]))]
 
 
-def simple(document: Any, framework_id: str | None, title: str | None) -> dict[str, Any]:
+def simple(document: Any, framework_id: str | None, title: str | None, progress: Progress = _quiet) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise _fail("$", "must be a CASE CFPackage or a simple framework object {id, title, items}")
     framework_id = document.get("id", framework_id)
@@ -143,7 +167,11 @@ def simple(document: Any, framework_id: str | None, title: str | None) -> dict[s
     raw_items = document.get("items")
     if not isinstance(raw_items, list):
         raise _fail("$.items", "must be an array of {id, parent, name, code, mastery_threshold}")
-    items = [_simple_item(row, f"$.items[{i}]") for i, row in enumerate(raw_items)]
+    report = _reporting(len(raw_items), progress)
+    items = []
+    for i, row in enumerate(raw_items):
+        items.append(_simple_item(row, f"$.items[{i}]"))
+        report(i)
     scale = document.get("scale") or []
     if not isinstance(scale, list):
         raise _fail("$.scale", "must be an array of {label, min_score}")
@@ -201,7 +229,7 @@ def _simple_item(row: Any, path: str) -> dict[str, Any]:
     }
 
 
-def _simple_csv(content: bytes, framework_id: str | None, title: str | None) -> dict[str, Any]:
+def _simple_csv(content: bytes, framework_id: str | None, title: str | None, progress: Progress) -> dict[str, Any]:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -213,7 +241,7 @@ def _simple_csv(content: bytes, framework_id: str | None, title: str | None) -> 
     rows = [dict(row) for row in reader]
     if framework_id is None:
         raise _fail("id", "a CSV framework needs its id (the `framework` parameter, an IRI)")
-    return simple({"id": framework_id, "title": title or "", "items": rows}, framework_id, title)
+    return simple({"id": framework_id, "title": title or "", "items": rows}, framework_id, title, progress)
 
 
 def _checked(framework: dict[str, Any]) -> dict[str, Any]:

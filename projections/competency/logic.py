@@ -338,6 +338,30 @@ def cell_at(rows: Sequence[dict[str, Any]], theta: float, at_us: int, params: Pa
     return recompute([r for r in rows if r["t_us"] <= at_us], theta, params)
 
 
+def proficient_since(rows: Sequence[dict[str, Any]], theta: float, at_us: int,
+                     params: Params = PARAMS) -> int | None:
+    """When the cell became proficient and stayed so up to ``at`` (None: not proficient
+    at ``at``): an exported credential's validFrom (design §10).
+
+    Status only changes upward when evidence arrives; between two evidence instants
+    confidence decays and an expiry may pass, so a stretch can only break there. Hence
+    it suffices to evaluate the cell at each evidence instant and just before the next:
+    a stretch broken by decay, expiry or a lapse starts again at the evidence that
+    restored it."""
+    instants = sorted({r["t_us"] for r in rows if r["t_us"] <= at_us})
+    since = None
+    for i, t in enumerate(instants):
+        cell = cell_at(rows, theta, t, params)
+        end = instants[i + 1] - 1 if i + 1 < len(instants) else at_us
+        if status(cell, t, params) != "proficient":
+            since = None
+        elif since is None:
+            since = t
+        if since is not None and status(cell, end, params) != "proficient":
+            since = None
+    return since
+
+
 # ------------------------------------------------------------------ gaps and ranking
 
 IMPORTANCE_WEIGHT = {"essential": 1.0, "optional": 0.3}

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from lrs.errors import InvalidParameter
 from lrs.xapi.agents import key_hash
 from projections.competency import logic
 from projections.competency.queries import (
@@ -41,18 +42,32 @@ def _threshold(found: dict[str, Any]) -> float:
     return P.theta if found["mastery_threshold"] is None else float(found["mastery_threshold"])
 
 
+def minimum(conn: Connection, store: str, found: dict[str, Any], value: float | str) -> dict[str, Any]:
+    """A minimum level given as a number, or as a label of the competency's framework
+    scale (its band's min_score): {"level", "label"}."""
+    scale = scale_of(conn, store, found["framework_hash"], {})
+    if isinstance(value, str):
+        band = next((b for b in scale if b["label"] == value), None)
+        if band is None:
+            labels = ", ".join(b["label"] for b in scale) or "none: give a number from 0 to 1"
+            raise InvalidParameter("minLevel", f"{value!r} is not a label of the competency's framework scale ({labels})")
+        return {"level": band["min_score"], "label": value}
+    return {"level": value, "label": logic.label(value, scale)}
+
+
 def experts(conn: Connection, store: str, competency_iri: str, at_us: int, *, team: str | None = None,
-            min_level: float | None = None, limit: int = 10) -> dict[str, Any]:
+            min_level: float | str | None = None, limit: int = 10) -> dict[str, Any]:
     found = item(conn, store, competency_iri)
     ranked = ranked_experts(conn, store, found["iri_hash"], at_us)
     if team is not None:
         members = {m["learner_key"] for m in team_members(conn, store, team)}
         ranked = [e for e in ranked if e[0] in members]
-    if min_level is not None:
-        ranked = [e for e in ranked if e[1]["level"] >= min_level]
+    least = None if min_level is None else minimum(conn, store, found, min_level)
+    if least is not None:
+        ranked = [e for e in ranked if e[1]["level"] >= least["level"]]
     ranked = ranked[:limit]
     names = agents(conn, store, {key for key, _ in ranked})
-    return {"competency": competency_iri, "experts": [
+    return {"competency": competency_iri, **({"minLevel": least} if least is not None else {}), "experts": [
         {"agent": names.get(key), "level": cell["level"], "confidence": logic.confidence(cell, at_us),
          "score": cell["level"] * logic.confidence(cell, at_us), "evidenceCount": cell["n_evidence"],
          "sources": cell["n_sources"], "lastEvidenceAt": when(cell["t_last_us"])} for key, cell in ranked]}

@@ -208,6 +208,9 @@ ROWS: list[Row] = [
         allow(404, *COMPETENCY_ADMINS, OTHER_ADMIN)),
     Row("DELETE-competency-team", "DELETE", "/admin/competency/teams/never-set",
         allow(404, *COMPETENCY_ADMINS, OTHER_ADMIN)),
+    Row("GET-competency-settings", "GET", "/admin/competency/settings", allow(200, *COMPETENCY_ADMINS, OTHER_ADMIN)),
+    Row("PUT-competency-settings", "PUT", "/admin/competency/settings", allow(202, *COMPETENCY_ADMINS, OTHER_ADMIN),
+        json=lambda: {"negativeEvidence": True}),
     # About: no credentials needed, and wrong ones are not even looked at.
     *(Row(f"{method}-about", method, "/xapi/about", allow(200, *COLUMNS)) for method in ("GET", "HEAD")),
     # Administration
@@ -365,8 +368,8 @@ def test_the_matrix_covers_every_route_and_method() -> None:
         for method in getattr(route, "methods", None) or ()
     }
     # statements 4, documents 3 x 5, activities 2, agents 2, about 2, admin 6, views 4,
-    # competency views 11 (and the roles and teams to pick from, 2) and configuration 8
-    assert len(routes) == 56
+    # competency views 11 (and the roles and teams to pick from, 2) and configuration 8 (+ settings 2)
+    assert len(routes) == 58
     covered = {
         (row.method, re.sub(r"^/admin/competency/(roles|teams)/[^/]+$", lambda m: f"/admin/competency/{m[1]}/{{{m[1][:-1]}_id}}",
                             re.sub(r"^/admin/credentials/[^/]+/", "/admin/credentials/{key}/", row.path)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -210,3 +211,126 @@ def test_history_recommendations_and_removals(client: XapiClient) -> None:
     assert client.delete(f"{ADMIN}/roles/meeting-host").status_code == 404
     gone = client.get(f"{VIEWS}/gaps", params={"agent": _agent("ann"), "role": "meeting-host", "minPosition": removed + 1})
     assert gone.status_code == 400 and "meeting-host" in gone.json()["message"]
+
+
+def _authority(who: str, verb: str, competency: str, days: float) -> dict[str, Any]:
+    from tests.competency_helpers import T0
+
+    return {"actor": agent(who), "verb": {"id": f"https://w3id.org/xapi/tla/verbs/{verb}"},
+            "object": {"objectType": "Activity", "id": competency},
+            "timestamp": (T0 + timedelta(days=days)).isoformat()}
+
+
+def test_assertions_in_the_tla_flavour_and_ob3_valid_from(client: XapiClient) -> None:
+    position = configure(client)
+    # Eve: asserted proficient in DATA on day 1 and again on day 30 (still proficient in
+    # between), so her credential is valid from day 1; proficient in CHAT, then it expired.
+    _ok(client.post_statements([_authority("eve", "achieved", DATA, 1), _authority("eve", "asserted", DATA, 30),
+                                _authority("eve", "achieved", CHAT, 2), _authority("eve", "expired", CHAT, 40)]))
+    profile = {c["iri"]: c for c in read(client, "profile", position + 4, agent=_agent("eve"))["competencies"]}
+    assert profile[DATA]["status"] == "proficient" and profile[CHAT]["status"] == "lapsed"
+
+    lcp = read(client, "assertions", position + 4, agent=_agent("eve"), format="xapi")
+    assert lcp["flavour"] == "lcp"
+    assert {s["object"]["id"]: s["verb"]["id"].rsplit("/", 1)[1] for s in lcp["statements"]} == {
+        DATA: "achievedcompetency", CHAT: "expiredcompetency"}
+
+    tla = read(client, "assertions", position + 4, agent=_agent("eve"), format="xapi", flavour="tla")
+    assert tla["flavour"] == "tla"
+    by_competency = {s["object"]["id"]: s for s in tla["statements"]}
+    assert set(by_competency) == {DATA, CHAT}
+    for iri, sign in ((DATA, 1), (CHAT, -1)):
+        found = by_competency[iri]
+        assert found["verb"]["id"] == "https://w3id.org/xapi/tla/verbs/asserted"
+        assert found["object"]["definition"]["type"] == "https://w3id.org/xapi/tla/activity-types/competency"
+        assert "result" not in found  # the MOM excludes it
+        extensions = found["context"]["extensions"]
+        confidence = extensions["https://w3id.org/xapi/tla/extensions/confidence"]
+        assert confidence == pytest.approx(sign * profile[iri]["confidence"], abs=1e-6) and -1 <= confidence <= 1
+        assert all(url.startswith("http://lrs.test/xapi/statements?statementId=")
+                   for url in extensions["https://w3id.org/xapi/tla/extensions/evidence"])
+    from lrs.xapi.validation import validate_statement
+
+    for exported in (*lcp["statements"], *tla["statements"]):
+        validate_statement(exported, "1.0.3")  # each one a valid xAPI statement to forward
+    # Its own ids, stable across exports.
+    assert not {s["id"] for s in tla["statements"]} & {s["id"] for s in lcp["statements"]}
+    assert tla == read(client, "assertions", position + 4, agent=_agent("eve"), format="xapi", flavour="tla")
+
+    credentials = read(client, "assertions", position + 4, agent=_agent("eve"), format="ob3")["credentials"]
+    assert [c["credentialSubject"]["achievement"]["id"] for c in credentials] == [DATA]  # the lapsed one is not
+    assert credentials[0]["validFrom"] == credentials[0]["awardedDate"] == "2026-06-02T09:00:00.000000Z"
+
+    for params, name in (({"format": "ob3", "flavour": "tla"}, "flavour"), ({"format": "xapi", "flavour": "cass"}, "flavour")):
+        refused = client.get(f"{VIEWS}/assertions", params={"agent": _agent("eve"), **params})
+        assert refused.status_code == 400 and name in refused.text
+
+
+def test_the_expert_finder_takes_its_minimum_as_a_scale_label(client: XapiClient) -> None:
+    _ok(client.post_statements(cohort()))
+    position = configure(client)
+    everyone = read(client, "experts", position, competency=CHAT)
+    levels = {e["agent"]["mbox"]: e["level"] for e in everyone["experts"]}
+    # The scale: Novice 0.25, Competent 0.5, Proficient 0.75, Expert 1.0 (score / top score).
+    assert 0.75 <= levels["mailto:ann@example.org"] < levels["mailto:bob@example.org"] < 1.0
+    by_label = read(client, "experts", position, competency=CHAT, minLevel="Proficient")
+    assert by_label["minLevel"] == {"level": 0.75, "label": "Proficient"}
+    assert by_label["experts"] == everyone["experts"]
+    by_number = read(client, "experts", position, competency=CHAT, minLevel=levels["mailto:bob@example.org"])
+    assert [e["agent"]["mbox"] for e in by_number["experts"]] == ["mailto:bob@example.org"]
+    assert by_number["minLevel"]["label"] == "Proficient"
+    assert read(client, "experts", position, competency=CHAT, minLevel="Expert")["experts"] == []
+    for bad in ("Guru", "1.5", "-0.1", "nan"):
+        refused = client.get(f"{VIEWS}/experts", params={"competency": CHAT, "minLevel": bad, "at": AT})
+        assert refused.status_code == 400 and "minLevel" in refused.text, bad
+    assert "Novice, Competent, Proficient, Expert" in client.get(
+        f"{VIEWS}/experts", params={"competency": CHAT, "minLevel": "Guru", "at": AT}).text
+
+
+def test_failed_attempts_are_shown_or_hidden_per_store(client: XapiClient, engine: Engine, make_client: Any) -> None:
+    from lrs import log
+    from lrs.credentials import create_store
+
+    _ok(client.post_statements(cohort()))
+    position = configure(client)
+    reader = make_client(scopes=("competency/read",))
+    admin = make_client(scopes=("competency/admin",))
+
+    def failed_rows(who: XapiClient, at_position: int, **params: Any) -> list[Any]:
+        found = _ok(who.get(f"{VIEWS}/evidence", params={
+            "agent": _agent("cy"), "competency": CHAT, "minPosition": at_position, "at": AT, **params}))
+        return [r for r in found["evidence"] if r["score"] < 0.7]
+
+    # Unset: the deployment's default (LRS_COMPETENCY_NEGATIVE_EVIDENCE, true).
+    assert _ok(admin.get(f"{ADMIN}/settings"))["settings"] == {"negativeEvidence": True}
+    assert len(failed_rows(reader, position)) == 1
+    before = read(client, "profile", position, agent=_agent("cy"))["competencies"]
+
+    changed = _ok(admin.put(f"{ADMIN}/settings", json={"negativeEvidence": False}), 202)
+    assert changed["settings"] == {"negativeEvidence": False}
+    assert _ok(admin.get(f"{ADMIN}/settings"))["settings"] == {"negativeEvidence": False}
+    assert failed_rows(reader, changed["position"]) == []
+    # An access policy: an asOf answer from before the change hides them too.
+    assert failed_rows(reader, changed["position"], asOf=position) == []
+    # Kept and counted all the same.
+    assert read(client, "profile", changed["position"], agent=_agent("cy"))["competencies"] == before
+
+    # Another store keeps the default.
+    create_store(engine, "other")
+    other_admin = make_client(scopes=("competency/admin",), store_id="other")
+    assert _ok(other_admin.get(f"{ADMIN}/settings"))["settings"] == {"negativeEvidence": True}
+
+    # Refused: a 400 naming the setting, nothing written; readers may not change it.
+    with engine.connect() as conn:
+        head = log.head(conn)[0]
+    for body, path in (({"negativeEvidence": "no"}, "$.negativeEvidence"), ({"colour": True}, "$.colour"),
+                       ({}, "$")):
+        refused = admin.put(f"{ADMIN}/settings", json=body)
+        assert refused.status_code == 400 and path in refused.text, refused.text
+    assert reader.put(f"{ADMIN}/settings", json={"negativeEvidence": True}).status_code == 403
+    assert reader.get(f"{ADMIN}/settings").status_code == 403
+    with engine.connect() as conn:
+        assert log.head(conn)[0] == head
+
+    shown = _ok(admin.put(f"{ADMIN}/settings", json={"negativeEvidence": True}), 202)
+    assert len(failed_rows(reader, shown["position"])) == 1

@@ -9,12 +9,25 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy import func, select
+
 from lrs import log
 from lrs.credentials import ensure_default_store
 from lrs.db import make_engine
-from projections.competency import CompetencyProjection
+from projections.competency import CompetencyProjection, queries
+from projections.competency.schema import ITEMS
 from projections.runner import Runner
-from tests.competency_helpers import ALIGNMENTS, CHAT, FW, MEET, ROLE, agent, case_package, cohort
+from tests.competency_helpers import (
+    ALIGNMENTS,
+    CHAT,
+    FW,
+    MEET,
+    ROLE,
+    agent,
+    big_case_package,
+    case_package,
+    cohort,
+)
 from tests.progress_helpers import write
 
 
@@ -104,3 +117,89 @@ def test_import_wait_times_out_without_a_worker(sqlite_url: str, tmp_path: Path)
     (tmp_path / "fw.json").write_text(json.dumps(case_package()))
     done = lrs(sqlite_url, "import", str(tmp_path / "fw.json"), "--wait", "--timeout", "0.5")
     assert done.returncode == 1 and "is `lrs serve` or `lrs projections run` folding it?" in done.stderr
+
+
+def test_a_framework_of_10000_items_imports_with_a_progress_bar(db_url: str, tmp_path: Path) -> None:
+    engine = make_engine(db_url)
+    try:
+        ensure_default_store(engine)
+        (tmp_path / "big.json").write_text(json.dumps(big_case_package(10_000)))
+        done = lrs(db_url, "import", str(tmp_path / "big.json"))
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["items"] == 10_000
+        assert "importing big.json" in done.stderr  # the bar's label (the bar itself only on a terminal)
+        runner = Runner(engine, [CompetencyProjection()])
+        runner.catch_up()
+        runner.release()
+        with engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(ITEMS.sql)).scalar() == 10_000
+            tree = queries.framework_tree(conn, "default", "https://case.example.org/uri/fw-big")
+        assert [len(top["children"]) for top in tree["items"]] == [0] + [10] * 9
+    finally:
+        engine.dispose()
+
+
+def test_settings_show_and_change_failed_attempts_visibility(db_url: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        ensure_default_store(engine)
+        assert json.loads(lrs(db_url, "settings").stdout) == {"settings": {"negativeEvidence": True}}
+        hidden = lrs(db_url, "settings", "--negative-evidence", "hide")
+        assert hidden.returncode == 0, hidden.stderr
+        assert json.loads(hidden.stdout)["settings"] == {"negativeEvidence": False}
+        with engine.connect() as conn:
+            assert log.head(conn)[0] == json.loads(hidden.stdout)["position"]
+        assert json.loads(lrs(db_url, "settings").stdout) == {"settings": {"negativeEvidence": False}}
+        refused = lrs(db_url, "settings", "--negative-evidence", "maybe")
+        assert refused.returncode == 2 and "--negative-evidence" in refused.stderr
+    finally:
+        engine.dispose()
+
+
+def test_esco_csvs_import_as_a_framework_and_roles(db_url: str, tmp_path: Path) -> None:
+    from projections.competency import people
+    from tests.competency_helpers import (
+        ESCO,
+        ESCO_COLLECTION,
+        ESCO_OCCUPATIONS,
+        ESCO_RELATIONS,
+        ESCO_SKILLS,
+    )
+
+    engine = make_engine(db_url)
+    try:
+        ensure_default_store(engine)
+        files = {"skills.csv": ESCO_SKILLS, "relations.csv": ESCO_RELATIONS, "occupations.csv": ESCO_OCCUPATIONS,
+                 "collection.csv": ESCO_COLLECTION}
+        for name, text in files.items():
+            (tmp_path / name).write_text(text)
+        common = ("esco", "--skills", str(tmp_path / "skills.csv"), "--relations", str(tmp_path / "relations.csv"),
+                  "--framework", "urn:esco:fw")
+        with engine.connect() as conn:
+            head = log.head(conn)[0]
+        unknown = lrs(db_url, *common, "--occupation", f"{ESCO}occupation/o-none")
+        assert unknown.returncode == 1 and "o-none: has no skill relations" in unknown.stderr
+        with engine.connect() as conn:
+            assert log.head(conn)[0] == head  # nothing written
+        done = lrs(db_url, *common, "--occupation", f"{ESCO}occupation/o-data", "--occupation",
+                   f"{ESCO}occupation/o-lead", "--occupations", str(tmp_path / "occupations.csv"),
+                   "--collection", str(tmp_path / "collection.csv"), "--min-level", "0.6")
+        assert done.returncode == 0, done.stderr
+        answer = json.loads(done.stdout)
+        assert answer["items"] == 4 and answer["roles"] == ["esco-o-data", "esco-o-lead"]
+        with engine.connect() as conn:
+            assert log.head(conn)[0] == answer["position"] == head + 3  # the framework and two roles
+        runner = Runner(engine, [CompetencyProjection()])
+        runner.catch_up()
+        runner.release()
+        with engine.connect() as conn:
+            found = queries.role(conn, "default", "esco-o-data")
+            gaps = people.gaps(conn, "default", "nobody", {"mbox": "mailto:nobody@example.org"}, "esco-o-lead",
+                               10**15, with_recommendations=False)
+        assert found["name"] == "data engineer" and found["source"] == f"{ESCO}occupation/o-data"
+        assert [(r["competency_iri"], r["importance"], r["min_level"]) for r in found["requirements"]] == [
+            (f"{ESCO}skill/s-python", "essential", 0.6), (f"{ESCO}skill/s-sql", "essential", 0.6),
+            (f"{ESCO}skill/s-teach", "optional", 0.6)]
+        assert [g["competency"] for g in gaps["gaps"]] == [f"{ESCO}skill/s-teach"]
+    finally:
+        engine.dispose()

@@ -166,3 +166,41 @@ def test_a_higher_level_never_lowers_a_requirements_credit(required: float, low:
     cells = [logic.recompute([{**base, "s": s}], THETA) for s in (low, high)]
     credits = [logic.gap(required, c, DAY)["credit"] for c in cells]
     assert credits[1] >= credits[0]
+
+
+def _authority(sid: str, t: int, *, kind: str = "authority", authority: str = "auth:0") -> dict:
+    return {"statement_id": sid, "kind": kind, "activity_iri": "urn:c", "authority": authority,
+            "s": 1.0 if kind == "authority" else 0.0, "w": 3.0 if kind == "authority" else 0.0,
+            "t_us": t, "valid_until_us": None}
+
+
+def test_proficient_since_is_the_start_of_the_current_proficient_stretch() -> None:
+    # One assertion (w = 3, confidence 0.78) stays proficient until its mass decays
+    # below 2 ln 2 (about 406 days); a second one 30 days later keeps the stretch.
+    first, again = _authority("a", 0), _authority("b", 30 * DAY, authority="auth:1")
+    assert logic.proficient_since([first, again], THETA, 100 * DAY) == 0
+    # Re-asserted after it had decayed to needs-refresh: a new stretch.
+    late = _authority("c", 500 * DAY, authority="auth:1")
+    assert logic.status(logic.cell_at([first], THETA, 499 * DAY), 499 * DAY) == "needs-refresh"
+    assert logic.proficient_since([first, late], THETA, 600 * DAY) == 500 * DAY
+    # Lapsed (revoked) in between, then asserted again: from the new assertion.
+    revoked = _authority("r", 40 * DAY, kind="lifecycle")
+    regained = _authority("d", 50 * DAY, authority="auth:1")
+    assert logic.proficient_since([first, revoked, regained], THETA, 60 * DAY) == 50 * DAY
+    # Not proficient at `at`: none.
+    assert logic.proficient_since([first, revoked], THETA, 60 * DAY) is None
+    assert logic.proficient_since([first], THETA, 700 * DAY) is None
+
+
+@given(rows(), st.integers(0, 900))
+def test_proficient_since_agrees_with_the_status_at_every_instant(evidence: list[dict], days: int) -> None:
+    at = days * DAY // 4 * 2
+    since = logic.proficient_since(evidence, THETA, at)
+    assert (since is not None) == (logic.status(logic.cell_at(evidence, THETA, at), at) == "proficient")
+    if since is not None:
+        # Proficient at every instant from `since` to `at`, checked on a grid and at each evidence instant.
+        probes = {since, at, *(r["t_us"] for r in evidence if since <= r["t_us"] <= at)}
+        probes |= set(range(since, at + 1, max(1, (at - since) // 50)))
+        assert all(logic.status(logic.cell_at(evidence, THETA, t), t) == "proficient" for t in probes)
+        # And it starts there: just before, it was not (or there was no evidence yet).
+        assert since == 0 or logic.status(logic.cell_at(evidence, THETA, since - 1), since - 1) != "proficient"

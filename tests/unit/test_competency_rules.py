@@ -149,3 +149,66 @@ def test_framework_imports_refuse_what_they_cannot_hold() -> None:
     assert parsed["scale"][1]["min_score"] == 0.5
     assert parsed["relations"] == [{"source": "https://case.example.org/uri/collab-chat",
                                     "target": "https://case.example.org/uri/collab-meet", "type": "precedes"}]
+
+
+@pytest.mark.parametrize("form", ["case", "json", "csv"])
+def test_parsing_reports_progress_over_the_items(form: str) -> None:
+    import json
+
+    from lrs.competency import frameworks
+    from tests.competency_helpers import big_case_package
+
+    n = 1_234
+    if form == "case":
+        body, media = json.dumps(big_case_package(n)).encode(), "application/json"
+    elif form == "json":
+        body = json.dumps({"id": "urn:f", "items": [{"id": f"urn:f:{i}", "name": str(i)} for i in range(n)]}).encode()
+        media = "application/json"
+    else:
+        body, media = ("id,name\n" + "".join(f"urn:f:{i},{i}\n" for i in range(n))).encode(), "text/csv"
+    reports: list[tuple[int, int]] = []
+    parsed = frameworks.parse(body, media, framework_id="urn:f", progress=lambda done, total: reports.append((done, total)))
+    assert len(parsed["items"]) == n
+    assert reports == [(0, n), (500, n), (1000, n), (n, n)]
+
+
+def test_esco_skills_become_a_framework_and_occupations_roles() -> None:
+    import json
+
+    from lrs.competency import esco, frameworks
+    from lrs.errors import BadRequest
+    from tests.competency_helpers import (
+        ESCO,
+        ESCO_COLLECTION,
+        ESCO_OCCUPATIONS,
+        ESCO_RELATIONS,
+        ESCO_SKILLS,
+    )
+
+    framework, roles = esco.convert(
+        ESCO_SKILLS.encode(), ESCO_RELATIONS.encode(), occupations=[f"{ESCO}occupation/o-data"],
+        collection=ESCO_COLLECTION.encode(), occupation_names=ESCO_OCCUPATIONS.encode(),
+        framework_id="urn:esco:fw", title="ESCO")
+    parsed = frameworks.parse(json.dumps(framework).encode())
+    assert [(i["iri"], i["name"]) for i in parsed["items"]] == [
+        (f"{ESCO}skill/s-python", "Python"), (f"{ESCO}skill/s-sql", "SQL"),
+        (f"{ESCO}skill/s-teach", "coach colleagues"), (f"{ESCO}skill/s-mail", "use e-mail")]
+    # The relation to a skill missing from the skills file is left out.
+    assert roles == {"esco-o-data": {
+        "name": "data engineer", "source": f"{ESCO}occupation/o-data", "requirements": [
+            {"competency": f"{ESCO}skill/s-python", "min_level": 0.7, "importance": "essential"},
+            {"competency": f"{ESCO}skill/s-sql", "min_level": 0.7, "importance": "essential"},
+            {"competency": f"{ESCO}skill/s-teach", "min_level": 0.7, "importance": "optional"}]}}
+    refusals = [
+        (dict(occupations=[f"{ESCO}occupation/o-none"]), "occupation .*o-none: has no skill relations"),
+        (dict(occupations=[], skills=b"conceptUri,label\n"), "skills: needs the column\\(s\\) preferredLabel"),
+        (dict(occupations=[], relations=ESCO_RELATIONS.replace("optional,knowledge", "maybe,knowledge").encode()),
+         "relations row 5, relationType"),
+        (dict(occupations=[], collection=b"conceptUri\nhttp://x.example/s\n"), "collection row 2, conceptUri"),
+        (dict(occupations=[]), "nothing to convert"),
+    ]
+    for change, message in refusals:
+        arguments: dict[str, Any] = {"skills": ESCO_SKILLS.encode(), "relations": ESCO_RELATIONS.encode(),
+                                     "framework_id": "urn:esco:fw", "title": "ESCO", **change}
+        with pytest.raises(BadRequest, match=message):
+            esco.convert(**arguments)
