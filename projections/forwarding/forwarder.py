@@ -133,17 +133,12 @@ class Forwarder:
         self._known: dict[str, Target] = {}
         self._incarnations: frozenset[int] | None = None
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lrs-forwarding")
-        # Builds each target's next request while the current one is in flight
-        # (consumer.py); its tasks wait on nothing, so serving never waits on a
-        # task that cannot start.
-        self._prefetch = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lrs-forwarding-prefetch")
         # One line per request at INFO would drown the server's log; failures are
         # logged here, once per attempt.
         logging.getLogger("httpx").setLevel(logging.WARNING)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
-        self._prefetch.shutdown(wait=True, cancel_futures=True)
         self.runner.release()
         self.client.close()
 
@@ -170,7 +165,6 @@ class Forwarder:
                     self.engine, target, self.client,
                     allow_private=self.settings.forwarding_allow_private,
                     response_bytes=self.settings.forwarding_response_bytes,
-                    prefetch=self._prefetch, batch=self.settings.forwarding_batch,
                 ))
                 self._start_at(target)
         return list(current.values())

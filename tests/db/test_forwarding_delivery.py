@@ -408,34 +408,3 @@ def test_secrets_are_sealed_at_rest_and_opened_only_with_the_key(engine, endpoin
         forwarder.close()
     assert len(receiver.ids()) == 2
     assert receiver.authorizations == ["Bearer token-value-in-the-clear"]
-
-
-def test_the_next_batch_is_built_while_one_is_in_flight_and_nothing_changes_for_it(
-        engine, endpoints, monkeypatch):
-    import threading
-
-    from projections.forwarding import delivery
-
-    built_by: list[str] = []
-    real = delivery.lrs_request
-
-    def recording(*args: Any, **kwargs: Any) -> Any:
-        built_by.append(threading.current_thread().name)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(delivery, "lrs_request", recording)
-    written = _statements(25)
-    write(engine, written)
-    receiver = endpoints(lambda s: (200, {}))
-    _add(engine, "prefetched", receiver.url)
-    forwarder = Forwarder(engine, _settings())
-    try:
-        forwarder.run_once()
-        more = _statements(12)
-        write(engine, more)  # the log grew after a batch was prepared: built again
-        forwarder.run_once()
-    finally:
-        forwarder.close()
-    assert receiver.ids() == [s["id"] for s in written + more]  # each once, in order
-    assert [len(batch) for batch in receiver.received] == [10, 10, 5, 10, 2]
-    assert any(name.startswith("lrs-forwarding-prefetch") for name in built_by)
