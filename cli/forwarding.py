@@ -79,6 +79,7 @@ def add(target_id: str, kind: str, url: str, basic: str | None, bearer: str | No
             body["views"] = json.loads(views_json)
         except ValueError as exc:
             raise click.UsageError(f"--views is not JSON: {exc}") from None
+    from lrs.forwarding.sealing import Sealer
     from projections.feeds import VIEW_FEEDS
 
     settings = _settings()
@@ -86,7 +87,7 @@ def add(target_id: str, kind: str, url: str, basic: str | None, bearer: str | No
         created, generated = targets.add(
             _engine(), body, store_id=DEFAULT_STORE,
             allow_private=settings.forwarding_allow_private, actor="cli",
-            views=frozenset(VIEW_FEEDS),
+            views=frozenset(VIEW_FEEDS), sealer=Sealer.from_setting(settings.forwarding_key),
         )
     except LrsError as exc:
         _fail(exc.message)
@@ -186,6 +187,24 @@ def remove(target_id: str) -> None:
         _fail(exc.message)
         return
     click.echo(f"{target_id} removed")
+
+
+@forwarding.command(help="Seal every target's secret with the first key of LRS_FORWARDING_KEY "
+                    "(after putting a new key first, or to seal secrets stored before a key was set).")
+def rekey() -> None:
+    from cli.main import _settings
+    from lrs.forwarding import targets
+    from lrs.forwarding.sealing import Sealer
+
+    sealer = Sealer.from_setting(_settings().forwarding_key)
+    if sealer is None:
+        _fail("LRS_FORWARDING_KEY is not set: there is no key to seal with")
+        return
+    resealed, unreadable = targets.rekey(_engine(), sealer)
+    click.echo(f"sealed {resealed} secret(s) with key {sealer.current}")
+    if unreadable:
+        _fail("no configured key opens the secret of: " + ", ".join(unreadable)
+              + " (add the old key to LRS_FORWARDING_KEY, or remove and add these targets again)")
 
 
 @forwarding.command(help="Deliver to every target, continuously (a worker of its own).")

@@ -131,6 +131,9 @@ class Settings:
     forwarding_retry_max_seconds: float = 300.0
     forwarding_pause_after_seconds: float = 86_400.0
     forwarding_response_bytes: int = 65_536
+    # Seals target secrets at rest (lrs.forwarding.sealing): one key, or several
+    # separated by commas (the first seals, all open); None keeps them as given.
+    forwarding_key: str | None = None
     # Competency evidence below the mastery threshold (failed attempts) is shown to
     # readers with the whole-store scope (competency/read, all/read) when true; never
     # to competency/read/mine, whatever this says (CaSS's privacy caution).
@@ -195,6 +198,7 @@ class Settings:
         "forwarding_retry_max_seconds": "LRS_FORWARDING_RETRY_MAX_SECONDS",
         "forwarding_pause_after_seconds": "LRS_FORWARDING_PAUSE_AFTER_SECONDS",
         "forwarding_response_bytes": "LRS_FORWARDING_RESPONSE_BYTES",
+        "forwarding_key": "LRS_FORWARDING_KEY",
         "competency_negative_evidence": "LRS_COMPETENCY_NEGATIVE_EVIDENCE",
     }
 
@@ -228,6 +232,9 @@ class Settings:
             raise ValueError("LRS_DEFAULT_XAPI_VERSION must be 1.0.3 or 2.0.0")
         if not 1 <= self.forwarding_batch <= 5000:
             raise ValueError("LRS_FORWARDING_BATCH must be 1 to 5000")
+        # Not imported from lrs.forwarding.sealing: settings stay free of the crypto stack.
+        if any(len(k.strip()) < 16 for k in (self.forwarding_key or "").split(",") if k.strip()):
+            raise ValueError("LRS_FORWARDING_KEY: each key must be at least 16 characters")
 
     @classmethod
     def env_names(cls) -> dict[str, str]:

@@ -13,11 +13,14 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Column, Connection, Engine, Select, Table, select
 
-from lrs import log
+from lrs import clock, log
 from lrs.events import STATEMENT_STORED
+from lrs.schema import events
 from lrs.xapi.agents import authority_key, key_hash
+from projections.competency import queries as competency_queries
+from projections.competency.schema import CELLS, ITEMS
 from projections.progress.queries import _record
 from projections.progress.schema import records
 
@@ -45,20 +48,27 @@ def statements_after(
     return out, max(reached, after)
 
 
-def _progress(conn: Connection, store_id: str, after: int, limit: int) -> list[Change]:
-    """Progress records changed after ``after``: one event per position (the records
-    one statement moved), each record in the form the progress view answers with."""
-    query = (
-        select(records).where(records.c.store_id == store_id, records.c.updated_position > after)
-        .order_by(records.c.updated_position, records.c.learner_hash, records.c.activity_hash,
-                  records.c.registration)
-    )
+def _changed_rows(conn: Connection, table: Table, store_id: str, after: int, limit: int,
+                  order: tuple[Column[Any], ...]) -> list[Any]:
+    """Rows of ``table`` whose ``updated_position`` is after ``after``, in position
+    order: about ``limit`` of them, never part of one position's rows."""
+    changed = table.c.updated_position
+    query: Select[Any] = (select(table).where(table.c.store_id == store_id, changed > after)
+                          .order_by(changed, *order))
     rows = conn.execute(query.limit(limit + 1)).all()
     if len(rows) > limit:
         last = rows[limit].updated_position
         rows = [r for r in rows if r.updated_position < last] or conn.execute(
-            query.where(records.c.updated_position == last)
+            query.where(changed == last)
         ).all()
+    return list(rows)
+
+
+def _progress(conn: Connection, store_id: str, after: int, limit: int) -> list[Change]:
+    """Progress records changed after ``after``: one event per position (the records
+    one statement moved), each record in the form the progress view answers with."""
+    rows = _changed_rows(conn, records, store_id, after, limit,
+                         (records.c.learner_hash, records.c.activity_hash, records.c.registration))
     grouped: dict[int, list[dict[str, Any]]] = {}
     for row in rows:
         grouped.setdefault(int(row.updated_position), []).append(_record(row, learner=True))
@@ -66,4 +76,48 @@ def _progress(conn: Connection, store_id: str, after: int, limit: int) -> list[C
             for position, changed in grouped.items()]
 
 
-VIEW_FEEDS: dict[str, Callable[[Connection, str, int, int], list[Change]]] = {"progress": _progress}
+def _competency(conn: Connection, store_id: str, after: int, limit: int) -> list[Change]:
+    """Competency cells (learner x competency) changed after ``after``: one event per
+    position (the cells one statement or configuration event moved), each cell as the
+    profile answers it, evaluated at the instant that position was recorded.
+
+    That instant, not the delivery's: a cell's status depends on when it is evaluated
+    (confidence decays, competency.md §4), and the moment it changed makes the event
+    the same however late it is read. ``status: proficient`` is what a receiver
+    waiting for "a competency became proficient" filters on."""
+    cells = CELLS.sql
+    rows = _changed_rows(conn, cells, store_id, after, limit,
+                         (cells.c.learner_key, cells.c.competency_hash))
+    if not rows:
+        return []
+    positions = sorted({int(r.updated_position) for r in rows})
+    recorded = {int(p): clock.to_micros(clock.parse_utc(at)) for p, at in conn.execute(
+        select(events.c.position, events.c.recorded_at).where(events.c.position.in_(positions)))}
+    agents = competency_queries.agents(conn, store_id, {r.learner_key for r in rows})
+    items_t = ITEMS.sql
+    items = {i.iri_hash: i for i in conn.execute(select(items_t).where(
+        items_t.c.store_id == store_id, items_t.c.iri_hash.in_(sorted({r.competency_hash for r in rows}))))}
+    scales: dict[str, Any] = {}
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        position = int(row.updated_position)
+        cell = dict(row._mapping)
+        # Evidence time never passes the time the statement was stored (§3, t <= stored).
+        at_us = max(recorded.get(position, cell["t_last_us"]), cell["t_last_us"])
+        item = items.get(row.competency_hash)
+        scale = (competency_queries.scale_of(conn, store_id, item.framework_hash, scales)
+                 if item is not None else [])
+        grouped.setdefault(position, []).append({
+            "learner": agents.get(row.learner_key), "competencyId": row.competency_iri,
+            "code": item.code if item is not None else None,
+            "name": item.name if item is not None else None,
+            **competency_queries.describe(cell, at_us, scale),
+            "evaluatedAt": competency_queries.when(at_us),
+        })
+    return [(position, orjson.dumps({"records": changed}).decode())
+            for position, changed in grouped.items()]
+
+
+VIEW_FEEDS: dict[str, Callable[[Connection, str, int, int], list[Change]]] = {
+    "progress": _progress, "competency": _competency,
+}

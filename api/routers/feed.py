@@ -3,7 +3,8 @@
 ``GET /feed/statements`` sends each statement of the caller's store as it is
 stored (``event: statement``, ``id:`` its log position, ``data:`` the statement as
 stored); ``GET /feed/views/{name}`` each change of a view (``event: progress``,
-the records one statement moved). A client that reconnects sends the last id it
+the records one statement moved; ``event: competency``, the learner x competency
+cells one event moved, evaluated when it was recorded). A client that reconnects sends the last id it
 saw as ``Last-Event-ID`` (browsers' EventSource do it themselves) and gets what
 came after it, nothing lost, nothing twice; ``?after=N`` does the same for a first
 connection (``after=0``: from the start). Without either, the feed starts now.

@@ -18,6 +18,7 @@ from api.deps import App, Auth, run
 from api.routers.admin import _not_from_another_site, _require_admin
 from lrs.events import DEFAULT_STORE
 from lrs.forwarding import targets as service
+from lrs.forwarding.sealing import Sealer
 from projections.feeds import VIEW_FEEDS
 from projections.forwarding.forwarder import status
 
@@ -64,7 +65,7 @@ async def add_target(
         lambda: service.add(
             app.engine, body, store_id=credential.store_id,
             allow_private=app.settings.forwarding_allow_private, actor=credential.id,
-            views=frozenset(VIEW_FEEDS),
+            views=frozenset(VIEW_FEEDS), sealer=Sealer.from_setting(app.settings.forwarding_key),
         ),
         heavy=True,  # resolves the host name and waits for the log's lock
     )

@@ -138,19 +138,34 @@ def parse(value: Any, path: str = "filter") -> Filter:
 @dataclass(frozen=True)
 class ViewFilter:
     """Which changes of a view a webhook gets: records whose status is one of
-    ``statuses`` and whose activity is one of ``activities`` (None: any)."""
+    ``statuses``, whose activity is one of ``activities`` (progress) and whose
+    competency is one of ``competencies`` (competency); None: any."""
 
     statuses: frozenset[str] | None = None
     activities: frozenset[str] | None = None
+    competencies: frozenset[str] | None = None
 
     def matches(self, record: dict[str, Any]) -> bool:
         if self.statuses is not None and record.get("status") not in self.statuses:
             return False
+        if self.competencies is not None and record.get("competencyId") not in self.competencies:
+            return False
         return self.activities is None or record.get("activityId") in self.activities
 
 
+# What each view's records can be filtered by, and the statuses they take (None:
+# not checked). A view not listed here takes every property.
+VIEW_FILTERS: dict[str, tuple[frozenset[str], frozenset[str] | None]] = {
+    "progress": (frozenset({"statuses", "activities"}), None),
+    "competency": (frozenset({"statuses", "competencies"}),
+                   frozenset({"proficient", "needs-refresh", "developing", "lapsed"})),
+}
+_VIEW_FILTER_PROPERTIES = frozenset({"statuses", "activities", "competencies"})
+
+
 def parse_views(value: Any, known: frozenset[str] | None = None, path: str = "views") -> dict[str, ViewFilter]:
-    """``{"progress": {"statuses": ["passed", "completed"], "activities": [IRI...]}}``."""
+    """``{"progress": {"statuses": ["passed", "completed"], "activities": [IRI...]},
+    "competency": {"statuses": ["proficient"], "competencies": [IRI...]}}``."""
     if value is None:
         return {}
     if not isinstance(value, dict) or not value:
@@ -162,15 +177,24 @@ def parse_views(value: Any, known: frozenset[str] | None = None, path: str = "vi
             raise InvalidTarget(where, f"is not a view with a change feed (known: {', '.join(sorted(known))})")
         if not isinstance(spec, dict):
             raise InvalidTarget(where, "must be an object (may be empty: every change)")
-        unknown = sorted(set(spec) - {"statuses", "activities"})
+        allowed, statuses_known = VIEW_FILTERS.get(name, (_VIEW_FILTER_PROPERTIES, None))
+        unknown = sorted(set(spec) - allowed)
         if unknown:
-            raise InvalidTarget(f"{where}.{unknown[0]}", "is not a view filter property (statuses, activities)")
+            raise InvalidTarget(f"{where}.{unknown[0]}",
+                                f"is not a filter property of this view ({', '.join(sorted(allowed))})")
         statuses = None
         if "statuses" in spec:
             raw = spec["statuses"]
             if not isinstance(raw, list) or not raw or not all(isinstance(x, str) for x in raw):
                 raise InvalidTarget(f"{where}.statuses", "must be a non-empty array of statuses")
+            if statuses_known is not None:
+                for i, status in enumerate(raw):
+                    if status not in statuses_known:
+                        raise InvalidTarget(f"{where}.statuses[{i}]",
+                                            f"must be one of {', '.join(sorted(statuses_known))}")
             statuses = frozenset(raw)
         activities = _iri_list(spec["activities"], f"{where}.activities") if "activities" in spec else None
-        out[name] = ViewFilter(statuses, activities)
+        competencies = (_iri_list(spec["competencies"], f"{where}.competencies")
+                        if "competencies" in spec else None)
+        out[name] = ViewFilter(statuses, activities, competencies)
     return out

@@ -10,9 +10,10 @@ Events (stream ``forwarding:<id>`` of the target's store), payloads without secr
 
 ``forwarding_targets`` holds each target's current state and its secret (a webhook's
 signing key, a target LRS's password or token), written in the same transaction.
-The forwarder needs the secret itself to sign or to authenticate, so it is kept as
-given (protect the database as the credentials it holds); the log, which is
-exported and verified, only ever holds the fingerprint.
+The forwarder needs the secret itself to sign or to authenticate, so it cannot
+keep a hash: with LRS_FORWARDING_KEY set the secret is sealed (AES-256-GCM,
+lrs.forwarding.sealing) and the database alone does not give it away; the log,
+which is exported and verified, only ever holds the fingerprint.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from lrs import log
 from lrs.db import WRITE
 from lrs.errors import Conflict, Forbidden, NotFound
 from lrs.events import DEFAULT_STORE, NewEvent, dumps
-from lrs.forwarding import filters, urls
+from lrs.forwarding import filters, sealing, urls
 from lrs.forwarding.errors import InvalidTarget
 from lrs.schema import forwarding_status, forwarding_targets, stores
 
@@ -68,6 +69,9 @@ class Target:
     paused_reason: str | None
     # Webhooks: the views whose changes they get (projections.feeds), by name.
     views: tuple[tuple[str, filters.ViewFilter], ...] = ()
+    # Why ``secret`` is None although the target has one (sealed with a key that
+    # is not configured): delivery waits and reports it instead of sending.
+    secret_error: str | None = None
 
     @property
     def consumer_name(self) -> str:
@@ -126,10 +130,12 @@ def add(
     allow_private: bool,
     actor: str = "system",
     views: frozenset[str] | None = None,
+    sealer: sealing.Sealer | None = None,
 ) -> tuple[dict[str, Any], str | None]:
     """Record a new target; returns its public form and a generated webhook secret
     (shown once), or None when the caller gave one. ``views``: the names of the views
-    with a change feed a webhook may subscribe to."""
+    with a change feed a webhook may subscribe to; ``sealer``: seals the secret at
+    rest (LRS_FORWARDING_KEY; None keeps it as given)."""
     if not isinstance(body, dict):
         raise InvalidTarget("", "the body must be a JSON object")
     unknown = sorted(set(body) - _KNOWN)
@@ -189,7 +195,7 @@ def add(
         conn.execute(
             forwarding_targets.insert().values(
                 id=target_id, store_id=target_store, kind=kind, config=dumps(stored),
-                secret=secret, paused=False, paused_reason=None,
+                secret=sealing.seal(sealer, secret, target_id), paused=False, paused_reason=None,
                 created_at=event.recorded_at, updated_at=event.recorded_at,
             )
         )
@@ -276,8 +282,30 @@ def remove(engine: Engine, target_id: str, *, actor: str = "system") -> None:
         writer.conn.execute(delete(forwarding_status).where(forwarding_status.c.target_id == target_id))
 
 
-def load(engine: Engine) -> list[Target]:
-    """Every target with its secret, for the forwarder."""
+def rekey(engine: Engine, sealer: sealing.Sealer) -> tuple[int, list[str]]:
+    """Seal every target's secret with the sealer's first key (after a rotation, or
+    to seal secrets stored before a key was set): (how many were sealed anew, the
+    ids whose secret no configured key opens, left as they are)."""
+    resealed, unreadable = 0, []
+    with write_transaction(engine) as conn:
+        rows = conn.execute(select(forwarding_targets.c.id, forwarding_targets.c.secret)
+                            .where(forwarding_targets.c.secret.is_not(None))).all()
+        for row in rows:
+            if row.secret.startswith(f"{sealing.PREFIX}{sealer.current}:"):
+                continue
+            try:
+                secret = sealer.open(row.secret, row.id)
+            except sealing.Unreadable:
+                unreadable.append(row.id)
+                continue
+            conn.execute(update(forwarding_targets).where(forwarding_targets.c.id == row.id)
+                         .values(secret=sealer.seal(secret, row.id)))
+            resealed += 1
+    return resealed, unreadable
+
+
+def load(engine: Engine, sealer: sealing.Sealer | None = None) -> list[Target]:
+    """Every target with its secret (opened with ``sealer``), for the forwarder."""
     with engine.connect() as conn:
         rows = conn.execute(select(forwarding_targets).order_by(forwarding_targets.c.id)).all()
     out = []
@@ -291,10 +319,16 @@ def load(engine: Engine) -> list[Target]:
                 the_filter.agents, frozenset({row.store_id}), the_filter.statements,
             )
         auth = config.get("auth") or {}
+        secret, secret_error = row.secret, None
+        if secret is not None:
+            try:
+                secret = sealing.open_(sealer, secret, row.id)
+            except sealing.Unreadable as exc:
+                secret, secret_error = None, f"the target's secret cannot be read: {exc}"
         out.append(Target(
             id=row.id, store_id=row.store_id, kind=row.kind, url=config["url"],
             xapi_version=config.get("xapiVersion", "2.0.0"), auth_type=auth.get("type"),
-            username=auth.get("key"), secret=row.secret, filter=the_filter,
+            username=auth.get("key"), secret=secret, secret_error=secret_error, filter=the_filter,
             start=int(config.get("start", 0)), added_at=int(config["addedAt"]),
             paused=bool(row.paused), paused_reason=row.paused_reason,
             views=tuple(sorted(filters.parse_views(config.get("views")).items())),

@@ -145,6 +145,8 @@ CELLS = table(
     Column("trend", String(8), nullable=True),
     Column("updated_position", BigInteger, nullable=False),
     Index("ix_competency_cells_competency", "store_id", "competency_hash", "level"),
+    # What changed after a position (the change feed, projections.feeds).
+    Index("ix_competency_cells_changed", "store_id", "updated_position"),
 )
 
 LEARNERS = table(

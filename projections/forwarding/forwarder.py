@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from lrs import clock, log
 from lrs.config import Settings
 from lrs.events import STATEMENT_STORED
+from lrs.forwarding import sealing
 from lrs.forwarding import targets as targets_service
 from lrs.forwarding.filters import ViewFilter
 from lrs.forwarding.targets import Target, write_transaction
@@ -123,6 +124,7 @@ class Forwarder:
         self.engine = engine
         self.settings = settings
         self.runner = Runner(engine, [], batch=settings.forwarding_batch)
+        self.sealer = sealing.Sealer.from_setting(settings.forwarding_key)
         self.client = client or httpx.Client(
             timeout=httpx.Timeout(settings.forwarding_timeout_seconds),
             follow_redirects=False,
@@ -146,7 +148,7 @@ class Forwarder:
         """The active targets now; consumers of removed or paused ones are dropped."""
         with self.engine.connect() as conn:
             head = log.head(conn)[0]  # read first: a target added later lies beyond it
-        every = targets_service.load(self.engine)
+        every = targets_service.load(self.engine, self.sealer)
         incarnations = frozenset(t.added_at for t in every)
         if incarnations != self._incarnations:
             self._forget_removed(incarnations, head)

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, select
 from lrs import clock
 from lrs.config import Settings
 from lrs.credentials import ensure_default_store
-from lrs.forwarding import targets
+from lrs.forwarding import sealing, targets
 from lrs.schema import forwarding_status
 from projections.forwarding.forwarder import Forwarder, status
 from tests.progress_helpers import ANN, MODULE_1, learner_statement, log_events, write
@@ -32,6 +32,7 @@ class Endpoint:
 
     decide: Callable[[list[dict[str, Any]]], Answer]
     received: list[list[dict[str, Any]]] = field(default_factory=list)
+    authorizations: list[str] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
 
     @property
@@ -49,6 +50,7 @@ class Endpoint:
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 statements = body if isinstance(body, list) else body["events"]
+                endpoint.authorizations.append(self.headers.get("Authorization", ""))
                 status_code, headers = endpoint.decide(statements)
                 if 200 <= status_code < 300:
                     endpoint.received.append(statements)
@@ -265,11 +267,83 @@ def test_view_subscriptions_are_for_webhooks_of_views_that_exist(engine):
         targets.add(engine, {**base, "views": {"progress": {"statuses": []}}}, store_id="default",
                     allow_private=True, views=frozenset({"progress"}))
     assert refused.value.path == "views.progress.statuses"
+    feeds = frozenset({"progress", "competency"})
+    for views, path in (({"competency": {"statuses": ["proficent"]}}, "views.competency.statuses[0]"),
+                        ({"competency": {"activities": ["http://a.example/x"]}}, "views.competency.activities"),
+                        ({"progress": {"competencies": ["http://a.example/x"]}}, "views.progress.competencies")):
+        with pytest.raises(InvalidTarget) as refused:
+            targets.add(engine, {**base, "views": views}, store_id="default", allow_private=True, views=feeds)
+        assert refused.value.path == path
     lrs_target = {"id": "y", "kind": "lrs", "url": "http://127.0.0.1:9/", "auth": {"bearer": "t"},
                   "views": {"progress": {}}}
     with pytest.raises(InvalidTarget) as refused:
         targets.add(engine, lrs_target, store_id="default", allow_private=True)
     assert refused.value.path == "views"
+
+
+def _now_scored(who: str, activity: str, scaled: float) -> dict[str, Any]:
+    # No timestamp: the evidence is as recent as the statement's storing, so the
+    # status (whose confidence decays with time) does not change as the years pass.
+    from tests.competency_helpers import ADL, agent
+
+    return {"actor": agent(who), "verb": {"id": ADL + ("passed" if scaled >= 0.7 else "failed")},
+            "object": {"objectType": "Activity", "id": activity}, "result": {"score": {"scaled": scaled}}}
+
+
+def test_a_webhook_hears_when_a_competency_becomes_proficient(engine, endpoints):
+    import json
+
+    from lrs import log
+    from lrs.competency import config, frameworks
+    from projections.competency import CompetencyProjection
+    from projections.runner import Runner
+    from tests.competency_helpers import (
+        ALIGNMENTS,
+        CHAT,
+        QUIZ_CHAT,
+        QUIZ_CHAT_2,
+        QUIZ_DATA,
+        case_package,
+    )
+
+    package = case_package()
+    with log.writing(engine, store_id="default") as writer:
+        config.import_in(writer, "default", frameworks.case_package(package), json.dumps(package).encode(),
+                         {"actor": "test"})
+    with log.writing(engine, store_id="default") as writer:
+        config.align_in(writer, "default", ALIGNMENTS, {"actor": "test"})
+    receiver = endpoints(lambda s: (204, {}))
+    targets.add(engine, {"id": "hr", "kind": "webhook", "url": receiver.url, "secret": "s" * 32,
+                         "from": "start", "filter": {"statements": "none"},
+                         "views": {"competency": {"statuses": ["proficient"]}}},
+                store_id="default", allow_private=True, views=frozenset({"progress", "competency"}))
+    # One passed quiz is not enough evidence (needs-refresh); the second makes Ann
+    # proficient in chat. Bob failing the data quiz is developing: not sent.
+    write(engine, [_now_scored("ann", QUIZ_CHAT, 0.9), _now_scored("bob", QUIZ_DATA, 0.3)])
+    write(engine, [_now_scored("ann", QUIZ_CHAT_2, 0.8)])
+    forwarder = Forwarder(engine, _settings())
+    projector = Runner(engine, [CompetencyProjection()])
+    try:
+        projector.catch_up()
+        forwarder.run_once()
+        events = [e for batch in receiver.received for e in batch]
+        assert [e["type"] for e in events] == ["view.competency"]
+        (record,) = events[0]["records"]
+        assert record["competencyId"] == CHAT and record["status"] == "proficient"
+        assert record["learner"]["mbox"] == "mailto:ann@example.org"
+        assert record["code"] == "DC-2.1" and record["level"] >= record["threshold"]
+        position = log_events(engine)[-1].position
+        assert events[0]["position"] == position
+        forwarder.run_once()  # nothing twice: the view checkpoint moved
+        assert len([e for batch in receiver.received for e in batch]) == 1
+        # Bob's data quiz now passed, but once: needs-refresh, still not proficient.
+        write(engine, [_now_scored("bob", QUIZ_DATA, 1.0)])
+        projector.catch_up()
+        forwarder.run_once()
+        assert len([e for batch in receiver.received for e in batch]) == 1
+    finally:
+        forwarder.close()
+        projector.release()
 
 
 def test_a_removed_target_leaves_no_checkpoint_and_its_id_starts_afresh(engine, endpoints):
@@ -291,3 +365,46 @@ def test_a_removed_target_leaves_no_checkpoint_and_its_id_starts_afresh(engine, 
         assert [n for n in names if n.startswith("fw:")] == [targets.load(engine)[0].consumer_name]
     finally:
         forwarder.close()
+
+
+def test_secrets_are_sealed_at_rest_and_opened_only_with_the_key(engine, endpoints):
+    from click.testing import CliRunner
+
+    from cli.main import main as cli_main
+    from lrs.schema import forwarding_targets
+
+    key, new_key = "forwarding-key-0123456789", "forwarding-key-rotated-98765"
+    write(engine, _statements(2))
+    receiver = endpoints(lambda s: (200, {}))
+    targets.add(engine, {"id": "sealed", "kind": "lrs", "url": receiver.url,
+                         "auth": {"bearer": "token-value-in-the-clear"}, "xapiVersion": "2.0.0"},
+                store_id="default", allow_private=True, sealer=sealing.Sealer([key]))
+    with engine.connect() as conn:
+        stored = conn.execute(select(forwarding_targets.c.secret)).scalar_one()
+    assert "token-value" not in stored and sealing.is_sealed(stored)
+
+    # A process without the key does not send (no unauthenticated requests); it
+    # says why and retries.
+    forwarder = Forwarder(engine, _settings())
+    try:
+        forwarder.run_once()
+    finally:
+        forwarder.close()
+    assert receiver.received == []
+    assert "cannot be read" in _status_row(engine, "sealed").last_error
+    with engine.begin() as conn:
+        conn.execute(forwarding_status.update().values(next_attempt_at=None))
+
+    # Rotation: the new key first, the old one still opens; rekey seals with the new one.
+    result = CliRunner().invoke(cli_main, ["forwarding", "rekey"], env={
+        "LRS_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "LRS_FORWARDING_KEY": f"{new_key},{key}"})
+    assert result.exit_code == 0, result.output
+    assert "sealed 1 secret" in result.output
+    forwarder = Forwarder(engine, _settings(forwarding_key=new_key))  # the old key dropped
+    try:
+        forwarder.run_once()
+    finally:
+        forwarder.close()
+    assert len(receiver.ids()) == 2
+    assert receiver.authorizations == ["Bearer token-value-in-the-clear"]

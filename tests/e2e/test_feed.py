@@ -100,3 +100,41 @@ def test_the_progress_view_feed_sends_the_records_a_statement_moved(server: Serv
     assert record["status"] == "completed"
     assert record["activityId"] == "http://example.com/courses/feed"
     assert record["learner"]["mbox"] == "mailto:l7@example.com"
+
+
+def test_the_competency_view_feed_sends_the_cells_a_statement_moved(server: Server) -> None:
+    from tests.competency_helpers import (
+        ADL,
+        ALIGNMENTS,
+        CHAT,
+        DATA,
+        QUIZ_CHAT,
+        QUIZ_CHAT_2,
+        QUIZ_DATA,
+        agent,
+        case_package,
+    )
+
+    def quiz(who: str, activity: str, scaled: float) -> dict[str, Any]:
+        # No timestamp: evidence as recent as its storing (the status decays with time).
+        return {"id": str(uuid.uuid4()), "actor": agent(who), "verb": {"id": ADL + "passed"},
+                "object": {"objectType": "Activity", "id": activity},
+                "result": {"score": {"scaled": scaled}}}
+
+    with httpx.Client(auth=(KEY, SECRET), headers=V, timeout=30) as http:
+        assert http.post(_root(server) + "/admin/competency/frameworks", json=case_package()).status_code == 202
+        assert http.put(_root(server) + "/admin/competency/alignments", json=ALIGNMENTS).status_code == 202
+        assert http.post(server.endpoint + "statements",
+                         json=[quiz("ann", QUIZ_CHAT, 0.9), quiz("ann", QUIZ_CHAT_2, 0.85)]).status_code == 200
+        (first,) = _read(http, _root(server) + "/feed/views/competency", 1, after="0")
+        assert http.post(server.endpoint + "statements", json=[quiz("bob", QUIZ_DATA, 0.4)]).status_code == 200
+        # Reconnecting after the first event gives what came since, and only it.
+        (second,) = _read(http, _root(server) + "/feed/views/competency", 1,
+                          headers={"Last-Event-ID": first["id"]})
+    assert first["event"] == second["event"] == "competency"
+    assert int(second["id"]) > int(first["id"])
+    (ann,) = orjson.loads(first["data"])["records"]
+    assert (ann["competencyId"], ann["status"], ann["code"]) == (CHAT, "proficient", "DC-2.1")
+    assert ann["learner"]["mbox"] == "mailto:ann@example.org" and ann["level"] >= ann["threshold"]
+    (bob,) = orjson.loads(second["data"])["records"]
+    assert (bob["competencyId"], bob["status"]) == (DATA, "developing")

@@ -230,3 +230,55 @@ def test_webhook_kill_9_mid_batch_and_a_receiver_outage_lose_nothing(
     for index, position in enumerate(positions):
         first_seen.setdefault(position, index)
     assert sorted(first_seen) == [positions[i] for i in sorted(first_seen.values())]
+
+
+def test_a_webhook_hears_from_the_competency_view_when_a_learner_becomes_proficient(
+    db_url: str, tmp_path: Path
+) -> None:
+    from tests.competency_helpers import (
+        ADL,
+        ALIGNMENTS,
+        CHAT,
+        QUIZ_CHAT,
+        QUIZ_CHAT_2,
+        agent,
+        case_package,
+    )
+
+    def quiz(who: str, activity: str, scaled: float) -> dict[str, Any]:
+        # No timestamp: evidence as recent as its storing (the status decays with time).
+        return {"id": str(uuid.uuid4()), "actor": agent(who), "verb": {"id": ADL + "passed"},
+                "object": {"objectType": "Activity", "id": activity},
+                "result": {"score": {"scaled": scaled}}}
+
+    secret = base64.b64encode(os.urandom(24)).decode()
+    receiver = Receiver(secret=secret).start()
+    source = start_server(db_url, tmp_path, **FAST_RETRIES)
+    try:
+        with _client() as http:
+            assert http.post(_root(source) + "/admin/competency/frameworks",
+                             json=case_package()).status_code == 202
+            assert http.put(_root(source) + "/admin/competency/alignments",
+                            json=ALIGNMENTS).status_code == 202
+            answer = http.post(_root(source) + "/admin/forwarding", json={
+                "id": "hr-system", "kind": "webhook", "url": receiver.url, "secret": secret,
+                "filter": {"statements": "none"},
+                "views": {"competency": {"statuses": ["proficient"], "competencies": [CHAT]}},
+            })
+            assert answer.status_code == 201, answer.text
+            first = quiz("ann", QUIZ_CHAT, 0.9)  # one quiz: not yet enough evidence
+            assert http.post(source.endpoint + "statements", json=[first]).status_code == 200
+            second = quiz("ann", QUIZ_CHAT_2, 0.85)
+            assert http.post(source.endpoint + "statements", json=[second]).status_code == 200
+        _wait(lambda: len(receiver.positions()) >= 1, what="the competency event")
+        time.sleep(1.0)  # a second event, if one were wrongly sent, has time to arrive
+    finally:
+        stop_server(source)
+        receiver.stop()
+
+    assert receiver.bad_signatures == 0
+    (event,) = [e for d in receiver.deliveries for e in d["events"]]
+    assert event["type"] == "view.competency"
+    (record,) = event["records"]
+    assert record["learner"]["mbox"] == "mailto:ann@example.org"
+    assert (record["competencyId"], record["status"], record["code"]) == (CHAT, "proficient", "DC-2.1")
