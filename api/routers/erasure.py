@@ -62,6 +62,10 @@ class ErasureOut(BaseModel):
 
 @router.post(
     "/erasures", response_model=ErasureOut, response_model_exclude_none=True,
+    responses={
+        409: {"description": "No LRS_PSEUDONYM_SECRET is configured (an erasure needs it)"},
+        503: {"description": "The log is busy; retry shortly"},
+    },
     summary="Erase a person's data from a store (or, with dryRun, list what would go)",
     description=(
         "Statements the person is the actor, object, authority of (or anywhere in a "
