@@ -329,3 +329,61 @@ def test_the_legal_basis_is_required_and_the_admin_scope_too(
         "/admin/erasures", json={"agent": ANN, "legalBasis": "x"})
     assert response.status_code == 403
     assert _raw(engine) == before
+
+
+def test_asof_replays_made_before_an_erasure_are_not_served_after_it(
+    lrs: tuple[XapiClient, dict[str, str]], engine: Engine, tmp_path: Path
+) -> None:
+    from projections.progress import ProgressProjection
+    from projections.replays import Replays
+
+    replays = Replays(engine, {"progress": ProgressProjection()}, tmp_path / "replays", snapshot_every=1)
+    try:
+        with engine.connect() as conn:
+            position = log.head(conn)[0]
+
+        def learners() -> str:
+            with replays.reading("progress", "default", position) as conn:
+                return repr(conn.execute(select(progress_records.c.learner)).all())
+
+        assert "ann@example.com" in learners()  # the replay, and its snapshots, hold her
+        files_before = set((tmp_path / "replays").iterdir())
+        assert any(path.name.startswith("snapshot-") for path in files_before)
+        erasure.erase(engine, erasure.Request("default", ANN, "test", {"operator": "t"}), SECRET_KEY.encode())
+        assert "ann@example.com" not in learners()
+        # Files made before the erasure (snapshots, answers) are deleted, not only unused.
+        assert not files_before & set((tmp_path / "replays").iterdir())
+    finally:
+        replays.close()
+
+
+def test_the_erase_command_dry_run_then_erasure_then_verify(
+    lrs: tuple[XapiClient, dict[str, str]], engine: Engine, db_url: str
+) -> None:
+    from tests.audit.cli import run_lrs
+
+    env = {"LRS_PSEUDONYM_SECRET": SECRET_KEY}
+    agent = orjson.dumps({"mbox": "mailto:ann@example.com"}).decode()
+    bad = run_lrs(db_url, "erase", "--agent", '{"mbox": "ann@example.com"}', "--dry-run", env=env)
+    assert bad.returncode == 2 and "agent.mbox" in bad.stderr
+
+    before = _raw(engine)
+    dry = run_lrs(db_url, "erase", "--agent", agent, "--dry-run", "--json", env=env)
+    assert dry.returncode == 0, dry.stderr
+    assert orjson.loads(dry.stdout)["counts"]["statementsErased"] == 3
+    assert _raw(engine) == before
+
+    missing = run_lrs(db_url, "erase", "--agent", agent, env=env)
+    assert missing.returncode == 2 and "--legal-basis" in missing.stderr
+    done = run_lrs(db_url, "erase", "--agent", agent, "--legal-basis", "Art. 17", "--operator", "dpo", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "3 statement(s) whole, 2 with the person replaced" in done.stdout
+    assert "views folded again" in done.stdout
+
+    verified = run_lrs(db_url, "verify")
+    assert verified.returncode == 0, verified.stderr
+    assert "8 redacted (8 by erasure " in verified.stdout
+    with engine.connect() as conn:
+        data = conn.execute(select(events.c.data).where(events.c.type == "lrs.erasure")).scalar_one()
+    assert orjson.loads(data)["requestedBy"] == {"operator": "dpo"}
+    assert all(trace not in _readable_text(engine) for trace in TRACES)
