@@ -387,3 +387,21 @@ def test_the_erase_command_dry_run_then_erasure_then_verify(
         data = conn.execute(select(events.c.data).where(events.c.type == "lrs.erasure")).scalar_one()
     assert orjson.loads(data)["requestedBy"] == {"operator": "dpo"}
     assert all(trace not in _readable_text(engine) for trace in TRACES)
+
+
+def test_checkpoints_signed_before_an_erasure_still_verify_after_it(
+    lrs: tuple[XapiClient, dict[str, str]], engine: Engine
+) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from lrs.audit.checkpoints import Checker, check_log, sign_heads
+
+    client, _ = lrs
+    key = Ed25519PrivateKey.generate()
+    (signed,) = sign_heads(engine, key)
+    assert _erase(client).status_code == 200
+    log.verify(engine)
+    assert check_log(engine, key.public_key()).signed == {"default": signed.position}
+    checker = Checker(key.public_key())
+    verify_export(b"".join(export_lines(engine)).splitlines(keepends=True), on_row=checker.row)
+    assert checker.result.signed == {"default": signed.position}
