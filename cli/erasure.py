@@ -27,7 +27,6 @@ def erase(
 ) -> None:
     from cli.main import _fail, _migrated_engine, _settings
     from lrs import erasure
-    from lrs.credentials import list_stores
     from lrs.errors import LrsError
     from lrs.events import DEFAULT_STORE
     from lrs.xapi.agents import parse_agent_parameter
@@ -44,12 +43,14 @@ def erase(
     except LrsError as exc:
         raise click.UsageError(f"{exc}") from None
     engine = _migrated_engine(settings)
-    if store_id not in {s["id"] for s in list_stores(engine)}:
-        _fail(f"no store {store_id!r}")
     secret = settings.pseudonym_secret.encode() if settings.pseudonym_secret else None
     projections = all_projections()
     if dry_run:
-        found = erasure.plan(engine, store_id, agent, secret)
+        try:
+            found = erasure.plan(engine, store_id, agent, secret)
+        except LrsError as exc:
+            _fail(str(exc))
+            return
         result: dict[str, Any] = {"dryRun": True, **found.as_dict(),
                                   "viewRows": view_rows(engine, projections, store_id, agent)}
         click.echo(json.dumps(result, indent=2) if as_json else _describe(result))

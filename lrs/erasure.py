@@ -33,7 +33,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, sele
 from lrs import log
 from lrs.db import read_transaction
 from lrs.documents import AGENT_PROFILE, DELETED, STATE, WRITTEN
-from lrs.errors import BadRequest
+from lrs.errors import BadRequest, NotFound
 from lrs.events import STATEMENT_STORED, NewEvent, RecordedEvent, dumps
 from lrs.index import reindex_in
 from lrs.log.redactions import ERASURE, MARKER, marker
@@ -44,6 +44,7 @@ from lrs.schema import (
     document_heads,
     event_redactions,
     events,
+    stores,
 )
 from lrs.xapi import attachments
 from lrs.xapi import erasure as rules
@@ -126,6 +127,7 @@ def check_legal_basis(text: Any, path: str = "legalBasis") -> str:
 def plan(engine: Engine, store_id: str, agent: dict[str, Any], secret: bytes | None = None) -> Plan:
     """What erasing ``agent`` from the store would change (a dry run: nothing written)."""
     with read_transaction(engine) as conn:
+        _require_store(conn, store_id)
         return _plan(conn, store_id, agent, rules.placeholder(_stand_in_name(secret, store_id, agent)), "dry-run")
 
 
@@ -144,6 +146,7 @@ def erase(
         engine, lock_timeout_seconds=lock_timeout_seconds, store_id=request.store_id
     ) as writer:
         conn = writer.conn
+        _require_store(conn, request.store_id)
         found = _plan(conn, request.store_id, request.agent, rules.placeholder(fp), erasure_id)
         positions = sorted(found.rewrites)
         (event,) = writer.append(request.store_id, [NewEvent(
@@ -178,6 +181,11 @@ def erase(
 
 
 # --------------------------------------------------------------------- planning
+
+
+def _require_store(conn: Connection, store_id: str) -> None:
+    if conn.execute(select(stores.c.id).where(stores.c.id == store_id)).first() is None:
+        raise NotFound(f"no store {store_id!r}")
 
 
 def _events(conn: Connection, store_id: str, types: list[str]) -> Iterator[RecordedEvent]:

@@ -63,6 +63,7 @@ class ErasureOut(BaseModel):
 @router.post(
     "/erasures", response_model=ErasureOut, response_model_exclude_none=True,
     responses={
+        404: {"description": "No such store"},
         409: {"description": "No LRS_PSEUDONYM_SECRET is configured (an erasure needs it)"},
         503: {"description": "The log is busy; retry shortly"},
     },

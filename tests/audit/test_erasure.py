@@ -325,6 +325,8 @@ def test_the_legal_basis_is_required_and_the_admin_scope_too(
     before = _raw(engine)
     response = client.post("/admin/erasures", json={"agent": ANN})
     assert response.status_code == 400 and "legalBasis" in response.text
+    for dry_run in (True, False):
+        assert _erase(client, store="no-such-store", dryRun=dry_run).status_code == 404
     response = XapiClient(client.http, "1.0.3", basic(credential.key, secret)).post(
         "/admin/erasures", json={"agent": ANN, "legalBasis": "x"})
     assert response.status_code == 403
