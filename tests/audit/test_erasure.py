@@ -204,6 +204,12 @@ def test_erasure_removes_the_person_and_the_log_still_verifies(
                          ("/xapi/activities/state", {"activityId": ACTIVITY, "agent": agent, "stateId": "blob"}),
                          ("/xapi/agents/profile", {"agent": agent, "profileId": "prefs"})):
         assert client.get(path, params=params).status_code == 404
+    # As they stood before the erasure: not there either.
+    from lrs.documents import STATE, Scope, read_as_of
+    from lrs.errors import NotFound
+
+    with pytest.raises(NotFound, match="erased"):
+        read_as_of(engine, "default", Scope(STATE, ACTIVITY, ANN), "bookmark", position=body["position"] - 1)
     bob = {"activityId": ACTIVITY, "agent": orjson.dumps(BOB).decode(), "stateId": "bookmark"}
     assert client.get("/xapi/activities/state", params=bob).json() == {"page": 9}
     with engine.connect() as conn:
