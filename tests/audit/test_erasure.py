@@ -22,6 +22,8 @@ from lrs.audit.offline import ExportError, verify_export
 from lrs.config import Settings
 from lrs.credentials import bootstrap, create_credential
 from lrs.db import make_engine
+from lrs.documents import STATE, Scope, read_as_of
+from lrs.errors import NotFound
 from lrs.migrate import upgrade
 from lrs.schema import attachment_blobs, blobs, event_redactions, events
 from projections.erasure import refold
@@ -205,9 +207,6 @@ def test_erasure_removes_the_person_and_the_log_still_verifies(
                          ("/xapi/agents/profile", {"agent": agent, "profileId": "prefs"})):
         assert client.get(path, params=params).status_code == 404
     # As they stood before the erasure: not there either.
-    from lrs.documents import STATE, Scope, read_as_of
-    from lrs.errors import NotFound
-
     with pytest.raises(NotFound, match="erased"):
         read_as_of(engine, "default", Scope(STATE, ACTIVITY, ANN), "bookmark", position=body["position"] - 1)
     bob = {"activityId": ACTIVITY, "agent": orjson.dumps(BOB).decode(), "stateId": "bookmark"}
