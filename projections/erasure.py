@@ -4,9 +4,11 @@ view again from the redacted log.
 A view keeps no copy of the log it could be patched in: after the log's payloads
 are redacted, each view is reset and folded from position 0, so its rows are
 exactly those a fresh rebuild gives. A worker that holds a view's lease elsewhere
-(PostgreSQL) sees its checkpoint go back to 0 and folds it itself. Cached view rows
-of other runners, and ``asOf`` snapshots, are dropped when they see the erasure
-(Runner.step, Replays.reading: ``erasure_mark``).
+(PostgreSQL) sees its checkpoint go back to 0 and folds it itself. View rows another
+runner cached are dropped at its next step: it trusts its cache only at the position
+it cached it, and the erasure's own event moved the head past that position, so every
+checkpoint folded again differs from it. ``asOf`` snapshots are reused by position,
+so Replays.reading drops them when the store's latest erasure changes.
 """
 
 from __future__ import annotations

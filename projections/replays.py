@@ -33,7 +33,7 @@ from lrs.db import make_engine
 from lrs.errors import Unavailable
 from lrs.schema import event_redactions, events
 from projections.base import Projection
-from projections.runner import ERASURE_MARK, Runner
+from projections.runner import Runner
 from projections.schema import checkpoints, metadata
 
 
@@ -55,6 +55,12 @@ class _Store:
     # The store's latest erasure these were built after (lrs.erasure): a later one
     # makes them stale, they were folded from payloads it redacted.
     erasure_mark: int | None = None
+
+
+# The store's latest erasure (lrs.erasure). Snapshots are reused by position, and a
+# position before an erasure stays the same position after it: only this tells them
+# apart.
+ERASURE_MARK = select(func.max(event_redactions.c.erasure_position))
 
 
 class Replays:

@@ -28,7 +28,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from lrs import clock, log
 from lrs.db import WRITE
-from lrs.schema import event_redactions, events
+from lrs.schema import events
 from projections.base import Consumer, Projection
 from projections.schema import checkpoints, metadata
 from projections.sqlstore import SqlStore, StoreRefused
@@ -67,9 +67,6 @@ class Status:
 
 
 _CHECKPOINT = select(checkpoints).where(checkpoints.c.name == bindparam("name"))
-# Grows with every erasure (lrs.erasure): view rows cached before one are stale even
-# when the checkpoint they were cached at is back (the views were folded again).
-ERASURE_MARK = select(func.max(event_redactions.c.erasure_position))
 _ADVANCE = (
     update(checkpoints)
     .where(
@@ -126,7 +123,6 @@ class Runner:
         # is trusted only when the checkpoint is still there: another worker, a
         # reset, or a batch whose commit failed all make it stale.
         self._cached_at: dict[str, int | None] = {p.name: None for p in projections}
-        self._erasure_mark: int | None = None
 
     def add(self, consumer: Consumer) -> None:
         """Run one more consumer (or a new version of one, under the same name):
@@ -227,13 +223,6 @@ class Runner:
         view, store = self.views[name], self.stores[name]
         with self.source.connect() as source, self.target.connect() as target, target.begin():
             start = int(self._checkpoint(target, projection).position)
-            mark = source.execute(ERASURE_MARK).scalar()
-            if mark != self._erasure_mark:
-                # An erasure redacted the log: every view's cache may hold its data.
-                for cached in self.views.values():
-                    cached.discard()
-                self._cached_at = dict.fromkeys(self._cached_at)
-                self._erasure_mark = mark
             if self._cached_at[name] != start:
                 view.discard()
             head = _bounded_head(source, until)

@@ -412,3 +412,34 @@ def test_checkpoints_signed_before_an_erasure_still_verify_after_it(
     checker = Checker(key.public_key())
     verify_export(b"".join(export_lines(engine)).splitlines(keepends=True), on_row=checker.row)
     assert checker.result.signed == {"default": signed.position}
+
+
+def test_the_servers_views_after_an_api_erasure_equal_a_fresh_rebuild(
+    lrs: tuple[XapiClient, dict[str, str]], engine: Engine
+) -> None:
+    """The server's own runner cached rows folded before the erasure; the erasure
+    resets the views with a runner of its own: the server's must not keep its cache."""
+    client, _ = lrs
+    runner = client.http.app.state.services.views.runner
+    runner.catch_up()
+    runner.release()  # as if another worker folded the views next (below)
+    assert _erase(client).status_code == 200
+    # Another worker folds the views back to the head before the server's runner
+    # looks: its checkpoints are where its cache was, only the erasure tells.
+    other = Runner(engine, all_projections())
+    try:
+        other.catch_up()
+    finally:
+        other.release()
+    _post(client, statement(actor=BOB))
+    runner.catch_up()
+    after = _view_rows(engine)
+    assert "ann@example.com" not in repr(after)
+    runner.release()  # its leases (PostgreSQL), for the fresh rebuild
+    fresh = Runner(engine, all_projections())
+    try:
+        for projection in all_projections():
+            fresh.rebuild(projection.name)
+    finally:
+        fresh.release()
+    assert _view_rows(engine) == after
