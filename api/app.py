@@ -35,6 +35,7 @@ from api.routers import (
     competency_directory,
     competency_people,
     documents,
+    erasure,
     feed,
     forwarding,
     me,
@@ -162,6 +163,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.include_router(documents.router, tags=["xAPI documents"])
     app.include_router(activities.router, tags=["xAPI"])
     app.include_router(admin.router)
+    app.include_router(erasure.router)
     app.include_router(audit.router)
     app.include_router(forwarding.router)
     app.include_router(feed.router)

@@ -371,6 +371,7 @@ from cli.analytics import analytics, people  # noqa: E402
 from cli.audit import checkpoint, export, import_, rejections, verify  # noqa: E402 - registered after the group exists
 from cli.competency import competency  # noqa: E402
 from cli.documents import documents  # noqa: E402
+from cli.erasure import erase  # noqa: E402
 from cli.forwarding import forwarding  # noqa: E402
 from cli.programmes import programmes  # noqa: E402
 from cli.projections import projections  # noqa: E402
@@ -382,6 +383,7 @@ main.add_command(checkpoint)
 main.add_command(rejections)
 main.add_command(competency)
 main.add_command(documents)
+main.add_command(erase)
 main.add_command(forwarding)
 main.add_command(projections)
 main.add_command(analytics)

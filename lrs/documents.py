@@ -19,6 +19,7 @@ from lrs import blobs, clock, log
 from lrs.db import read_transaction
 from lrs.errors import Conflict, InvalidDocument, NotFound
 from lrs.events import NewEvent, RecordedEvent, dumps
+from lrs.log.redactions import MARKER
 from lrs.schema import document_heads, events
 from lrs.xapi import document_rules as rules
 from lrs.xapi.agents import identity, ifi_key, key_hash
@@ -134,6 +135,8 @@ def read_as_of(
         if row is None or row.type == DELETED[scope.kind]:
             raise NotFound(f"document {doc_id!r} did not exist then")
         data = orjson.loads(row.data)
+        if MARKER in data:
+            raise NotFound(f"document {doc_id!r} was erased (lrs erase)")
         content = data["text"].encode("utf-8") if "text" in data else blobs.get(conn, data["sha256"])
         return Document(content, data["contentType"], data["etag"], row.recorded_at, row.position)
 
@@ -486,7 +489,11 @@ DOCUMENT_EVENTS = frozenset(_KIND_OF)
 
 def fold_head(heads: Heads, event: RecordedEvent) -> None:
     """Advance ``heads`` by one document event (position order): a write makes its
-    document's head, a deletion removes it."""
+    document's head, a deletion removes it. An event an erasure redacted names no
+    document any more: an erasure redacts every event of a document's stream, so
+    skipping them leaves that document without a head."""
+    if MARKER in event.payload():
+        return
     kind = _KIND_OF[event.type]
     scope, doc_id = _scope_of(kind, event.payload())
     key = (event.store_id, kind, scope.doc_hash(doc_id))

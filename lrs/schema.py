@@ -221,6 +221,19 @@ log_gaps = Table(
     Column("reason", Text, nullable=False),
 )
 
+# Positions whose payload an erasure (lrs.erasure) replaced with a redaction marker,
+# and the erasure event that did it (which lists them too, inside the chain). The
+# append-only triggers let an UPDATE of ``events`` through only for a position listed
+# here, and refuse any change to this table once written.
+event_redactions = Table(
+    "event_redactions",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("store_id", String(64), nullable=False),
+    Column("erasure_position", BigInteger, primary_key=True, autoincrement=False),
+    Index("ix_event_redactions_store", "store_id", "erasure_position"),
+)
+
 # The last rejected statement requests of each credential (lrs.rejections): what an
 # integrator reads to see why their content's statements were refused. Not history
 # (the log is): rows are pruned by count and age.

@@ -20,6 +20,7 @@ from lrs.db import read_transaction
 from lrs.errors import BadRequest, Conflict, InvalidStatement, LrsError, NotFound, Unauthorized
 from lrs.events import STATEMENT_STORED, NewEvent, RecordedEvent, dumps
 from lrs.index import apply_statements
+from lrs.log.redactions import MARKER
 from lrs.schema import (
     activities,
     attachment_blobs,
@@ -184,6 +185,12 @@ def write_requests(
         for statement_id, statement in request.prepared:
             stored = known.get((store_id, statement_id))
             if stored is not None:
+                if MARKER in stored:
+                    conflict = Conflict(
+                        f"statement {statement_id} was erased (lrs erase): its id cannot be "
+                        "stored again"
+                    )
+                    break
                 if not matches_stored(statement, stored):
                     conflict = Conflict(
                         f"statement {statement_id} already exists with different content "
@@ -332,13 +339,12 @@ def attachment_contents(
     return {sha2: contents[sha256] for sha2, sha256 in mapping.items() if sha256 in contents}
 
 
-_EXISTING = (
-    select(statements.c.statement_id, events.c.data)
-    .join(events, events.c.position == statements.c.position)
-    .where(
-        statements.c.store_id == bindparam("store_id"),
-        statements.c.statement_id.in_(bindparam("ids", expanding=True)),
-    )
+# By event id (a statement's event id is its id): an erased statement has no index
+# row but its event stays, and its id must not be stored again.
+_EXISTING = select(events.c.event_id, events.c.data).where(
+    events.c.store_id == bindparam("store_id"),
+    events.c.event_id.in_(bindparam("ids", expanding=True)),
+    events.c.type == STATEMENT_STORED,
 )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import Column, Connection, Engine, Select, Table, select
 
 from lrs import clock, log
 from lrs.events import STATEMENT_STORED
+from lrs.log.redactions import MARKER
 from lrs.schema import events
 from lrs.xapi.agents import authority_key, key_hash
 from projections.competency import queries as competency_queries
@@ -42,6 +43,8 @@ def statements_after(
     reached = found[-1].position if len(found) == limit else head
     out = []
     for event in found:
+        if MARKER in event.payload():
+            continue  # erased whole (lrs.erasure)
         if mine is not None and key_hash(authority_key(event.payload().get("authority") or {})) != mine:
             continue
         out.append((event.position, event.data))

@@ -31,7 +31,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from lrs.db import make_engine
 from lrs.errors import Unavailable
-from lrs.schema import events
+from lrs.schema import event_redactions, events
 from projections.base import Projection
 from projections.runner import Runner
 from projections.schema import checkpoints, metadata
@@ -52,6 +52,15 @@ class _Store:
     # position -> file holding the view as of that position
     snapshots: dict[int, Path] = field(default_factory=dict)
     answers: OrderedDict[int, _Answer] = field(default_factory=OrderedDict)
+    # The store's latest erasure these were built after (lrs.erasure): a later one
+    # makes them stale, they were folded from payloads it redacted.
+    erasure_mark: int | None = None
+
+
+# The store's latest erasure (lrs.erasure). Snapshots are reused by position, and a
+# position before an erasure stays the same position after it: only this tells them
+# apart.
+ERASURE_MARK = select(func.max(event_redactions.c.erasure_position))
 
 
 class Replays:
@@ -86,7 +95,14 @@ class Replays:
         """A connection to the view of ``store_id`` as of log ``position``."""
         with self._guard:
             store = self._stores.setdefault((name, store_id), _Store())
+        with self.source.connect() as conn:
+            mark = conn.execute(
+                ERASURE_MARK.where(event_redactions.c.store_id == store_id)
+            ).scalar()
         with store.lock:
+            if mark != store.erasure_mark:
+                self._forget_all(store)
+                store.erasure_mark = mark
             answer = store.answers.get(position)
             if answer is None:
                 answer = self._build(name, store_id, store, position)
@@ -177,6 +193,21 @@ class Replays:
             number = self._files
         self.scratch.mkdir(parents=True, exist_ok=True)
         return self.scratch / f"{kind}-{name}-{store_id}-{position}-{number}.sqlite3"
+
+    def _forget_all(self, store: _Store) -> None:
+        """Drop every snapshot and every answer not being read (one being read goes
+        when its reader is done: it is no longer listed)."""
+        for path in store.snapshots.values():
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        store.snapshots.clear()
+        answers = list(store.answers.values())
+        store.answers.clear()
+        for answer in answers:
+            if answer.readers == 0:
+                answer.engine.dispose()
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{answer.path}{suffix}").unlink(missing_ok=True)
 
     def _forget_answers(self, store: _Store) -> None:
         """Keep the newest answers; an answer still being read stays until it is not."""

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Boolean, Column, String
 
 from lrs.events import STATEMENT_STORED, RecordedEvent
+from lrs.log.redactions import MARKER
 from projections.tables import Json, Key, Table, table
 from projections.view import Reads, View
 
@@ -40,7 +41,11 @@ def ledger(name: str) -> Table:
 
 
 def voided_target(statement: dict[str, Any]) -> str | None:
-    """The id a voiding statement voids (Data 2.3.2), or None for any other."""
+    """The id a voiding statement voids (Data 2.3.2), or None for any other. A
+    statement an erasure took out whole keeps only that of itself (lrs.erasure)."""
+    if MARKER in statement:
+        voids = statement.get("voids")
+        return voids.lower() if isinstance(voids, str) else None
     obj = statement.get("object") or {}
     if statement["verb"]["id"] == VOIDED and obj.get("objectType") == "StatementRef":
         return str(obj["id"]).lower()
@@ -96,7 +101,7 @@ class StatementProjection(ABC):
             if target is not None:
                 reads.key(self.ledger, (store, target))
                 targets.append((store, target))
-            else:
+            elif MARKER not in statement:
                 self.announce(statement, event, reads)
         view.load(reads)
         # What voidings will withdraw, known once the ledger rows are in.
@@ -116,6 +121,8 @@ class StatementProjection(ABC):
         if target is not None:
             self._void(store, target, event, view)
             return
+        if MARKER in statement:
+            return  # erased whole: contributes nothing (lrs.erasure)
         statement_id = statement["id"].lower()
         seen = view.get(self.ledger, (store, statement_id))
         if seen is not None and seen["voided"]:

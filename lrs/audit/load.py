@@ -38,10 +38,12 @@ from lrs.documents import DOCUMENT_EVENTS, Heads, fold_head
 from lrs.errors import Conflict
 from lrs.events import STATEMENT_STORED, STORE_CREATED, RecordedEvent
 from lrs.index import apply_statements
+from lrs.log.redactions import ERASURE, listed_positions
 from lrs.schema import (
     attachment_blobs,
     attachment_uploads,
     document_heads,
+    event_redactions,
     events,
     log_gaps,
     stores,
@@ -201,6 +203,12 @@ class _Loader:
                 fold_head(self.heads, event)
             elif event.type == STORE_CREATED:
                 self._store(event)
+            elif event.type == ERASURE and listed_positions(event.data):
+                # verify_export confirmed that each listed row carries its marker.
+                self.conn.execute(event_redactions.insert(), [
+                    {"position": p, "store_id": event.store_id, "erasure_position": event.position}
+                    for p in listed_positions(event.data)
+                ])
         for store_id, items in by_store.items():
             apply_statements(self.conn, store_id, items)
         if self.progress is not None:

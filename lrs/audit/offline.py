@@ -18,6 +18,7 @@ import orjson
 
 from lrs.audit import archive
 from lrs.log import GENESIS, first_unexplained
+from lrs.log.redactions import ERASURE, UNCONFIRMED, Redactions
 
 
 class ExportError(Exception):
@@ -45,6 +46,8 @@ class ExportReport:
     store_heads: dict[str, str] = field(default_factory=dict)
     store_counts: dict[str, int] = field(default_factory=dict)
     exported_at: str = ""
+    # Rows an erasure redacted, by erasure event id (see lrs.log.redactions).
+    redacted: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         stores = ", ".join(
@@ -55,6 +58,7 @@ class ExportReport:
             f"export intact: {self.events} events up to position {self.last_position}, "
             f"{self.blobs} blob(s), {self.attachments} attachment(s)"
             + (f" ({stores})" if stores else "")
+            + Redactions(confirmed=dict(self.redacted)).describe()
         )
 
 
@@ -87,6 +91,7 @@ def verify_export(
     digest = sha256()
     report = ExportReport()
     heads: dict[str, tuple[str, bytes, int]] = {}
+    redactions = Redactions()
     genesis = (GENESIS, bytes.fromhex(GENESIS), 0)
     seen_blobs: set[str] = set()
     contiguous = False
@@ -132,8 +137,16 @@ def verify_export(
                 if row[10] != prev:
                     raise _Bad("prev_hash does not link to the store's previous event", position)
                 computed = sha256(prev_bytes + dumps(row[: archive.HASHED]))
-                if computed.hexdigest() != row[11]:
+                if computed.hexdigest() == row[11]:
+                    head_bytes = computed.digest()
+                elif redactions.accept(row):
+                    # Redacted by an erasure (lrs.log.redactions): the stored hash
+                    # commits to the original payload, which is gone.
+                    head_bytes = bytes.fromhex(row[11])
+                else:
                     raise _Bad("hash mismatch: the row was altered", position)
+                if row[5] == ERASURE:
+                    redactions.erasure(row)
                 if row[7] < last_recorded:
                     raise _Bad("recorded_at goes backwards", position)
                 blob = archive.document_blob(row)
@@ -144,7 +157,7 @@ def verify_export(
                         on_row(row)
                     except ValueError as exc:
                         raise _Bad(str(exc), position) from None
-                heads[row[1]] = (row[11], computed.digest(), count + 1)
+                heads[row[1]] = (row[11], head_bytes, count + 1)
                 last_recorded = row[7]
                 last_position = position
                 report.events += 1
@@ -184,6 +197,10 @@ def verify_export(
                         on_attachment(record)
                 elif kind == "manifest":
                     manifest = _checked(line, "manifest", record)
+                    unconfirmed = redactions.first_unconfirmed()
+                    if unconfirmed is not None:
+                        raise _Bad(UNCONFIRMED, unconfirmed)
+                    report.redacted = dict(redactions.confirmed)
                     report.last_position = last_position
                     report.store_heads = {s: h[0] for s, h in heads.items()}
                     report.store_counts = {s: h[2] for s, h in heads.items()}

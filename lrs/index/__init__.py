@@ -33,6 +33,7 @@ from sqlalchemy import (
 from lrs import clock, log
 from lrs.events import STATEMENT_STORED, RecordedEvent
 from lrs.index.agents import apply_agents, mentions_of
+from lrs.log.redactions import MARKER
 from lrs.schema import activities, agents, statement_keys, statements, verbs
 from lrs.xapi.activities import merge_definition, merge_display
 from lrs.xapi.agents import key_hash
@@ -111,9 +112,24 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> list[Sequence[Any]]:
 def apply_statements(
     conn: Connection, store_id: str, stored: Sequence[tuple[RecordedEvent, dict[str, Any]]]
 ) -> None:
-    """Index newly appended statements (position order), voiding included."""
-    if not stored:
-        return
+    """Index newly appended statements (position order), voiding included.
+
+    A statement an erasure redacted whole (its data is a redaction marker, see
+    lrs.erasure) is not indexed: no read finds it. The voiding it did stands.
+    """
+    erased = [statement for _, statement in stored if MARKER in statement]
+    if erased:
+        stored = [(event, statement) for event, statement in stored if MARKER not in statement]
+    if stored:
+        _apply(conn, store_id, stored)
+    voided = sorted({s["voids"] for s in erased if isinstance(s.get("voids"), str)})
+    for chunk in _chunks(voided):
+        conn.execute(_VOID, {"b_store_id": store_id, "ids": list(chunk)})
+
+
+def _apply(
+    conn: Connection, store_id: str, stored: Sequence[tuple[RecordedEvent, dict[str, Any]]]
+) -> None:
     entries = [(event, index_entry(statement)) for event, statement in stored]
     ids = [entry.statement_id for _, entry in entries]
 
@@ -335,23 +351,30 @@ def reindex(
     answer 503 past their lock timeout) instead of indexing new statements against
     a half-built index, and readers see the old index until the new one is whole.
     """
-    count = 0
     with log.writing(engine, lock_timeout_seconds=lock_timeout_seconds) as writer:
-        conn = writer.conn
-        for table in (statement_keys, statements, activities, verbs, agents):
-            conn.execute(delete(table))
-        after = 0
-        while True:
-            chunk = log.read_forward(conn, after, batch, types=[STATEMENT_STORED])
-            if not chunk:
-                break
-            by_store: dict[str, list[tuple[RecordedEvent, dict[str, Any]]]] = {}
-            for event in chunk:
-                by_store.setdefault(event.store_id, []).append((event, event.payload()))
-            for store_id, items in by_store.items():
-                apply_statements(conn, store_id, items)
-            count += len(chunk)
-            after = chunk[-1].position
-            if progress is not None:
-                progress(len(chunk))
+        return reindex_in(writer.conn, batch=batch, progress=progress)
+
+
+def reindex_in(
+    conn: Connection, *, batch: int = 2000, progress: Callable[[int], None] | None = None
+) -> int:
+    """``reindex`` inside a write transaction that holds the log's lock (an erasure
+    rebuilds the index in the transaction that redacts the log)."""
+    count = 0
+    for table in (statement_keys, statements, activities, verbs, agents):
+        conn.execute(delete(table))
+    after = 0
+    while True:
+        chunk = log.read_forward(conn, after, batch, types=[STATEMENT_STORED])
+        if not chunk:
+            break
+        by_store: dict[str, list[tuple[RecordedEvent, dict[str, Any]]]] = {}
+        for event in chunk:
+            by_store.setdefault(event.store_id, []).append((event, event.payload()))
+        for store_id, items in by_store.items():
+            apply_statements(conn, store_id, items)
+        count += len(chunk)
+        after = chunk[-1].position
+        if progress is not None:
+            progress(len(chunk))
     return count

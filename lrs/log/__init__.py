@@ -28,6 +28,7 @@ from lrs.db import WRITE, is_replica, is_sqlite
 from lrs.errors import Conflict, LogIntegrityError, Unavailable
 from lrs.events import NewEvent, RecordedEvent
 from lrs.log import _postgresql, _sqlite
+from lrs.log.redactions import ERASURE, UNCONFIRMED, Redactions
 from lrs.schema import events
 
 GENESIS = "0" * 64
@@ -414,6 +415,8 @@ class VerifyReport:
     head_position: int = 0
     store_heads: dict[str, str] = field(default_factory=dict)
     store_counts: dict[str, int] = field(default_factory=dict)
+    # Rows an erasure redacted (their hash is taken as stored), by erasure event id.
+    redacted: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         stores = ", ".join(
@@ -423,6 +426,7 @@ class VerifyReport:
         return (
             f"log intact: {self.events} events, positions 1..{self.head_position}, "
             f"{len(self.store_heads)} store chain(s)" + (f" ({stores})" if stores else "")
+            + Redactions(confirmed=dict(self.redacted)).describe()
         )
 
 
@@ -449,7 +453,9 @@ def verify(
 
     Checks that positions run 1..n without gaps (whole log), that each row links to
     its store's previous hash, that each hash recomputes, and that recorded_at
-    strictly increases (each event has its own instant). With ``store_id``, only
+    strictly increases (each event has its own instant). A row an erasure redacted
+    (lrs.log.redactions) keeps its stored hash, which cannot be recomputed: it passes
+    when a later lrs.erasure event of its store lists it. With ``store_id``, only
     that store's chain is walked. ``progress`` is told the number of events of each
     batch once it verified.
     """
@@ -462,6 +468,7 @@ def verify(
     sql += f" ORDER BY position LIMIT {mark}"
     heads: _Heads = {}
     report = VerifyReport()
+    redactions = Redactions()
     last_recorded = ""
     gaps: list[tuple[int, int]] | None = None
     raw = engine.raw_connection()
@@ -491,7 +498,7 @@ def verify(
                     )
                     rows = rows[:gap]
             if rows:
-                last_recorded = _verify_rows(rows, heads, last_recorded)
+                last_recorded = _verify_rows(rows, heads, last_recorded, redactions)
             if missing is not None:
                 raise missing
             report.events += len(rows)
@@ -501,6 +508,10 @@ def verify(
         cursor.close()
     finally:
         raw.close()
+    unconfirmed = redactions.first_unconfirmed()
+    if unconfirmed is not None:
+        raise LogIntegrityError(unconfirmed, UNCONFIRMED)
+    report.redacted = dict(redactions.confirmed)
     report.store_heads = {store: head[0] for store, head in heads.items()}
     report.store_counts = {store: head[2] for store, head in heads.items()}
     return report
@@ -531,7 +542,9 @@ def first_unexplained(
     return None, 0
 
 
-def _verify_rows(rows: Sequence[Any], heads: _Heads, last_recorded: str) -> str:
+def _verify_rows(
+    rows: Sequence[Any], heads: _Heads, last_recorded: str, redactions: Redactions
+) -> str:
     """Check rows in position order against ``heads`` (updated); the last recorded_at.
 
     The same computation as :func:`row_hash`, inlined: a call per row is a good part
@@ -552,8 +565,16 @@ def _verify_rows(rows: Sequence[Any], heads: _Heads, last_recorded: str) -> str:
             raise LogIntegrityError(row[0], "prev_hash does not link to the store's previous event")
         digest = sha256(prev_bytes + dumps(row[:10]))
         prev = digest.hexdigest()
-        if prev != row[11]:
+        if prev == row[11]:
+            prev_bytes = digest.digest()
+        elif redactions.accept(row):
+            # Redacted by an erasure: the stored hash commits to the original.
+            prev = row[11]
+            prev_bytes = bytes.fromhex(prev)
+        else:
             raise LogIntegrityError(row[0], "hash mismatch: the row was altered")
+        if row[5] == ERASURE:
+            redactions.erasure(row)
         recorded_at = row[7]
         # Never backwards. Equal is allowed: logs written before every event got its
         # own instant (per-event stamps) share one per transaction, and the chain,
@@ -561,7 +582,6 @@ def _verify_rows(rows: Sequence[Any], heads: _Heads, last_recorded: str) -> str:
         if recorded_at < last_recorded:
             raise LogIntegrityError(row[0], "recorded_at goes backwards")
         last_recorded = recorded_at
-        prev_bytes = digest.digest()
         count += 1
     if store is not None:
         heads[store] = (prev, prev_bytes, count)

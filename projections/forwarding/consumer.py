@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from lrs.events import STATEMENT_STORED, RecordedEvent
 from lrs.forwarding import translate
 from lrs.forwarding.targets import Target
+from lrs.log.redactions import MARKER
 from lrs.statements import attachment_contents
 from lrs.xapi.attachments import attachments_in
 from lrs.xapi.validation import VOIDED
@@ -57,6 +58,8 @@ class TargetConsumer:
         chosen = [
             event for event in events
             if event.position > self.target.start
+            # Erased whole (lrs.erasure): nothing left to forward.
+            and MARKER not in event.payload()
             and self.target.filter.matches(event.payload(), event.store_id)
         ]
         if chosen:

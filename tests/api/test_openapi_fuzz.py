@@ -186,4 +186,4 @@ def test_the_fuzzing_covers_every_documented_operation() -> None:
         if not path.startswith("/feed/")
     }
     assert operations == documented
-    assert len(operations) == 88
+    assert len(operations) == 89

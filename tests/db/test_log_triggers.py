@@ -135,3 +135,73 @@ def test_triggers_also_refuse_a_direct_sqlite3_connection(sqlite_url: str) -> No
         assert raw_rows(engine) == before
     finally:
         engine.dispose()
+
+
+# ------------------------------------------------------------------ erasure (0015)
+# An erasure (lrs.erasure) may rewrite a row's data or metadata with a redaction
+# marker, for a position listed in event_redactions, nothing else of the row.
+
+_MARKED = "'{\"lrs:redacted\": {\"erasure\": \"e1\"}}'"
+
+
+def _list_redaction(engine: Engine, position: int) -> None:
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO event_redactions (position, store_id, erasure_position) "
+            f"VALUES ({position}, 'a', 9)"
+        ))
+
+
+REFUSED_EVEN_WHEN_LISTED = {
+    "no-marker": "UPDATE events SET data = '{\"n\": 1}' WHERE position = 2",
+    "no-op": "UPDATE events SET data = data WHERE position = 2",
+    "marker-and-hash": f"UPDATE events SET data = {_MARKED}, hash = prev_hash WHERE position = 2",
+    "marker-and-time": f"UPDATE events SET data = {_MARKED}, recorded_at = '2000-01-01' WHERE position = 2",
+    "marker-and-type": f"UPDATE events SET data = {_MARKED}, type = 'x' WHERE position = 2",
+    "marker-and-position": f"UPDATE events SET data = {_MARKED}, position = 100 WHERE position = 2",
+    "marker-on-unlisted-row": f"UPDATE events SET data = {_MARKED} WHERE position = 3",
+    "marker-on-every-row": f"UPDATE events SET metadata = {_MARKED}",
+    "delete-listed-row": "DELETE FROM events WHERE position = 2",
+}
+
+
+@pytest.mark.parametrize("statement", sorted(REFUSED_EVEN_WHEN_LISTED))
+def test_only_a_marked_redaction_of_a_listed_row_passes(
+    engine: Engine, seeded: list[RecordedEvent], statement: str
+) -> None:
+    _list_redaction(engine, 2)
+    before = raw_rows(engine)
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(text(REFUSED_EVEN_WHEN_LISTED[statement]))
+    assert raw_rows(engine) == before
+
+
+@pytest.mark.parametrize("column", ["data", "metadata"])
+def test_a_redaction_of_a_listed_row_passes_and_keeps_the_rest_of_it(
+    engine: Engine, seeded: list[RecordedEvent], column: str
+) -> None:
+    _list_redaction(engine, 2)
+    before = raw_rows(engine)
+    with engine.begin() as conn:
+        conn.execute(text(f"UPDATE events SET {column} = {_MARKED} WHERE position = 2"))
+    after = raw_rows(engine)
+    changed = [i for i, (old, new) in enumerate(zip(before[1], after[1], strict=True)) if old != new]
+    assert len(changed) == 1 and after[1][changed[0]] == _MARKED.strip("'")
+    assert after[:1] + after[2:] == before[:1] + before[2:]
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE event_redactions SET position = 3",
+    "DELETE FROM event_redactions",
+    "TRUNCATE event_redactions",
+])
+def test_the_list_of_redactions_only_grows(
+    engine: Engine, seeded: list[RecordedEvent], statement: str
+) -> None:
+    if statement.startswith("TRUNCATE") and engine.dialect.name != "postgresql":
+        pytest.skip("TRUNCATE exists only on PostgreSQL")
+    _list_redaction(engine, 2)
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(text(statement))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT position FROM event_redactions")).scalars().all() == [2]
