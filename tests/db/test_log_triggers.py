@@ -137,7 +137,7 @@ def test_triggers_also_refuse_a_direct_sqlite3_connection(sqlite_url: str) -> No
         engine.dispose()
 
 
-# ------------------------------------------------------------------ erasure (0015)
+# ------------------------------------------------------------------ erasure (0016)
 # An erasure (lrs.erasure) may rewrite a row's data or metadata with a redaction
 # marker, for a position listed in event_redactions, nothing else of the row.
 
