@@ -20,7 +20,7 @@ from sqlalchemy import create_engine
 
 from lrs.programmes import check_definition
 from projections.kpi import logic, queries
-from projections.kpi.schema import FACTS, MEMBERSHIPS, PROGRAMMES, SETTINGS
+from projections.kpi.schema import ACTIVITIES, FACTS, MEMBERSHIPS, PROGRAMMES, SETTINGS
 from projections.schema import metadata
 
 ROOT = "https://lms.example.com/course/42"
@@ -32,7 +32,7 @@ VERBS = ("attempted", "progressed", "completed", "passed", "failed", "answered",
 def fill(url: str, n: int, seed: int = 7) -> None:
     rng = random.Random(seed)
     engine = create_engine(url)
-    metadata.create_all(engine, tables=[FACTS.sql, PROGRAMMES.sql, SETTINGS.sql, MEMBERSHIPS.sql])
+    metadata.create_all(engine, tables=[FACTS.sql, PROGRAMMES.sql, SETTINGS.sql, MEMBERSHIPS.sql, ACTIVITIES.sql])
     start = datetime(2026, 1, 1, tzinfo=UTC)
     settings = dict(logic.DEFAULT_SETTINGS)
     rows = []
