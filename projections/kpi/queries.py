@@ -154,14 +154,17 @@ class Cells:
 
 # ------------------------------------------------------------------ figures
 
-def _headline(p: Scope, period: Period) -> dict[str, Any]:
-    """The raw figures of one programme over one period (before disclosure)."""
+def _headline(p: Scope, period: Period, first_seen: bool = False) -> dict[str, Any]:
+    """The raw figures of one programme over one period (before disclosure); with
+    ``first_seen``, each learner's first programme fact too (before the period's end)."""
     window = p.within(period)
     figures = p.learner_figures(period)
     enrolled = set(figures)
-    completed = {a: done for a, done in p.completions(period.end.isoformat()).items() if a in enrolled}
+    until = period.end.isoformat()
+    finished, firsts = p.completions_and_first_seen(until) if first_seen else (p.completions(until), {})
+    completed = {a: done for a, done in finished.items() if a in enrolled}
     return {
-        "enrolled": enrolled, "completed": completed, "figures": figures,
+        "enrolled": enrolled, "completed": completed, "figures": figures, "first_seen": firsts,
         "outcomes": {a: f.outcome for a, f in figures.items() if f.outcome is not None},
         "ratings": (ratings := p.latest_ratings(window)),
         "nps": engine.nps(v for _, _, v in ratings["nps"]),
@@ -183,7 +186,7 @@ def evaluation(
     p, found, all_facts, values = _programme(conn, store, programme_id)
     period = _period(window, explicit, values["fiscalYearStartMonth"])
     cells = Cells(Disclosure(policy(values)), programme_id, period)
-    now = _headline(p, period)
+    now = _headline(p, period, first_seen=True)
     enrolled, completed, outcomes = now["enrolled"], now["completed"], now["outcomes"]
     before = _headline(p, period.previous()) if compare else None
 
@@ -254,7 +257,7 @@ def evaluation(
     else:
         results = {"status": "not-configured", "hint": "map business-metric activity types in the programme"}
 
-    days = engine.days_to_complete(p.first_seen(period.end.isoformat()), {a: c.ts for a, c in completed.items()})
+    days = engine.days_to_complete(now["first_seen"], {a: c.ts for a, c in completed.items()})
     completion = {
         **cells.ratio("completion_rate", len(completed), len(enrolled)),
         "medianDaysToComplete": cells.measure("median_days_to_complete", engine.median_or_none(days.values()), len(days)),

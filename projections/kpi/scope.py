@@ -54,6 +54,16 @@ OUTCOME = case(
 )
 
 
+# A completing fact's time with its buckets, as one text: ts is fixed-width, so the
+# least text is the earliest fact, and MIN/MAX carry its buckets along.
+DONE_KEY = facts.c.ts + "|" + facts.c.day + "|" + facts.c.iso_week + "|" + facts.c.month + "|" + facts.c.quarter
+
+
+def _done(text: str) -> Done:
+    ts, day, week, month, quarter = text.split("|")
+    return Done(ts, {"day": day, "iso_week": week, "month": month, "quarter": quarter})
+
+
 def whole_store(store: str) -> ColumnElement[bool]:
     """The store's facts, for a pass over (nearly) all of them: written so that no
     index applies, since reading every row through an index of (store, ...) is a
@@ -141,11 +151,8 @@ class Scope:
         where = [facts.c.store_id == self.store, facts.c.activity_id.in_(targets), IS_COMPLETION]
         if until is not None:
             where.append(facts.c.day < until)
-        # The completing fact's time with its buckets, as one text: ts is fixed-width,
-        # so the least text is the earliest fact, and MIN/MAX carry its buckets along.
-        key = (facts.c.ts + "|" + facts.c.day + "|" + facts.c.iso_week + "|" + facts.c.month + "|" + facts.c.quarter)
         firsts = (
-            select(facts.c.agent_hash, func.min(key).label("key"))
+            select(facts.c.agent_hash, func.min(DONE_KEY).label("key"))
             .where(*where).group_by(facts.c.agent_hash, facts.c.activity_id).subquery()
         )
         if rule == "all-modules":
@@ -155,11 +162,32 @@ class Scope:
             )
         else:
             done = select(firsts.c.agent_hash, func.min(firsts.c.key)).group_by(firsts.c.agent_hash)
-        out: dict[str, Done] = {}
-        for agent, text in self.conn.execute(done):
-            ts, day, week, month, quarter = text.split("|")
-            out[agent] = Done(ts, {"day": day, "iso_week": week, "month": month, "quarter": quarter})
-        return out
+        return {agent: _done(text) for agent, text in self.conn.execute(done)}
+
+    def completions_and_first_seen(self, until: str) -> tuple[dict[str, Done], dict[str, str]]:
+        """``completions(until)`` and ``first_seen(until)`` in one pass over the facts."""
+        rule = self.definition["completion"]
+        if rule is None:
+            return {}, self.first_seen(until)
+        targets = self.definition["modules"] if rule == "all-modules" else self.definition["roots"]
+        done = and_(facts.c.activity_id.in_(targets), IS_COMPLETION)
+        per_activity = (
+            select(facts.c.agent_hash, func.min(facts.c.ts).label("first"),
+                   func.min(case((done, DONE_KEY), else_=None)).label("key"))
+            .where(whole_store(self.store), self.member, facts.c.day < until)
+            .group_by(facts.c.agent_hash, facts.c.activity_id).subquery()
+        )
+        last = func.max(per_activity.c.key) if rule == "all-modules" else func.min(per_activity.c.key)
+        completions: dict[str, Done] = {}
+        first_seen: dict[str, str] = {}
+        for agent, first, pieces, text in self.conn.execute(
+            select(per_activity.c.agent_hash, func.min(per_activity.c.first), func.count(per_activity.c.key), last)
+            .group_by(per_activity.c.agent_hash)
+        ):
+            first_seen[agent] = first
+            if text is not None and (rule != "all-modules" or pieces == len(self.definition["modules"])):
+                completions[agent] = _done(text)
+        return completions, first_seen
 
     def learner_figures(self, period: Period) -> dict[str, LearnerFigures]:
         """learner -> their figures (LearnerFigures) for every learner with a fact in
