@@ -1,8 +1,9 @@
 """KPI view read times over a synthetic fact table (``python -m bench.kpi``).
 
 Fills a scratch SQLite database with N fact rows (learners working through a
-three-module programme with a survey over a fiscal year) and times the
-evaluation and a weekly series, median of several runs. Prints one line each.
+three-module programme with a survey over a fiscal year, in 40 HR teams) and
+times the evaluation, a weekly series over the year, a weekly series by team over
+a quarter and the funnel, median of several runs. Prints one line each.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy import create_engine
 
 from lrs.programmes import check_definition
 from projections.kpi import logic, queries
-from projections.kpi.schema import FACTS, PROGRAMMES, SETTINGS
+from projections.kpi.schema import ACTIVITIES, FACTS, MEMBERSHIPS, PROGRAMMES, SETTINGS
 from projections.schema import metadata
 
 ROOT = "https://lms.example.com/course/42"
@@ -28,10 +29,10 @@ SURVEY, NPS = "https://lms.example.com/feedback/7/item/3", "https://lms.example.
 VERBS = ("attempted", "progressed", "completed", "passed", "failed", "answered", "terminated")
 
 
-def fill(url: str, n: int, seed: int = 7) -> None:
+def fill(url: str, n: int, seed: int = 7, in_time_order: bool = False) -> None:
     rng = random.Random(seed)
     engine = create_engine(url)
-    metadata.create_all(engine, tables=[FACTS.sql, PROGRAMMES.sql, SETTINGS.sql])
+    metadata.create_all(engine, tables=[FACTS.sql, PROGRAMMES.sql, SETTINGS.sql, MEMBERSHIPS.sql, ACTIVITIES.sql])
     start = datetime(2026, 1, 1, tzinfo=UTC)
     settings = dict(logic.DEFAULT_SETTINGS)
     rows = []
@@ -51,6 +52,11 @@ def fill(url: str, n: int, seed: int = 7) -> None:
             "response_hash": None, "parent_ids": [MODULES[0]] if "lesson" in activity else [ROOT] if activity in MODULES else [],
             "grouping_ids": [], "category_ids": [],
         })
+    if in_time_order:
+        # As a live store writes them: positions (and table order) follow time.
+        rows.sort(key=lambda row: row["ts"])
+        for i, row in enumerate(rows):
+            row.update({"statement_id": f"{i:036d}", "position": i + 2})
     definition = check_definition({
         "roots": [ROOT], "modules": MODULES,
         "surveys": [{"activity": SURVEY, "metric": "satisfaction"}, {"activity": NPS, "metric": "nps"}],
@@ -58,6 +64,13 @@ def fill(url: str, n: int, seed: int = 7) -> None:
     with engine.begin() as conn:
         for chunk in range(0, n, 10_000):
             conn.execute(FACTS.sql.insert(), rows[chunk:chunk + 10_000])
+        # 40 teams of the HR import; a fifth of the learners move team on 1 July.
+        conn.execute(MEMBERSHIPS.sql.insert(), [
+            {"store_id": "default", "agent_hash": f"{a:032x}", "team": f"team-{(a + moved) % 40}",
+             "valid_from": start, "valid_to": end, "position": 1}
+            for a in range(5000)
+            for moved, start, end in ([(0, "", "2026-07-01"), (1, "2026-07-01", "")] if a % 5 == 0 else [(0, "", "")])
+        ])
         conn.execute(PROGRAMMES.sql.insert(), {"store_id": "default", "programme_id": "onboarding", "version": 1,
                                                "definition": definition, "position": 1, "recorded_at": ts})
 
@@ -74,15 +87,23 @@ def timed(url: str, label: str, read, runs: int = 5) -> None:  # type: ignore[no
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    n = int(args[0]) if args else 100_000
     with tempfile.TemporaryDirectory() as scratch:
         url = f"sqlite:///{Path(scratch) / 'kpi.sqlite3'}"
-        fill(url, n)
+        # --in-time-order: facts written in time order, as a live store writes them
+        # (by default in random time order, the benchmark's first form).
+        fill(url, n, in_time_order="--in-time-order" in sys.argv)
         timed(url, f"evaluation over {n:,} facts (2026-Q3)",
               lambda conn: queries.evaluation(conn, "default", "onboarding", window="2026-Q3"))
         timed(url, f"weekly series over {n:,} facts (2026)",
               lambda conn: queries.series(conn, "default", "onboarding", metrics=["active_learners", "completions"],
                                           grain="week", window="2026", explicit=None))
+        timed(url, f"weekly series by team over {n:,} facts (2026-Q3)",
+              lambda conn: queries.series(conn, "default", "onboarding", metrics=["active_learners", "completions"],
+                                          grain="week", window="2026-Q3", explicit=None, by="team"))
+        timed(url, f"funnel over {n:,} facts (2026-Q3)",
+              lambda conn: queries.funnel(conn, "default", "onboarding", window="2026-Q3"))
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from lrs.errors import InvalidParameter
 from lrs.programmes import check_id
 from lrs.xapi.params import check_names
 from projections.kpi import queries
-from projections.kpi.periods import Period, date_range
+from projections.windows import Period, date_range
 
 DEFINITIONS = "Each figure is defined in docs/kpi.md (the `definitions` field of the answer names the section)."
 router = APIRouter(prefix="/views/kpi", tags=["views: programme KPIs"])

@@ -11,13 +11,13 @@ base (projections.statements) withdraws a voided statement's rows.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from lrs.xapi.agents import ifi_key, key_hash
 from lrs.xapi.value_formats import duration_seconds, parse_timestamp
-from projections.progress.logic import _utc, learners_of
+from projections.subjects import learners_of, statement_time
+from projections.windows import fiscal_quarter, iso_week
 
 ADL = "http://adlnet.gov/expapi/verbs/"
 TC = "http://id.tincanapi.com/verb/"
@@ -97,23 +97,14 @@ def rating(result: dict[str, Any], klass: str) -> float | None:
     return None
 
 
-def fiscal_quarter(moment: datetime, fiscal_start_month: int) -> str:
-    """``YYYY-Qn`` of the fiscal year (named by the calendar year it starts in);
-    with a January start these are the calendar quarters."""
-    offset = (moment.month - fiscal_start_month) % 12
-    year = moment.year if moment.month >= fiscal_start_month else moment.year - 1
-    return f"{year}-Q{offset // 3 + 1}"
-
-
 def buckets(ts: str, settings: dict[str, Any]) -> dict[str, str]:
     """Day, ISO week, month and fiscal quarter of a UTC time in the store's zone."""
     moment = parse_timestamp(ts)
     assert moment is not None
     local = moment.astimezone(ZoneInfo(settings["timezone"]))
-    iso = local.isocalendar()
     return {
         "day": local.date().isoformat(),
-        "iso_week": f"{iso.year}-W{iso.week:02d}",
+        "iso_week": iso_week(local.date()),
         "month": f"{local.year}-{local.month:02d}",
         "quarter": fiscal_quarter(local, settings["fiscal_start_month"]),
     }
@@ -159,7 +150,7 @@ def facts(statement: dict[str, Any], position: int, settings: dict[str, Any]) ->
     duration = duration_seconds(result["duration"]) if isinstance(result.get("duration"), str) else None
     response = result.get("response")
     rated = rating(result, klass)
-    ts = _utc(statement)
+    ts = statement_time(statement)
     actor = statement.get("actor") or {}
     group_mode = (
         actor.get("objectType") == "Group" or bool(context.get("team")) or bool(context.get("contextGroups"))

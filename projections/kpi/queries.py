@@ -1,7 +1,7 @@
-"""Reads of the KPI view: load facts, the programme definition valid at the
-answer's position and the store's settings from a connection (live tables or a
-replay), work the KPIs out (projections.kpi.engine) and pass every cell through
-the disclosure layer (projections.disclosure).
+"""Reads of the KPI view: the programme definition valid at the answer's
+position and the store's settings from a connection (live tables or a replay),
+the KPIs aggregated in SQL over the programme's facts (projections.kpi.scope), and
+every cell passed through the disclosure layer (projections.disclosure).
 
 Every function returns the JSON answer with, under ``TIDY``, the same figures as
 rows of the tidy long format the CSV export writes (docs/kpi.md).
@@ -13,15 +13,15 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, func, select
 
 from lrs.errors import InvalidParameter
 from projections.disclosure import Disclosure, Policy, hidden, share
 from projections.kpi import engine
-from projections.kpi.engine import Fact, Programme
-from projections.kpi.periods import GRAINS, Period, buckets_between, current_quarter, parse_window
-from projections.kpi.schema import activities, facts, memberships, programmes, settings
+from projections.kpi.engine import Fact
+from projections.kpi.schema import activities, facts, programmes, settings
+from projections.kpi.scope import Scope, store_learners, team_lookup, teams_on
+from projections.windows import GRAINS, Period, buckets_between, current_quarter, parse_period
 
 TIDY = "_tidy"
 COLUMNS = (
@@ -30,7 +30,6 @@ COLUMNS = (
 )
 SERIES_METRICS = ("active_learners", "completions", "statements", "learning_hours")
 OBSERVATIONAL = "observational: learners or managers chose the mode; not a causal estimate"
-_FACT_COLUMNS = [c for c in facts.c if c.name != "store_id"]
 
 
 # ------------------------------------------------------------------ loading
@@ -50,90 +49,21 @@ def policy(values: dict[str, Any]) -> Policy:
     )
 
 
-_NAMES = [c.name for c in _FACT_COLUMNS]
-_JSON = [i for i, name in enumerate(_NAMES) if name in ("parent_ids", "grouping_ids", "category_ids")]
-_BOOL = [i for i, name in enumerate(_NAMES) if name in ("success", "completion", "group_mode")]
-_SELECT = f"SELECT {', '.join(_NAMES)} FROM kpi_facts WHERE store_id = {{}}"
-
-
-def _placeholder(conn: Connection) -> str:
-    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
-
-
-def _fetch(conn: Connection, sql: str, params: Sequence[Any]) -> list[Any]:
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(sql, tuple(params))
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
-
-
-def load_facts(conn: Connection, store: str, where: str = "", params: Sequence[Any] = ()) -> list[Fact]:
-    """The store's fact rows (those matching ``where``, SQL with ``{p}`` for each
-    placeholder) as plain dicts. Read through the driver's cursor: at 100,000 rows,
-    building SQLAlchemy rows costs more than the KPI math itself."""
-    p = _placeholder(conn)
-    sql = _SELECT.format(p) + (" AND (" + where.format(p=p) + ")" if where else "")
-    rows = _fetch(conn, sql, (store, *params))
-    loads, out = orjson.loads, []
-    for row in rows:
-        values = list(row)
-        for i in _JSON:
-            values[i] = loads(values[i])
-        for i in _BOOL:
-            if values[i] is not None:
-                values[i] = bool(values[i])
-        out.append(dict(zip(_NAMES, values, strict=True)))
-    return out
-
-
-def _chunks(items: Sequence[str], size: int = 400) -> list[Sequence[str]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
-
-
-def _like(value: str) -> str:
-    """A LIKE pattern matching a JSON array holding ``value`` (a prefilter: SQLite's
-    LIKE ignores ASCII case, so the rows are checked again exactly in Python)."""
-    quoted = orjson.dumps(value).decode()
-    return "%" + quoted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def programme_facts(conn: Connection, store: str, definition: dict[str, Any]) -> list[Fact]:
-    """The facts that may belong to a programme, read by activity rather than the
-    whole store: the activity tree first (distinct activity x parents), then facts
-    on the programme's activities and facts whose context names one of them."""
-    p = _placeholder(conn)
-    edges = _fetch(conn, f"SELECT DISTINCT activity_id, parent_ids FROM kpi_facts WHERE store_id = {p} "
-                         "AND parent_ids <> '[]'", (store,))
-    tree = engine.descendants(
-        ({"activity_id": a, "parent_ids": orjson.loads(parents)} for a, parents in edges),
-        [*definition["roots"], *definition["modules"]],
-    )
-    named = sorted({*definition["roots"], *definition["modules"], *definition["tags"]})
-    ids = sorted({*named, *tree, *(s["activity"] for s in definition.get("surveys") or ())})
-    found: dict[tuple[str, str], Fact] = {}
-    for chunk in _chunks(ids):
-        for f in load_facts(conn, store, "activity_id IN (" + ", ".join(["{p}"] * len(chunk)) + ")", chunk):
-            found[(f["statement_id"], f["agent_hash"])] = f
-    for chunk in _chunks(named, 100):
-        where = " OR ".join(f"{c} LIKE {{p}} ESCAPE '\\'" for _ in chunk for c in ("parent_ids", "grouping_ids", "category_ids"))
-        for f in load_facts(conn, store, where, [_like(i) for i in chunk for _ in range(3)]):
-            found[(f["statement_id"], f["agent_hash"])] = f
-    return sorted(found.values(), key=lambda f: f["position"])
-
-
 def evidence_facts(conn: Connection, store: str, rule: dict[str, Any] | None) -> list[Fact]:
     """Facts on the activity types or activities a rule names (application evidence,
-    business metrics)."""
+    business metrics): the few columns the KPIs read."""
     if not rule:
         return []
     types, ids = list(rule.get("activityTypes") or ()), list(rule.get("activities") or ())
     found: dict[tuple[str, str], Fact] = {}
-    for column, values in (("activity_type", types), ("activity_id", ids)):
-        for chunk in _chunks(values):
-            for f in load_facts(conn, store, f"{column} IN (" + ", ".join(["{p}"] * len(chunk)) + ")", chunk):
-                found[(f["statement_id"], f["agent_hash"])] = f
+    for column, values in ((facts.c.activity_type, types), (facts.c.activity_id, ids)):
+        if not values:
+            continue
+        for row in conn.execute(
+            select(facts.c.statement_id, facts.c.agent_hash, facts.c.activity_id, facts.c.activity_type,
+                   facts.c.ts, facts.c.day, facts.c.raw_score).where(facts.c.store_id == store, column.in_(values))
+        ):
+            found[(row.statement_id, row.agent_hash)] = dict(row._mapping)
     return list(found.values())
 
 
@@ -165,7 +95,7 @@ def _period(window: str | None, explicit: Period | None, fiscal_start: int) -> P
     if explicit is not None:
         return explicit
     if window is not None:
-        return parse_window(window, fiscal_start)
+        return parse_period(window, fiscal_start)
     return current_quarter(datetime.now(UTC).date(), fiscal_start)
 
 
@@ -224,24 +154,28 @@ class Cells:
 
 # ------------------------------------------------------------------ figures
 
-def _headline(p: Programme, period: Period, all_facts: Sequence[Fact]) -> dict[str, Any]:
-    """The raw figures of one programme over one period (before disclosure)."""
-    window = p.in_period(period)
-    enrolled = engine.learners(window)
+def _headline(p: Scope, period: Period, first_seen: bool = False) -> dict[str, Any]:
+    """The raw figures of one programme over one period (before disclosure); with
+    ``first_seen``, each learner's first programme fact too (before the period's end)."""
+    window = p.within(period)
+    figures = p.learner_figures(period)
+    enrolled = set(figures)
     until = period.end.isoformat()
-    completed = {a: f for a, f in p.completions(until).items() if a in enrolled}
-    outcomes = {a: r for a, r in engine.assessed(f for f in window if f["activity_id"] not in p.surveys).items()}
+    finished, firsts = p.completions_and_first_seen(until) if first_seen else (p.completions(until), {})
+    completed = {a: done for a, done in finished.items() if a in enrolled}
     return {
-        "window": window, "enrolled": enrolled, "completed": completed, "outcomes": outcomes,
-        "nps": engine.nps(v for (_, _), v in engine.latest_ratings(window, p.surveys, "nps").items()),
+        "enrolled": enrolled, "completed": completed, "figures": figures, "first_seen": firsts,
+        "outcomes": {a: f.outcome for a, f in figures.items() if f.outcome is not None},
+        "ratings": (ratings := p.latest_ratings(window)),
+        "nps": engine.nps(v for _, _, v in ratings["nps"]),
     }
 
 
-def _programme(conn: Connection, store: str, programme_id: str) -> tuple[Programme, dict[str, Any], list[Fact], dict[str, Any]]:
+def _programme(conn: Connection, store: str, programme_id: str) -> tuple[Scope, dict[str, Any], list[Fact], dict[str, Any]]:
     found = definition(conn, store, programme_id)
     d = found["definition"]
     evidence = evidence_facts(conn, store, d.get("application")) + evidence_facts(conn, store, d.get("businessMetrics"))
-    return Programme(programme_id, d, programme_facts(conn, store, d)), found, evidence, store_settings(conn, store)
+    return Scope(conn, store, programme_id, d), found, evidence, store_settings(conn, store)
 
 
 def evaluation(
@@ -252,25 +186,26 @@ def evaluation(
     p, found, all_facts, values = _programme(conn, store, programme_id)
     period = _period(window, explicit, values["fiscalYearStartMonth"])
     cells = Cells(Disclosure(policy(values)), programme_id, period)
-    now = _headline(p, period, all_facts)
-    window_facts, enrolled, completed, outcomes = now["window"], now["enrolled"], now["completed"], now["outcomes"]
-    before = _headline(p, period.previous(), all_facts) if compare else None
+    now = _headline(p, period, first_seen=True)
+    enrolled, completed, outcomes = now["enrolled"], now["completed"], now["outcomes"]
+    before = _headline(p, period.previous()) if compare else None
 
     inputs: dict[str, Any] = {"enrolled": cells.count("enrolled", len(enrolled))}
     if before is not None and "value" in inputs["enrolled"]:
         previous = cells.d.count(len(before["enrolled"]))
         inputs["enrolled"].update({"previous": previous, "delta": None if previous is None else len(enrolled) - previous})
-    inputs["learningHours"] = {"value": cells.measure("learning_hours", engine.learning_hours(window_facts), len(enrolled))}
+    inputs["learningHours"] = {"value": cells.measure("learning_hours", round(sum(f.seconds for f in now["figures"].values()) / 3600, 2), len(enrolled))}
 
-    satisfaction = engine.latest_ratings(window_facts, p.surveys, "satisfaction")
-    respondents = {agent for agent, _ in satisfaction}
+    rated = now["ratings"]["satisfaction"]
+    satisfaction = [v for _, _, v in rated]
+    respondents = {agent for agent, _, _ in rated}
     reaction: dict[str, Any] = {}
     if not p.surveys:
         reaction = {"status": "not-configured", "hint": "add survey items (metric satisfaction or nps) to the programme"}
     else:
         if any(s["metric"] == "satisfaction" for s in p.surveys.values()):
             scale = next(s["scale"] for s in p.surveys.values() if s["metric"] == "satisfaction")
-            mean = round(sum(satisfaction.values()) / len(satisfaction), 2) if satisfaction else None
+            mean = round(sum(satisfaction) / len(satisfaction), 2) if satisfaction else None
             reaction["satisfaction"] = {
                 "value": cells.measure("satisfaction", mean, len(respondents)), "scale": scale,
                 "respondents": cells.d.count(len(respondents)),
@@ -289,7 +224,7 @@ def evaluation(
                     reaction["nps"]["previous"] = before["nps"]["value"]
 
     passed = sum(1 for r in outcomes.values() if r)
-    best = engine.best_scores(f for f in window_facts if f["activity_id"] not in p.surveys)
+    best = {a: f.best for a, f in now["figures"].items() if f.best is not None}
     learning = {
         "passRate": cells.ratio("pass_rate", passed, len(outcomes)),
         "medianBestScore": cells.measure("median_best_score", engine.median_or_none(best.values()), len(best)),
@@ -301,7 +236,7 @@ def evaluation(
 
     application = p.definition.get("application")
     if application:
-        done = engine.applied(p, completed, all_facts)
+        done = engine.applied(application, {a: c.ts for a, c in completed.items()}, all_facts)
         behaviour: dict[str, Any] = {"applicationRate": {**cells.ratio("application_rate", len(done), len(completed)),
                                          "withinDays": application["withinDays"]}}
     else:
@@ -313,7 +248,7 @@ def evaluation(
         observed = [f for f in all_facts if period.holds(f["day"]) and f["agent_hash"] in enrolled
                     and (f["activity_type"] in types or f["activity_id"] in ids)]
         values_seen = [f["raw_score"] for f in observed if f["raw_score"] is not None]
-        people = engine.learners(observed)
+        people = {f["agent_hash"] for f in observed}
         results: dict[str, Any] = {
             "status": "configured", "observations": cells.measure("business_observations", len(observed), len(people)),
             "learners": cells.d.count(len(people)),
@@ -322,7 +257,7 @@ def evaluation(
     else:
         results = {"status": "not-configured", "hint": "map business-metric activity types in the programme"}
 
-    days = engine.days_to_complete(p, completed)
+    days = engine.days_to_complete(now["first_seen"], {a: c.ts for a, c in completed.items()})
     completion = {
         **cells.ratio("completion_rate", len(completed), len(enrolled)),
         "medianDaysToComplete": cells.measure("median_days_to_complete", engine.median_or_none(days.values()), len(days)),
@@ -332,7 +267,7 @@ def evaluation(
     elif before is not None and "value" in completion and not hidden(len(before["enrolled"]), cells.d.k()):
         completion["previous"] = share(len(before["completed"]), len(before["enrolled"]))
 
-    group = engine.learners(f for f in window_facts if f["group_mode"])
+    group = {a for a, f in now["figures"].items() if f.grouped}
     modes = {"group": group & enrolled, "solo": enrolled - group}
     hide = cells.d.breakdown({m: len(v) for m, v in modes.items()}, "performance", with_total=False).suppressed
     by_mode: dict[str, Any] = {}
@@ -377,14 +312,13 @@ def programme_list(conn: Connection, store: str, *, window: str | None) -> dict[
     """Every current programme with headline KPIs and Kirkpatrick coverage."""
     values = store_settings(conn, store)
     period = _period(window, None, values["fiscalYearStartMonth"])
-    all_facts = load_facts(conn, store)
     disclosure = Disclosure(policy(values))
     rows: list[dict[str, Any]] = []
     out = []
     for programme_id, found in definitions(conn, store).items():
-        p = Programme(programme_id, found["definition"], all_facts)
+        p = Scope(conn, store, programme_id, found["definition"])
         cells = Cells(disclosure, programme_id, period)
-        now = _headline(p, period, all_facts)
+        now = _headline(p, period)
         d = found["definition"]
         passed = sum(1 for r in now["outcomes"].values() if r)
         nps_cell: dict[str, Any] = {"suppressed": True} if hidden(now["nps"]["n"], disclosure.k()) else {"value": now["nps"]["value"], "respondents": now["nps"]["n"]}
@@ -397,7 +331,7 @@ def programme_list(conn: Connection, store: str, *, window: str | None) -> dict[
             "nps": nps_cell if d.get("surveys") and any(s["metric"] == "nps" for s in d["surveys"]) else {"status": "not-configured"},
             "coverage": {
                 "L0_inputs": True, "L1_reaction": bool(d.get("surveys")),
-                "L2_learning": bool(engine.assessed(p.members)), "L3_behaviour": bool(d.get("application")),
+                "L2_learning": p.any_outcome(), "L3_behaviour": bool(d.get("application")),
                 "L4_results": bool(d.get("businessMetrics")),
             },
         })
@@ -414,27 +348,18 @@ def funnel(conn: Connection, store: str, programme_id: str, *, window: str | Non
     period = _period(window, explicit, values["fiscalYearStartMonth"])
     cells = Cells(Disclosure(policy(values)), programme_id, period)
     inactivity = int(values.get("inactivityDays", 14))
-    window_facts = p.in_period(period)
-    upto = [f for f in p.members if f["day"] < period.end.isoformat()]
+    in_window = p.within(period)
+    until = period.end.isoformat()
     modules = p.definition["modules"]
     newest = conn.execute(select(func.max(facts.c.day)).where(facts.c.store_id == store)).scalar() or period.start.isoformat()
     reference = min(period.end, date.fromisoformat(newest) + timedelta(days=1))
     idle_before = (reference - timedelta(days=inactivity)).isoformat()
-    last_seen: dict[str, str] = {}
-    for f in upto:
-        last_seen[f["agent_hash"]] = max(last_seen.get(f["agent_hash"], ""), f["day"])
-    finished = p.completions(period.end.isoformat())
-    attempted: dict[str, set[str]] = {m: set() for m in modules}
-    completed: dict[str, set[str]] = {m: set() for m in modules}
-    for f in window_facts:
-        module = p.module_of(f)
-        if module is not None:
-            attempted[module].add(f["agent_hash"])
-    for f in upto:
-        if f["activity_id"] in completed and engine.is_completion(f):
-            completed[f["activity_id"]].add(f["agent_hash"])
+    last_seen = p.last_day(facts.c.day < until)
+    finished = p.completions(until)
+    attempted = p.attempted(period)
+    completed = p.completed_modules(until)
     stalled: dict[str, set[str]] = {m: set() for m in modules}
-    for agent in engine.learners(window_facts):
+    for agent in p.learners(in_window):
         if agent in finished or last_seen.get(agent, "") >= idle_before:
             continue
         reached = [m for m in modules if agent in attempted[m]]
@@ -502,74 +427,49 @@ def series(
             "definitions": "docs/kpi.md#series", TIDY: cells.rows}
 
 
-def series_figures(p: Programme, period: Period, grain: str, fiscal: int) -> dict[str, dict[str, Any]]:
+def series_figures(p: Scope, period: Period, grain: str, fiscal: int) -> dict[str, dict[str, Any]]:
     """The raw figures of each bucket (before disclosure): learners active on the
     programme, learners whose programme completion falls in it, statements, hours."""
     column = GRAINS[grain]
     labels = buckets_between(period, grain, fiscal)
-    by_bucket: dict[str, list[Fact]] = {label: [] for label in labels}
-    for f in p.in_period(period):
-        by_bucket[f[column]].append(f)
+    found = p.buckets(period, grain)
     done_in: dict[str, int] = dict.fromkeys(labels, 0)
-    for f in p.completions().values():
-        if period.holds(f["day"]):
-            done_in[f[column]] += 1
+    for done in p.completions().values():
+        if period.holds(done.buckets["day"]):
+            done_in[done.buckets[column]] += 1
     return {
-        label: {
-            "active_learners": len(engine.learners(bucket)), "completions": done_in[label],
-            "statements": len({f["statement_id"] for f in bucket}), "learning_hours": engine.learning_hours(bucket),
-        }
-        for label, bucket in by_bucket.items()
+        label: {**found.get(label, _EMPTY), "completions": done_in[label]}
+        for label in labels
     }
 
 
-NO_TEAM = "(no team)"
+_EMPTY = {"active_learners": 0, "statements": 0, "learning_hours": 0.0}
 
 
-def team_lookup(conn: Connection, store: str) -> dict[str, list[tuple[str, str, str]]]:
-    """agent hash -> [(team, valid from, valid to)] from the HR imports."""
-    out: dict[str, list[tuple[str, str, str]]] = {}
-    for row in conn.execute(select(memberships.c.agent_hash, memberships.c.team, memberships.c.valid_from,
-                                   memberships.c.valid_to).where(memberships.c.store_id == store)):
-        out.setdefault(row.agent_hash, []).append((row.team, row.valid_from, row.valid_to))
-    return out
-
-
-def teams_on(lookup: dict[str, list[tuple[str, str, str]]], agent: str, day: str) -> list[str]:
-    """The teams a learner belonged to on a local day (valid from inclusive, to exclusive)."""
-    found = sorted({team for team, start, end in lookup.get(agent, ()) if start <= day and (not end or day < end)})
-    return found or [NO_TEAM]
-
-
-def team_figures(p: Programme, period: Period, grain: str, fiscal: int,
+def team_figures(p: Scope, period: Period, grain: str, fiscal: int,
                  lookup: dict[str, list[tuple[str, str, str]]]) -> dict[str, dict[str, dict[str, Any]]]:
     """team -> bucket -> raw figures, each learner counted in the team(s) they were
     in on the day of the fact (a completion: on the day they completed)."""
     column = GRAINS[grain]
     labels = buckets_between(period, grain, fiscal)
-    grouped: dict[str, dict[str, list[Fact]]] = {}
-    for f in p.in_period(period):
-        for team in teams_on(lookup, f["agent_hash"], f["day"]):
-            grouped.setdefault(team, {label: [] for label in labels})[f[column]].append(f)
+    found = p.team_buckets(period, grain)
+    teams = {team for team, _ in found}
     done: dict[str, dict[str, int]] = {}
-    for agent, f in p.completions().items():
-        if period.holds(f["day"]):
-            for team in teams_on(lookup, agent, f["day"]):
-                grouped.setdefault(team, {label: [] for label in labels})
-                done.setdefault(team, dict.fromkeys(labels, 0))[f[column]] += 1
+    for agent, finished in p.completions().items():
+        if period.holds(finished.buckets["day"]):
+            for team in teams_on(lookup, agent, finished.buckets["day"]):
+                teams.add(team)
+                done.setdefault(team, dict.fromkeys(labels, 0))[finished.buckets[column]] += 1
     return {
         team: {
-            label: {
-                "active_learners": len(engine.learners(bucket)), "completions": done.get(team, {}).get(label, 0),
-                "statements": len({f["statement_id"] for f in bucket}), "learning_hours": engine.learning_hours(bucket),
-            }
-            for label, bucket in buckets.items()
+            label: {**found.get((team, label), _EMPTY), "completions": done.get(team, {}).get(label, 0)}
+            for label in labels
         }
-        for team, buckets in sorted(grouped.items())
+        for team in sorted(teams)
     }
 
 
-def _team_series(conn: Connection, store: str, p: Programme, found: dict[str, Any], values: dict[str, Any],
+def _team_series(conn: Connection, store: str, p: Scope, found: dict[str, Any], values: dict[str, Any],
                  period: Period, grain: str, metrics: Sequence[str], cells: Cells) -> dict[str, Any]:
     """One series per team; in each bucket the teams are a breakdown of the
     programme's total, so a small team's point hides with complementary
@@ -604,7 +504,6 @@ def themes(conn: Connection, store: str, *, year: str) -> dict[str, Any]:
         raise InvalidParameter("year", "must be a fiscal year, YYYY")
     values = store_settings(conn, store)
     fiscal = values["fiscalYearStartMonth"]
-    all_facts = load_facts(conn, store)
     disclosure = Disclosure(policy(values))
     listed = []
     for programme_id, found in definitions(conn, store).items():
@@ -613,18 +512,19 @@ def themes(conn: Connection, store: str, *, year: str) -> dict[str, Any]:
             listed.append((theme["quarter"], programme_id, found["definition"]))
     listed.sort()
     reach_by_quarter: dict[str, float] = {}
+    active: dict[str, int] = {}
     rows: list[dict[str, Any]] = []
     out = []
     for quarter, programme_id, d in listed:
-        period = parse_window(quarter, fiscal)
-        p = Programme(programme_id, d, all_facts)
+        period = parse_period(quarter, fiscal)
+        p = Scope(conn, store, programme_id, d)
         cells = Cells(disclosure, programme_id, period)
-        active = engine.learners(f for f in all_facts if period.holds(f["day"]))
-        window_facts = p.in_period(period)
-        reached = engine.learners(window_facts)
-        reach = cells.ratio("theme_reach", len(reached), len(active))
-        completions = sum(1 for f in p.completions().values() if period.holds(f["day"]))
-        contributions = sum(1 for f in window_facts if f["verb_class"] == "social")
+        if quarter not in active:
+            active[quarter] = store_learners(conn, store, period)
+        reached = p.learners(p.within(period))
+        reach = cells.ratio("theme_reach", len(reached), active[quarter])
+        completions = sum(1 for done in p.completions().values() if period.holds(done.buckets["day"]))
+        contributions = p.count(p.within(period), facts.c.verb_class == "social")
         if "value" in reach and reach["value"] is not None:
             reach_by_quarter.setdefault(quarter, reach["value"])
         previous = reach_by_quarter.get(period.previous().label)

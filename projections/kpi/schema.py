@@ -1,7 +1,7 @@
 """Tables of the programme KPI view, declared once (projections.tables).
 
 A star schema: one compact fact row per relevant statement and learner, KPIs
-worked out when asked for (projections.kpi.engine), so programmes and quarterly
+worked out when asked for (projections.kpi.scope), so programmes and quarterly
 themes (read-time joins) can change without a rebuild. A voiding deletes the
 voided statement's rows (projections.statements); ``asOf`` answers from a replay.
 """

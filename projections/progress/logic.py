@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from lrs.clock import format_utc
 from lrs.xapi.agents import identity, ifi_key, key_hash
-from lrs.xapi.value_formats import duration_seconds, parse_timestamp
+from lrs.xapi.value_formats import duration_seconds
+from projections.subjects import learners_of, statement_time
 
 ADL = "http://adlnet.gov/expapi/verbs/"
 VERBS = {
@@ -50,39 +50,12 @@ STATUSES = ("not attempted", "in progress", "completed", "failed", "passed")
 ALL_REGISTRATIONS = ""
 
 
-def learners_of(statement: dict[str, Any]) -> list[dict[str, Any]]:
-    """The learners a statement is about: its Agent actor, or a Group's identified members."""
-    actor = statement.get("actor") or {}
-    if actor.get("objectType") == "Group":
-        candidates = [m for m in actor.get("member") or () if isinstance(m, dict)]
-    else:
-        candidates = [actor]
-    # A member listed twice is still one learner (one contribution per record).
-    found: dict[str, dict[str, Any]] = {}
-    for agent in candidates:
-        key = ifi_key(agent)
-        if key is not None:
-            found.setdefault(key, agent)
-    return list(found.values())
-
-
 def learner_record(agent: dict[str, Any]) -> dict[str, Any]:
     out = identity(agent)
     out.setdefault("objectType", "Agent")
     if isinstance(agent.get("name"), str):
         out["name"] = agent["name"]
     return out
-
-
-def _utc(statement: dict[str, Any]) -> str:
-    text: str = statement.get("timestamp") or statement["stored"]
-    # Stored timestamps are valid and nearly all in UTC ("Z", Data 4.5): only the
-    # fraction needs its six digits (truncated, as parse_timestamp reads it).
-    if text[-1] == "Z" and text[10] == "T" and text[17:19] != "60":
-        fraction = text[20:-1] if text[19:20] == "." else ""
-        return f"{text[:19]}.{fraction[:6].ljust(6, '0')}Z"
-    moment = parse_timestamp(text)
-    return format_utc(moment) if moment else statement["stored"]
 
 
 def fact(statement: dict[str, Any], position: int) -> dict[str, Any]:
@@ -94,7 +67,7 @@ def fact(statement: dict[str, Any], position: int) -> dict[str, Any]:
         "verb": VERBS.get(verb_id, verb_id),
         # The fixed-width UTC form of ``stored``, so that text order is time order
         # (summaries sort, queries compare text) and views speak like xAPI.
-        "at": _utc(statement),
+        "at": statement_time(statement),
         "position": position,
     }
     for key in ("success", "completion"):

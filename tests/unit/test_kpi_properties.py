@@ -21,8 +21,8 @@ from lrs.events import RecordedEvent
 from lrs.programmes import PROGRAMME_DEFINED, check_definition
 from projections.base import fold
 from projections.kpi import KpiProjection, queries
-from projections.kpi.periods import parse_window
 from projections.schema import metadata
+from projections.windows import parse_period
 from tests.progress_helpers import to_events, voiding
 
 ADL = "http://adlnet.gov/expapi/verbs/"
@@ -111,7 +111,7 @@ def oracle(statements: list[dict[str, Any]], quarter: str) -> dict[str, Any]:
     """The KPIs again, plainly, from the non-voided statements."""
     voided = {s["object"]["id"] for s in statements if s["verb"]["id"] == ADL + "voided"}
     kept = [(i, s) for i, s in enumerate(statements) if s["verb"]["id"] != ADL + "voided" and s["id"] not in voided]
-    period = parse_window(quarter, 1)
+    period = parse_period(quarter, 1)
     start, end = period.start.isoformat(), period.end.isoformat()
 
     def day(s: dict[str, Any]) -> str:
@@ -217,16 +217,16 @@ def test_weeks_and_months_roll_up_to_quarters(statements: list[dict[str, Any]]) 
     events = [programme_event(1, DEFINITION), *to_events(statements, first=2)]
     with read(events) as conn:
         p, _, _, _ = queries._programme(conn, "default", "p")
-    for quarter in QUARTERS:
-        period = parse_window(quarter, 1)
-        (whole,) = queries.series_figures(p, period, "quarter", 1).values()
-        for grain in ("week", "month", "day"):
-            parts = list(queries.series_figures(p, period, grain, 1).values())
-            for additive in ("completions", "statements"):
-                assert sum(part[additive] for part in parts) == whole[additive]
-            assert round(sum(part["learning_hours"] for part in parts), 2) >= 0
-            active = [part["active_learners"] for part in parts]
-            assert max(active, default=0) <= whole["active_learners"] <= sum(active)
+        for quarter in QUARTERS:
+            period = parse_period(quarter, 1)
+            (whole,) = queries.series_figures(p, period, "quarter", 1).values()
+            for grain in ("week", "month", "day"):
+                parts = list(queries.series_figures(p, period, grain, 1).values())
+                for additive in ("completions", "statements"):
+                    assert sum(part[additive] for part in parts) == whole[additive]
+                assert round(sum(part["learning_hours"] for part in parts), 2) >= 0
+                active = [part["active_learners"] for part in parts]
+                assert max(active, default=0) <= whole["active_learners"] <= sum(active)
 
 
 @PROPERTY
