@@ -49,6 +49,10 @@ class Facts:
     memberships: list[Row]
     gatherings: dict[str, Row]
     settings: dict[str, Any]
+    # The participants of each gathering in the window, when the reader grouped the
+    # participation rows itself (projections.social.queries.load: 50,000 rows are
+    # grouped faster than they become dicts); ``participation`` is then empty.
+    members: dict[str, set[str]] | None = None
 
     def without(self, agents: set[str]) -> Facts:
         """The facts with these agents left out (the current opt-outs)."""
@@ -62,6 +66,9 @@ class Facts:
             [r for r in self.memberships if r["agent_key"] not in agents],
             self.gatherings,
             self.settings,
+            None if self.members is None else {
+                key: kept for key, found in self.members.items() if (kept := found - agents)
+            },
         )
 
 
@@ -229,7 +236,11 @@ def build(facts: Facts, since: str | None, until: str | None) -> Network:
     for row in facts.participation:
         if inside(row):
             members[row["gathering_key"]].add(row["agent_key"])
-    net.members = dict(members)
+    for key, agents in (facts.members or {}).items():
+        members[key] |= agents
+    # In gathering-key order: the team ties' Newman weights are float sums, the same
+    # whatever order the database returned the rows in.
+    net.members = dict(sorted(members.items()))
     net.index = {agent: i for i, agent in enumerate(sorted({a for agents in members.values() for a in agents}))}
     co: dict[str, int] = defaultdict(int)
     for agents in net.pairable():
