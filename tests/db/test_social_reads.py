@@ -11,14 +11,18 @@ tests check against their oracle), window by window, on both backends.
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, insert
 
 from lrs import analytics
+from projections.disclosure import Disclosure, share
 from projections.social import metrics as graph_metrics
 from projections.social import queries
+from projections.social.network import Facts, build
 from projections.social.schema import (
     ARTIFACT,
     GATHERING,
@@ -75,3 +79,47 @@ def test_sql_reads_answer_as_the_facts_in_memory(engine: Engine, stream: list[An
             window = parse(name, start, end, analytics.DEFAULTS["timezone"])
             read = queries.load(conn, store, window, out)
             assert _answers(read, window, people) == _answers(plain, window, people), (name, start, end)
+
+
+# ---------------------------------------------------------------- the team network
+
+TEAM_GATHERINGS = st.lists(st.lists(st.integers(0, 13), min_size=1, max_size=8, unique=True), max_size=10)
+
+
+@settings(max_examples=60, deadline=None)
+@given(gatherings=TEAM_GATHERINGS, teams=st.lists(st.sampled_from("abcd"), min_size=14, max_size=14))
+def test_team_answers_equal_counting_the_pairs(gatherings: list[list[int]], teams: list[str]) -> None:
+    """/teams counts with per-person team tallies of the co-participation bitsets;
+    density, bridging and each tie's pairs and people equal counting the pairs."""
+    ts = "2026-07-01T00:00:00.000000Z"
+    participation = [{"gathering_key": f"g{g}", "agent_key": f"p{a:02d}", "ts": ts}
+                     for g, people in enumerate(gatherings) for a in people]
+    presence = [{"agent_key": f"p{a:02d}", "ts": ts} for a in range(14)]
+    memberships = [{"agent_key": f"p{a:02d}", "team_key": team, "source": "import", "action": "member",
+                    "from_ts": None, "to_ts": None, "valid_from": 1, "seq": a} for a, team in enumerate(teams)]
+    f = Facts(presence, participation, [], [], memberships, {}, {**analytics.DEFAULTS, "minGroupSize": 3})
+    answer = queries.teams(f, None)
+    team_of = {f"p{a:02d}": team for a, team in enumerate(teams)}
+    pairs = build(f, None, None).pairs
+    disclosure = Disclosure(queries.policy_of(f.settings))
+    for row in answer["teams"]:
+        if row.get("suppressed"):
+            continue
+        team, n = row["team"], row["activeMembers"]
+        inside = sum(1 for a, b in pairs if team_of[a] == team_of[b] == team)
+        others: dict[str, set[str]] = defaultdict(set)
+        for a, b in pairs:
+            others[a].add(team_of[b])
+            others[b].add(team_of[a])
+        bridging = sum(1 for a, t in team_of.items() if t == team and len(others[a] - {t}) >= 3)
+        assert row["internalDensity"] == (share(inside, n * (n - 1) // 2) if n > 1 else None)
+        assert row["membersBridging3Plus"] == disclosure.count(bridging)
+    shown = {(tie["a"], tie["b"]): tie["pairs"] for tie in answer["ties"]}
+    hidden = {row["team"] for row in answer["teams"] if row.get("suppressed")}
+    expected = {}
+    for ta, tb in {(x, y) for x in "abcd" for y in "abcd" if x < y}:
+        between = [(a, b) for a, b in pairs if {team_of[a], team_of[b]} == {ta, tb}]
+        people = {a for pair in between for a in pair}
+        if between and ta not in hidden and tb not in hidden and disclosure.count(len(people)) is not None:
+            expected[(ta, tb)] = len(between)
+    assert shown == expected
