@@ -15,7 +15,8 @@ from sys import intern
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
+import orjson
+from sqlalchemy import ColumnElement, Connection, and_, distinct, func, or_, select
 from sqlalchemy import Table as SqlTable
 
 from lrs import analytics
@@ -176,15 +177,18 @@ def load(conn: Connection, store: str, window: Window | None, current_opt_outs: 
 
 
 def _members(conn: Connection, store: str, since: str | None, until: str | None) -> dict[str, set[str]]:
-    """Who took part in each gathering in the window. The rows are grouped here:
-    a GROUP BY in the database, or a dict per row, costs more than the sets."""
+    """Who took part in each gathering in the window: one row per gathering, its
+    distinct participants as a JSON array (a row per participation costs twice as
+    much to fetch at 100,000 statements)."""
     participation = PARTICIPATION.sql
-    query = _windowed(select(participation.c.gathering_key, participation.c.agent_key), participation, store,
-                      since, until, conn=conn)
-    members: dict[str, set[str]] = defaultdict(set)
-    for gathering, agent in conn.execute(query).all():
-        members[gathering].add(intern(agent))
-    return dict(members)
+    sqlite = conn.dialect.name == "sqlite"
+    agents = (func.json_group_array if sqlite else func.json_agg)(distinct(participation.c.agent_key))
+    query = _windowed(select(participation.c.gathering_key, agents), participation, store, since, until, conn=conn)
+    members: dict[str, set[str]] = {}
+    for gathering, found in conn.execute(query.group_by(participation.c.gathering_key)).all():
+        # SQLite answers with the array's text, psycopg with the decoded list.
+        members[gathering] = {intern(agent) for agent in (orjson.loads(found) if sqlite else found)}
+    return members
 
 
 def policy_of(settings_: dict[str, Any]) -> Policy:
