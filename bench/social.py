@@ -7,7 +7,8 @@ virtual-classroom sessions, forum threads with posts, replies and views,
 documents, mentoring, and plain completions), folds them with the social
 projection in memory, writes the view's tables into a fresh SQLite file and times
 the overview, teams and team-level metrics answers (reading the facts with SQL
-and working the measures out, as the routes do), p50 and p95.
+and working the measures out, as the routes do): wall-clock p50 and p95, and the
+median CPU time.
 """
 
 from __future__ import annotations
@@ -104,13 +105,17 @@ def events(items: list[dict[str, Any]]) -> list[RecordedEvent]:
 
 
 def _timed(fn: Any, repeat: int) -> dict[str, float]:
-    times = []
+    """Wall-clock p50 and p95, and the median CPU time of the process (SQLite runs
+    in it): on a shared machine the CPU time is the figure that compares runs."""
+    times, cpu = [], []
     for _ in range(repeat):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         fn()
         times.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
     times.sort()
-    return {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1)}
+    return {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1),
+            "cpu_p50_ms": round(statistics.median(cpu), 1)}
 
 
 def main() -> None:

@@ -36,7 +36,7 @@ from projections.tables import Key, Table
 from projections.view import Reads, View
 
 # Bump when the rules in logic.py change; the map's digest is added on its own.
-RULES_VERSION = 1
+RULES_VERSION = 2
 
 # The indexes that find an agent's facts, for an opt-out.
 AGENT_INDEXES: tuple[tuple[Table, str], ...] = (
@@ -84,6 +84,31 @@ class SocialProjection(StatementProjection):
                     reads.key(OPT_OUTS, (store, key_hash(row["agentKey"])))
         view.load(reads)
         super().preload(statements, view)
+        # Whom a reply answers is known once the statements' reads are in: their
+        # objections too (an opted-out target leaves the reply out, rule 8).
+        targets = Reads()
+        for event in statements:
+            found = event._cache.get("social")
+            if found is None or found[1].verb_class != "reply":
+                continue
+            store = event.store_id
+            for key in self._reply_candidates(store, found[1], view):
+                targets.key(OPT_OUTS, (store, key_hash(key)))
+        view.load(targets)
+
+    def _opted_out(self, store: str, agent: str | None, view: View) -> bool:
+        row = view.get(OPT_OUTS, (store, key_hash(agent))) if agent is not None else None
+        return row is not None and bool(row["opted_out"])
+
+    def _reply_candidates(self, store: str, found: logic.Extracted, view: View) -> list[str]:
+        """Everyone a reply may answer (rule 4): the named statement's actor, the
+        activities' authors."""
+        target = view.get(ACTORS, (store, found.reply_statement)) if found.reply_statement else None
+        authors = [
+            earliest_author(view.find(ARTIFACT, "ix_social_artifact_artifact", (store, key_hash(a))))
+            for a in found.reply_activities
+        ]
+        return [key for key in [target["actor_key"] if target else None, *authors] if key is not None]
 
     def handle(self, event: RecordedEvent, view: View) -> None:
         if event.type == STATEMENT_STORED:
@@ -137,7 +162,7 @@ class SocialProjection(StatementProjection):
                 for a in found.reply_activities
             ]
             dst = logic.reply_target(found.actor_key, target["actor_key"] if target else None, authors)
-            if dst not in opted:
+            if dst not in opted and not self._opted_out(store, dst, view):
                 thread = found.reply_activities[0] if found.reply_activities else None
                 interactions.append(
                     logic.Interaction("reply", found.actor_key, dst, found.reply_artifact or thread, found.reply_statement)

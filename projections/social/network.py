@@ -25,7 +25,7 @@ Definitions (design part a, "queries"), written down once here and served at
 from __future__ import annotations
 
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -49,6 +49,10 @@ class Facts:
     memberships: list[Row]
     gatherings: dict[str, Row]
     settings: dict[str, Any]
+    # The participants of each gathering in the window, when the reader grouped the
+    # participation rows itself (projections.social.queries.load: 50,000 rows are
+    # grouped faster than they become dicts); ``participation`` is then empty.
+    members: dict[str, set[str]] | None = None
 
     def without(self, agents: set[str]) -> Facts:
         """The facts with these agents left out (the current opt-outs)."""
@@ -62,6 +66,9 @@ class Facts:
             [r for r in self.memberships if r["agent_key"] not in agents],
             self.gatherings,
             self.settings,
+            None if self.members is None else {
+                key: kept for key, found in self.members.items() if (kept := found - agents)
+            },
         )
 
 
@@ -229,7 +236,11 @@ def build(facts: Facts, since: str | None, until: str | None) -> Network:
     for row in facts.participation:
         if inside(row):
             members[row["gathering_key"]].add(row["agent_key"])
-    net.members = dict(members)
+    for key, agents in (facts.members or {}).items():
+        members[key] |= agents
+    # In gathering-key order: the team ties' Newman weights are float sums, the same
+    # whatever order the database returned the rows in.
+    net.members = dict(sorted(members.items()))
     net.index = {agent: i for i, agent in enumerate(sorted({a for agents in members.values() for a in agents}))}
     co: dict[str, int] = defaultdict(int)
     for agents in net.pairable():
@@ -270,19 +281,22 @@ def team_ties(net: Network, team_of: dict[str, str]) -> dict[tuple[str, str], tu
     the gatherings both took part in, the Newman weight summed over their
     cross-team pairs (n_a * n_b / (size - 1) per gathering), and the cross-team
     pair incidences (n_a * n_b per gathering)."""
-    out: dict[tuple[str, str], list[float]] = {}
+    out: dict[tuple[str, str], list[Any]] = {}
     for agents in net.pairable():
-        counts: dict[str, int] = defaultdict(int)
-        for agent in agents:
-            if agent in team_of:
-                counts[team_of[agent]] += 1
-        present = sorted(counts)
-        for i, ta in enumerate(present):
-            for tb in present[i + 1:]:
-                tie = out.setdefault((ta, tb), [0, 0.0, 0])
-                tie[0] += 1
-                tie[1] += counts[ta] * counts[tb] / (len(agents) - 1)
-                tie[2] += counts[ta] * counts[tb]
+        present = sorted(Counter([team_of[agent] for agent in agents if agent in team_of]).items())
+        d = len(agents) - 1
+        # Each pair's Newman weight adds its gatherings' terms in gathering order (a
+        # float sum: the same answer whatever order the rows were read in).
+        for i, (ta, ca) in enumerate(present):
+            for tb, cb in present[i + 1:]:
+                n = ca * cb
+                tie = out.get((ta, tb))
+                if tie is None:
+                    out[(ta, tb)] = [1, n / d, n]
+                else:
+                    tie[0] += 1
+                    tie[1] += n / d
+                    tie[2] += n
     return {key: (int(v[0]), v[1], int(v[2])) for key, v in out.items()}
 
 
