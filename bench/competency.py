@@ -21,6 +21,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine
+
 from bench.generator import TrafficGenerator
 from lrs import log
 from lrs.clock import to_micros, utcnow
@@ -51,6 +53,19 @@ def _framework(gen: TrafficGenerator) -> tuple[dict[str, Any], list[dict[str, An
     return {"id": "urn:bench:framework", "title": "Bench", "items": items}, alignments
 
 
+def configure(engine: Engine, gen: TrafficGenerator) -> dict[str, Any]:
+    """Import the generator's framework, align its lessons and define team-0 (the
+    first generated team) in the default store; returns the framework."""
+    framework, alignments = _framework(gen)
+    body = json.dumps(framework).encode()
+    with log.writing(engine, store_id="default") as writer:
+        config.import_in(writer, "default", frameworks.parse(body), body, META)
+        config.align_in(writer, "default", {"alignments": alignments}, META)
+        members = [gen.org.learners[i] for i in gen.org.team_members[0]]
+        config.team_in(writer, "default", "team-0", {"members": [p.agent for p in members]}, META)
+    return framework
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.competency", description=__doc__)
     parser.add_argument("-n", type=int, default=20_000)
@@ -62,13 +77,7 @@ def main() -> int:
         upgrade(engine)
         ensure_default_store(engine)
         gen = TrafficGenerator(1, args.learners)
-        framework, alignments = _framework(gen)
-        body = json.dumps(framework).encode()
-        with log.writing(engine, store_id="default") as writer:
-            config.import_in(writer, "default", frameworks.parse(body), body, META)
-            config.align_in(writer, "default", {"alignments": alignments}, META)
-            members = [gen.org.learners[i] for i in gen.org.team_members[0]]
-            config.team_in(writer, "default", "team-0", {"members": [p.agent for p in members]}, META)
+        framework = configure(engine, gen)
         statements = gen.take(args.n)
         for start in range(0, len(statements), 1000):
             write(engine, statements[start:start + 1000])

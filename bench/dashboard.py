@@ -28,11 +28,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from bench.competency import META, _framework
+from bench.competency import configure
 from bench.generator import TrafficGenerator
 from bench.server import KEY, SECRET, Server, SqliteDatabase
-from lrs import log, programmes, statements
-from lrs.competency import config, frameworks
+from lrs import programmes, statements
 from lrs.credentials import FULL_RIGHTS, create_credential, ensure_default_store
 from lrs.db import make_engine
 from lrs.migrate import upgrade
@@ -48,13 +47,7 @@ def fill(db: SqliteDatabase, statements_count: int, learners: int) -> dict[str, 
     ensure_default_store(engine)
     credential, _ = create_credential(engine, store_id="default", scopes=FULL_RIGHTS, public_url="http://bench")
     gen = TrafficGenerator(1, learners)
-    framework, alignments = _framework(gen)
-    body = json.dumps(framework).encode()
-    with log.writing(engine, store_id="default") as writer:
-        config.import_in(writer, "default", frameworks.parse(body), body, META)
-        config.align_in(writer, "default", {"alignments": alignments}, META)
-        members = [gen.org.learners[i] for i in gen.org.team_members[0]]
-        config.team_in(writer, "default", "team-0", {"members": [p.agent for p in members]}, META)
+    configure(engine, gen)
     course = gen.org.courses[0]
     programmes.define(engine, "default", PROGRAMME, {
         "name": {"en": "Bench programme"},
