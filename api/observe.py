@@ -14,6 +14,7 @@ views' lag) is read when scraped.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import re
@@ -148,7 +149,7 @@ class Observe:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        request_id = _incoming_id(scope) or uuid.uuid4().hex
+        request_id = _incoming_id(scope) or new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         encoded = request_id.encode()
         status = 500
@@ -190,4 +191,26 @@ def _incoming_id(scope: Scope) -> str | None:
 
 def request_id_of(scope: Scope) -> str:
     found: str | None = scope.get("state", {}).get("request_id")
-    return found or uuid.uuid4().hex
+    return found or new_request_id()
+
+
+class _RequestIds:
+    """Ids of 32 hex digits, unique across processes and machines: 64 random bits
+    drawn once per process (again in a forked child), then a counter. A uuid4 per
+    request read the kernel's random source on the event loop: the call lets go of
+    the GIL, and taking it back behind the group-commit thread cost up to a switch
+    interval per request (7-25% of a single POST's time in profiles)."""
+
+    def __init__(self) -> None:
+        self.reset()
+        os.register_at_fork(after_in_child=self.reset)
+
+    def reset(self) -> None:
+        self.prefix = uuid.uuid4().hex[:16]
+        self.counter = itertools.count()
+
+    def __call__(self) -> str:
+        return f"{self.prefix}{next(self.counter) & 0xFFFFFFFFFFFFFFFF:016x}"
+
+
+new_request_id = _RequestIds()
