@@ -186,6 +186,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     # preflight answers included. A wildcard origin never comes with
     # Access-Control-Allow-Credentials: a hostile page must not read statements
     # with a browser's cached credentials.
+    app.add_middleware(statements.DirectWrites)
     app.add_middleware(XapiVersion, default_version=settings.default_xapi_version)
     app.add_middleware(
         AlternateSyntax, max_body_bytes=settings.max_body_bytes, cors_origins=settings.cors_origins

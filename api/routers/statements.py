@@ -7,10 +7,23 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
+from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.deps import App, Auth, Version, confirm, read_body, require, run, writing_credential
+from api.deps import (
+    App,
+    Auth,
+    Version,
+    confirm,
+    read_body,
+    require,
+    run,
+    services,
+    writing_credential,
+    xapi_version,
+)
 from api.multipart import build_mixed, parse_mixed
 from api.routing import get_and_head
 from lrs import rejections
@@ -157,6 +170,64 @@ async def post_statements(request: Request, app: App, version: Version) -> Respo
         media_type=_JSON,
         headers={**_consistent_headers(result.consistent_through), POSITION: str(result.position)},
     )
+
+
+class DirectWrites:
+    """PUT and POST /xapi/statements straight to their endpoints, past FastAPI's
+    routing and dependency injection (a linear match over every route, then the
+    dependencies solved anew for each request): a quarter of a single POST's time on
+    the event loop in profiles. Innermost of the app's middleware, so everything
+    around the routes (the version, the request id, CORS, the headers) is the same;
+    a refusal becomes the answer the app's exception handler for it gives (an error
+    with none goes on out, to CatchAll, as before). Any other path, or a request
+    under a root_path, goes through the router as before. The routes stay
+    registered: they are the OpenAPI operations and what these requests match."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._routes: dict[str, APIRoute] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method = scope.get("method")
+        if (
+            scope["type"] != "http"
+            or (method != "POST" and method != "PUT")
+            or scope["path"] != "/xapi/statements"
+            or scope.get("root_path")
+        ):
+            await self.app(scope, receive, send)
+            return
+        route = self._route(method)
+        scope["route"] = route
+        scope["endpoint"] = route.endpoint
+        scope["path_params"] = {}
+        request = Request(scope, receive, send)
+        endpoint = post_statements if method == "POST" else put_statement
+        try:
+            response = await endpoint(request, services(request), xapi_version(request))
+        except Exception as exc:
+            handler = _handler(scope, exc)
+            if handler is None:
+                raise
+            response = await handler(request, exc)
+        await response(scope, receive, send)
+
+    def _route(self, method: str) -> APIRoute:
+        if self._routes is None:
+            self._routes = {
+                m: r for r in router.routes if isinstance(r, APIRoute)
+                and r.path == "/xapi/statements" for m in r.methods if m in ("POST", "PUT")
+            }
+        return self._routes[method]
+
+
+def _handler(scope: Scope, exc: Exception) -> Any:
+    # Starlette's lookup: the handler of the nearest class in the exception's MRO.
+    handlers = scope["app"].exception_handlers
+    for kind in type(exc).__mro__:
+        if kind in handlers:
+            return handlers[kind]
+    return None
 
 
 async def _with_attachments(
