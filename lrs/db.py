@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.engine import make_url
 
 # Execution option that marks a connection as a log writer (SQLite: BEGIN IMMEDIATE).
@@ -112,6 +112,20 @@ def fetch_one(engine: Engine, sql: str, params: tuple[Any, ...]) -> Any:
 
 class _Row(dict[str, Any]):
     __getattr__ = dict.__getitem__
+
+
+def copy_rows(conn: Connection, table: Table, rows: Iterable[Sequence[Any]]) -> None:
+    """PostgreSQL: insert ``rows`` (values in the table's column order) with COPY, in
+    ``conn``'s transaction: one stream, where an executemany handles each row in
+    Python. Plain inserts only: no defaults, no ON CONFLICT."""
+    columns = ", ".join(f'"{column.name}"' for column in table.columns)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+    finally:
+        cursor.close()
 
 
 def is_sqlite(conn_or_engine: Connection | Engine) -> bool:

@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 
 from lrs import clock, log
+from lrs.db import copy_rows
 from lrs.events import STATEMENT_STORED, RecordedEvent
 from lrs.index.agents import apply_agents, mentions_of
 from lrs.log.redactions import MARKER
@@ -212,14 +213,23 @@ def _insert_keys(
             if not keys[target] <= keys[position]:
                 keys[position] |= keys[target]
                 changed = True
-    conn.execute(
-        _INSERT_KEYS,
-        [
-            {"position": position, "kind": kind, "key_hash": digest, "store_id": store_id}
-            for position, pairs in keys.items()
-            for kind, digest in pairs
-        ],
-    )
+    if conn.dialect.name == "postgresql":
+        # About ten key rows per statement: COPY sends them as one stream, where the
+        # pipelined executemany spent ~30 us of Python per row in psycopg.
+        copy_rows(
+            conn, statement_keys,
+            ((position, kind, digest, store_id) for position, pairs in keys.items()
+             for kind, digest in pairs),
+        )
+    else:
+        conn.execute(
+            _INSERT_KEYS,
+            [
+                {"position": position, "kind": kind, "key_hash": digest, "store_id": store_id}
+                for position, pairs in keys.items()
+                for kind, digest in pairs
+            ],
+        )
     return keys
 
 
