@@ -46,6 +46,7 @@ _CHUNK = 500
 _STORE = statements.c.store_id == bindparam("store_id")
 _INSERT_STATEMENTS = statements.insert()
 _INSERT_KEYS = statement_keys.insert()
+_STATEMENT_COLUMNS = [column.name for column in statements.columns]
 # Earlier statements that void or target any of the new ones (Data 2.3.2,
 # Communication 2.1.3 StatementRef rule). Two selects, not one with OR: SQLite
 # answered the OR by walking every statement of the store (the write cost grew
@@ -147,24 +148,25 @@ def _apply(
     # Data 2.3.2: a statement is voided iff it is not itself a voiding statement and
     # a voiding statement refers to it, whichever of the two arrived first.
     voided_now = {entry.voids for _, entry in entries if entry.voids}
-    conn.execute(
-        _INSERT_STATEMENTS,
-        [
-            {
-                "position": event.position,
-                "store_id": store_id,
-                "statement_id": entry.statement_id,
-                "stored_us": clock.to_micros(clock.parse_utc(event.recorded_at)),
-                "voided": entry.voids is None
-                and (entry.statement_id in voided_now or entry.statement_id in already_voided),
-                "voids_statement_id": entry.voids,
-                "ref_statement_id": entry.ref,
-                "has_attachments": entry.has_attachments,
-                "authority_hash": entry.authority_hash,
-            }
-            for event, entry in entries
-        ],
-    )
+    rows = [
+        (
+            event.position,
+            store_id,
+            entry.statement_id,
+            clock.to_micros(clock.parse_utc(event.recorded_at)),
+            entry.voids is None
+            and (entry.statement_id in voided_now or entry.statement_id in already_voided),
+            entry.voids,
+            entry.ref,
+            entry.has_attachments,
+            entry.authority_hash,
+        )
+        for event, entry in entries
+    ]
+    if conn.dialect.name == "postgresql":
+        copy_rows(conn, statements, rows)  # see _insert_keys
+    else:
+        conn.execute(_INSERT_STATEMENTS, [dict(zip(_STATEMENT_COLUMNS, row, strict=True)) for row in rows])
     for chunk in _chunks(sorted(voided_now)):
         conn.execute(_VOID, {"b_store_id": store_id, "ids": list(chunk)})
 
