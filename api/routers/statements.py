@@ -216,7 +216,7 @@ class DirectWrites:
         if self._routes is None:
             self._routes = {
                 m: r for r in router.routes if isinstance(r, APIRoute)
-                and r.path == "/xapi/statements" for m in r.methods if m in ("POST", "PUT")
+                and r.path == "/xapi/statements" for m in r.methods or () if m in ("POST", "PUT")
             }
         return self._routes[method]
 
