@@ -6,11 +6,13 @@ import io
 import json
 import logging
 import logging.config
+import os
 from dataclasses import replace
 
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.observe import new_request_id
 from lrs.credentials import bootstrap
 from tests.api.conftest import KEY, SECRET, XapiClient, basic, statement
 
@@ -109,3 +111,21 @@ def test_json_logs_carry_the_request_id(settings):
     assert line["message"] == "something happened"
     assert line["request_id"] == "abc123" and line["level"] == "WARNING"
     logging.config.dictConfig({"version": 1, "disable_existing_loggers": False})
+
+
+def test_request_ids_are_unique_within_a_process_and_across_forked_ones():
+    # Logs of several server processes are read side by side: an id names one
+    # request. A forked worker draws its own prefix (the counter alone would repeat).
+    mine = [new_request_id() for _ in range(1000)]
+    assert len(set(mine)) == 1000
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in mine)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report its first id and leave at once
+        os.write(write, new_request_id().encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    theirs = os.read(read, 64).decode()
+    os.close(read)
+    assert len(theirs) == 32 and theirs[:16] != mine[0][:16]
