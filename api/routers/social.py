@@ -78,7 +78,7 @@ def _reader(
         parsed = windows.parse(window, start, end, settings["timezone"], fiscal_start=settings["fiscalYearStartMonth"])
         with app.engine.connect() as live:
             current = queries.opted_out(live, store)
-        return then(queries.load(conn, store, parsed, current), parsed)
+        return then(queries.read(conn, store, parsed, current), parsed)
 
     return read
 

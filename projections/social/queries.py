@@ -31,9 +31,9 @@ from projections.social.network import (
     Network,
     build,
     median,
-    team_ties,
     window_artifacts,
 )
+from projections.social.reuse import REUSE
 from projections.social.schema import (
     ARTIFACT,
     GATHERING,
@@ -206,7 +206,18 @@ def policy_of(settings_: dict[str, Any]) -> Policy:
 
 
 def network(facts: Facts, window: Window | None) -> Network:
-    return build(facts, window.since if window else None, window.until if window else None)
+    """The window's network, built once per facts (answers only read it)."""
+    bounds = _bounds(window)
+    net = facts.networks.get(bounds)
+    if net is None:
+        net = facts.networks.setdefault(bounds, build(facts, *bounds))
+    return net
+
+
+def read(conn: Connection, store: str, window: Window | None, current_opt_outs: set[str]) -> Facts:
+    """The window's facts less the objections in force, reused while the view's
+    checkpoint stands (projections.social.reuse)."""
+    return REUSE.facts(conn, store, window, current_opt_outs, load)
 
 
 def _window_block(window: Window | None, zone: str) -> dict[str, Any] | None:
@@ -283,19 +294,10 @@ def teams(facts: Facts, window: Window | None) -> dict[str, Any]:
     net = network(facts, window)
     disclosure = Disclosure(policy_of(facts.settings))
     k = disclosure.k()
-    team_of = net.teams()
-    members: dict[str, set[str]] = defaultdict(set)
-    for agent, team in team_of.items():
-        members[team].add(agent)
+    tallies = net.tallies()
+    members, reached = tallies.members, tallies.reached
     outcome = disclosure.breakdown({team: len(agents) for team, agents in members.items()})
     social = net.social
-    masks = {team: net.mask(agents) for team, agents in members.items()}
-    # How many co-learners each person has in each team: one AND per person and
-    # team, then density, bridging and the ties' pairs are sums of these.
-    reached: dict[str, dict[str, int]] = {}
-    for agent in team_of:
-        bits = net.co.get(agent, 0)
-        reached[agent] = {team: n for team, mask in masks.items() if bits and (n := (bits & mask).bit_count())}
     rows = []
     for team in sorted(members):
         if team in outcome.suppressed:
@@ -303,7 +305,7 @@ def teams(facts: Facts, window: Window | None) -> dict[str, Any]:
             continue
         agents = members[team]
         n = len(agents)
-        inside = sum(reached[a].get(team, 0) for a in agents) // 2
+        inside = tallies.pairs.get((team, team), 0) // 2
         bridging = sum(1 for a in agents if len(reached[a]) - (team in reached[a]) >= 3)
         rows.append({
             "team": team, "activeMembers": n, "socialShare": share(len(agents & social), n),
@@ -311,11 +313,11 @@ def teams(facts: Facts, window: Window | None) -> dict[str, Any]:
             "membersBridging3Plus": disclosure.count(bridging),
         })
     tie_rows = []
-    for (ta, tb), (shared, newman, _) in sorted(team_ties(net, team_of).items()):
+    for (ta, tb), (shared, newman, _) in sorted(net.ties().items()):
         if ta in outcome.suppressed or tb in outcome.suppressed:
             continue
-        pairs = sum(reached[a].get(tb, 0) for a in members[ta])
-        people = sum(1 for a in members[ta] if tb in reached[a]) + sum(1 for b in members[tb] if ta in reached[b])
+        pairs = tallies.pairs.get((ta, tb), 0)
+        people = tallies.people.get((ta, tb), 0) + tallies.people.get((tb, ta), 0)
         if pairs == 0 or disclosure.count(people) is None:
             continue
         tie_rows.append({
