@@ -129,8 +129,9 @@ DEFINITIONS: dict[str, Any] = {
         "context.team, context.contextGroups, context.instructor, context.contextAgents": ["gatherings", "graph"],
         "context.contextActivities.parent / grouping / category": ["gatherings", "reply targets"],
         "context.statement": ["reply targets", "share credit"],
+        "context.extensions under the configured groupExtensions keys (Groups only)": ["gatherings", "graph"],
         "timestamp": ["windows", "team at the time", "gathering day"],
         "HR import (agent, team, valid_from, valid_to)": ["teams", "bridging", "crossTeamReachShare"],
-        "not used": ["result (scores, responses)", "attachments", "authority", "free-text extensions"],
+        "not used": ["result (scores, responses)", "attachments", "authority", "other extensions"],
     },
 }

@@ -146,6 +146,34 @@ def test_settings_are_events_and_identified_mode_needs_a_legal_basis(client: Xap
     assert client.get("/admin/analytics/settings").json()["mode"] == "identified"
 
 
+TO = "https://lms.example.com/xapi/extensions/to"
+
+
+def message_to(sender: str, members: list[str]) -> dict[str, Any]:
+    """A group message as an LMS may send it: the recipients' Group in an extension."""
+    group = {"objectType": "Group", "account": {"homePage": "https://lms.example.com", "name": "group-12"},
+             "member": [mbox(n) for n in members]}
+    return {"id": str(uuid.uuid4()), "actor": mbox(sender), "verb": {"id": "http://activitystrea.ms/schema/1.0/send"},
+            "object": {"id": f"https://lms.example.com/message/{uuid.uuid4()}",
+                       "definition": {"type": "http://id.tincanapi.com/activitytype/chat-message"}},
+            "context": {"extensions": {TO: group}}, "timestamp": "2026-07-20T10:00:00Z"}
+
+
+def test_groups_in_configured_extension_keys_are_gatherings_from_then_on(seeded: XapiClient) -> None:
+    """Appendix A.3: a Group inside an extension counts once its key is configured; the
+    setting is an event, so statements folded before it keep their facts."""
+    write(seeded, [message_to("s0", SALES[1:])])
+    assert read(seeded, "/overview", window="2026-Q3")["gatherings"]["byKind"] == {"webinar": 1}
+    bad = seeded.put("/admin/analytics/settings", json={"groupExtensions": ["not an iri"]})
+    assert bad.status_code == 400 and "groupExtensions[0]" in bad.text
+    done = seeded.put("/admin/analytics/settings", json={"groupExtensions": [TO]})
+    assert done.status_code == 200 and done.json()["settings"]["groupExtensions"] == [TO]
+    write(seeded, [message_to("s0", SALES[1:])])
+    body = read(seeded, "/overview", window="2026-Q3")
+    assert body["gatherings"]["byKind"] == {"group": 1, "webinar": 1}
+    assert body["gatherings"]["n"] == 2
+
+
 def test_membership_csv_errors_name_the_row_and_column(client: XapiClient, engine: Engine) -> None:
     before = head(engine)
     text = "agent,team,valid_from,valid_to\nmailto:a@example.com,sales,2026-01-01,\nnot-an-agent,sales,,\n"
