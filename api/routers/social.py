@@ -29,7 +29,7 @@ from lrs.xapi.agents import ifi_key
 from lrs.xapi.params import check_names
 from projections import windows
 from projections.disclosure import pseudonym
-from projections.social import queries
+from projections.social import queries, snapshots
 from projections.social.network import Facts
 
 router = APIRouter(prefix="/views/social", tags=["views: social learning"])
@@ -235,15 +235,22 @@ async def metrics(
     def name(agent: str) -> str:
         return pseudonym(secret, store, agent)
 
-    return await viewing.answer(
-        request, app, VIEW, store, position,
-        _reader(
-            app, store, window, start, end,
-            lambda facts, w: queries.metrics(
-                facts, w, level=level, measure=measure, approximate=approximate, pseudonym=name
-            ),
-        ),
-    )
+    def read(conn: Connection) -> Any:
+        settings = queries.settings(conn, store)
+        parsed = windows.parse(window, start, end, settings["timezone"], fiscal_start=settings["fiscalYearStartMonth"])
+        with app.engine.connect() as live:
+            current = queries.opted_out(live, store)
+        facts = queries.read(conn, store, parsed, current)
+
+        def kept(compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+            return snapshots.kept(conn, store, parsed, facts, level=level, measure=measure, approximate=approximate,
+                                  current_opt_outs=current, compute=compute)
+
+        return queries.metrics(
+            facts, parsed, level=level, measure=measure, approximate=approximate, pseudonym=name, kept=kept
+        )
+
+    return await viewing.answer(request, app, VIEW, store, position, read)
 
 
 @router.get("/definitions", summary="How every measure of the social view is defined, and what feeds it")

@@ -56,6 +56,9 @@ class Facts:
     # The networks built from these facts, by window bounds (queries.network): facts
     # reused at an unchanged checkpoint (projections.social.reuse) bring theirs along.
     networks: dict[tuple[str | None, str | None], Network] = field(default_factory=dict, compare=False, repr=False)
+    # The view's checkpoint, version and the store's latest erasure the facts are
+    # exactly those of (projections.social.reuse); None when unknown.
+    state: tuple[int, int, int | None] | None = field(default=None, compare=False, repr=False)
 
     def without(self, agents: set[str]) -> Facts:
         """The facts with these agents left out (the current opt-outs)."""

@@ -504,12 +504,18 @@ def team_gathering_weights(net: Network, team_of: dict[str, str]) -> dict[tuple[
 
 # ------------------------------------------------------------------ metrics
 
+Kept = Callable[[Callable[[], dict[str, Any]]], dict[str, Any]]
+
+
 def metrics(
     facts: Facts, window: Window | None, *, level: str, measure: str, approximate: bool, pseudonym: Pseudonym,
+    kept: Kept | None = None,
 ) -> dict[str, Any]:
     """Graph measures (projections.social.metrics). Team level always; person level
     only in identified mode, with pseudonymous ids. Teams below the minimum group
-    size (and their complements) are listed as suppressed, without a value."""
+    size (and their complements) are listed as suppressed, without a value.
+    ``kept``: where a result computed before for the same facts may come from
+    (projections.social.snapshots)."""
     from projections.social import metrics as graph_metrics
 
     policy = policy_of(facts.settings)
@@ -520,7 +526,11 @@ def metrics(
         )
     net = network(facts, window)
     disclosure = Disclosure(policy)
-    result = graph_metrics.compute(net, level=level, measure=measure, approximate=approximate, name=pseudonym)
+
+    def compute() -> dict[str, Any]:
+        return graph_metrics.compute(net, level=level, measure=measure, approximate=approximate, name=pseudonym)
+
+    result = kept(compute) if kept is not None else compute()
     if level == "team":
         sizes: dict[str, int] = defaultdict(int)
         for team in net.teams().values():

@@ -28,7 +28,6 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any
 
 from sqlalchemy import Connection, Engine, func, inspect, select
 
@@ -83,6 +82,7 @@ class Reuse:
         # Kept only when nothing was folded while reading: the facts are then
         # exactly those of the checkpoint they are keyed by.
         if state is not None and _state(conn, store, kept.erasures) == state:
+            read.state = state
             with self._lock:
                 kept.facts[key] = read
                 while len(kept.facts) > self.kept:
@@ -105,14 +105,14 @@ class Reuse:
         return kept
 
 
-def _state(conn: Connection, store: str, erasures: bool) -> tuple[Any, ...] | None:
+def _state(conn: Connection, store: str, erasures: bool) -> tuple[int, int, int | None] | None:
     """The view's checkpoint and the store's latest erasure; None without a checkpoint."""
     row = conn.execute(
         select(checkpoints.c.position, checkpoints.c.version).where(checkpoints.c.name == VIEW)
     ).first()
     if row is None:
         return None
-    erased = None
+    erased: int | None = None
     if erasures:
         erased = conn.execute(
             select(func.max(event_redactions.c.erasure_position)).where(event_redactions.c.store_id == store)
