@@ -12,8 +12,12 @@ What a read is keyed by, so that a reused answer equals a fresh one:
 - the database (the engine: a replayed ``asOf`` copy is an engine of its own,
   and one built after an erasure is a new one);
 - the store and the window's bounds;
-- the view's checkpoint (position and version), read before and after the facts:
-  facts are kept only when both reads agree, so they are those of that checkpoint;
+- the view's version, and the store's last event in the log at or before the
+  view's checkpoint (every row of a store is folded from that store's events, so
+  writes to other stores leave its facts, and their reuse, alone), read before
+  and after the facts: facts are kept only when both reads agree, so they are
+  those of that position (a replayed ``asOf`` copy holds one store, and no log:
+  there the checkpoint itself);
 - the store's latest erasure (lrs.erasure): an erasure folds every view again
   from 0, through checkpoints seen before, from redacted payloads;
 - the objections in force now (read from the live view for every answer,
@@ -31,7 +35,7 @@ from collections.abc import Callable, Hashable
 
 from sqlalchemy import Connection, Engine, func, inspect, select
 
-from lrs.schema import event_redactions
+from lrs.schema import event_redactions, events
 from projections.schema import checkpoints
 from projections.social.network import Facts
 from projections.windows import Window
@@ -45,8 +49,8 @@ Loader = Callable[[Connection, str, Window | None, set[str]], Facts]
 
 
 class _Kept:
-    def __init__(self, erasures: bool) -> None:
-        self.erasures = erasures  # whether this database records erasures
+    def __init__(self, log: bool) -> None:
+        self.log = log  # whether this database holds the log (and its erasures)
         self.facts: OrderedDict[Hashable, Facts] = OrderedDict()
 
 
@@ -66,7 +70,7 @@ class Reuse:
         """The window's facts less the objections in force: reused at an unchanged
         checkpoint, else read with ``load``."""
         kept = self._database(conn)
-        state = _state(conn, store, kept.erasures)
+        state = _state(conn, store, kept.log)
         key = (store, window.since if window else None, window.until if window else None,
                frozenset(current_opt_outs), state)
         if state is not None:
@@ -81,7 +85,7 @@ class Reuse:
             self.misses += 1
         # Kept only when nothing was folded while reading: the facts are then
         # exactly those of the checkpoint they are keyed by.
-        if state is not None and _state(conn, store, kept.erasures) == state:
+        if state is not None and _state(conn, store, kept.log) == state:
             read.state = state
             with self._lock:
                 kept.facts[key] = read
@@ -98,26 +102,31 @@ class Reuse:
         with self._lock:
             kept = self._databases.get(engine)
         if kept is None:
-            # A replayed asOf copy holds the views only (no log, so no erasures).
-            kept = _Kept(inspect(conn).has_table(event_redactions.name))
+            # A replayed asOf copy holds the views only (no log, no erasures).
+            kept = _Kept(inspect(conn).has_table(event_redactions.name) and inspect(conn).has_table(events.name))
             with self._lock:
                 kept = self._databases.setdefault(engine, kept)
         return kept
 
 
-def _state(conn: Connection, store: str, erasures: bool) -> tuple[int, int, int | None] | None:
-    """The view's checkpoint and the store's latest erasure; None without a checkpoint."""
+def _state(conn: Connection, store: str, log: bool) -> tuple[int, int, int | None] | None:
+    """The store's position the view reflects (its last event at or before the
+    checkpoint; the checkpoint where there is no log), the view's version and the
+    store's latest erasure; None without a checkpoint."""
     row = conn.execute(
         select(checkpoints.c.position, checkpoints.c.version).where(checkpoints.c.name == VIEW)
     ).first()
     if row is None:
         return None
-    erased: int | None = None
-    if erasures:
-        erased = conn.execute(
-            select(func.max(event_redactions.c.erasure_position)).where(event_redactions.c.store_id == store)
-        ).scalar()
-    return (int(row.position), int(row.version), erased)
+    if not log:
+        return (int(row.position), int(row.version), None)
+    last = conn.execute(
+        select(func.max(events.c.position)).where(events.c.store_id == store, events.c.position <= row.position)
+    ).scalar()
+    erased = conn.execute(
+        select(func.max(event_redactions.c.erasure_position)).where(event_redactions.c.store_id == store)
+    ).scalar()
+    return (int(last or 0), int(row.version), erased)
 
 
 # The process's reuse, shared by every route of the view.

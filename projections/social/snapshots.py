@@ -4,8 +4,9 @@ every process and worker until the view moves on, with the library version and
 the parameters recorded beside the result.
 
 A kept result answers only when it was computed from the same facts: the row's
-position is the checkpoint the facts were read at (projections.social.reuse
-knows it only when nothing was folded while they were read), and its parameters
+position is the store's position the facts were read at (its last event at or
+before the view's checkpoint: projections.social.reuse knows it only when nothing
+was folded for the store while they were read), and its parameters
 hash holds all else the result depends on (the window's bounds, the objections
 in force, the view's version, the store's latest erasure, approximate). networkx
 must be the version that computed it. The disclosure layer runs on every answer

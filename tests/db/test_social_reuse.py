@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import Connection, Engine
 
 from lrs import analytics, erasure
-from lrs.credentials import ensure_default_store
+from lrs.credentials import create_store, ensure_default_store
 from projections import erasure as view_erasure
 from projections.runner import Runner
 from projections.social import SocialProjection, queries
@@ -217,4 +217,26 @@ def test_facts_read_while_the_view_folded_are_not_kept(engine: Engine, folded: R
         reused = reuse.facts(conn, STORE, window, set(), queries.load)
         assert reuse.misses == 2 and reuse.hits == 0
         assert answers(reused, window) == answers(queries.load(conn, STORE, window, set()), window)
+    folded.release()
+
+
+def test_writes_to_another_store_leave_the_reuse_alone(engine: Engine, folded: Runner) -> None:
+    """A store's facts are folded from its own events only: the view's checkpoint
+    moving on with another store's events changes none of them."""
+    reuse = Reuse()
+    write(engine, traffic(7, 40))
+    fold(folded)
+    before = compare(engine, reuse)
+    create_store(engine, "other")
+    analytics.change_settings(engine, "other", {"minGroupSize": 7}, actor="test")
+    analytics.set_opt_out(engine, "other", agent("p1"), opted_out=True, actor="test")
+    fold(folded)
+    misses = reuse.misses
+    assert compare(engine, reuse) == before
+    assert reuse.misses == misses  # every read reused
+    # The store's own next event ends it.
+    write(engine, traffic(8, 5))
+    fold(folded)
+    compare(engine, reuse)
+    assert reuse.misses == misses + len(WINDOWS)
     folded.release()
