@@ -29,11 +29,12 @@ from lrs.xapi.agents import ifi_key
 from lrs.xapi.params import check_names
 from projections import windows
 from projections.disclosure import pseudonym
-from projections.social import queries, snapshots
+from projections.social import programmes, queries, snapshots
 from projections.social.network import Facts
 
 router = APIRouter(prefix="/views/social", tags=["views: social learning"])
 VIEW = "social"
+KPI_VIEW = "kpi"
 IDENTIFIED_SCOPE = "views/social/identified"
 GRAPHML = "application/graphml+xml"
 
@@ -74,13 +75,20 @@ def _reader(
     """Read the valid facts of the window (less the objections in force now) and answer."""
 
     def read(conn: Connection) -> Any:
-        settings = queries.settings(conn, store)
-        parsed = windows.parse(window, start, end, settings["timezone"], fiscal_start=settings["fiscalYearStartMonth"])
-        with app.engine.connect() as live:
-            current = queries.opted_out(live, store)
-        return then(queries.read(conn, store, parsed, current), parsed)
+        return then(*_facts(app, conn, store, _window(conn, store, window, start, end)))
 
     return read
+
+
+def _window(conn: Connection, store: str, window: str | None, start: str | None, end: str | None) -> windows.Window | None:
+    settings = queries.settings(conn, store)
+    return windows.parse(window, start, end, settings["timezone"], fiscal_start=settings["fiscalYearStartMonth"])
+
+
+def _facts(app: App, conn: Connection, store: str, parsed: windows.Window | None) -> tuple[Facts, windows.Window | None]:
+    with app.engine.connect() as live:
+        current = queries.opted_out(live, store)
+    return queries.read(conn, store, parsed, current), parsed
 
 
 def _own_agent(credential: Credential) -> str:
@@ -102,13 +110,33 @@ def _own_agent(credential: Credential) -> str:
 async def overview(
     request: Request, app: App, credential: Auth, position: Position, window: WindowText = None,
     start: FromText = None, end: ToText = None, team: Text = None,
+    programme: Annotated[str | None, Query(description="A KPI programme id: its learners in the window only")] = None,
 ) -> Response:
     require(credential, *viewing.READ_SCOPES)
     store = credential.store_id
-    return await viewing.answer(
-        request, app, VIEW, store, position,
-        _reader(app, store, window, start, end, lambda facts, w: queries.overview(facts, w, team=team)),
-    )
+    if programme is None:
+        return await viewing.answer(
+            request, app, VIEW, store, position,
+            _reader(app, store, window, start, end, lambda facts, w: queries.overview(facts, w, team=team)),
+        )
+    viewing.check_declared(request)
+    if position.as_of is not None:
+        raise InvalidParameter(
+            "programme", "cannot be combined with asOf: programmes are read as the KPI view holds them now"
+        )
+
+    def read_view() -> tuple[int, Any]:
+        # The programme's learners from the KPI view, once it has folded at least
+        # what this answer reflects (a read-time join, design part b).
+        with app.views.reading(VIEW, store, min_position=position.min_position) as (conn, at):
+            parsed = _window(conn, store, window, start, end)
+            with app.views.reading(KPI_VIEW, store, min_position=at) as (kpi, _):
+                people = programmes.learners(kpi, store, programme, parsed)
+            facts, _ = _facts(app, conn, store, parsed)
+            return at, queries.overview(facts, parsed, team=team, programme=people)
+
+    at, data = await deps.run(app, read_view, heavy=True)
+    return viewing.respond(at, data)
 
 
 @router.get(
@@ -236,8 +264,7 @@ async def metrics(
         return pseudonym(secret, store, agent)
 
     def read(conn: Connection) -> Any:
-        settings = queries.settings(conn, store)
-        parsed = windows.parse(window, start, end, settings["timezone"], fiscal_start=settings["fiscalYearStartMonth"])
+        parsed = _window(conn, store, window, start, end)
         with app.engine.connect() as live:
             current = queries.opted_out(live, store)
         facts = queries.read(conn, store, parsed, current)

@@ -116,7 +116,7 @@ DEFINITIONS: dict[str, Any] = {
             "when a cell is hidden, the next smallest cells are hidden too until the hidden cells hold at least "
             "minGroupSize people, or the total is withheld"
         ),
-        "filters": "a filter (team) selecting fewer than minGroupSize people is refused with 400",
+        "filters": "a filter (team, programme) selecting fewer than minGroupSize people is refused with 400",
         "pseudonyms": "HMAC-SHA-256 of LRS_PSEUDONYM_SECRET and the agent identifier, truncated to 64 bits",
         "optOut": "an objection removes the person from every answer at once, past included, and from later facts",
     },

@@ -24,6 +24,7 @@ from sqlalchemy.sql.operators import custom_op
 from lrs import analytics
 from lrs.clock import parse_utc
 from lrs.errors import Forbidden, InvalidParameter
+from lrs.xapi.agents import key_hash
 from projections.disclosure import Disclosure, Policy, share, suppressed_row
 from projections.social.network import (
     NO_TEAM,
@@ -226,7 +227,12 @@ def _window_block(window: Window | None, zone: str) -> dict[str, Any] | None:
 
 # ------------------------------------------------------------------ overview
 
-def overview(facts: Facts, window: Window | None, *, team: str | None = None) -> dict[str, Any]:
+def overview(
+    facts: Facts, window: Window | None, *, team: str | None = None, programme: set[str] | None = None,
+) -> dict[str, Any]:
+    """``team``: the team's members only; ``programme``: the agent hashes of a
+    programme's learners in the window only (projections.social.programmes). A
+    filter whose population is below the minimum group size is refused."""
     net = network(facts, window)
     disclosure = Disclosure(policy_of(facts.settings))
     active = net.active
@@ -234,6 +240,10 @@ def overview(facts: Facts, window: Window | None, *, team: str | None = None) ->
         teams = net.teams()
         active = {agent for agent in active if teams[agent] == team}
         disclosure.require_population(len(active), "team")
+    if programme is not None:
+        active = {agent for agent in active if key_hash(agent) in programme}
+        disclosure.require_population(len(active), "programme")
+    filtered = team is not None or programme is not None
     social = net.social & active
     split = disclosure.breakdown({"social": len(social), "isolated": len(active - social)})
     shown = disclosure.count(len(active))
@@ -269,7 +279,7 @@ def overview(facts: Facts, window: Window | None, *, team: str | None = None) ->
             "medianSize": median([len(agents & active) for agents in gatherings.values()]),
         },
         "coParticipation": {
-            "pairs": net.pair_count(active if team is not None else None),
+            "pairs": net.pair_count(active if filtered else None),
             "medianDegree": median([degree.get(agent, 0) for agent in active]) if shown is not None else None,
         },
         "knowledgeSharing": {

@@ -174,6 +174,42 @@ def test_groups_in_configured_extension_keys_are_gatherings_from_then_on(seeded:
     assert body["gatherings"]["n"] == 2
 
 
+COURSE = "https://lms.example.com/course/42"
+
+
+def define(client: XapiClient, programme: str, roots: list[str]) -> None:
+    body = {"name": {"en": programme}, "roots": roots, "modules": [], "tags": [], "completion": "any-root"}
+    response = client.put(f"/admin/programmes/{programme}", json=body)
+    assert response.status_code == 200, response.text
+
+
+def test_the_overview_of_a_programmes_learners(seeded: XapiClient) -> None:
+    """programme= (design part a): the people with a statement on the programme's
+    activities in the window, as the KPI view defines them, like team= for a team."""
+    define(seeded, "onboarding", [COURSE])
+    define(seeded, "ops-only", [COURSE + "/ops"])
+    completed = "http://adlnet.gov/expapi/verbs/completed"
+    write(seeded, [
+        {"id": str(uuid.uuid4()), "actor": mbox(n), "verb": {"id": completed},
+         "object": {"id": COURSE + ("/ops" if n in OPS else "/m1")},
+         "context": {"contextActivities": {"parent": [{"id": COURSE}]}}, "timestamp": "2026-07-15T10:00:00Z"}
+        for n in SALES + OPS
+    ])
+    body = read(seeded, "/overview", window="2026-Q3", programme="onboarding")
+    assert body["activeLearners"] == 8
+    assert body["socialLearners"] == {"n": 8, "share": 1.0}
+    # Pairs with at least one of them: among the 8, and each with the 7 others at the webinar.
+    assert body["coParticipation"]["pairs"] == 8 * 7 // 2 + 8 * 7
+    assert read(seeded, "/overview", window="2026-Q3")["activeLearners"] == 15
+    # Outside the window the programme has no learners: nothing to count, nothing refused.
+    assert read(seeded, "/overview", window="2026-Q1", programme="onboarding")["activeLearners"] == 0
+    for params, reason in (({"programme": "ops-only"}, "programme"), ({"programme": "nope"}, "programme"),
+                           ({"programme": "onboarding", "asOf": "1"}, "programme")):
+        response = seeded.get(VIEWS + "/overview", params={"window": "2026-Q3", **params})
+        assert response.status_code == 400, (params, response.text)
+        assert reason in response.text
+
+
 def test_membership_csv_errors_name_the_row_and_column(client: XapiClient, engine: Engine) -> None:
     before = head(engine)
     text = "agent,team,valid_from,valid_to\nmailto:a@example.com,sales,2026-01-01,\nnot-an-agent,sales,,\n"
