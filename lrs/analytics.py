@@ -59,6 +59,10 @@ DEFAULTS: dict[str, Any] = {
     # A.3); read by the social view's extraction, so a change rebuilds nothing
     # already folded and applies to statements folded after it.
     "groupExtensions": [],
+    # Person-level social answers (a learner's own view, the person graph and
+    # measures) cover this many quarters up to the store's newest activity
+    # (appendix C.1.6); aggregates are not limited.
+    "personRetentionQuarters": 4,
 }
 MAX_GROUP_EXTENSIONS = 20
 # Neither threshold may go below 3 (appendix C.1.2).
@@ -92,6 +96,7 @@ def check_settings(current: dict[str, Any], change: dict[str, Any]) -> dict[str,
     _int("minGroupSizePerformance", merged["minGroupSizePerformance"], THRESHOLD_FLOOR, 1000)
     _int("coParticipationCap", merged["coParticipationCap"], 2, 100_000)
     _int("inactivityDays", merged["inactivityDays"], 1, 3660)
+    _int("personRetentionQuarters", merged["personRetentionQuarters"], 1, 400)
     keys = merged["groupExtensions"]
     if not isinstance(keys, list) or len(keys) > MAX_GROUP_EXTENSIONS:
         raise InvalidParameter("groupExtensions", f"must be a list of at most {MAX_GROUP_EXTENSIONS} extension IRIs")

@@ -29,7 +29,7 @@ from lrs.xapi.agents import ifi_key
 from lrs.xapi.params import check_names
 from projections import windows
 from projections.disclosure import pseudonym
-from projections.social import programmes, queries, snapshots
+from projections.social import programmes, queries, retention, snapshots
 from projections.social.network import Facts
 
 router = APIRouter(prefix="/views/social", tags=["views: social learning"])
@@ -70,12 +70,17 @@ def _secret(app: App) -> bytes:
 
 def _reader(
     app: App, store: str, window: str | None, start: str | None, end: str | None,
-    then: Callable[[Facts, windows.Window | None], Any],
+    then: Callable[[Facts, windows.Window | None], Any], *, person_level: bool = False,
 ) -> Callable[[Connection], Any]:
-    """Read the valid facts of the window (less the objections in force now) and answer."""
+    """Read the valid facts of the window (less the objections in force now) and
+    answer; a person-level answer's window starts no earlier than the retention
+    horizon (projections.social.retention)."""
 
     def read(conn: Connection) -> Any:
-        return then(*_facts(app, conn, store, _window(conn, store, window, start, end)))
+        parsed = _window(conn, store, window, start, end)
+        if person_level:
+            parsed = retention.person_window(conn, store, parsed, queries.settings(conn, store))
+        return then(*_facts(app, conn, store, parsed))
 
     return read
 
@@ -164,7 +169,7 @@ async def me(
     store, agent = credential.store_id, _own_agent(credential)
     return await viewing.answer(
         request, app, VIEW, store, position,
-        _reader(app, store, window, start, end, lambda facts, w: queries.me(facts, w, agent)),
+        _reader(app, store, window, start, end, lambda facts, w: queries.me(facts, w, agent), person_level=True),
     )
 
 
@@ -223,7 +228,8 @@ async def graph(
     def name(agent: str) -> str:
         return pseudonym(secret, store, agent)
 
-    read = _reader(app, store, window, start, end, lambda facts, w: queries.graph(facts, w, kinds=wanted, pseudonym=name))
+    read = _reader(app, store, window, start, end, lambda facts, w: queries.graph(facts, w, kinds=wanted, pseudonym=name),
+                   person_level=True)
     as_graphml = format == "graphml" or (format is None and GRAPHML in request.headers.get("accept", ""))
     if not as_graphml:
         return await viewing.answer(request, app, VIEW, store, position, read)
@@ -265,6 +271,8 @@ async def metrics(
 
     def read(conn: Connection) -> Any:
         parsed = _window(conn, store, window, start, end)
+        if level == "person":
+            parsed = retention.person_window(conn, store, parsed, queries.settings(conn, store))
         with app.engine.connect() as live:
             current = queries.opted_out(live, store)
         facts = queries.read(conn, store, parsed, current)

@@ -119,6 +119,10 @@ DEFINITIONS: dict[str, Any] = {
         "filters": "a filter (team, programme) selecting fewer than minGroupSize people is refused with 400",
         "pseudonyms": "HMAC-SHA-256 of LRS_PSEUDONYM_SECRET and the agent identifier, truncated to 64 bits",
         "optOut": "an objection removes the person from every answer at once, past included, and from later facts",
+        "retention": (
+            "person-level answers (me, graph, person-level metrics) read facts of the last personRetentionQuarters "
+            "quarters (default 4) up to the store's newest activity; window.from shows where they start"
+        ),
     },
     "dataInventory": {
         "actor (Agent, Group members)": ["overview", "teams", "me", "contributions", "graph"],

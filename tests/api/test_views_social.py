@@ -210,6 +210,31 @@ def test_the_overview_of_a_programmes_learners(seeded: XapiClient) -> None:
         assert reason in response.text
 
 
+def test_person_level_answers_cover_the_retention_quarters_and_aggregates_all(
+    seeded: XapiClient, make_client: Any
+) -> None:
+    """Appendix C.1.6: person-level facts for a rolling 4 quarters (configurable),
+    counted back from the store's newest activity (2026-Q3 here); aggregates longer."""
+    write(seeded, attend(["x1", "x2", "x3", "x4", "x5"], at="2025-03-10T10:00:00Z"))
+    seeded.put("/admin/analytics/settings", json={"mode": "identified", "legalBasis": "DPIA 2026-11"})
+    analyst = make_client(scopes=("all/read", "views/social/identified"))
+    graph = read(analyst, "/graph")
+    assert graph["window"]["from"] == "2025-10-01"
+    assert {key(n) for n in ("x1", "x2")} & {node["label"] for node in graph["nodes"]} == set()
+    assert read(analyst, "/graph", window="2025-Q1")["nodes"] == []
+    person = read(analyst, "/metrics", level="person", measure="degree", **{"from": "2025-01-01", "to": "2025-07-01"})
+    assert person["nodes"] == []
+    assert person["window"]["from"] == person["window"]["to"] == "2025-07-01"  # wholly before: empty
+    # Aggregates are not limited.
+    assert read(seeded, "/overview", window="2025-Q1")["activeLearners"] == 5
+    bad = seeded.put("/admin/analytics/settings", json={"personRetentionQuarters": 0})
+    assert bad.status_code == 400 and "personRetentionQuarters" in bad.text
+    assert seeded.put("/admin/analytics/settings", json={"personRetentionQuarters": 8}).status_code == 200
+    graph = read(analyst, "/graph")
+    assert graph["window"]["from"] == "2024-10-01"
+    assert {key(n) for n in ("x1", "x2")} <= {node["label"] for node in graph["nodes"]}
+
+
 def test_membership_csv_errors_name_the_row_and_column(client: XapiClient, engine: Engine) -> None:
     before = head(engine)
     text = "agent,team,valid_from,valid_to\nmailto:a@example.com,sales,2026-01-01,\nnot-an-agent,sales,,\n"
