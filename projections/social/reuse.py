@@ -40,9 +40,10 @@ from projections.schema import checkpoints
 from projections.social.network import Facts
 from projections.windows import Window
 
-# Facts of this many (store, window, checkpoint) reads are kept per database. A
-# quarter of 100,000 statements holds about 20 MB of facts and networks.
-KEPT = 8
+# Facts of this many (store, window, position) reads are kept per database, the
+# least recently used dropped first. A quarter of 100,000 statements holds 28 MB
+# of facts and network (tracemalloc), so at most ~115 MB at that size.
+KEPT = 4
 VIEW = "social"
 
 Loader = Callable[[Connection, str, Window | None, set[str]], Facts]
