@@ -144,8 +144,8 @@ SETTINGS = table(
 )
 
 # Team-level graph measures as computed at a checkpoint (design part a, "batch
-# metrics"): one row per store, window, level, measure and parameters, replaced
-# when computed at a later checkpoint. Written by reads, not by the fold: it is
+# metrics"): one row per store, window, level and measure, replaced when computed
+# again (at a later position, or with other parameters). Written by reads, not by the fold: it is
 # no part of the view's state (projections.social.snapshots). Team level only, so
 # no person's identifier is kept in it.
 METRIC_SNAPSHOT = table(

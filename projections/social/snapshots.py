@@ -59,9 +59,12 @@ def kept(
     # (SQLite) or a replica that takes no writes. A write that fails (a busy
     # database, a read-only replica, a concurrent request keeping the same row)
     # only means the next request computes again.
+    # One row per store, window, level and measure: a result of other parameters
+    # (objections since changed, an older view version or erasure) never answers again.
+    same = and_(*(table.c[name] == key[name] for name in ("store_id", "window", "level", "measure")))
     try:
         with conn.engine.begin() as write:
-            write.execute(delete(table).where(where))
+            write.execute(delete(table).where(same))
             write.execute(insert(table), [{**key, "position": position, "result_json": result,
                                            "library_version": nx.__version__}])
     except exc.DBAPIError as error:

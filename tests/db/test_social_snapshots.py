@@ -106,6 +106,7 @@ def test_a_result_is_computed_again_once_the_view_moved_on(engine: Engine, runne
                                   approximate=False, current_opt_outs={"mbox:mailto:p0@example.com"},
                                   compute=lambda: {"computed": True})
     assert objected == {"computed": True}
+    assert len([row for row in rows(engine) if row.measure == "betweenness"]) == 1  # replaced, not added
     runner.release()
 
 
