@@ -2,7 +2,7 @@
 checkpoint, with the library version and parameters (design part a, "batch
 metrics"; projections.social.snapshots).
 
-Revision ID: 0018
+Revision ID: 0017
 Revises: 0016
 Create Date: 2026-12-03
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018"
+revision = "0017"
 down_revision = "0016"
 branch_labels = None
 depends_on = None
