@@ -30,7 +30,8 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, select, update
 
-from lrs import log
+from lrs import analytics, log
+from lrs.competency import TEAM_SET
 from lrs.db import read_transaction
 from lrs.documents import AGENT_PROFILE, DELETED, STATE, WRITTEN
 from lrs.errors import BadRequest, NotFound
@@ -46,8 +47,11 @@ from lrs.schema import (
     events,
     stores,
 )
+from lrs.forwarding.targets import TARGET_ADDED
+from lrs.schema import forwarding_targets
 from lrs.xapi import attachments
 from lrs.xapi import erasure as rules
+from lrs.xapi.agents import identity, ifi_key
 
 LEGAL_BASIS_MAX = 2000
 _AGENT_DOCUMENTS = {WRITTEN[STATE], DELETED[STATE], WRITTEN[AGENT_PROFILE], DELETED[AGENT_PROFILE]}
@@ -71,6 +75,11 @@ class Plan:
     documents: list[str] = field(default_factory=list)
     # attachment sha2 held only by erased statements
     attachments: list[str] = field(default_factory=list)
+    # "type@position" of other events that named the person (memberships, opt-outs,
+    # competency teams, forwarding filters): the person is replaced in them
+    others: list[str] = field(default_factory=list)
+    # forwarding target id -> its configuration with the person replaced
+    targets: dict[str, dict[str, Any]] = field(default_factory=dict)
     # position -> (new data, new metadata)
     rewrites: dict[int, tuple[str, str]] = field(default_factory=dict)
     # document streams whose heads go, bytes that may no longer be needed
@@ -83,6 +92,7 @@ class Plan:
             "statementsRedacted": len(self.redacted),
             "documents": len(self.documents),
             "attachments": len(self.attachments),
+            "otherEvents": len(self.others),
             "events": len(self.rewrites),
         }
 
@@ -96,6 +106,7 @@ class Plan:
             },
             "documents": sorted(self.documents),
             "attachments": sorted(self.attachments),
+            "otherEvents": list(self.others),
         }
 
 
@@ -172,6 +183,9 @@ def erase(
                 {"b_position": p, "data": data, "metadata": metadata}
                 for p, (data, metadata) in sorted(found.rewrites.items())
             ])
+        for target_id, config in sorted(found.targets.items()):
+            conn.execute(update(forwarding_targets).where(forwarding_targets.c.id == target_id)
+                         .values(config=dumps(config)))
         _drop_documents(conn, request.store_id, found.streams)
         _drop_attachments(conn, request.store_id, found.attachments)
         _drop_unreferenced_blobs(conn, found.blob_candidates)
@@ -240,6 +254,7 @@ def _plan(
         if isinstance(data.get("sha256"), str):
             found.blob_candidates.add(data["sha256"])
         found.rewrites[event.position] = (dumps(mark), event.metadata)
+    _plan_others(conn, store_id, matcher, stand_in, mark, found)
     if found.attachments:
         found.blob_candidates |= {
             row[0] for row in conn.execute(
@@ -250,6 +265,65 @@ def _plan(
             )
         }
     return found
+
+
+# Event types other than statements and documents whose payload can name a person
+# (every Agent a payload may hold): team memberships imported for the KPI and social
+# views, objections to social analytics and their withdrawal, competency teams, and
+# forwarding filters. The person is replaced with the placeholder, as in a statement
+# that names them in a secondary role: the rest of the event keeps meaning what it
+# meant (team sizes, the other members, the target), and views folded again agree.
+_OTHER_TYPES = sorted({analytics.MEMBERSHIP_IMPORTED, analytics.OPTED_OUT, analytics.OPTED_IN,
+                       TEAM_SET, TARGET_ADDED})
+
+
+def _plan_others(
+    conn: Connection, store_id: str, matcher: rules.Matcher, stand_in: dict[str, Any],
+    mark: dict[str, Any], found: Plan,
+) -> None:
+    stand_in_key = ifi_key(stand_in)
+    # As lrs.analytics stores an agent: its identifier only.
+    stand_in_ifi = {"account": stand_in["account"]}
+
+    def person(value: Any) -> bool:
+        return isinstance(value, dict) and matcher.is_person(value)
+
+    for event in _events(conn, store_id, _OTHER_TYPES):
+        data = event.payload()
+        changed = False
+        if event.type == analytics.MEMBERSHIP_IMPORTED:
+            for row in data.get("memberships") or ():
+                if isinstance(row, dict) and person(row.get("agent")):
+                    row["agent"], row["agentKey"] = dict(stand_in_ifi), stand_in_key
+                    changed = True
+        elif event.type in (analytics.OPTED_OUT, analytics.OPTED_IN):
+            if person(data.get("agent")):
+                data["agent"], data["agentKey"] = dict(stand_in_ifi), stand_in_key
+                changed = True
+        elif event.type == TEAM_SET:
+            members = data.get("members") or []
+            if any(person(m) for m in members):
+                data["members"] = [identity(stand_in) if person(m) else m for m in members]
+                changed = True
+        else:
+            agents = (data.get("filter") or {}).get("agents") or []
+            if any(person(a) for a in agents):
+                data["filter"]["agents"] = [dict(stand_in) if person(a) else a for a in agents]
+                changed = True
+                _plan_target(conn, data, found)
+        if changed:
+            found.others.append(f"{event.type}@{event.position}")
+            found.rewrites[event.position] = (dumps(data), dumps({**event.meta(), **mark}))
+
+
+def _plan_target(conn: Connection, data: dict[str, Any], found: Plan) -> None:
+    """The forwarding target's stored configuration follows its redacted event."""
+    row = conn.execute(select(forwarding_targets.c.config)
+                       .where(forwarding_targets.c.id == data.get("id"))).first()
+    if row is not None:
+        config = orjson.loads(row[0])
+        config["filter"] = data["filter"]
+        found.targets[str(data["id"])] = config
 
 
 def _voided_target(statement: dict[str, Any]) -> str | None:
