@@ -198,8 +198,17 @@ def erase(
 
 
 def _require_store(conn: Connection, store_id: str) -> None:
-    if conn.execute(select(stores.c.id).where(stores.c.id == store_id)).first() is None:
-        raise NotFound(f"no store {store_id!r}")
+    if conn.execute(select(stores.c.id).where(stores.c.id == store_id)).first() is not None:
+        return
+    known = [row[0] for row in conn.execute(select(stores.c.id).order_by(stores.c.id).limit(21))]
+    if not known:
+        raise NotFound(
+            f"no store {store_id!r}: this database holds no store yet, so no personal data "
+            "to erase (stores are made by `lrs serve` at its first start, `lrs stores "
+            "create` or `lrs import`)"
+        )
+    listed = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")
+    raise NotFound(f"no store {store_id!r} (stores here: {listed}; choose one with --store)")
 
 
 def _events(conn: Connection, store_id: str, types: list[str]) -> Iterator[RecordedEvent]:

@@ -553,3 +553,17 @@ def test_the_dry_run_counts_the_view_rows_the_erasure_changes(
         assert dry[projection.name] == {"removed": sum((old - new).values()),
                                         "added": sum((new - old).values())}, projection.name
     assert sum(n["removed"] for n in dry.values()) > 0
+
+
+def test_erase_before_any_store_exists_says_so(engine: Engine, db_url: str) -> None:
+    from lrs.credentials import create_store
+    from tests.audit.cli import run_lrs
+
+    env = {"LRS_PSEUDONYM_SECRET": SECRET_KEY}
+    agent = orjson.dumps({"mbox": "mailto:ann@example.com"}).decode()
+    empty = run_lrs(db_url, "erase", "--agent", agent, "--dry-run", env=env)
+    assert empty.returncode == 1
+    assert "holds no store yet, so no personal data to erase" in empty.stderr
+    create_store(engine, "north", "North", actor="test")
+    other = run_lrs(db_url, "erase", "--agent", agent, "--legal-basis", "x", env=env)
+    assert other.returncode == 1 and "stores here: north; choose one with --store" in other.stderr
