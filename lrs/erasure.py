@@ -14,8 +14,9 @@ One transaction holding the log's lock:
    marker (lrs.log.redactions), listed in ``event_redactions`` (the append-only
    triggers let exactly that through); everything else of the rows stays, so the
    chain and its signed checkpoints still verify;
-4. rebuild the statement index from the (redacted) log, drop the erased documents'
-   heads, and delete bytes nothing readable refers to any more.
+4. re-index the statements concerned (lrs.index.redaction: those erased or
+   redacted, the statements targeting them, the canonical rows they fed), drop the
+   erased documents' heads, and delete bytes nothing readable refers to any more.
 
 Views are folded again from the redacted log afterwards (projections.erasure).
 """
@@ -36,7 +37,8 @@ from lrs.db import read_transaction
 from lrs.documents import AGENT_PROFILE, DELETED, STATE, WRITTEN
 from lrs.errors import BadRequest, NotFound
 from lrs.events import STATEMENT_STORED, NewEvent, RecordedEvent, dumps
-from lrs.index import reindex_in
+from lrs.forwarding.targets import TARGET_ADDED
+from lrs.index.redaction import apply_erasure
 from lrs.log.redactions import ERASURE, MARKER, marker
 from lrs.schema import (
     attachment_blobs,
@@ -45,13 +47,12 @@ from lrs.schema import (
     document_heads,
     event_redactions,
     events,
+    forwarding_targets,
     stores,
 )
-from lrs.forwarding.targets import TARGET_ADDED
-from lrs.schema import forwarding_targets
 from lrs.xapi import attachments
 from lrs.xapi import erasure as rules
-from lrs.xapi.agents import identity, ifi_key
+from lrs.xapi.agents import identity, ifi_key, key_hash
 
 LEGAL_BASIS_MAX = 2000
 _AGENT_DOCUMENTS = {WRITTEN[STATE], DELETED[STATE], WRITTEN[AGENT_PROFILE], DELETED[AGENT_PROFILE]}
@@ -82,6 +83,9 @@ class Plan:
     targets: dict[str, dict[str, Any]] = field(default_factory=dict)
     # position -> (new data, new metadata)
     rewrites: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # position -> the statement erased whole (as it was) / redacted (as it now is)
+    erased_statements: dict[int, dict[str, Any]] = field(default_factory=dict)
+    redacted_statements: dict[int, dict[str, Any]] = field(default_factory=dict)
     # document streams whose heads go, bytes that may no longer be needed
     streams: set[str] = field(default_factory=set)
     blob_candidates: set[str] = field(default_factory=set)
@@ -189,8 +193,10 @@ def erase(
         _drop_documents(conn, request.store_id, found.streams)
         _drop_attachments(conn, request.store_id, found.attachments)
         _drop_unreferenced_blobs(conn, found.blob_candidates)
-        if found.erased or found.redacted:
-            reindex_in(conn)
+        apply_erasure(
+            conn, request.store_id, found.erased_statements, found.redacted_statements,
+            {key_hash(k) for k in rules.identity_keys(request.agent)},
+        )
     return Outcome(found, erasure_id, event.position, fp)
 
 
@@ -238,6 +244,7 @@ def _plan(
         ordered = sorted(statement_roles)
         if rules.is_full(statement_roles):
             found.erased[statement["id"]] = ordered
+            found.erased_statements[event.position] = statement
             erased_sha2 |= sha2s
             kept: dict[str, Any] = {"id": statement["id"], **mark}
             target = _voided_target(statement)
@@ -248,9 +255,9 @@ def _plan(
             found.redacted[statement["id"]] = ordered
             kept_sha2 |= sha2s
             meta = {**event.meta(), **mark}
-            found.rewrites[event.position] = (
-                orjson.dumps(rules.without_person(statement, matcher, stand_in)).decode(), dumps(meta)
-            )
+            kept_statement = rules.without_person(statement, matcher, stand_in)
+            found.redacted_statements[event.position] = kept_statement
+            found.rewrites[event.position] = (orjson.dumps(kept_statement).decode(), dumps(meta))
     found.attachments = sorted(erased_sha2 - kept_sha2)
     for event in _events(conn, store_id, sorted(_AGENT_DOCUMENTS)):
         data = event.payload()

@@ -49,7 +49,7 @@ from lrs.audit.offline import ExportReport, verify_export
 from lrs.documents import DOCUMENT_EVENTS, Heads, fold_head
 from lrs.errors import Conflict
 from lrs.events import STATEMENT_STORED, STORE_CREATED, RecordedEvent
-from lrs.index.agents import agents_of
+from lrs.index.canonical import Canonical
 from lrs.log.redactions import ERASURE, MARKER, listed_positions
 from lrs.schema import (
     attachment_blobs,
@@ -60,8 +60,6 @@ from lrs.schema import (
     log_gaps,
     stores,
 )
-from lrs.xapi.activities import merge_definition, merge_display
-from lrs.xapi.agents import identity, ifi_key, key_hash
 from lrs.xapi.statement_rules import index_entry
 
 
@@ -160,56 +158,6 @@ _STATEMENT_COLUMNS = (
 _KEY_COLUMNS = "position, kind, key_hash, store_id"
 
 
-class _Canonical:
-    """One store's canonical Activity definitions, Verb displays and Agent names,
-    merged in position order as lrs.index does statement by statement: the same
-    rows, written once at the end (the store held nothing before the import)."""
-
-    def __init__(self) -> None:
-        # hash -> [id, merged value, position of the last change]
-        self.activities: dict[str, list[Any]] = {}
-        self.verbs: dict[str, list[Any]] = {}
-        # hash -> (identity, names, position of the last name added)
-        self.agents: dict[str, tuple[dict[str, Any], set[str], int]] = {}
-
-    def add(self, position: int, statement: dict[str, Any], entry: Any) -> None:
-        for known, items, merge in (
-            (self.activities, entry.definitions, merge_definition),
-            (self.verbs, entry.displays, merge_display),
-        ):
-            for item_id, value in items:
-                digest = key_hash(item_id)
-                current = known.get(digest)
-                merged = merge(current[1] if current else None, value)
-                if current is None:
-                    known[digest] = [item_id, merged, position]
-                elif merged != current[1]:
-                    current[1], current[2] = merged, position
-        for agent in agents_of(statement):
-            digest = key_hash(ifi_key(agent) or "")
-            name = agent.get("name") if isinstance(agent.get("name"), str) else None
-            seen = self.agents.get(digest)
-            if seen is None:
-                self.agents[digest] = (identity(agent), {name} if name else set(), position)
-            elif name and name not in seen[1]:
-                self.agents[digest] = (seen[0], seen[1] | {name}, position)
-
-    def rows(self, store_id: str) -> dict[str, list[tuple[Any, ...]]]:
-        dumps = orjson.dumps
-        return {
-            "activities (store_id, activity_hash, activity_id, definition, updated_position)": [
-                (store_id, d, v[0], dumps(v[1]).decode(), v[2]) for d, v in self.activities.items()
-            ],
-            "verbs (store_id, verb_hash, verb_id, display, updated_position)": [
-                (store_id, d, v[0], dumps(v[1]).decode(), v[2]) for d, v in self.verbs.items()
-            ],
-            "agents (store_id, agent_hash, identity, names, updated_position)": [
-                (store_id, d, dumps(v[0]).decode(), dumps(sorted(v[1])).decode(), v[2])
-                for d, v in sorted(self.agents.items())
-            ],
-        }
-
-
 class _Loader:
     """Writes what verify_export hands over, in batches, through the driver."""
 
@@ -242,7 +190,7 @@ class _Loader:
         self.statements: list[tuple[Any, ...]] = []
         self.keys: list[tuple[Any, ...]] = []
         self.erased_voiding: list[tuple[str, str, str]] = []
-        self.canonical: dict[str, _Canonical] = {}
+        self.canonical: dict[str, Canonical] = {}
         self.heads: Heads = {}
         self.gaps = 0
         self.known_blobs: set[str] = set()
@@ -300,7 +248,7 @@ class _Loader:
             return
         canonical = self.canonical.get(store_id)
         if canonical is None:
-            canonical = self.canonical[store_id] = _Canonical()
+            canonical = self.canonical[store_id] = Canonical()
         canonical.add(position, statement, entry)
 
     def blob(self, sha256: str, content: bytes) -> None:

@@ -567,3 +567,39 @@ def test_erase_before_any_store_exists_says_so(engine: Engine, db_url: str) -> N
     create_store(engine, "north", "North", actor="test")
     other = run_lrs(db_url, "erase", "--agent", agent, "--legal-basis", "x", env=env)
     assert other.returncode == 1 and "stores here: north; choose one with --store" in other.stderr
+
+
+def test_the_index_an_erasure_leaves_is_the_one_a_rebuild_gives(
+    lrs: tuple[XapiClient, dict[str, str]], engine: Engine
+) -> None:
+    """The erasure re-indexes only what it touches (lrs.index.redaction)."""
+    from lrs.index import reindex
+    from lrs.schema import INDEX_TABLES, agents
+
+    client, ids = lrs
+    # What only Ann's statements said: Bob's other name, an Activity's definition, a
+    # SubStatement's Verb display; statements targeting erased and redacted ones.
+    _post(client, statement(actor=ANN, context={"instructor": {**BOB, "name": "Bobby"}}, object={
+        "id": "http://example.com/only-ann", "definition": {"name": {"en-US": "Ann's own"}}}))
+    _post(client, statement(actor=BOB, object={
+        "objectType": "SubStatement", "actor": BOB, "object": {"objectType": "Agent", **ANN},
+        "verb": {"id": "http://example.com/verbs/sub", "display": {"en-US": "sub"}}}))
+    referrer = _post(client, statement(actor=CAROL, verb={"id": "http://example.com/verbs/cites"},
+                                       object={"objectType": "StatementRef", "id": ids["actor"]}))
+    _post(client, statement(actor=BOB, verb={"id": "http://example.com/verbs/cites"},
+                            object={"objectType": "StatementRef", "id": referrer}))
+    _post(client, statement(actor=BOB, verb={"id": "http://example.com/verbs/cites"},
+                            object={"objectType": "StatementRef", "id": ids["team"]}))
+    _post(client, {"actor": ANN, "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+                   "object": {"objectType": "StatementRef", "id": ids["other"]}})
+
+    def index() -> dict[str, list[tuple[Any, ...]]]:
+        with engine.connect() as conn:
+            return {t.name: sorted((tuple(r) for r in conn.execute(select(t))), key=repr)
+                    for t in (*INDEX_TABLES, agents)}
+
+    assert _erase(client).status_code == 200
+    after = index()
+    reindex(engine)
+    assert index() == after
+    assert not any(trace in repr(after) for trace in TRACES)
