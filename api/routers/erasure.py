@@ -77,7 +77,9 @@ class ErasureOut(BaseModel):
     description=(
         "Statements the person is the actor, object, authority of (or anywhere in a "
         "SubStatement) are erased whole; in others (instructor, team, Group member, "
-        "contextAgents/contextGroups) the person is replaced with a placeholder Agent. "
+        "contextAgents/contextGroups) the person is replaced with a placeholder Agent, "
+        "as in other events naming them (team memberships, opt-outs, competency teams, "
+        "forwarding filters). "
         "Their State and Agent Profile documents and the attachments only erased "
         "statements carried go too; every view is folded again from the redacted log. "
         "An lrs.erasure event records who asked, the legal basis, a keyed fingerprint "
