@@ -603,3 +603,27 @@ def test_the_index_an_erasure_leaves_is_the_one_a_rebuild_gives(
     reindex(engine)
     assert index() == after
     assert not any(trace in repr(after) for trace in TRACES)
+
+
+def test_migration_0020_finds_the_voiding_statements_earlier_erasures_removed(
+    lrs: tuple[XapiClient, dict[str, str]], engine: Engine
+) -> None:
+    from alembic import command
+
+    from lrs.migrate import alembic_config
+    from lrs.schema import erased_voiding
+
+    client, ids = lrs
+    voiding = _post(client, {"actor": ANN, "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+                             "object": {"objectType": "StatementRef", "id": ids["other"]}})
+    assert _erase(client).status_code == 200
+    with engine.connect() as conn:
+        before = conn.execute(select(erased_voiding)).all()
+    assert before == [("default", voiding, ids["other"])]
+    config = alembic_config()
+    with engine.connect() as conn, conn.begin():
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0016")
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(select(erased_voiding)).all() == before
