@@ -605,7 +605,7 @@ def test_the_index_an_erasure_leaves_is_the_one_a_rebuild_gives(
     assert not any(trace in repr(after) for trace in TRACES)
 
 
-def test_migration_0020_finds_the_voiding_statements_earlier_erasures_removed(
+def test_migration_0018_finds_the_voiding_statements_earlier_erasures_removed(
     lrs: tuple[XapiClient, dict[str, str]], engine: Engine
 ) -> None:
     from alembic import command
@@ -623,7 +623,7 @@ def test_migration_0020_finds_the_voiding_statements_earlier_erasures_removed(
     config = alembic_config()
     with engine.connect() as conn, conn.begin():
         config.attributes["connection"] = conn
-        command.downgrade(config, "0016")
+        command.downgrade(config, "0017")
     upgrade(engine)
     with engine.connect() as conn:
         assert conn.execute(select(erased_voiding)).all() == before
