@@ -6,8 +6,8 @@ its registration's.
 The view's rows are emptied and its checkpoint dropped: the projection (version 6)
 folds them again from the log, as after any change of its version.
 
-Revision ID: 0021
-Revises: 0016
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-03
 """
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021"
-down_revision = "0016"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
@@ -36,7 +36,7 @@ _FIELDS = (
 
 def _facts(*, per_record: bool) -> None:
     """progress_facts keyed by learner x activity x statement, or (``per_record``,
-    the 0016 layout) by learner x activity x registration x statement."""
+    the 0018 layout) by learner x activity x registration x statement."""
     key = [
         sa.Column("store_id", sa.String(64), primary_key=True),
         sa.Column("learner_hash", sa.String(32), primary_key=True),
@@ -65,6 +65,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # The 0016 layout, empty: the code of that time (version 5) rebuilds the view.
+    # The 0018 layout, empty: the code of that time (version 5) rebuilds the view.
     _empty()
     _facts(per_record=True)
