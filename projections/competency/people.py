@@ -186,7 +186,8 @@ def candidates(conn: Connection, store: str, learner: str, competency_iri: str, 
     e = EVIDENCE.sql
     passed, seen = set(), defaultdict(list)
     for row in conn.execute(select(e.c.activity_iri, e.c.path, e.c.learner_key, e.c.s, e.c.kind).where(
-            e.c.store_id == store, e.c.competency_hash == found["iri_hash"], e.c.activity_iri != "")):
+            e.c.store_id == store, e.c.competency_hash == found["iri_hash"], e.c.activity_iri != "",
+            e.c.to_position.is_(None))):
         seen[row.activity_iri].append(row)
         if row.learner_key == learner and row.s >= threshold:
             passed.add(row.activity_iri)
@@ -216,7 +217,8 @@ def pass_rate(conn: Connection, store: str, activity_iri: str, threshold: float)
     e = EVIDENCE.sql
     latest: dict[tuple[str, str], tuple[int, str, float]] = {}
     for row in conn.execute(select(e.c.learner_key, e.c.competency_hash, e.c.t_us, e.c.statement_id, e.c.s).where(
-            e.c.store_id == store, e.c.activity_hash == key_hash(activity_iri), e.c.kind == "assessment")):
+            e.c.store_id == store, e.c.activity_hash == key_hash(activity_iri), e.c.kind == "assessment",
+            e.c.to_position.is_(None))):
         key = (row.learner_key, row.competency_hash)
         if key not in latest or (row.t_us, row.statement_id) > latest[key][:2]:
             latest[key] = (row.t_us, row.statement_id, row.s)
