@@ -125,6 +125,9 @@ async def learner_answer(request: Request, app: App, credential: Credential, win
     def by_interval() -> tuple[int, dict[str, Any]] | None:
         bound = _bound(app, window.as_of)
         with app.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                # One snapshot for the checks and the reads (SQLite's read transaction is one).
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
             folded = folded_position(conn, projection)
             if folded is None or folded < bound or queries.configured(conn, store) > bound:
                 return None
