@@ -1,12 +1,12 @@
 """What the competency routes share: the instant ``at``, who may read which agent,
 and the answer (api.viewing's, with ``at`` echoed).
 
-A learner's reads (``learner_answer``) answer ``asOf`` from the live tables by the
-evidence rows' validity intervals (competency design §8) when they can: the view
-has folded past the position and no configuration event came after it (the
-configuration tables are not bitemporal). Otherwise, and for whole-store reads,
-``asOf`` is a replay of the log (projections.service), which gives the same answer
-slower (tests/db/test_competency_as_of.py).
+The competency reads (``answer_by_interval``) answer ``asOf`` from the live tables
+by the evidence rows' validity intervals (competency design §8) when they can: the
+view has folded past the position and no configuration event came after it (the
+configuration tables are not bitemporal). Otherwise ``asOf`` is a replay of the log
+(projections.service), which gives the same answer slower
+(tests/db/test_competency_as_of.py).
 """
 
 from __future__ import annotations
@@ -112,9 +112,9 @@ async def answer(request: Request, app: App, credential: Credential, window: vie
                                 lambda conn: {"at": at.text, **read(conn)})
 
 
-async def learner_answer(request: Request, app: App, credential: Credential, window: viewing.Window, at: At,
+async def answer_by_interval(request: Request, app: App, credential: Credential, window: viewing.Window, at: At,
                          read: Callable[[Connection, int | None], dict[str, Any]]) -> Response:
-    """``answer`` for reads of one learner: ``read(conn, as_of)`` with ``as_of`` the log
+    """``answer`` for the competency reads: ``read(conn, as_of)`` with ``as_of`` the log
     position of an ``asOf`` read from the live tables by interval, or None (now, or a
     replay to that position)."""
     if window.as_of is None:

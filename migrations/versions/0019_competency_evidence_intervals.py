@@ -1,6 +1,7 @@
 """The competency view's evidence rows with validity intervals in log positions
 (competency design §8): ``from_position`` joins the key, ``to_position`` closes a
-row, ``theta`` is the threshold it was derived under; ``competency_configured``
+row, ``theta`` is the threshold it was derived under, and an index by competency reads
+a competency's cells as of a past position; ``competency_configured``
 holds each store's last configuration position. The table is derived data: it is
 recreated empty, and the view's version bump (2) folds it again from the log.
 
@@ -46,6 +47,7 @@ def upgrade() -> None:
         *(sa.Column(name, kind, nullable=null) for name, kind, null in _ROW),
         sa.Column("theta", sa.Float, nullable=False),
     )
+    op.create_index("ix_competency_evidence_competency", "competency_evidence", ["store_id", "competency_hash"])
     op.create_table(
         "competency_configured",
         sa.Column("store_id", sa.String(64), primary_key=True),

@@ -164,13 +164,18 @@ def configured(conn: Connection, store: str) -> int:
 def cells_as_of(conn: Connection, store: str, learner: str, as_of: int) -> list[dict[str, Any]]:
     """A learner's cells as the log gave them at position ``as_of``: from the evidence rows
     that began by then (one read by key prefix), by logic.cell_of."""
-    by_cell: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in conn.execute(select(evidence_t).where(
-            evidence_t.c.store_id == store, evidence_t.c.learner_key == learner, evidence_t.c.from_position <= as_of)):
-        by_cell[r.competency_hash].append(dict(r._mapping))
+    return cells_where(conn, store, as_of, evidence_t.c.learner_key == learner)
+
+
+def cells_where(conn: Connection, store: str, as_of: int, *tests: ColumnElement[bool]) -> list[dict[str, Any]]:
+    """The cells at position ``as_of`` of the evidence rows that pass ``tests``, in key order."""
+    by_cell: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in conn.execute(select(evidence_t).where(evidence_t.c.store_id == store, evidence_t.c.from_position <= as_of,
+                                                   *tests)):
+        by_cell[(r.learner_key, r.competency_hash)].append(dict(r._mapping))
     found = []
-    for competency_hash in sorted(by_cell):
-        cell = logic.cell_of(by_cell[competency_hash], as_of)
+    for (learner, competency_hash) in sorted(by_cell):
+        cell = logic.cell_of(by_cell[(learner, competency_hash)], as_of)
         if cell is not None:
             found.append({"store_id": store, "learner_key": learner, "competency_hash": competency_hash, **cell})
     return found
@@ -192,13 +197,19 @@ def learner_cells(conn: Connection, store: str, learner: str, at_us: int,
     return found
 
 
-def competency_cells(conn: Connection, store: str, competency_hash: str, at_us: int) -> dict[str, dict[str, Any]]:
-    """learner key -> cell at ``at``."""
+def competency_cells(conn: Connection, store: str, competency_hash: str, at_us: int,
+                     as_of: int | None = None) -> dict[str, dict[str, Any]]:
+    """learner key -> cell at ``at`` (as of log position ``as_of``; None: now)."""
+    if as_of is None:
+        rows = [dict(r._mapping) for r in conn.execute(
+            select(cells_t).where(cells_t.c.store_id == store, cells_t.c.competency_hash == competency_hash))]
+    else:
+        rows = cells_where(conn, store, as_of, evidence_t.c.competency_hash == competency_hash)
     found = {}
-    for r in conn.execute(select(cells_t).where(cells_t.c.store_id == store, cells_t.c.competency_hash == competency_hash)):
-        cell = as_at(conn, dict(r._mapping), at_us)
+    for row in rows:
+        cell = as_at(conn, row, at_us, as_of)
         if cell is not None:
-            found[r.learner_key] = cell
+            found[row["learner_key"]] = cell
     return found
 
 

@@ -128,6 +128,8 @@ EVIDENCE = table(
     Column("valid_until_us", BigInteger, nullable=True),
     Column("theta", Float, nullable=False),
     Index("ix_competency_evidence_activity", "store_id", "activity_hash", "kind"),
+    # A competency's rows across learners: its cells as of a past position (experts).
+    Index("ix_competency_evidence_competency", "store_id", "competency_hash"),
     prefixes=(3,),
 )
 

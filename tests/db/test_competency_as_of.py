@@ -1,12 +1,13 @@
-"""``asOf`` by interval on real databases (SQLite and PostgreSQL): a learner's reads
+"""``asOf`` by interval on real databases (SQLite and PostgreSQL): the competency reads
 from the evidence rows valid at log position P (competency design §8, property
 §11.5) equal the same reads of a replay of the log to P.
 
 Histories: the cohort's statements in pieces, the configuration among them, some
 statements voided, and alignments removed later (a retroactive change that closes
 evidence rows). The cells as of P equal the replay's at every position drawn; the
-answers (profile, evidence, history, assertions) too wherever the configuration was
-already what it is now, which is when the API answers by interval.
+answers (a learner's profile, evidence, history, assertions, gaps and
+recommendations; experts, pairings, the heat map and coverage) too wherever the
+configuration was already what it is now, which is when the API answers by interval.
 """
 
 from __future__ import annotations
@@ -27,15 +28,17 @@ from lrs import log
 from lrs.clock import to_micros
 from lrs.competency import config, frameworks
 from lrs.credentials import ensure_default_store
-from projections.competency import CompetencyProjection, exports, queries
+from projections.competency import CompetencyProjection, exports, people, queries
 from projections.competency.schema import CELLS, LEARNERS
 from projections.runner import Runner, replay
 from tests.competency_helpers import (
     ALIGNMENTS,
     CHAT,
     DATA,
+    FW,
     MEET,
     ROLE,
+    agent,
     case_package,
     cohort,
     voiding,
@@ -61,6 +64,8 @@ def _configure(engine: Engine) -> None:
     with log.writing(engine, store_id="default") as writer:
         config.align_in(writer, "default", ALIGNMENTS, META)
         config.role_in(writer, "default", "meeting-host", ROLE, META)
+        config.team_in(writer, "default", "support", {"name": "Support", "members": [agent(n) for n in ("ann", "bob", "cy")]},
+                       META)
 
 
 def _unalign(engine: Engine, count: int) -> None:
@@ -70,15 +75,24 @@ def _unalign(engine: Engine, count: int) -> None:
 
 def _answers(conn: Any, learners: dict[str, Any], at_us: int, as_of: int | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for key, agent in sorted(learners.items()):
+    for key, who in sorted(learners.items()):
         out[key] = {
-            "profile": queries.profile(conn, "default", key, agent, None, at_us, as_of),
+            "profile": queries.profile(conn, "default", key, who, None, at_us, as_of),
             "evidence": [queries.evidence(conn, "default", key, iri, at_us, True, as_of) for iri in (CHAT, MEET, DATA)],
             "history": queries.history(conn, "default", key, CHAT, at_us - 200 * 86_400_000_000, at_us,
                                        30 * 86_400_000_000, as_of),
-            "xapi": exports.assertions(conn, "default", key, agent, at_us, "xapi", ISSUER, "http://lrs.test", "tla", as_of),
-            "ob3": exports.assertions(conn, "default", key, agent, at_us, "ob3", ISSUER, "http://lrs.test", as_of=as_of),
+            "xapi": exports.assertions(conn, "default", key, who, at_us, "xapi", ISSUER, "http://lrs.test", "tla", as_of),
+            "ob3": exports.assertions(conn, "default", key, who, at_us, "ob3", ISSUER, "http://lrs.test", as_of=as_of),
+            "gaps": people.gaps(conn, "default", key, who, "meeting-host", at_us, as_of=as_of),
         }
+    items = people.scope_items(conn, "default", None, FW)
+    members = {m["learner_key"]: m["agent"] for m in queries.team_members(conn, "default", "support")}
+    out["store"] = {
+        "experts": [people.experts(conn, "default", iri, at_us, as_of=as_of) for iri in (CHAT, MEET, DATA)],
+        "pairings": people.pairings(conn, "default", MEET, "support", at_us, as_of=as_of),
+        "heatmap": people.heatmap(conn, "default", members, items, at_us, as_of),
+        "coverage": people.coverage(conn, "default", items, 2, at_us, as_of),
+    }
     return out
 
 
