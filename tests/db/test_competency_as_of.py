@@ -99,7 +99,7 @@ def _answers(conn: Any, learners: dict[str, Any], at_us: int, as_of: int | None)
 @PROPERTY
 @given(split=st.integers(0, 11), voided=st.lists(st.integers(0, 10), max_size=3, unique=True),
        unalign=st.integers(0, len(ALIGNMENTS["alignments"])), data=st.data())
-def test_a_learners_reads_as_of_a_position_by_interval_equal_a_replay_to_it(
+def test_the_competency_reads_as_of_a_position_by_interval_equal_a_replay_to_it(
         dbs: Databases, tmp_path: Path, split: int, voided: list[int], unalign: int, data: st.DataObject) -> None:
     engine = dbs.new()
     scratch: list[Engine] = []
