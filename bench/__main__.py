@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument(
         "--only",
         default="",
-        help="comma-separated subset: baseline,single,batch,embedded,state,query,"
+        help="comma-separated subset: baseline,single,batch,embedded,scaling,state,query,"
         "stored_ingest,commands,million",
     )
     run.add_argument(

@@ -6,13 +6,17 @@ A framework with one competency per course module and per lesson (lessons under
 their module), the lesson quizzes and pages aligned to them (assesses / teaches),
 one team per generator team; then ``n`` generated statements (bench.generator),
 the competency view caught up from zero (events per second, wall and CPU), and
-profile, experts and heat map answers timed at the query layer (p50/p95).
+profile, experts and heat map answers timed at the query layer (p50/p95). With
+``--as-of N``: N profiles as of random positions in the log's second half, from the
+evidence rows' intervals and from replays (projections.replays, as ``asOf`` answered
+before the rows had intervals), CPU per read.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
 import statistics
 import tempfile
 import time
@@ -32,6 +36,7 @@ from lrs.db import make_engine
 from lrs.migrate import upgrade
 from lrs.xapi.agents import ifi_key, key_hash
 from projections.competency import CompetencyProjection, people, queries
+from projections.replays import Replays
 from projections.runner import Runner
 from tests.progress_helpers import write
 
@@ -71,6 +76,7 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=20_000)
     parser.add_argument("--learners", type=int, default=500)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--as-of", type=int, default=0, help="asOf profiles to time each way (default: none)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", lock_timeout_seconds=30)
@@ -107,10 +113,38 @@ def main() -> int:
                     start = time.perf_counter()
                     read()
                     timings[name].append((time.perf_counter() - start) * 1000)
+        if args.as_of:
+            with engine.connect() as conn:
+                head = log.head(conn)[0]
+            rnd = random.Random(7)
+            asked = [(rnd.choice(learners), rnd.randint(head // 2, head)) for _ in range(args.as_of)]
+            replays = Replays(engine, {"competency": CompetencyProjection()}, Path(tmp) / "replays")
+            for name, read in (("asOf by interval", _by_interval(engine, at)), ("asOf by replay", _by_replay(replays, at))):
+                timings[name] = []
+                for agent, position in asked:
+                    start = time.process_time()
+                    read(agent, position)
+                    timings[name].append((time.process_time() - start) * 1000)
+            replays.close()
         for name, values in timings.items():
             values.sort()
-            print(f"{name}: p50 {statistics.median(values):.1f} ms, p95 {values[int(len(values) * 0.95) - 1]:.1f} ms")
+            print(f"{name}: p50 {statistics.median(values):.1f} ms, p95 {values[int(len(values) * 0.95) - 1]:.1f} ms"
+                  + (" CPU" if name.startswith("asOf") else ""))
     return 0
+
+
+def _by_interval(engine: Engine, at: int) -> Callable[[dict[str, Any], int], Any]:
+    def read(agent: dict[str, Any], position: int) -> Any:
+        with engine.connect() as conn:
+            return queries.profile(conn, "default", key_hash(ifi_key(agent) or ""), agent, None, at, position)
+    return read
+
+
+def _by_replay(replays: Replays, at: int) -> Callable[[dict[str, Any], int], Any]:
+    def read(agent: dict[str, Any], position: int) -> Any:
+        with replays.reading("competency", "default", position) as conn:
+            return queries.profile(conn, "default", key_hash(ifi_key(agent) or ""), agent, None, at)
+    return read
 
 
 if __name__ == "__main__":

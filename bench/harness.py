@@ -263,6 +263,26 @@ class Harness:
         ]
         return self.run_fresh(backend, "embedded", phases, env=EMBEDDED)
 
+    def run_scaling(self, backend: str) -> list[dict[str, Any]]:
+        """Single POSTs at c16 and 100-statement batches at c4 against `lrs serve
+        --workers N` for each N of the profile (PostgreSQL: SQLite refuses N > 1).
+        Server and database CPU per statement are both measured, so the rate per
+        core of each can be projected to a bigger machine."""
+        if backend != "postgresql":
+            return []
+        single, batch = self.profile["single"], self.profile["batch100"]
+        out: list[dict[str, Any]] = []
+        for n in self.profile["scaling"]["workers"]:
+            phases = [
+                post_phase(f"w{n}_single_c16", 1, 16, single["warmup"], single["requests"][16],
+                           single["max_seconds"]),
+                post_phase(f"w{n}_batch100_c{batch['concurrency']}", 100, batch["concurrency"],
+                           batch["warmup"], batch["requests"], batch["max_seconds"]),
+            ]
+            out += self.run_fresh(backend, "scaling", phases,
+                                  env={**NO_PROJECTIONS, "LRS_WORKERS": str(n)})
+        return out
+
     def run_batches(self, backend: str) -> list[dict[str, Any]]:
         phases = []
         for key, size in (("batch100", 100), ("batch1000", 1000)):
@@ -575,6 +595,8 @@ class Harness:
                         records += self.run_batches(backend)
                     if self.wants("embedded"):
                         records += self.run_embedded(backend)
+                    if self.wants("scaling"):
+                        records += self.run_scaling(backend)
                     if self.wants("state"):
                         records += self.run_state(backend)
                     if any(self.wants(s) for s in ("query", "stored_ingest", "commands")):

@@ -42,6 +42,9 @@ PROFILES: dict[str, dict[str, Any]] = {
         "million": None,
         # Scenario 4.
         "state": {"concurrency": 16, "keys": 100, "requests": 1200, "max_seconds": 1.5},
+        # Scenario 7 (PostgreSQL only): `lrs serve --workers N`; quick runs two
+        # processes once, as a smoke test of several processes under load.
+        "scaling": {"workers": [2]},
         # Scenario 5 and 6 run on the preloaded store.
         "commands": True,
         # Stores this small give no meaningful "net of start-up" command rates.
@@ -86,6 +89,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         # Only with --million.
         "million": {"statements": 1_000_000, "batch": 1000, "concurrency": 2, "learners": 10_000},
         "state": {"concurrency": 16, "keys": 2000, "requests": 20_000, "max_seconds": 30},
+        "scaling": {"workers": [1, 2, 4]},
         "commands": True,
         "baseline": {
             "insert": [

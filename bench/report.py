@@ -257,7 +257,7 @@ def largest_rss_growth(result: dict[str, Any], b: str) -> list[Measured]:
         r["server_rss_end_mb"] - r["server_rss_start_mb"]
         for r in _records(result)
         if r.get("backend") == b
-        and r.get("scenario") in ("single_post", "batch_post", "embedded", "stored_ingest")
+        and r.get("scenario") in ("single_post", "batch_post", "embedded", "scaling", "stored_ingest")
         and r.get("server_rss_start_mb") is not None
     ]
     return [(None, round(max(growth), 1))] if growth else []
@@ -400,6 +400,7 @@ SCENARIO_TITLES = {
     "state_docs": "4 State documents",
     "projections": "5 projections",
     "verify": "6 lrs verify",
+    "scaling": "7 `lrs serve --workers N`",
 }
 
 
@@ -567,8 +568,14 @@ def _backend_section(backend: str, records: list[Record], baseline: dict[str, An
             return [_title(r), r["phase"], "", f"**crashed**: {r['crash']}"]
         return None
 
-    served = [r for r in mine if r["scenario"] not in COMMAND_SCENARIOS]
+    # Scaling runs have their own table (below); a crashed one stays in this one.
+    served = [
+        r for r in mine
+        if r["scenario"] not in COMMAND_SCENARIOS
+        and not (r["scenario"] == "scaling" and r.get("statements_per_s") is not None)
+    ]
     lines += table(scenario_columns(baseline), served, "ll" + "r" * 15, crashed)
+    lines += scaling_table(mine)
     commands = [r for r in mine if r["scenario"] in COMMAND_SCENARIOS]
     if commands:
         lines += table(command_columns(baseline), commands, "l" + "r" * 7 + "l")
@@ -589,6 +596,43 @@ def _backend_section(backend: str, records: list[Record], baseline: dict[str, An
         rows += [(k, base[k]) for k in ("query", "state", "scan") if base.get(k)]
         lines += table(BASELINE_COLUMNS, rows, "l" + "r" * 8)
     return lines
+
+
+def _per_core(r: Record, key: str) -> str:
+    """Statements per CPU-second of one side (server or database): what one core of
+    it sustains, the figure that projects the run to a bigger machine."""
+    us = r.get(key)
+    return _f(1e6 / us) if isinstance(us, (int, float)) and us > 0 else DASH
+
+
+SCALING_COLUMNS: list[Column] = [
+    ("Processes", lambda r: str(r["workers"])),
+    ("Phase", lambda r: r["phase"].split("_", 1)[1]),
+    ("stmt/s", _key("statements_per_s")),
+    ("p99 ms", _at("latency_ms", "p99", digits=1)),
+    ("Server CPU µs/stmt", _key("server_cpu_us_per_statement")),
+    ("PostgreSQL CPU µs/stmt", _key("db_cpu_us_per_statement")),
+    ("stmt per server core-second", lambda r: _per_core(r, "server_cpu_us_per_statement")),
+    ("stmt per PostgreSQL core-second", lambda r: _per_core(r, "db_cpu_us_per_statement")),
+    ("Errors", _errors),
+]
+
+
+def scaling_table(records: list[Record]) -> list[str]:
+    """Scenario 7 as its own table: one row per process count and phase."""
+    rows = [
+        {**r, "workers": int(r["phase"][1:].split("_", 1)[0])}
+        for r in records if r["scenario"] == "scaling" and r.get("statements_per_s") is not None
+    ]
+    if not rows:
+        return []
+    rows.sort(key=lambda r: (r["phase"].split("_", 1)[1], r["workers"]))
+    return [
+        "`lrs serve --workers N` on one PostgreSQL (the rate per core of each side "
+        "projects the figures to a machine with more cores):",
+        "",
+        *table(SCALING_COLUMNS, rows, "ll" + "r" * 7),
+    ]
 
 
 def _observations(records: list[Record]) -> list[str]:

@@ -40,24 +40,33 @@ def analytics() -> None:
 @click.option("--identified", "mode", flag_value="identified", default=None, help="Identified mode (needs --legal-basis).")
 @click.option("--aggregate", "mode", flag_value="aggregate", help="Aggregate mode (the default).")
 @click.option("--legal-basis", default=None, help="The works agreement or legal basis for identified mode.")
+@click.option("--group-extension", "group_extensions", multiple=True,
+              help="A context extension key whose value may be a Group (repeat; replaces the list).")
+@click.option("--no-group-extensions", is_flag=True, help="Read no extension for Groups.")
+@click.option("--person-retention-quarters", "retention", type=int, default=None,
+              help="Quarters person-level social answers cover, up to the newest activity (default 4).")
 @AS_JSON
 def settings(
     store_id: str, timezone: str | None, fiscal: int | None, min_group_size: int | None,
     min_group_size_performance: int | None, co_participation_cap: int | None, mode: str | None,
-    legal_basis: str | None, as_json: bool,
+    legal_basis: str | None, group_extensions: tuple[str, ...], no_group_extensions: bool, retention: int | None,
+    as_json: bool,
 ) -> None:
     from lrs import analytics as service
     from lrs.errors import LrsError
 
-    change = {
+    change: dict[str, object] = {
         name: value
         for name, value in (
             ("timezone", timezone), ("fiscalYearStartMonth", fiscal), ("minGroupSize", min_group_size),
             ("minGroupSizePerformance", min_group_size_performance),
             ("coParticipationCap", co_participation_cap), ("mode", mode), ("legalBasis", legal_basis),
+            ("personRetentionQuarters", retention),
         )
         if value is not None
     }
+    if group_extensions or no_group_extensions:
+        change["groupExtensions"] = list(group_extensions)
     engine = _engine()
     try:
         if change:

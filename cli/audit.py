@@ -145,8 +145,9 @@ def export(store: str | None, out: Path) -> None:
 
 
 @click.command("import", help=(
-    "Import an export into this database: verified first, refused unless its stores "
-    "are empty here and this log ends before it (a freshly migrated database)."
+    "Import an export into this database, verified as it is written, in one transaction "
+    "(nothing is kept of an export that does not verify); refused unless its stores are "
+    "empty here and this log ends before it (a freshly migrated database)."
 ))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_(file: Path) -> None:

@@ -30,7 +30,7 @@ def erase(
     from lrs.errors import LrsError
     from lrs.events import DEFAULT_STORE
     from lrs.xapi.agents import parse_agent_parameter
-    from projections.erasure import refold, view_rows
+    from projections.erasure import refold, view_changes, view_rows
     from projections.registry import all_projections
     from projections.runner import Runner
 
@@ -52,7 +52,8 @@ def erase(
             _fail(str(exc))
             return
         result: dict[str, Any] = {"dryRun": True, **found.as_dict(),
-                                  "viewRows": view_rows(engine, projections, store_id, agent)}
+                                  "viewRows": view_rows(engine, projections, store_id, agent),
+                                  "viewChanges": view_changes(engine, projections, found)}
         click.echo(json.dumps(result, indent=2) if as_json else _describe(result))
         return
     if secret is None:
@@ -82,15 +83,21 @@ def _describe(result: dict[str, Any]) -> str:
     lines = [
         f"{head} in store {result['store']}: {counts['statementsErased']} statement(s) whole, "
         f"{counts['statementsRedacted']} with the person replaced, {counts['documents']} document(s), "
-        f"{counts['attachments']} attachment(s), {counts['events']} event payload(s)"
+        f"{counts['attachments']} attachment(s), {counts['otherEvents']} other event(s) naming "
+        f"them, {counts['events']} event payload(s)"
     ]
     for kind in ("erased", "redacted"):
         for item in result["statements"][kind]:
             lines.append(f"  statement {item['id']} {kind} ({', '.join(item['roles'])})")
     lines += [f"  document {doc}" for doc in result["documents"]]
     lines += [f"  attachment {sha2}" for sha2 in result["attachments"]]
-    if "viewRows" in result:
-        lines += [f"  view {name}: {n} row(s) keyed by the person" for name, n in result["viewRows"].items()]
+    lines += [f"  event {other} (the person replaced)" for other in result["otherEvents"]]
+    if "viewChanges" in result:
+        lines += [
+            f"  view {name}: {n['removed']} row(s) removed, {n['added']} added "
+            f"({result['viewRows'].get(name, 0)} keyed by the person)"
+            for name, n in result["viewChanges"].items()
+        ]
     if "viewsFolded" in result:
         lines.append("views folded again from the redacted log: " + ", ".join(
             f"{name} to {position}" for name, position in result["viewsFolded"].items()) )

@@ -54,11 +54,22 @@ DEFAULTS: dict[str, Any] = {
     "inactivityDays": 14,
     "mode": AGGREGATE,
     "legalBasis": None,
+    # Context extension keys whose value may be a Group (or a list of Groups) the
+    # statement was shared with, e.g. a group message's recipients (design appendix
+    # A.3); read by the social view's extraction, so a change rebuilds nothing
+    # already folded and applies to statements folded after it.
+    "groupExtensions": [],
+    # Person-level social answers (a learner's own view, the person graph and
+    # measures) cover this many quarters up to the store's newest activity
+    # (appendix C.1.6); aggregates are not limited.
+    "personRetentionQuarters": 4,
 }
+MAX_GROUP_EXTENSIONS = 20
 # Neither threshold may go below 3 (appendix C.1.2).
 THRESHOLD_FLOOR = 3
 MAX_TEXT = 500
 TEAM = re.compile(r"^[^\x00-\x1f]{1,128}$")
+IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20]+$")
 
 
 def _int(field: str, value: Any, low: int, high: int) -> int:
@@ -85,6 +96,13 @@ def check_settings(current: dict[str, Any], change: dict[str, Any]) -> dict[str,
     _int("minGroupSizePerformance", merged["minGroupSizePerformance"], THRESHOLD_FLOOR, 1000)
     _int("coParticipationCap", merged["coParticipationCap"], 2, 100_000)
     _int("inactivityDays", merged["inactivityDays"], 1, 3660)
+    _int("personRetentionQuarters", merged["personRetentionQuarters"], 1, 400)
+    keys = merged["groupExtensions"]
+    if not isinstance(keys, list) or len(keys) > MAX_GROUP_EXTENSIONS:
+        raise InvalidParameter("groupExtensions", f"must be a list of at most {MAX_GROUP_EXTENSIONS} extension IRIs")
+    for i, iri in enumerate(keys):
+        if not isinstance(iri, str) or not IRI.match(iri) or len(iri) > MAX_TEXT:
+            raise InvalidParameter(f"groupExtensions[{i}]", "must be an absolute IRI (an extension key)")
     if merged["mode"] not in (AGGREGATE, IDENTIFIED):
         raise InvalidParameter("mode", "must be 'aggregate' or 'identified'")
     basis = merged["legalBasis"]

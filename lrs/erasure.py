@@ -14,8 +14,9 @@ One transaction holding the log's lock:
    marker (lrs.log.redactions), listed in ``event_redactions`` (the append-only
    triggers let exactly that through); everything else of the rows stays, so the
    chain and its signed checkpoints still verify;
-4. rebuild the statement index from the (redacted) log, drop the erased documents'
-   heads, and delete bytes nothing readable refers to any more.
+4. re-index the statements concerned (lrs.index.redaction: those erased or
+   redacted, the statements targeting them, the canonical rows they fed), drop the
+   erased documents' heads, and delete bytes nothing readable refers to any more.
 
 Views are folded again from the redacted log afterwards (projections.erasure).
 """
@@ -30,12 +31,14 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, select, update
 
-from lrs import log
+from lrs import analytics, log
+from lrs.competency import TEAM_SET
 from lrs.db import read_transaction
 from lrs.documents import AGENT_PROFILE, DELETED, STATE, WRITTEN
 from lrs.errors import BadRequest, NotFound
 from lrs.events import STATEMENT_STORED, NewEvent, RecordedEvent, dumps
-from lrs.index import reindex_in
+from lrs.forwarding.targets import TARGET_ADDED
+from lrs.index.redaction import apply_erasure
 from lrs.log.redactions import ERASURE, MARKER, marker
 from lrs.schema import (
     attachment_blobs,
@@ -44,10 +47,12 @@ from lrs.schema import (
     document_heads,
     event_redactions,
     events,
+    forwarding_targets,
     stores,
 )
 from lrs.xapi import attachments
 from lrs.xapi import erasure as rules
+from lrs.xapi.agents import identity, ifi_key, key_hash
 
 LEGAL_BASIS_MAX = 2000
 _AGENT_DOCUMENTS = {WRITTEN[STATE], DELETED[STATE], WRITTEN[AGENT_PROFILE], DELETED[AGENT_PROFILE]}
@@ -71,8 +76,16 @@ class Plan:
     documents: list[str] = field(default_factory=list)
     # attachment sha2 held only by erased statements
     attachments: list[str] = field(default_factory=list)
+    # "type@position" of other events that named the person (memberships, opt-outs,
+    # competency teams, forwarding filters): the person is replaced in them
+    others: list[str] = field(default_factory=list)
+    # forwarding target id -> its configuration with the person replaced
+    targets: dict[str, dict[str, Any]] = field(default_factory=dict)
     # position -> (new data, new metadata)
     rewrites: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # position -> the statement erased whole (as it was) / redacted (as it now is)
+    erased_statements: dict[int, dict[str, Any]] = field(default_factory=dict)
+    redacted_statements: dict[int, dict[str, Any]] = field(default_factory=dict)
     # document streams whose heads go, bytes that may no longer be needed
     streams: set[str] = field(default_factory=set)
     blob_candidates: set[str] = field(default_factory=set)
@@ -83,6 +96,7 @@ class Plan:
             "statementsRedacted": len(self.redacted),
             "documents": len(self.documents),
             "attachments": len(self.attachments),
+            "otherEvents": len(self.others),
             "events": len(self.rewrites),
         }
 
@@ -96,6 +110,7 @@ class Plan:
             },
             "documents": sorted(self.documents),
             "attachments": sorted(self.attachments),
+            "otherEvents": list(self.others),
         }
 
 
@@ -172,11 +187,16 @@ def erase(
                 {"b_position": p, "data": data, "metadata": metadata}
                 for p, (data, metadata) in sorted(found.rewrites.items())
             ])
+        for target_id, config in sorted(found.targets.items()):
+            conn.execute(update(forwarding_targets).where(forwarding_targets.c.id == target_id)
+                         .values(config=dumps(config)))
         _drop_documents(conn, request.store_id, found.streams)
         _drop_attachments(conn, request.store_id, found.attachments)
         _drop_unreferenced_blobs(conn, found.blob_candidates)
-        if found.erased or found.redacted:
-            reindex_in(conn)
+        apply_erasure(
+            conn, request.store_id, found.erased_statements, found.redacted_statements,
+            {key_hash(k) for k in rules.identity_keys(request.agent)},
+        )
     return Outcome(found, erasure_id, event.position, fp)
 
 
@@ -184,8 +204,17 @@ def erase(
 
 
 def _require_store(conn: Connection, store_id: str) -> None:
-    if conn.execute(select(stores.c.id).where(stores.c.id == store_id)).first() is None:
-        raise NotFound(f"no store {store_id!r}")
+    if conn.execute(select(stores.c.id).where(stores.c.id == store_id)).first() is not None:
+        return
+    known = [row[0] for row in conn.execute(select(stores.c.id).order_by(stores.c.id).limit(21))]
+    if not known:
+        raise NotFound(
+            f"no store {store_id!r}: this database holds no store yet, so no personal data "
+            "to erase (stores are made by `lrs serve` at its first start, `lrs stores "
+            "create` or `lrs import`)"
+        )
+    listed = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")
+    raise NotFound(f"no store {store_id!r} (stores here: {listed}; choose one with --store)")
 
 
 def _events(conn: Connection, store_id: str, types: list[str]) -> Iterator[RecordedEvent]:
@@ -215,6 +244,7 @@ def _plan(
         ordered = sorted(statement_roles)
         if rules.is_full(statement_roles):
             found.erased[statement["id"]] = ordered
+            found.erased_statements[event.position] = statement
             erased_sha2 |= sha2s
             kept: dict[str, Any] = {"id": statement["id"], **mark}
             target = _voided_target(statement)
@@ -225,9 +255,9 @@ def _plan(
             found.redacted[statement["id"]] = ordered
             kept_sha2 |= sha2s
             meta = {**event.meta(), **mark}
-            found.rewrites[event.position] = (
-                orjson.dumps(rules.without_person(statement, matcher, stand_in)).decode(), dumps(meta)
-            )
+            kept_statement = rules.without_person(statement, matcher, stand_in)
+            found.redacted_statements[event.position] = kept_statement
+            found.rewrites[event.position] = (orjson.dumps(kept_statement).decode(), dumps(meta))
     found.attachments = sorted(erased_sha2 - kept_sha2)
     for event in _events(conn, store_id, sorted(_AGENT_DOCUMENTS)):
         data = event.payload()
@@ -240,6 +270,7 @@ def _plan(
         if isinstance(data.get("sha256"), str):
             found.blob_candidates.add(data["sha256"])
         found.rewrites[event.position] = (dumps(mark), event.metadata)
+    _plan_others(conn, store_id, matcher, stand_in, mark, found)
     if found.attachments:
         found.blob_candidates |= {
             row[0] for row in conn.execute(
@@ -250,6 +281,65 @@ def _plan(
             )
         }
     return found
+
+
+# Event types other than statements and documents whose payload can name a person
+# (every Agent a payload may hold): team memberships imported for the KPI and social
+# views, objections to social analytics and their withdrawal, competency teams, and
+# forwarding filters. The person is replaced with the placeholder, as in a statement
+# that names them in a secondary role: the rest of the event keeps meaning what it
+# meant (team sizes, the other members, the target), and views folded again agree.
+_OTHER_TYPES = sorted({analytics.MEMBERSHIP_IMPORTED, analytics.OPTED_OUT, analytics.OPTED_IN,
+                       TEAM_SET, TARGET_ADDED})
+
+
+def _plan_others(
+    conn: Connection, store_id: str, matcher: rules.Matcher, stand_in: dict[str, Any],
+    mark: dict[str, Any], found: Plan,
+) -> None:
+    stand_in_key = ifi_key(stand_in)
+    # As lrs.analytics stores an agent: its identifier only.
+    stand_in_ifi = {"account": stand_in["account"]}
+
+    def person(value: Any) -> bool:
+        return isinstance(value, dict) and matcher.is_person(value)
+
+    for event in _events(conn, store_id, _OTHER_TYPES):
+        data = event.payload()
+        changed = False
+        if event.type == analytics.MEMBERSHIP_IMPORTED:
+            for row in data.get("memberships") or ():
+                if isinstance(row, dict) and person(row.get("agent")):
+                    row["agent"], row["agentKey"] = dict(stand_in_ifi), stand_in_key
+                    changed = True
+        elif event.type in (analytics.OPTED_OUT, analytics.OPTED_IN):
+            if person(data.get("agent")):
+                data["agent"], data["agentKey"] = dict(stand_in_ifi), stand_in_key
+                changed = True
+        elif event.type == TEAM_SET:
+            members = data.get("members") or []
+            if any(person(m) for m in members):
+                data["members"] = [identity(stand_in) if person(m) else m for m in members]
+                changed = True
+        else:
+            agents = (data.get("filter") or {}).get("agents") or []
+            if any(person(a) for a in agents):
+                data["filter"]["agents"] = [dict(stand_in) if person(a) else a for a in agents]
+                changed = True
+                _plan_target(conn, data, found)
+        if changed:
+            found.others.append(f"{event.type}@{event.position}")
+            found.rewrites[event.position] = (dumps(data), dumps({**event.meta(), **mark}))
+
+
+def _plan_target(conn: Connection, data: dict[str, Any], found: Plan) -> None:
+    """The forwarding target's stored configuration follows its redacted event."""
+    row = conn.execute(select(forwarding_targets.c.config)
+                       .where(forwarding_targets.c.id == data.get("id"))).first()
+    if row is not None:
+        config = orjson.loads(row[0])
+        config["filter"] = data["filter"]
+        found.targets[str(data["id"])] = config
 
 
 def _voided_target(statement: dict[str, Any]) -> str | None:

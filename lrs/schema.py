@@ -136,7 +136,19 @@ verbs = Table(
     Column("updated_position", BigInteger, nullable=False),
 )
 
-INDEX_TABLES = (statements, statement_keys, activities, verbs)
+# Voiding statements an erasure removed whole (lrs.erasure): out of ``statements``,
+# so no read finds them, but their voiding stands (Data 2.3.2), also for a target
+# that arrives after the erasure. Derived from the log like the rest of the index.
+erased_voiding = Table(
+    "erased_voiding",
+    metadata,
+    Column("store_id", String(64), primary_key=True),
+    Column("statement_id", String(36), primary_key=True),
+    Column("voids_statement_id", String(36), nullable=False),
+    Index("ix_erased_voiding_target", "store_id", "voids_statement_id"),
+)
+
+INDEX_TABLES = (statements, statement_keys, activities, verbs, erased_voiding)
 
 # ---------------------------------------------------------------------------
 # Documents (State, Activity Profile, Agent Profile) and content-addressed bytes.

@@ -13,6 +13,11 @@ from lrs.xapi.value_formats import parse_timestamp
 
 def learners_of(statement: dict[str, Any]) -> list[dict[str, Any]]:
     """The learners a statement is about: its Agent actor, or a Group's identified members."""
+    return [agent for _, agent in identified_learners(statement)]
+
+
+def identified_learners(statement: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """``learners_of``, each with its identifier (lrs.xapi.agents.ifi_key)."""
     actor = statement.get("actor") or {}
     if actor.get("objectType") == "Group":
         candidates = [m for m in actor.get("member") or () if isinstance(m, dict)]
@@ -24,7 +29,7 @@ def learners_of(statement: dict[str, Any]) -> list[dict[str, Any]]:
         key = ifi_key(agent)
         if key is not None:
             found.setdefault(key, agent)
-    return list(found.values())
+    return list(found.items())
 
 
 def statement_time(statement: dict[str, Any]) -> str:

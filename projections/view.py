@@ -151,6 +151,10 @@ class _Cache:
 
     def set(self, key: Key, row: Row | None) -> None:
         self.recent.add(key)
+        if not self.by_prefix and not self.by_index:
+            # Nothing groups this table's rows (yet): the common case of a catch-up.
+            self.rows[key] = row
+            return
         old = self.rows.get(key)
         if key not in self.rows:
             for length, groups in self.by_prefix.items():

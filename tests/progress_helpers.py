@@ -489,8 +489,11 @@ def check_against_oracle(snapshot: Snapshot, events: Sequence[RecordedEvent]) ->
     expected, expected_edges = oracle(events)
     facts_of: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for fact in snapshot[FACTS.name].values():
-        record_key = (fact["store_id"], fact["learner_hash"], fact["activity_hash"], fact["registration"])
-        facts_of.setdefault(record_key, []).append(logic.fact_of(fact))
+        # A fact counts in its learner x activity's all-registrations record and in
+        # its registration's.
+        for scope in logic.scopes(fact["registration"]):
+            record_key = (fact["store_id"], fact["learner_hash"], fact["activity_hash"], scope)
+            facts_of.setdefault(record_key, []).append(logic.fact_of(fact))
     got = {}
     for record_key, row in snapshot[RECORDS.name].items():
         key = (row["store_id"], learner_id(row["learner"]), row["activity_id"], row["registration"])

@@ -24,6 +24,7 @@ SETTINGS_EXAMPLE = {
     "timezone": "Europe/Amsterdam", "fiscalYearStartMonth": 1, "minGroupSize": 5,
     "minGroupSizePerformance": 10, "coParticipationCap": 50, "inactivityDays": 14,
     "mode": "identified", "legalBasis": "Works agreement on learning analytics, 2026-03, section 4",
+    "groupExtensions": ["https://lms.example.com/xapi/extensions/to"],
 }
 CSV_EXAMPLE = (
     "agent,team,valid_from,valid_to\n"

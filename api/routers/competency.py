@@ -16,7 +16,7 @@ from api.deps import App, Auth, services
 from api.routers import competency_examples as examples
 from api.routers.competency_common import (
     AtParam,
-    answer,
+    answer_by_interval,
     example,
     learner,
     may_read,
@@ -39,9 +39,9 @@ async def frameworks(request: Request, app: App, credential: Auth, window: Posit
                      framework: Optional = None) -> Response:
     may_read_configuration(credential)
     store = credential.store_id
-    return await answer(request, app, credential, window, at,
-                        lambda conn: queries.frameworks(conn, store) if framework is None
-                        else queries.framework_tree(conn, store, viewing.activity(framework, "framework")))
+    return await answer_by_interval(request, app, credential, window, at,
+                                    lambda conn, _: queries.frameworks(conn, store) if framework is None
+                                    else queries.framework_tree(conn, store, viewing.activity(framework, "framework")))
 
 
 @router.get("/profile", summary="A learner's competencies: level, label, confidence, status, reason",
@@ -51,8 +51,8 @@ async def profile(request: Request, app: App, credential: Auth, agent: AgentPara
     person = learner(agent)
     may_read(credential, person)
     store = credential.store_id
-    return await answer(request, app, credential, window, at,
-                        lambda conn: queries.profile(conn, store, person.key, person.agent, framework, at.us))
+    return await answer_by_interval(request, app, credential, window, at, lambda conn, as_of: queries.profile(
+        conn, store, person.key, person.agent, framework, at.us, as_of))
 
 
 @router.get("/evidence", summary="The evidence of one cell with weights (every number explained)",
@@ -62,8 +62,8 @@ async def evidence(request: Request, app: App, credential: Auth, agent: AgentPar
     person = learner(agent)
     may_read(credential, person)
     store, negative = credential.store_id, await negative_evidence(request, credential)
-    return await answer(request, app, credential, window, at,
-                        lambda conn: queries.evidence(conn, store, person.key, competency, at.us, negative))
+    return await answer_by_interval(request, app, credential, window, at, lambda conn, as_of: queries.evidence(
+        conn, store, person.key, competency, at.us, negative, as_of))
 
 
 @router.get("/history", summary="A cell over valid time: level, confidence and status at each step",
@@ -83,8 +83,8 @@ async def history(request: Request, app: App, credential: Auth, agent: AgentPara
     if start_us > end_us:
         raise InvalidParameter("from", "must not be later than `to`")
     store = credential.store_id
-    return await answer(request, app, credential, window, at,
-                        lambda conn: queries.history(conn, store, person.key, competency, start_us, end_us, step_us))
+    return await answer_by_interval(request, app, credential, window, at, lambda conn, as_of: queries.history(
+        conn, store, person.key, competency, start_us, end_us, step_us, as_of))
 
 
 @router.get("/assertions", summary="Export: xAPI statements or Open Badges 3.0 credentials (unsigned)",
@@ -107,5 +107,5 @@ async def assertions(request: Request, app: App, credential: Auth, agent: AgentP
     issuer = {"objectType": "Agent", "name": "LRS", "account": {"homePage": base, "name": credential.store_id}} \
         if format == "xapi" else {"id": base, "name": f"LRS store {credential.store_id}"}
     store = credential.store_id
-    return await answer(request, app, credential, window, at, lambda conn: exports.assertions(
-        conn, store, person.key, person.agent, at.us, format, issuer, base, flavour or "lcp"))
+    return await answer_by_interval(request, app, credential, window, at, lambda conn, as_of: exports.assertions(
+        conn, store, person.key, person.agent, at.us, format, issuer, base, flavour or "lcp", as_of))

@@ -8,7 +8,12 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from api.deps import App, Auth
-from api.routers.competency_common import AtParam, answer, example, may_read_configuration
+from api.routers.competency_common import (
+    AtParam,
+    answer_by_interval,
+    example,
+    may_read_configuration,
+)
 from api.viewing import PositionParams
 from projections.competency import directory
 
@@ -25,11 +30,11 @@ TEAMS = {"position": 184233, "at": "2026-12-01T09:00:00.000000Z", "teams": [
 async def roles(request: Request, app: App, credential: Auth, window: PositionParams, at: AtParam) -> Response:
     may_read_configuration(credential)
     store = credential.store_id
-    return await answer(request, app, credential, window, at, lambda conn: directory.roles(conn, store))
+    return await answer_by_interval(request, app, credential, window, at, lambda conn, _: directory.roles(conn, store))
 
 
 @router.get("/teams", summary="The store's teams: id, name, number of members", responses=example(TEAMS))
 async def teams(request: Request, app: App, credential: Auth, window: PositionParams, at: AtParam) -> Response:
     may_read_configuration(credential)
     store = credential.store_id
-    return await answer(request, app, credential, window, at, lambda conn: directory.teams(conn, store))
+    return await answer_by_interval(request, app, credential, window, at, lambda conn, _: directory.teams(conn, store))

@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from api.deps import App, Auth
 from api.routers import competency_examples as examples
-from api.routers.competency_common import AtParam, answer, example, learner, may_read
+from api.routers.competency_common import AtParam, answer_by_interval, example, learner, may_read
 from api.viewing import AgentParam, PositionParams
 from lrs.errors import InvalidParameter
 from lrs.xapi.agents import ifi_key, key_hash, parse_agent_parameter
@@ -40,8 +40,8 @@ async def experts(request: Request, app: App, credential: Auth, competency: Iri,
     may_read(credential, None)
     least = _level(minLevel)
     store = credential.store_id
-    return await answer(request, app, credential, window, at, lambda conn: people.experts(
-        conn, store, competency, at.us, team=team, min_level=least, limit=limit))
+    return await answer_by_interval(request, app, credential, window, at, lambda conn, as_of: people.experts(
+        conn, store, competency, at.us, team=team, min_level=least, limit=limit, as_of=as_of))
 
 
 def _level(text: str | None) -> float | str | None:
@@ -62,8 +62,8 @@ async def pairings(request: Request, app: App, credential: Auth, competency: Iri
                    window: PositionParams, at: AtParam, perExpert: Annotated[int, Query(ge=1, le=100)] = 3) -> Response:
     may_read(credential, None)
     store = credential.store_id
-    return await answer(request, app, credential, window, at,
-                        lambda conn: people.pairings(conn, store, competency, team, at.us, perExpert))
+    return await answer_by_interval(request, app, credential, window, at, lambda conn, as_of: people.pairings(
+        conn, store, competency, team, at.us, perExpert, as_of))
 
 
 @router.get("/gaps", summary="A learner against a role: gaps, readiness, recommendations, helpers",
@@ -73,8 +73,8 @@ async def gaps(request: Request, app: App, credential: Auth, agent: AgentParam, 
     person = learner(agent)
     may_read(credential, person)
     store = credential.store_id
-    return await answer(request, app, credential, window, at,
-                        lambda conn: people.gaps(conn, store, person.key, person.agent, role, at.us))
+    return await answer_by_interval(request, app, credential, window, at, lambda conn, as_of: people.gaps(
+        conn, store, person.key, person.agent, role, at.us, as_of=as_of))
 
 
 @router.get("/recommendations", summary="Next activities for a role's gaps or one competency, prerequisites first",
@@ -88,19 +88,19 @@ async def recommendations(request: Request, app: App, credential: Auth, agent: A
         raise InvalidParameter("role", "give exactly one of role and competency")
     store = credential.store_id
 
-    def read(conn: Any) -> dict[str, Any]:
+    def read(conn: Any, as_of: int | None) -> dict[str, Any]:
         if role is not None:
-            found = people.gaps(conn, store, person.key, person.agent, role, at.us)
+            found = people.gaps(conn, store, person.key, person.agent, role, at.us, as_of=as_of)
             return {"agent": person.agent, "role": found["role"], "recommendations": [
                 {**rec, "gap": g["competency"]} for g in found["gaps"] for rec in g["recommendations"]]}
         comp = queries.item(conn, store, competency or "")
-        cells = queries.learner_cells(conn, store, person.key, at.us)
+        cells = queries.learner_cells(conn, store, person.key, at.us, as_of)
         threshold = comp["mastery_threshold"] if comp["mastery_threshold"] is not None else people.P.theta
         gap = {"competency": comp["iri"], **people.logic.gap(threshold, cells.get(comp["iri_hash"]), at.us)}
         return {"agent": person.agent, "competency": comp["iri"], "gapType": gap["gapType"],
-                "recommendations": people.recommend(conn, store, person.key, gap, cells, at.us)}
+                "recommendations": people.recommend(conn, store, person.key, gap, cells, at.us, as_of)}
 
-    return await answer(request, app, credential, window, at, read)
+    return await answer_by_interval(request, app, credential, window, at, read)
 
 
 @router.get("/heatmap", summary="A team (or agents) x a role's or framework's competencies",
@@ -115,12 +115,13 @@ async def heatmap(request: Request, app: App, credential: Auth, window: Position
     listed = _agents(agents) if agents is not None else None
     store = credential.store_id
 
-    def read(conn: Any) -> dict[str, Any]:
+    def read(conn: Any, as_of: int | None) -> dict[str, Any]:
         members = listed if listed is not None else {
             m["learner_key"]: m["agent"] for m in queries.team_members(conn, store, team or "")}
-        return {"team": team, **people.heatmap(conn, store, members, people.scope_items(conn, store, role, framework), at.us)}
+        return {"team": team, **people.heatmap(conn, store, members, people.scope_items(conn, store, role, framework),
+                                               at.us, as_of)}
 
-    return await answer(request, app, credential, window, at, read)
+    return await answer_by_interval(request, app, credential, window, at, read)
 
 
 def _agents(text: str) -> dict[str, Any]:
@@ -147,5 +148,5 @@ async def coverage(request: Request, app: App, credential: Auth, window: Positio
     may_read(credential, None)
     _one_of(role, framework)
     store = credential.store_id
-    return await answer(request, app, credential, window, at, lambda conn: people.coverage(
-        conn, store, people.scope_items(conn, store, role, framework), minExperts, at.us))
+    return await answer_by_interval(request, app, credential, window, at, lambda conn, as_of: people.coverage(
+        conn, store, people.scope_items(conn, store, role, framework), minExperts, at.us, as_of))

@@ -14,7 +14,7 @@ from lrs import erasure
 from lrs.credentials import STORE_ID_PATTERN as STORE_ID
 from lrs.errors import Conflict
 from lrs.xapi.erasure import parse_agent
-from projections.erasure import reset_views, view_rows
+from projections.erasure import reset_views, view_changes, view_rows
 from projections.runner import Runner
 
 router = APIRouter(
@@ -54,7 +54,13 @@ class ErasureOut(BaseModel):
     statements: AffectedStatements
     documents: list[str]
     attachments: list[str]
+    otherEvents: list[str] = Field(
+        default_factory=list, description="type@position of other events naming the person "
+        "(team memberships, opt-outs, competency teams, forwarding filters): the person is replaced")
     viewRows: dict[str, int] | None = Field(None, description="Dry run: view rows keyed by the person")
+    viewChanges: dict[str, dict[str, int]] | None = Field(
+        None, description="Dry run: rows each view would lose and gain (folded from the redacted log "
+        "in a scratch database): the person's own and every aggregate they count in")
     erasure: str | None = Field(None, description="The lrs.erasure event's id")
     position: int | None = Field(None, description="The lrs.erasure event's log position")
     fingerprint: str | None = Field(None, description="HMAC-SHA-256 of the person, keyed with LRS_PSEUDONYM_SECRET")
@@ -71,7 +77,9 @@ class ErasureOut(BaseModel):
     description=(
         "Statements the person is the actor, object, authority of (or anywhere in a "
         "SubStatement) are erased whole; in others (instructor, team, Group member, "
-        "contextAgents/contextGroups) the person is replaced with a placeholder Agent. "
+        "contextAgents/contextGroups) the person is replaced with a placeholder Agent, "
+        "as in other events naming them (team memberships, opt-outs, competency teams, "
+        "forwarding filters). "
         "Their State and Agent Profile documents and the attachments only erased "
         "statements carried go too; every view is folded again from the redacted log. "
         "An lrs.erasure event records who asked, the legal basis, a keyed fingerprint "
@@ -87,7 +95,8 @@ async def create_erasure(body: ErasureIn, app: App, credential: Auth) -> dict[st
     if body.dryRun:
         found = await run(app, erasure.plan, app.engine, store_id, agent, secret, heavy=True)
         rows = await run(app, view_rows, app.engine, projections, store_id, agent, heavy=True)
-        return {"dryRun": True, **found.as_dict(), "viewRows": rows}
+        changes = await run(app, view_changes, app.engine, projections, found, heavy=True)
+        return {"dryRun": True, **found.as_dict(), "viewRows": rows, "viewChanges": changes}
     legal_basis = erasure.check_legal_basis(body.legalBasis)
     if secret is None:
         raise Conflict(

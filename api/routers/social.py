@@ -29,11 +29,12 @@ from lrs.xapi.agents import ifi_key
 from lrs.xapi.params import check_names
 from projections import windows
 from projections.disclosure import pseudonym
-from projections.social import queries
+from projections.social import programmes, queries, retention, snapshots
 from projections.social.network import Facts
 
 router = APIRouter(prefix="/views/social", tags=["views: social learning"])
 VIEW = "social"
+KPI_VIEW = "kpi"
 IDENTIFIED_SCOPE = "views/social/identified"
 GRAPHML = "application/graphml+xml"
 
@@ -69,18 +70,30 @@ def _secret(app: App) -> bytes:
 
 def _reader(
     app: App, store: str, window: str | None, start: str | None, end: str | None,
-    then: Callable[[Facts, windows.Window | None], Any],
+    then: Callable[[Facts, windows.Window | None], Any], *, person_level: bool = False,
 ) -> Callable[[Connection], Any]:
-    """Read the valid facts of the window (less the objections in force now) and answer."""
+    """Read the valid facts of the window (less the objections in force now) and
+    answer; a person-level answer's window starts no earlier than the retention
+    horizon (projections.social.retention)."""
 
     def read(conn: Connection) -> Any:
-        settings = queries.settings(conn, store)
-        parsed = windows.parse(window, start, end, settings["timezone"], fiscal_start=settings["fiscalYearStartMonth"])
-        with app.engine.connect() as live:
-            current = queries.opted_out(live, store)
-        return then(queries.load(conn, store, parsed, current), parsed)
+        parsed = _window(conn, store, window, start, end)
+        if person_level:
+            parsed = retention.person_window(conn, store, parsed, queries.settings(conn, store))
+        return then(*_facts(app, conn, store, parsed))
 
     return read
+
+
+def _window(conn: Connection, store: str, window: str | None, start: str | None, end: str | None) -> windows.Window | None:
+    settings = queries.settings(conn, store)
+    return windows.parse(window, start, end, settings["timezone"], fiscal_start=settings["fiscalYearStartMonth"])
+
+
+def _facts(app: App, conn: Connection, store: str, parsed: windows.Window | None) -> tuple[Facts, windows.Window | None]:
+    with app.engine.connect() as live:
+        current = queries.opted_out(live, store)
+    return queries.read(conn, store, parsed, current), parsed
 
 
 def _own_agent(credential: Credential) -> str:
@@ -102,13 +115,33 @@ def _own_agent(credential: Credential) -> str:
 async def overview(
     request: Request, app: App, credential: Auth, position: Position, window: WindowText = None,
     start: FromText = None, end: ToText = None, team: Text = None,
+    programme: Annotated[str | None, Query(description="A KPI programme id: its learners in the window only")] = None,
 ) -> Response:
     require(credential, *viewing.READ_SCOPES)
     store = credential.store_id
-    return await viewing.answer(
-        request, app, VIEW, store, position,
-        _reader(app, store, window, start, end, lambda facts, w: queries.overview(facts, w, team=team)),
-    )
+    if programme is None:
+        return await viewing.answer(
+            request, app, VIEW, store, position,
+            _reader(app, store, window, start, end, lambda facts, w: queries.overview(facts, w, team=team)),
+        )
+    viewing.check_declared(request)
+    if position.as_of is not None:
+        raise InvalidParameter(
+            "programme", "cannot be combined with asOf: programmes are read as the KPI view holds them now"
+        )
+
+    def read_view() -> tuple[int, Any]:
+        # The programme's learners from the KPI view, once it has folded at least
+        # what this answer reflects (a read-time join, design part b).
+        with app.views.reading(VIEW, store, min_position=position.min_position) as (conn, at):
+            parsed = _window(conn, store, window, start, end)
+            with app.views.reading(KPI_VIEW, store, min_position=at) as (kpi, _):
+                people = programmes.learners(kpi, store, programme, parsed)
+            facts, _ = _facts(app, conn, store, parsed)
+            return at, queries.overview(facts, parsed, team=team, programme=people)
+
+    at, data = await deps.run(app, read_view, heavy=True)
+    return viewing.respond(at, data)
 
 
 @router.get(
@@ -136,7 +169,7 @@ async def me(
     store, agent = credential.store_id, _own_agent(credential)
     return await viewing.answer(
         request, app, VIEW, store, position,
-        _reader(app, store, window, start, end, lambda facts, w: queries.me(facts, w, agent)),
+        _reader(app, store, window, start, end, lambda facts, w: queries.me(facts, w, agent), person_level=True),
     )
 
 
@@ -195,7 +228,8 @@ async def graph(
     def name(agent: str) -> str:
         return pseudonym(secret, store, agent)
 
-    read = _reader(app, store, window, start, end, lambda facts, w: queries.graph(facts, w, kinds=wanted, pseudonym=name))
+    read = _reader(app, store, window, start, end, lambda facts, w: queries.graph(facts, w, kinds=wanted, pseudonym=name),
+                   person_level=True)
     as_graphml = format == "graphml" or (format is None and GRAPHML in request.headers.get("accept", ""))
     if not as_graphml:
         return await viewing.answer(request, app, VIEW, store, position, read)
@@ -235,15 +269,23 @@ async def metrics(
     def name(agent: str) -> str:
         return pseudonym(secret, store, agent)
 
-    return await viewing.answer(
-        request, app, VIEW, store, position,
-        _reader(
-            app, store, window, start, end,
-            lambda facts, w: queries.metrics(
-                facts, w, level=level, measure=measure, approximate=approximate, pseudonym=name
-            ),
-        ),
-    )
+    def read(conn: Connection) -> Any:
+        parsed = _window(conn, store, window, start, end)
+        if level == "person":
+            parsed = retention.person_window(conn, store, parsed, queries.settings(conn, store))
+        with app.engine.connect() as live:
+            current = queries.opted_out(live, store)
+        facts = queries.read(conn, store, parsed, current)
+
+        def kept(compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+            return snapshots.kept(conn, store, parsed, facts, level=level, measure=measure, approximate=approximate,
+                                  current_opt_outs=current, compute=compute)
+
+        return queries.metrics(
+            facts, parsed, level=level, measure=measure, approximate=approximate, pseudonym=name, kept=kept
+        )
+
+    return await viewing.answer(request, app, VIEW, store, position, read)
 
 
 @router.get("/definitions", summary="How every measure of the social view is defined, and what feeds it")

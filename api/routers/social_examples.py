@@ -116,9 +116,13 @@ DEFINITIONS: dict[str, Any] = {
             "when a cell is hidden, the next smallest cells are hidden too until the hidden cells hold at least "
             "minGroupSize people, or the total is withheld"
         ),
-        "filters": "a filter (team) selecting fewer than minGroupSize people is refused with 400",
+        "filters": "a filter (team, programme) selecting fewer than minGroupSize people is refused with 400",
         "pseudonyms": "HMAC-SHA-256 of LRS_PSEUDONYM_SECRET and the agent identifier, truncated to 64 bits",
         "optOut": "an objection removes the person from every answer at once, past included, and from later facts",
+        "retention": (
+            "person-level answers (me, graph, person-level metrics) read facts of the last personRetentionQuarters "
+            "quarters (default 4) up to the store's newest activity; window.from shows where they start"
+        ),
     },
     "dataInventory": {
         "actor (Agent, Group members)": ["overview", "teams", "me", "contributions", "graph"],
@@ -129,8 +133,9 @@ DEFINITIONS: dict[str, Any] = {
         "context.team, context.contextGroups, context.instructor, context.contextAgents": ["gatherings", "graph"],
         "context.contextActivities.parent / grouping / category": ["gatherings", "reply targets"],
         "context.statement": ["reply targets", "share credit"],
+        "context.extensions under the configured groupExtensions keys (Groups only)": ["gatherings", "graph"],
         "timestamp": ["windows", "team at the time", "gathering day"],
         "HR import (agent, team, valid_from, valid_to)": ["teams", "bridging", "crossTeamReachShare"],
-        "not used": ["result (scores, responses)", "attachments", "authority", "free-text extensions"],
+        "not used": ["result (scores, responses)", "attachments", "authority", "other extensions"],
     },
 }

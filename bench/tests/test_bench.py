@@ -233,3 +233,23 @@ def test_markdown_tables_have_a_cell_per_column() -> None:
         assert {row.count("|") for row in table} == {table[0].count("|")}, table
     assert "**crashed**: server did not start" in text
     assert "| `lrs verify` | 10 | 1.00 |" in text
+
+
+def test_scaling_rows_give_each_sides_rate_per_core() -> None:
+    from bench import report
+
+    records = [
+        _record("postgresql", "w2_single_c16", "scaling", statements_per_s=800.0,
+                server_cpu_us_per_statement=1000.0, db_cpu_us_per_statement=250.0, errors=0),
+        _record("postgresql", "w1_single_c16", "scaling", statements_per_s=500.0,
+                server_cpu_us_per_statement=800.0, db_cpu_us_per_statement=200.0, errors=0),
+        _record("postgresql", "w4_single_c16", "scaling", crash="server did not start"),
+    ]  # fmt: skip
+    lines = report.scaling_table(records)
+    rows = [line for line in lines if line.startswith("| 1 ") or line.startswith("| 2 ")]
+    # One row per process count that ran, in process order; 1e6 / µs per statement.
+    assert rows == [
+        f"| 1 | single_c16 | 500 | {report.DASH} | 800 | 200 | 1,250 | 5,000 | 0 |",
+        f"| 2 | single_c16 | 800 | {report.DASH} | 1,000 | 250 | 1,000 | 4,000 | 0 |",
+    ]
+    assert not any(line.startswith("| 4 ") for line in lines)  # the crash is in the main table

@@ -69,20 +69,26 @@ def export_lines(
             yield emit(archive.checked_line({"t": "gap", "first": first, "last": last, "reason": reason}))
             counts["gaps"] += 1
     mark = "?" if is_sqlite(engine) else "%s"
-    sql = f"SELECT {_ROW_COLUMNS} FROM events WHERE position > {mark} AND position <= {until}"
+    # Batches are position ranges, not LIMITs: a planner without statistics (a
+    # freshly imported PostgreSQL database) answered "position > p ORDER BY
+    # position LIMIT n" by sorting every row after p, on disk, for every batch.
+    sql = f"SELECT {_ROW_COLUMNS} FROM events WHERE position > {mark} AND position <= {mark}"
     if store_id is not None:
         sql += f" AND store_id = {mark}"
-    sql += f" ORDER BY position LIMIT {mark}"
+    sql += " ORDER BY position"
     raw = engine.raw_connection()
+    after = 0
     try:
         cursor = raw.cursor()
-        while True:
-            params = (last_position, batch) if store_id is None else (last_position, store_id, batch)
+        while after < until:
+            upper = min(after + batch, until)
+            params = (after, upper) if store_id is None else (after, upper, store_id)
             cursor.execute(sql, params)
             rows = cursor.fetchall()
             raw.rollback()
+            after = upper
             if not rows:
-                break
+                continue
             for row in rows:
                 sha = archive.document_blob(row)
                 if sha is not None and sha not in written:

@@ -35,7 +35,7 @@ from lrs.db import copy_rows
 from lrs.events import STATEMENT_STORED, RecordedEvent
 from lrs.index.agents import apply_agents, mentions_of
 from lrs.log.redactions import MARKER
-from lrs.schema import activities, agents, statement_keys, statements, verbs
+from lrs.schema import activities, agents, erased_voiding, statement_keys, statements, verbs
 from lrs.xapi.activities import merge_definition, merge_display
 from lrs.xapi.agents import key_hash
 from lrs.xapi.statement_rules import IndexEntry, index_entry
@@ -58,6 +58,17 @@ _LINKED = union_all(
     select(
         statements.c.position, statements.c.voids_statement_id, statements.c.ref_statement_id
     ).where(_STORE, statements.c.ref_statement_id.in_(bindparam("ids", expanding=True))),
+    # A voiding statement an erasure removed still voids (lrs.schema.erased_voiding).
+    select(
+        cast(literal(0), BigInteger), erased_voiding.c.voids_statement_id, cast(null(), String)
+    ).where(
+        erased_voiding.c.store_id == bindparam("store_id"),
+        erased_voiding.c.voids_statement_id.in_(bindparam("ids", expanding=True)),
+    ),
+)
+_ERASED_VOIDING_KNOWN = select(erased_voiding.c.statement_id).where(
+    erased_voiding.c.store_id == bindparam("store_id"),
+    erased_voiding.c.statement_id.in_(bindparam("ids", expanding=True)),
 )
 _VOID = (
     update(statements)
@@ -117,15 +128,29 @@ def apply_statements(
     """Index newly appended statements (position order), voiding included.
 
     A statement an erasure redacted whole (its data is a redaction marker, see
-    lrs.erasure) is not indexed: no read finds it. The voiding it did stands.
+    lrs.erasure) is not indexed: no read finds it. The voiding it did stands, also
+    for a target stored later (``erased_voiding``).
     """
     erased = [statement for _, statement in stored if MARKER in statement]
     if erased:
         stored = [(event, statement) for event, statement in stored if MARKER not in statement]
     if stored:
         _apply(conn, store_id, stored)
-    voided = sorted({s["voids"] for s in erased if isinstance(s.get("voids"), str)})
-    for chunk in _chunks(voided):
+    voiding = {
+        str(s["id"]).lower(): s["voids"] for s in erased
+        if isinstance(s.get("voids"), str) and isinstance(s.get("id"), str)
+    }
+    for chunk in _chunks(sorted(voiding)):
+        known = {row[0] for row in conn.execute(
+            _ERASED_VOIDING_KNOWN, {"store_id": store_id, "ids": list(chunk)}
+        )}
+        rows = [
+            {"store_id": store_id, "statement_id": i, "voids_statement_id": voiding[i]}
+            for i in chunk if i not in known
+        ]
+        if rows:
+            conn.execute(erased_voiding.insert(), rows)
+    for chunk in _chunks(sorted(set(voiding.values()))):
         conn.execute(_VOID, {"b_store_id": store_id, "ids": list(chunk)})
 
 
@@ -373,7 +398,7 @@ def reindex_in(
     """``reindex`` inside a write transaction that holds the log's lock (an erasure
     rebuilds the index in the transaction that redacts the log)."""
     count = 0
-    for table in (statement_keys, statements, activities, verbs, agents):
+    for table in (statement_keys, statements, activities, verbs, agents, erased_voiding):
         conn.execute(delete(table))
     after = 0
     while True:

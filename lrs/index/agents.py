@@ -54,6 +54,9 @@ def _agents_of(statement: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from parts(obj)
 
 
+agents_of = _agents_of
+
+
 def mentions_of(
     stored: Sequence[tuple[RecordedEvent, dict[str, Any]]],
 ) -> list[tuple[int, str, dict[str, Any]]]:

@@ -3,10 +3,15 @@ and the configuration (frameworks, alignments, roles, teams) folded from its eve
 
 A statement adds an observation (when some rule could ever use it), derives its
 evidence and recomputes the cells it touched. A voiding withdraws the observation,
-its evidence, and recomputes (the base, projections.statements). A framework or an
-alignment event re-derives the evidence of the observations naming the IRIs it
-changes, then recomputes those cells: arriving after the statements gives the same
-cells as arriving before (retroactivity, design §1.5).
+closes its evidence rows, and recomputes (the base, projections.statements). A
+framework or an alignment event re-derives the evidence of the observations naming
+the IRIs it changes, then recomputes those cells: arriving after the statements gives
+the same cells as arriving before (retroactivity, design §1.5).
+
+Evidence rows are bitemporal (design §8): never deleted, they are closed at the
+position that voids them or re-derives them differently, and a changed row is opened
+anew. A cell is recomputed from the open rows; the rows valid at a past position
+give the cell then (projections.competency.queries, ``asOf`` by interval).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from projections.competency import logic
 from projections.competency.schema import (
     ALIGNMENTS,
     CELLS,
+    CONFIGURED,
     EVIDENCE,
     FRAMEWORKS,
     ITEMS,
@@ -38,6 +44,10 @@ from projections.tables import Key, Table
 from projections.view import Reads, View
 
 Cell = tuple[str, str, str]  # store, learner key, competency hash
+# What an evidence row says, besides its key and interval: a re-derivation that gives
+# the same keeps the row open (its interval, and the cell's updated_position, unchanged).
+_CONTENT = ("competency_iri", "activity_iri", "kind", "s", "w", "t_us", "path", "authority", "valid_until_us",
+            "theta")
 
 
 class ViewConfig:
@@ -62,11 +72,11 @@ class ViewConfig:
 
 class CompetencyProjection(StatementProjection):
     name = "competency"
-    version = 1
+    version = 2
     event_types = frozenset((STATEMENT_STORED, *events.CONFIG_EVENTS))
     own_tables = (
         FRAMEWORKS, ITEMS, RELATIONS, ALIGNMENTS, OBSERVATIONS, MENTIONS, EVIDENCE, CELLS, LEARNERS,
-        ROLES, TEAMS, TEAM_MEMBERS,
+        ROLES, TEAMS, TEAM_MEMBERS, CONFIGURED,
     )
     ledger = LEDGER
 
@@ -104,8 +114,8 @@ class CompetencyProjection(StatementProjection):
         for iri in logic.mentions(observation):
             view.put(MENTIONS, {"store_id": store, "iri_hash": key_hash(iri), "statement_id": sid})
         touched: set[Cell] = set()
-        self._derive(row, view, touched)
-        self._recompute(touched, event.position, view)
+        self._derive(row, view, touched, event.position)
+        self._recompute(touched, view)
         return [(OBSERVATIONS, (store, sid))]
 
     def withdraw(self, table: Table, key: Key, statement_id: str, event: RecordedEvent, view: View) -> None:
@@ -113,49 +123,64 @@ class CompetencyProjection(StatementProjection):
         if row is None:
             return
         store = event.store_id
-        touched = {(store, row["learner_key"], h) for h in row["derived"]}
-        for _, learner, competency in touched:
-            view.delete(EVIDENCE, (store, learner, competency, statement_id))
+        touched: set[Cell] = set()
+        for competency, since in row["derived"]:
+            self._close(view, (store, row["learner_key"], competency, statement_id, since), event.position)
+            touched.add((store, row["learner_key"], competency))
         for iri in logic.mentions(row):
             view.delete(MENTIONS, (store, key_hash(iri), statement_id))
         view.delete(OBSERVATIONS, key)
-        self._recompute(touched, event.position, view)
+        self._recompute(touched, view)
 
-    def _derive(self, row: dict[str, Any], view: View, touched: set[Cell]) -> None:
-        """(Re)derive an observation's evidence rows and note the cells they touch."""
+    @staticmethod
+    def _close(view: View, key: Key, position: int) -> None:
+        """An evidence row stops holding at ``position`` (design §8: never deleted)."""
+        old = view.get(EVIDENCE, key)
+        if old is not None:
+            view.put(EVIDENCE, {**old, "to_position": position})
+
+    def _derive(self, row: dict[str, Any], view: View, touched: set[Cell], position: int) -> None:
+        """(Re)derive an observation's evidence rows at ``position``: a row that comes out
+        the same stays open, a changed one is closed and opened anew, a gone one closed."""
         store, sid, learner = row["store_id"], row["statement_id"], row["learner_key"]
-        for competency in row["derived"]:
-            view.delete(EVIDENCE, (store, learner, competency, sid))
-            touched.add((store, learner, competency))
+        held = {competency: since for competency, since in row["derived"]}
         derived = []
         for evidence in logic.extract(row, ViewConfig(view, store)):
             competency = key_hash(evidence["competency_iri"])
-            derived.append(competency)
-            touched.add((store, learner, competency))
-            view.put(EVIDENCE, {
+            since = held.pop(competency, None)
+            fresh = {
                 "store_id": store, "learner_key": learner, "competency_hash": competency, "statement_id": sid,
+                "from_position": position, "to_position": None,
                 "activity_iri": row["activity_iri"], "activity_hash": key_hash(row["activity_iri"]),
-                "t_us": row["t_us"], "position": row["position"], **evidence,
-            })
+                "t_us": row["t_us"], **evidence,
+            }
+            if since is not None:
+                key = (store, learner, competency, sid, since)
+                old = view.get(EVIDENCE, key)
+                if old is not None and all(old[k] == fresh[k] for k in _CONTENT):
+                    derived.append([competency, since])
+                    continue
+                self._close(view, key, position)
+            derived.append([competency, position])
+            touched.add((store, learner, competency))
+            view.put(EVIDENCE, fresh)
+        for competency, since in held.items():
+            self._close(view, (store, learner, competency, sid, since), position)
+            touched.add((store, learner, competency))
         row["derived"] = sorted(derived)
         view.put(OBSERVATIONS, row)
 
-    def _recompute(self, touched: set[Cell], position: int, view: View) -> None:
-        config = None
+    def _recompute(self, touched: set[Cell], view: View) -> None:
+        """The touched cells from their open rows; a cell's updated_position is the last
+        position that opened or closed one of its rows, so the cell as of any position
+        is recomputable from the rows alone (queries.cells_as_of)."""
         for store, learner, competency in sorted(touched):
             rows = view.scan(EVIDENCE, (store, learner, competency))
-            cell = None
-            if rows:
-                config = config if config is not None and config.store == store else ViewConfig(view, store)
-                theta = config.threshold(rows[0]["competency_iri"])
-                cell = logic.recompute(rows, logic.PARAMS.theta if theta is None else theta)
+            cell = logic.cell_of(rows)
             if cell is None:
                 view.delete(CELLS, (store, learner, competency))
                 continue
-            view.put(CELLS, {
-                "store_id": store, "learner_key": learner, "competency_hash": competency,
-                "competency_iri": rows[0]["competency_iri"], "updated_position": position, **cell,
-            })
+            view.put(CELLS, {"store_id": store, "learner_key": learner, "competency_hash": competency, **cell})
 
     # ------------------------------------------------------------- configuration
 
@@ -194,6 +219,7 @@ class CompetencyProjection(StatementProjection):
             self._team(store, payload["team_id"], payload, view)
         elif event.type == events.TEAM_REMOVED:
             self._team(store, payload["team_id"], None, view)
+        view.put(CONFIGURED, {"store_id": store, "position": event.position})
         self._rederive(store, affected, event.position, view)
 
     def _announce_config(self, event: RecordedEvent, reads: Reads) -> None:
@@ -254,8 +280,8 @@ class CompetencyProjection(StatementProjection):
         for sid in sorted(statement_ids):
             row = view.get(OBSERVATIONS, (store, sid))
             if row is not None:
-                self._derive(row, view, touched)
-        self._recompute(touched, position, view)
+                self._derive(row, view, touched, position)
+        self._recompute(touched, view)
 
     def _team(self, store: str, team_id: str, payload: dict[str, Any] | None, view: View) -> None:
         for member in view.scan(TEAM_MEMBERS, (store, team_id)):

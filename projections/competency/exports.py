@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from projections.competency import logic
-from projections.competency.queries import learner_cells, scale_of, when
+from projections.competency.queries import learner_cells, scale_of, valid, when
 from projections.competency.schema import EVIDENCE, FRAMEWORKS, ITEMS
 
 NAMESPACE = uuid.UUID("5b0f3f2e-6a2c-5d7e-9c41-2f1f5a3e8c10")
@@ -44,15 +44,17 @@ def _framework_titles(conn: Connection, store: str) -> dict[str, tuple[str, str]
             for r in conn.execute(select(f.c.framework_hash, f.c.title, f.c.format).where(f.c.store_id == store))}
 
 
-def _evidence(conn: Connection, store: str, learner: str, competency_hash: str, at_us: int) -> list[dict[str, Any]]:
+def _evidence(conn: Connection, store: str, learner: str, competency_hash: str, at_us: int,
+              as_of: int | None) -> list[dict[str, Any]]:
     e = EVIDENCE.sql
     return [dict(r._mapping) for r in conn.execute(select(e).where(
-        e.c.store_id == store, e.c.learner_key == learner, e.c.competency_hash == competency_hash, e.c.t_us <= at_us))]
+        e.c.store_id == store, e.c.learner_key == learner, e.c.competency_hash == competency_hash, e.c.t_us <= at_us,
+        valid(as_of)))]
 
 
 def assertions(conn: Connection, store: str, learner: str, agent: dict[str, Any], at_us: int, fmt: str,
-               issuer: dict[str, Any], base_url: str, flavour: str = "lcp") -> dict[str, Any]:
-    cells = learner_cells(conn, store, learner, at_us)
+               issuer: dict[str, Any], base_url: str, flavour: str = "lcp", as_of: int | None = None) -> dict[str, Any]:
+    cells = learner_cells(conn, store, learner, at_us, as_of)
     i = ITEMS.sql
     items = {r.iri_hash: dict(r._mapping) for r in conn.execute(select(i).where(
         i.c.store_id == store, i.c.iri_hash.in_(sorted(cells))))} if cells else {}
@@ -65,7 +67,7 @@ def assertions(conn: Connection, store: str, learner: str, agent: dict[str, Any]
         state = logic.status(cell, at_us)
         if state not in ("proficient", "lapsed") or (fmt == "ob3" and state != "proficient"):
             continue
-        rows = _evidence(conn, store, learner, competency_hash, at_us)
+        rows = _evidence(conn, store, learner, competency_hash, at_us, as_of)
         evidence = [r["statement_id"] for r in logic.active(rows)[0]]
         scale = scale_of(conn, store, comp["framework_hash"], scales)
         name = f"{store}|{learner}|{competency_hash}|{cell.get('updated_position', cell['t_last_us'])}"

@@ -189,7 +189,7 @@ def extract(observation: dict[str, Any], config: Config) -> list[dict[str, Any]]
         theta = config.threshold(iri)
         assert theta is not None
         row: dict[str, Any] = {"competency_iri": iri, "path": path, "valid_until_us": None,
-                               "authority": data["authority"]}
+                               "authority": data["authority"], "theta": theta}
         if verb in GAIN_VERBS and direct:                                            # E1
             c = data["confidence"]
             s = 1.0 if c is None else (max(-1.0, min(1.0, c)) + 1) / 2
@@ -279,6 +279,33 @@ def recompute(rows: Iterable[dict[str, Any]], theta: float, params: Params = PAR
         "valid_until_us": positive[-1]["valid_until_us"] if positive else None,
         "last_kind": evidence[-1]["kind"], "trend": trend,
     }
+
+
+def holds(row: dict[str, Any], position: int | None) -> bool:
+    """An evidence row's interval (design §8) contains ``position`` (None: now, the open rows)."""
+    if position is None:
+        return row["to_position"] is None
+    return bool(row["from_position"] <= position and (row["to_position"] is None or row["to_position"] > position))
+
+
+def cell_of(rows: Sequence[dict[str, Any]], position: int | None = None,
+            params: Params = PARAMS) -> dict[str, Any] | None:
+    """A cell as the log gave it at ``position`` (None: now) from every evidence row the
+    cell ever had: recompute of the rows valid then, under the threshold they were
+    derived with; ``updated_position``, the last position up to then that opened or
+    closed one of them. Rows that begin after ``position`` play no part, so this equals
+    the cell of a replay of the log to ``position``."""
+    valid = [r for r in rows if holds(r, position)]
+    cell = recompute(valid, valid[0]["theta"], params) if valid else None
+    if cell is None:
+        return None
+    changed = 0
+    for r in rows:
+        if position is None or r["from_position"] <= position:
+            changed = max(changed, r["from_position"])
+            if r["to_position"] is not None and (position is None or r["to_position"] <= position):
+                changed = max(changed, r["to_position"])
+    return {"competency_iri": valid[0]["competency_iri"], "updated_position": changed, **cell}
 
 
 def confidence(cell: dict[str, Any], at_us: int, params: Params = PARAMS) -> float:

@@ -3,6 +3,12 @@ the store and the evaluation instant ``at_us``, and returns plain JSON.
 
 Every number comes from logic (the same functions the fold uses): a cell whose
 last evidence is later than ``at`` is recomputed from its rows up to ``at``.
+
+A learner's reads also take ``as_of``, a log position the view has folded past: the
+evidence rows valid then (from_position <= P < to_position, design §8) give the
+cells as a replay of the log to P would, without the replay. The configuration
+(items, frameworks) is read as it is now, which is what it was at P when no
+configuration event came after P (api.routers.competency_common checks that).
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import ColumnElement, Connection, and_, or_, select
 
 from lrs.clock import format_utc, from_micros
 from lrs.errors import InvalidParameter
@@ -18,6 +24,7 @@ from lrs.xapi.agents import key_hash
 from projections.competency import logic
 from projections.competency.schema import (
     CELLS,
+    CONFIGURED,
     EVIDENCE,
     FRAMEWORKS,
     ITEMS,
@@ -122,40 +129,87 @@ def agents(conn: Connection, store: str, keys: set[str]) -> dict[str, Any]:
 # ---------------------------------------------------------------------- cells
 
 
-def evidence_rows(conn: Connection, store: str, learner: str, competency_hash: str) -> list[dict[str, Any]]:
+def valid(as_of: int | None) -> ColumnElement[bool]:
+    """Evidence rows valid at log position ``as_of`` (None: now, the open rows)."""
+    e = evidence_t.c
+    if as_of is None:
+        return e.to_position.is_(None)
+    return and_(e.from_position <= as_of, or_(e.to_position.is_(None), e.to_position > as_of))
+
+
+def evidence_rows(conn: Connection, store: str, learner: str, competency_hash: str,
+                  as_of: int | None = None) -> list[dict[str, Any]]:
     rows = conn.execute(select(evidence_t).where(
         evidence_t.c.store_id == store, evidence_t.c.learner_key == learner,
-        evidence_t.c.competency_hash == competency_hash))
+        evidence_t.c.competency_hash == competency_hash, valid(as_of)))
     return [dict(r._mapping) for r in rows]
 
 
-def as_at(conn: Connection, row: dict[str, Any] | None, at_us: int) -> dict[str, Any] | None:
+def as_at(conn: Connection, row: dict[str, Any] | None, at_us: int, as_of: int | None = None) -> dict[str, Any] | None:
     """A stored cell as of ``at``: itself, or recomputed from its rows up to ``at``."""
     if row is None or row["t_first_us"] > at_us:
         return None
     if row["t_last_us"] <= at_us:
         return row
-    rows = evidence_rows(conn, row["store_id"], row["learner_key"], row["competency_hash"])
+    rows = evidence_rows(conn, row["store_id"], row["learner_key"], row["competency_hash"], as_of)
     return logic.cell_at(rows, row["threshold"], at_us)
 
 
-def learner_cells(conn: Connection, store: str, learner: str, at_us: int) -> dict[str, dict[str, Any]]:
-    """competency hash -> cell at ``at``."""
-    found = {}
-    for r in conn.execute(select(cells_t).where(cells_t.c.store_id == store, cells_t.c.learner_key == learner)):
-        cell = as_at(conn, dict(r._mapping), at_us)
+def configured(conn: Connection, store: str) -> int:
+    """The position of the store's last configuration event (0: none yet)."""
+    row = conn.execute(select(CONFIGURED.sql.c.position).where(CONFIGURED.sql.c.store_id == store)).first()
+    return 0 if row is None else int(row.position)
+
+
+def cells_as_of(conn: Connection, store: str, learner: str, as_of: int) -> list[dict[str, Any]]:
+    """A learner's cells as the log gave them at position ``as_of``: from the evidence rows
+    that began by then (one read by key prefix), by logic.cell_of."""
+    return cells_where(conn, store, as_of, evidence_t.c.learner_key == learner)
+
+
+def cells_where(conn: Connection, store: str, as_of: int, *tests: ColumnElement[bool]) -> list[dict[str, Any]]:
+    """The cells at position ``as_of`` of the evidence rows that pass ``tests``, in key order."""
+    by_cell: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in conn.execute(select(evidence_t).where(evidence_t.c.store_id == store, evidence_t.c.from_position <= as_of,
+                                                   *tests)):
+        by_cell[(r.learner_key, r.competency_hash)].append(dict(r._mapping))
+    found = []
+    for (learner, competency_hash) in sorted(by_cell):
+        cell = logic.cell_of(by_cell[(learner, competency_hash)], as_of)
         if cell is not None:
-            found[r.competency_hash] = cell
+            found.append({"store_id": store, "learner_key": learner, "competency_hash": competency_hash, **cell})
     return found
 
 
-def competency_cells(conn: Connection, store: str, competency_hash: str, at_us: int) -> dict[str, dict[str, Any]]:
-    """learner key -> cell at ``at``."""
+def learner_cells(conn: Connection, store: str, learner: str, at_us: int,
+                  as_of: int | None = None) -> dict[str, dict[str, Any]]:
+    """competency hash -> cell at ``at`` (as of log position ``as_of``; None: now)."""
+    if as_of is None:
+        rows = [dict(r._mapping) for r in conn.execute(
+            select(cells_t).where(cells_t.c.store_id == store, cells_t.c.learner_key == learner))]
+    else:
+        rows = cells_as_of(conn, store, learner, as_of)
     found = {}
-    for r in conn.execute(select(cells_t).where(cells_t.c.store_id == store, cells_t.c.competency_hash == competency_hash)):
-        cell = as_at(conn, dict(r._mapping), at_us)
+    for row in rows:
+        cell = as_at(conn, row, at_us, as_of)
         if cell is not None:
-            found[r.learner_key] = cell
+            found[row["competency_hash"]] = cell
+    return found
+
+
+def competency_cells(conn: Connection, store: str, competency_hash: str, at_us: int,
+                     as_of: int | None = None) -> dict[str, dict[str, Any]]:
+    """learner key -> cell at ``at`` (as of log position ``as_of``; None: now)."""
+    if as_of is None:
+        rows = [dict(r._mapping) for r in conn.execute(
+            select(cells_t).where(cells_t.c.store_id == store, cells_t.c.competency_hash == competency_hash))]
+    else:
+        rows = cells_where(conn, store, as_of, evidence_t.c.competency_hash == competency_hash)
+    found = {}
+    for row in rows:
+        cell = as_at(conn, row, at_us, as_of)
+        if cell is not None:
+            found[row["learner_key"]] = cell
     return found
 
 
@@ -174,8 +228,8 @@ def describe(cell: dict[str, Any] | None, at_us: int, scale: list[dict[str, Any]
 
 
 def profile(conn: Connection, store: str, learner: str, agent: dict[str, Any], framework_id: str | None,
-            at_us: int) -> dict[str, Any]:
-    cells = learner_cells(conn, store, learner, at_us)
+            at_us: int, as_of: int | None = None) -> dict[str, Any]:
+    cells = learner_cells(conn, store, learner, at_us, as_of)
     scales: dict[str, Any] = {}
     answer: dict[str, Any] = {"agent": agent}
     if framework_id is not None:
@@ -219,9 +273,9 @@ def rollups(items: list[dict[str, Any]], cells: dict[str, dict[str, Any]], at_us
 
 
 def evidence(conn: Connection, store: str, learner: str, competency_iri: str, at_us: int,
-             negative: bool) -> dict[str, Any]:
+             negative: bool, as_of: int | None = None) -> dict[str, Any]:
     found = item(conn, store, competency_iri)
-    rows = [r for r in evidence_rows(conn, store, learner, found["iri_hash"]) if r["t_us"] <= at_us]
+    rows = [r for r in evidence_rows(conn, store, learner, found["iri_hash"], as_of) if r["t_us"] <= at_us]
     threshold = found["mastery_threshold"] if found["mastery_threshold"] is not None else P.theta
     cell = logic.recompute(rows, threshold)
     active, superseded = logic.active(rows)
@@ -248,9 +302,9 @@ def evidence(conn: Connection, store: str, learner: str, competency_iri: str, at
 
 
 def history(conn: Connection, store: str, learner: str, competency_iri: str, start_us: int, end_us: int,
-            step_us: int) -> dict[str, Any]:
+            step_us: int, as_of: int | None = None) -> dict[str, Any]:
     found = item(conn, store, competency_iri)
-    rows = evidence_rows(conn, store, learner, found["iri_hash"])
+    rows = evidence_rows(conn, store, learner, found["iri_hash"], as_of)
     threshold = found["mastery_threshold"] if found["mastery_threshold"] is not None else P.theta
     points: list[dict[str, Any]] = []
     t = start_us

@@ -87,7 +87,7 @@ OBSERVATIONS = table(
     Column("completion", Boolean, nullable=True),
     Column("t_us", BigInteger, nullable=False),
     Column("data", Json, nullable=False),
-    # The competency hashes this observation has evidence rows for now.
+    # [competency hash, from_position] of the evidence rows this observation holds open.
     Column("derived", Json, nullable=False),
 )
 
@@ -100,12 +100,22 @@ MENTIONS = table(
     prefixes=(2,),
 )
 
+# Bitemporal rows (design §8): a row holds from the log position that derived it
+# (``from_position``) until the one that voided or re-derived it differently
+# (``to_position``; NULL while it holds). The live rows are those still open; the rows
+# as of position P are those with from_position <= P < to_position, so a learner's
+# cells as of P are recomputed from them without replaying the log
+# (projections.competency.queries). ``theta`` is the threshold the row was derived
+# under: a framework re-import that changes it re-derives, so the cell's threshold
+# as of P is in its rows too.
 EVIDENCE = table(
     "competency_evidence",
     Column("store_id", String(64), primary_key=True),
     Column("learner_key", String(H), primary_key=True),
     Column("competency_hash", String(H), primary_key=True),
     Column("statement_id", String(36), primary_key=True),
+    Column("from_position", BigInteger, primary_key=True),
+    Column("to_position", BigInteger, nullable=True),
     Column("competency_iri", Text, nullable=False),
     Column("activity_iri", Text, nullable=False),
     Column("activity_hash", String(H), nullable=False),
@@ -116,8 +126,10 @@ EVIDENCE = table(
     Column("path", Text, nullable=False),
     Column("authority", Text, nullable=False),
     Column("valid_until_us", BigInteger, nullable=True),
-    Column("position", BigInteger, nullable=False),
+    Column("theta", Float, nullable=False),
     Index("ix_competency_evidence_activity", "store_id", "activity_hash", "kind"),
+    # A competency's rows across learners: its cells as of a past position (experts).
+    Index("ix_competency_evidence_competency", "store_id", "competency_hash"),
     prefixes=(3,),
 )
 
@@ -147,6 +159,14 @@ CELLS = table(
     Index("ix_competency_cells_competency", "store_id", "competency_hash", "level"),
     # What changed after a position (the change feed, projections.feeds).
     Index("ix_competency_cells_changed", "store_id", "updated_position"),
+)
+
+# Per store, the position of the last configuration event (framework, alignment,
+# role, team): the configuration tables as read now are those of any position since.
+CONFIGURED = table(
+    "competency_configured",
+    Column("store_id", String(64), primary_key=True),
+    Column("position", BigInteger, nullable=False),
 )
 
 LEARNERS = table(

@@ -1,8 +1,9 @@
 """The learner progress projection: records per learner x activity, and the tree.
 
-A statement contributes one fact to each (learner, activity, registration) record
-it is about and one to each parent/grouping edge of its activity; voiding is the
-base's (projections.statements).
+A statement contributes one fact per learner x activity it is about, counted in
+that learner x activity's all-registrations record and its registration's record,
+and one to each parent/grouping edge of its activity; voiding is the base's
+(projections.statements).
 """
 
 from __future__ import annotations
@@ -18,15 +19,21 @@ from projections.statements import StatementProjection
 from projections.tables import Key, Table
 from projections.view import Reads, View
 
+# (activity id, activity hash, registration, [(learner hash, learner)]) or None, and
+# the edges (key, parent id, child id).
+_About = tuple[str, str, str, list[tuple[str, dict[str, Any]]]]
+_Parts = tuple[_About | None, list[tuple[Key, str, str]]]
 
-def _parts(event: RecordedEvent) -> tuple[list[Any], list[tuple[Key, str, str]]]:
-    """The records and edges a statement is about: worked out once per event, for
-    ``announce`` and ``contribute`` both."""
-    parts = event._cache.get("progress")
+
+def _parts(event: RecordedEvent) -> _Parts:
+    """What a statement is about: worked out once per event, for ``announce`` and
+    ``contribute`` both."""
+    parts: _Parts | None = event._cache.get("progress")
     if parts is None:
         statement, store = event.payload(), event.store_id
+        found = logic.subjects(statement)
         parts = (
-            list(logic.contributions(statement)),
+            None if found is None else (found[0], key_hash(found[0]), found[1], found[2]),
             [
                 ((store, key_hash(parent), key_hash(child), kind), parent, child)
                 for parent, child, kind in logic.tree_edges(statement)
@@ -42,43 +49,50 @@ class ProgressProjection(StatementProjection):
     # 3: a record's facts kept in time order (added without summarising them again).
     # 4: on the statement-projection base; times in the xAPI form (...Z).
     # 5: facts in a table of their own; evidence worked out when asked for.
-    version = 5
+    # 6: one fact row per learner x activity x statement, whatever the registration.
+    version = 6
     own_tables = (RECORDS, FACTS, EDGES)
     ledger = LEDGER
 
     def announce(self, statement: dict[str, Any], event: RecordedEvent, reads: Reads) -> None:
         store = event.store_id
-        records, edges = _parts(event)
-        for learner_hash, activity_hash, registration, _, _ in records:
-            reads.key(RECORDS, (store, learner_hash, activity_hash, registration))
+        about, edges = _parts(event)
+        if about is not None:
+            _, activity_hash, registration, learners = about
+            for learner_hash, _ in learners:
+                for scope in logic.scopes(registration):
+                    reads.key(RECORDS, (store, learner_hash, activity_hash, scope))
         for key, _, _ in edges:
             reads.key(EDGES, key)
 
     def contribute(
         self, statement: dict[str, Any], event: RecordedEvent, view: View
     ) -> Sequence[tuple[Table, Key]]:
-        store = event.store_id
+        store, position = event.store_id, event.position
         contributed: list[tuple[Table, Key]] = []
-        fact = logic.fact(statement, event.position)
-        records, edges = _parts(event)
-        for learner_hash, activity_hash, registration, learner, activity_id in records:
-            key = (store, learner_hash, activity_hash, registration)
-            view.put(FACTS, logic.fact_row(key, fact))
-            record = view.edit(RECORDS, key)
-            if record is None:
-                view.put(
-                    RECORDS,
-                    {
-                        "store_id": store, "learner_hash": learner_hash,
-                        "activity_hash": activity_hash, "registration": registration,
-                        "learner": learner, "activity_id": activity_id,
-                        **logic.first_state(fact), "updated_position": event.position,
-                    },
-                )
-            else:
-                record.update(logic.advance(record, fact) or self._restated(view, key))
-                record["updated_position"] = event.position
-            contributed.append((RECORDS, key))
+        about, edges = _parts(event)
+        if about is not None:
+            activity_id, activity_hash, registration, learners = about
+            fact = logic.fact(statement, position)
+            for learner_hash, learner in learners:
+                view.put(FACTS, logic.fact_row(store, learner_hash, activity_hash, registration, fact))
+                for scope in logic.scopes(registration):
+                    key = (store, learner_hash, activity_hash, scope)
+                    record = view.edit(RECORDS, key)
+                    if record is None:
+                        view.put(
+                            RECORDS,
+                            {
+                                "store_id": store, "learner_hash": learner_hash,
+                                "activity_hash": activity_hash, "registration": scope,
+                                "learner": learner, "activity_id": activity_id,
+                                **logic.first_state(fact), "updated_position": position,
+                            },
+                        )
+                    else:
+                        record.update(logic.advance(record, fact) or self._restated(view, key))
+                        record["updated_position"] = position
+                    contributed.append((RECORDS, key))
         for key, parent, child in edges:
             edge = view.edit(EDGES, key)
             if edge is None:
@@ -96,7 +110,7 @@ class ProgressProjection(StatementProjection):
 
     def announce_withdrawal(self, table: Table, key: Key, reads: Reads) -> None:
         if table is RECORDS:
-            reads.prefix(FACTS, key)
+            reads.prefix(FACTS, key[:3])
 
     def withdraw(
         self, table: Table, key: Key, statement_id: str, event: RecordedEvent, view: View
@@ -110,14 +124,20 @@ class ProgressProjection(StatementProjection):
             else:
                 view.delete(EDGES, key)
             return
-        view.delete(FACTS, (*key, statement_id))
-        if view.scan(FACTS, key):
+        # The fact is the learner x activity's: the first of its records deletes it.
+        view.delete(FACTS, (*key[:3], statement_id))
+        if self._facts(view, key):
             row.update(self._restated(view, key))
             row["updated_position"] = event.position
         else:
             view.delete(RECORDS, key)
 
     @staticmethod
-    def _restated(view: View, key: Key) -> dict[str, Any]:
+    def _facts(view: View, key: Key) -> list[dict[str, Any]]:
+        """The fact rows of the record ``key`` (store, learner, activity, registration)."""
+        return [row for row in view.scan(FACTS, key[:3]) if logic.counts_in(row, key[3])]
+
+    @classmethod
+    def _restated(cls, view: View, key: Key) -> dict[str, Any]:
         """The record's state from all its facts (a fact out of time order, a voiding)."""
-        return logic.state([logic.fact_of(row) for row in view.scan(FACTS, key)])
+        return logic.state([logic.fact_of(row) for row in cls._facts(view, key)])

@@ -14,12 +14,12 @@ statement's fact and summarising again is exact. Status, from the strongest:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
 from typing import Any
 
-from lrs.xapi.agents import identity, ifi_key, key_hash
+from lrs.xapi.agents import identity, key_hash
 from lrs.xapi.value_formats import duration_seconds
-from projections.subjects import learners_of, statement_time
+from projections.subjects import identified_learners, statement_time
 
 ADL = "http://adlnet.gov/expapi/verbs/"
 VERBS = {
@@ -58,6 +58,10 @@ def learner_record(agent: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# The same durations come back statement after statement (video segments, quiz times).
+_seconds = functools.lru_cache(maxsize=4096)(duration_seconds)
+
+
 def fact(statement: dict[str, Any], position: int) -> dict[str, Any]:
     """The part of a statement progress needs (kept per record, withdrawn on voiding)."""
     result = statement.get("result") or {}
@@ -77,7 +81,7 @@ def fact(statement: dict[str, Any], position: int) -> dict[str, Any]:
     if isinstance(scaled, (int, float)) and not isinstance(scaled, bool):
         out["scaled"] = float(scaled)
     if isinstance(result.get("duration"), str):
-        seconds = duration_seconds(result["duration"])
+        seconds = _seconds(result["duration"])
         if seconds is not None:
             out["duration"] = seconds
     for extension, factor in PROGRESS_EXTENSIONS.items():
@@ -87,21 +91,39 @@ def fact(statement: dict[str, Any], position: int) -> dict[str, Any]:
     return out
 
 
-def contributions(statement: dict[str, Any]) -> Iterator[tuple[str, str, str, dict[str, Any], str]]:
-    """(learner hash, activity hash, registration, learner, activity id) a statement is about.
+def subjects(statement: dict[str, Any]) -> tuple[str, str, list[tuple[str, dict[str, Any]]]] | None:
+    """(activity id, registration, [(learner hash, learner)]) of a statement about an
+    activity; None for any other.
 
-    Each learner gets the all-registrations record and, when the statement has a
-    registration, that registration's record too.
+    A learner's fact counts in the all-registrations record and, when the statement
+    has a registration, in that registration's record too.
     """
     obj = statement.get("object") or {}
     if obj.get("objectType", "Activity") != "Activity" or "id" not in obj:
-        return
-    activity_id = obj["id"]
+        return None
     registration = ((statement.get("context") or {}).get("registration") or "").lower()
-    for agent in learners_of(statement):
-        learner_hash = key_hash(ifi_key(agent) or "")
-        for scope in {ALL_REGISTRATIONS, registration}:
-            yield learner_hash, key_hash(activity_id), scope, learner_record(agent), activity_id
+    learners = [(key_hash(key), learner_record(agent)) for key, agent in identified_learners(statement)]
+    return obj["id"], registration, learners
+
+
+def scopes(registration: str) -> tuple[str, ...]:
+    """The registrations of the records a fact with ``registration`` counts in."""
+    return (ALL_REGISTRATIONS, registration) if registration else (ALL_REGISTRATIONS,)
+
+
+def contributions(statement: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any], str]]:
+    """(learner hash, activity hash, registration, learner, activity id) of each record
+    a statement counts in (``subjects`` and ``scopes`` together)."""
+    found = subjects(statement)
+    if found is None:
+        return []
+    activity_id, registration, learners = found
+    activity_hash = key_hash(activity_id)
+    return [
+        (learner_hash, activity_hash, scope, learner, activity_id)
+        for learner_hash, learner in learners
+        for scope in scopes(registration)
+    ]
 
 
 def tree_edges(statement: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -267,17 +289,25 @@ def advance(
     }
 
 
-# A fact as a row of progress_facts: the optional properties are NULL when absent.
+# A fact as a row of progress_facts, one per learner x activity x statement (the
+# records of every registration it counts in read it): the optional properties are
+# NULL when absent.
 FACT_FIELDS = ("verb", "success", "completion", "scaled", "duration", "progress")
 
 
-def fact_row(key: tuple[Any, ...], fact: dict[str, Any]) -> dict[str, Any]:
-    store_id, learner_hash, activity_hash, registration = key
+def fact_row(
+    store_id: str, learner_hash: str, activity_hash: str, registration: str, fact: dict[str, Any]
+) -> dict[str, Any]:
     return {
         "store_id": store_id, "learner_hash": learner_hash, "activity_hash": activity_hash,
-        "registration": registration, "statement_id": fact["id"], "at": fact["at"],
+        "statement_id": fact["id"], "registration": registration, "at": fact["at"],
         "position": fact["position"], **{name: fact.get(name) for name in FACT_FIELDS},
     }
+
+
+def counts_in(row: dict[str, Any], registration: str) -> bool:
+    """Whether a fact row counts in the record of ``registration`` (of its learner x activity)."""
+    return registration == ALL_REGISTRATIONS or row["registration"] == registration
 
 
 def fact_of(row: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import orjson
 from sqlalchemy import Connection, func, select
 
 from lrs.xapi.agents import key_hash
-from projections.progress.logic import ALL_REGISTRATIONS, STATUSES, fact_of, summarize
+from projections.progress.logic import ALL_REGISTRATIONS, STATUSES, counts_in, fact_of, summarize
 from projections.progress.schema import edges, facts, records
 
 _SUMMARY_COLUMNS = (
@@ -182,21 +182,22 @@ def detail(
     if registration is not None:
         query = query.where(records.c.registration == registration)
     rows = conn.execute(_window(query, since, until).order_by(records.c.registration)).all()
-    found = conn.execute(
-        select(facts).where(
-            facts.c.store_id == store_id,
-            facts.c.learner_hash == learner_hash,
-            facts.c.activity_hash == activity_hash,
-            facts.c.registration.in_([row.registration for row in rows]),
+    found = [
+        dict(fact._mapping)
+        for fact in conn.execute(
+            select(facts).where(
+                facts.c.store_id == store_id,
+                facts.c.learner_hash == learner_hash,
+                facts.c.activity_hash == activity_hash,
+            )
         )
-    ).all()
-    by_registration: dict[str, list[dict[str, Any]]] = {}
-    for fact in found:
-        by_registration.setdefault(fact.registration, []).append(fact_of(dict(fact._mapping)))
-    return [
-        {**_record(row, learner=True), "evidence": summarize(by_registration[row.registration])["evidence"]}
-        for row in rows
-    ]
+    ] if rows else []
+
+    def evidence(registration: str) -> dict[str, Any]:
+        own = [fact_of(fact) for fact in found if counts_in(fact, registration)]
+        return dict(summarize(own)["evidence"])
+
+    return [{**_record(row, learner=True), "evidence": evidence(row.registration)} for row in rows]
 
 
 def cohort(

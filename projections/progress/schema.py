@@ -37,16 +37,19 @@ RECORDS = table(
     Index("ix_progress_records_changed", "store_id", "updated_position"),
 )
 
-# The facts a record summarises, one row each (written once, deleted on voiding): read
-# by record (a key prefix) when a fact arrives out of time order, on voiding, and for
-# the evidence a detail answer lists.
+# The facts records summarise, one row per learner x activity x statement (written
+# once, deleted on voiding): the all-registrations record reads them all, a
+# registration's record those of its registration. Read by learner x activity (a key
+# prefix) when a fact arrives out of time order, on voiding, and for the evidence a
+# detail answer lists. One row serves both records a statement with a registration
+# counts in: a row per record wrote nearly twice as many.
 FACTS = table(
     "progress_facts",
     Column("store_id", String(64), primary_key=True),
     Column("learner_hash", String(32), primary_key=True),
     Column("activity_hash", String(32), primary_key=True),
-    Column("registration", String(36), primary_key=True),
     Column("statement_id", String(36), primary_key=True),
+    Column("registration", String(36), nullable=False),
     Column("at", String(32), nullable=False),
     Column("position", BigInteger, nullable=False),
     Column("verb", Text, nullable=False),
@@ -55,7 +58,7 @@ FACTS = table(
     Column("scaled", Float, nullable=True),
     Column("duration", Float, nullable=True),
     Column("progress", Float, nullable=True),
-    prefixes=(4,),
+    prefixes=(3,),
 )
 
 # The activity tree: child activities under a parent (or grouping) activity.

@@ -36,7 +36,7 @@ from projections.tables import Key, Table
 from projections.view import Reads, View
 
 # Bump when the rules in logic.py change; the map's digest is added on its own.
-RULES_VERSION = 2
+RULES_VERSION = 3  # 3: Groups in configured extension keys (appendix A.3)
 
 # The indexes that find an agent's facts, for an opt-out.
 AGENT_INDEXES: tuple[tuple[Table, str], ...] = (
@@ -121,20 +121,26 @@ class SocialProjection(StatementProjection):
         elif event.type == analytics.MEMBERSHIP_IMPORTED:
             self._import(event, view)
 
-    def _zone(self, store: str, view: View) -> str:
+    def _rules(self, store: str, view: View) -> tuple[str, tuple[str, ...]]:
+        """What extraction takes from the store's settings: the time zone and the
+        extension keys that may hold a Group."""
         row = view.get(SETTINGS, (store,))
-        return str(row["settings"]["timezone"]) if row else "UTC"
+        if row is None:
+            return "UTC", ()
+        return str(row["settings"]["timezone"]), tuple(row["settings"].get("groupExtensions") or ())
 
-    def _extracted(self, statement: dict[str, Any], event: RecordedEvent, zone: str) -> logic.Extracted:
+    def _extracted(
+        self, statement: dict[str, Any], event: RecordedEvent, rules: tuple[str, tuple[str, ...]]
+    ) -> logic.Extracted:
         cached = event._cache.get("social")
-        if cached is None or cached[0] != zone:
-            cached = (zone, logic.extract(statement, zone))
+        if cached is None or cached[0] != rules:
+            cached = (rules, logic.extract(statement, *rules))
             event._cache["social"] = cached
         return cached[1]
 
     def announce(self, statement: dict[str, Any], event: RecordedEvent, reads: Reads) -> None:
         store = event.store_id
-        found = self._extracted(statement, event, "UTC")
+        found = self._extracted(statement, event, ("UTC", ()))
         for key in logic.involved(found):
             reads.key(OPT_OUTS, (store, key_hash(key)))
         if found.reply_statement:
@@ -148,7 +154,7 @@ class SocialProjection(StatementProjection):
         self, statement: dict[str, Any], event: RecordedEvent, view: View
     ) -> Sequence[tuple[Table, Key]]:
         store, position, sid = event.store_id, event.position, statement["id"].lower()
-        found = self._extracted(statement, event, self._zone(store, view))
+        found = self._extracted(statement, event, self._rules(store, view))
         opted = {
             key for key in logic.involved(found)
             if (row := view.get(OPT_OUTS, (store, key_hash(key)))) is not None and row["opted_out"]

@@ -180,10 +180,30 @@ def _role(types: Any) -> str:
     return "learner"
 
 
-def participants(statement: dict[str, Any]) -> list[tuple[str, str]]:
+def extension_groups(statement: dict[str, Any], keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The Groups a statement names under the store's configured extension keys
+    (appendix A.3: "Group inside an extension", such as the recipients of a group
+    message): context extensions, in the keys' order; a value may be a Group or a
+    list of them. Other values are left alone."""
+    if not keys:
+        return []
+    extensions = (statement.get("context") or {}).get("extensions")
+    if not isinstance(extensions, dict):
+        return []
+    found: list[dict[str, Any]] = []
+    for key in keys:
+        value = extensions.get(key)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dict) and item.get("objectType") == "Group":
+                found.append(item)
+    return found
+
+
+def participants(statement: dict[str, Any], groups: list[dict[str, Any]] | None = None) -> list[tuple[str, str]]:
     """(agent key, role) of everyone a participating statement involves (rule 3), each
     agent once, with the first role found: the actor (or a Group actor's members),
-    context.team and contextGroups members, the instructor, contextAgents."""
+    context.team and contextGroups members, the instructor, contextAgents, then the
+    members of Groups in configured extensions (``groups``)."""
     context = statement.get("context") or {}
     found: dict[str, str] = {}
 
@@ -199,11 +219,14 @@ def participants(statement: dict[str, Any]) -> list[tuple[str, str]]:
     for group, role in _context_groups(context):
         add(_members(group), role)
     add(_agents(context.get("team")), "learner")
+    for group in groups or ():
+        add(_members(group), "learner")
     return list(found.items())
 
 
-def extract(statement: dict[str, Any], zone: str = "UTC") -> Extracted:
-    """What a (non-voiding) statement says, by the rules of the design's part a."""
+def extract(statement: dict[str, Any], zone: str = "UTC", group_extensions: tuple[str, ...] = ()) -> Extracted:
+    """What a (non-voiding) statement says, by the rules of the design's part a;
+    ``group_extensions``: the store's extension keys that may hold a Group."""
     moment = parse_timestamp(statement.get("timestamp") or statement.get("stored") or "")
     assert moment is not None, "stored statements have a timestamp"
     day = local_date(moment, zone)
@@ -220,18 +243,23 @@ def extract(statement: dict[str, Any], zone: str = "UTC") -> Extracted:
     ref = context.get("statement")
     via = str(ref["id"]).lower() if isinstance(ref, dict) and isinstance(ref.get("id"), str) else None
 
+    in_extensions = extension_groups(statement, group_extensions)
     if verb in voc.PARTICIPATING:
+        # An identified Group in a configured extension is a group gathering too,
+        # after those named by the statement's own properties (rule 2.2).
         groups = [key for group, _ in _context_groups(context) if (key := ifi_key(group))]
+        groups += [key for group in in_extensions if (key := ifi_key(group))]
         found = gathering(statement, day, groups)
         if found is not None:
             key, kind, activity_id, name = found
             out.participations = [
-                Participation(key, kind, activity_id, name, agent, role) for agent, role in participants(statement)
+                Participation(key, kind, activity_id, name, agent, role)
+                for agent, role in participants(statement, in_extensions)
             ]
     # The instructor instructs the learners listed with them.
     instructors = _agents(context.get("instructor"))
     if instructors:
-        learners = [agent for agent, role in participants(statement) if role == "learner"]
+        learners = [agent for agent, role in participants(statement, in_extensions) if role == "learner"]
         out.interactions += [
             Interaction("instruct", teacher, learner, None, None)
             for teacher in instructors for learner in learners if learner != teacher

@@ -19,7 +19,7 @@ from typing import Any
 import networkx as nx
 
 from lrs.errors import InvalidParameter
-from projections.social.network import NO_TEAM, Network, team_ties
+from projections.social.network import NO_TEAM, Network
 
 MEASURES = ("degree", "betweenness", "closeness", "communities")
 LEVELS = ("person", "team")
@@ -38,7 +38,7 @@ def edge_list(net: Network, level: str) -> dict[tuple[str, str], float]:
         return team_of.get(agent, NO_TEAM) if level == "team" else agent
 
     if level == "team":
-        for pair, (_, _, incidences) in team_ties(net, team_of).items():
+        for pair, (_, _, incidences) in net.ties().items():
             weights[pair] += incidences
     else:
         for (a, b), count in net.pairs.items():

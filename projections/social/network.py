@@ -53,6 +53,12 @@ class Facts:
     # participation rows itself (projections.social.queries.load: 50,000 rows are
     # grouped faster than they become dicts); ``participation`` is then empty.
     members: dict[str, set[str]] | None = None
+    # The networks built from these facts, by window bounds (queries.network): facts
+    # reused at an unchanged checkpoint (projections.social.reuse) bring theirs along.
+    networks: dict[tuple[str | None, str | None], Network] = field(default_factory=dict, compare=False, repr=False)
+    # The view's checkpoint, version and the store's latest erasure the facts are
+    # exactly those of (projections.social.reuse); None when unknown.
+    state: tuple[int, int, int | None] | None = field(default=None, compare=False, repr=False)
 
     def without(self, agents: set[str]) -> Facts:
         """The facts with these agents left out (the current opt-outs)."""
@@ -99,16 +105,22 @@ class Network:
     replies_received: dict[str, int] = field(default_factory=dict)
     reactions_received: dict[str, int] = field(default_factory=dict)
     memberships: dict[str, list[Row]] = field(default_factory=dict)  # agent -> membership rows
+    # Worked out once, when first asked for (a network is only read once built).
+    _social: set[str] | None = None
     _teams: dict[str, str] | None = None
     _pairs: dict[tuple[str, str], int] | None = None
+    _ties: dict[tuple[str, str], tuple[int, float, int]] | None = None
+    _tallies: TeamTallies | None = None
 
     # ------------------------------------------------------------ derived
 
     @property
     def social(self) -> set[str]:
-        found = {a for agents in self.members.values() if len(agents) >= 2 for a in agents}
-        found.update(a for _, src, dst, _ in self.edges for a in (src, dst))
-        return found & self.active
+        if self._social is None:
+            found = {a for agents in self.members.values() if len(agents) >= 2 for a in agents}
+            found.update(a for _, src, dst, _ in self.edges for a in (src, dst))
+            self._social = found & self.active
+        return self._social
 
     @property
     def isolated(self) -> set[str]:
@@ -181,6 +193,48 @@ class Network:
         if self._teams is None:
             self._teams = {agent: self.team(agent) for agent in sorted(self.active)}
         return self._teams
+
+    def ties(self) -> dict[tuple[str, str], tuple[int, float, int]]:
+        """team_ties over every active learner's team (worked out once)."""
+        if self._ties is None:
+            self._ties = team_ties(self, self.teams())
+        return self._ties
+
+    def tallies(self) -> TeamTallies:
+        """Per-person team tallies of co-learners (worked out once)."""
+        if self._tallies is None:
+            self._tallies = team_tallies(self, self.teams())
+        return self._tallies
+
+
+@dataclass(frozen=True)
+class TeamTallies:
+    """How many co-learners each active person has in each team, and their sums
+    by pair of teams: /teams reads density, bridging and the ties' pairs from these."""
+
+    members: dict[str, set[str]]  # team -> active members
+    reached: dict[str, dict[str, int]]  # person -> team -> co-learners in it
+    pairs: dict[tuple[str, str], int]  # (team a, team b) -> co-learner pairs of a's members in b
+    people: dict[tuple[str, str], int]  # (team a, team b) -> a's members with a co-learner in b
+
+
+def team_tallies(net: Network, team_of: dict[str, str]) -> TeamTallies:
+    members: dict[str, set[str]] = defaultdict(set)
+    for agent, team in team_of.items():
+        members[team].add(agent)
+    masks = {team: net.mask(agents) for team, agents in members.items()}
+    # One AND per person and team; density, bridging and the ties' pairs are sums of these.
+    reached: dict[str, dict[str, int]] = {}
+    pairs: dict[tuple[str, str], int] = defaultdict(int)
+    people: dict[tuple[str, str], int] = defaultdict(int)
+    for agent, own in team_of.items():
+        bits = net.co.get(agent, 0)
+        found = {team: n for team, mask in masks.items() if bits and (n := (bits & mask).bit_count())}
+        reached[agent] = found
+        for team, n in found.items():
+            pairs[(own, team)] += n
+            people[(own, team)] += 1
+    return TeamTallies(dict(members), reached, dict(pairs), dict(people))
 
 
 def team_at(memberships: Iterable[Row], agent: str, ts: str, zone: str) -> str:

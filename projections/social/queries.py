@@ -24,6 +24,7 @@ from sqlalchemy.sql.operators import custom_op
 from lrs import analytics
 from lrs.clock import parse_utc
 from lrs.errors import Forbidden, InvalidParameter
+from lrs.xapi.agents import key_hash
 from projections.disclosure import Disclosure, Policy, share, suppressed_row
 from projections.social.network import (
     NO_TEAM,
@@ -31,9 +32,9 @@ from projections.social.network import (
     Network,
     build,
     median,
-    team_ties,
     window_artifacts,
 )
+from projections.social.reuse import REUSE
 from projections.social.schema import (
     ARTIFACT,
     GATHERING,
@@ -206,7 +207,18 @@ def policy_of(settings_: dict[str, Any]) -> Policy:
 
 
 def network(facts: Facts, window: Window | None) -> Network:
-    return build(facts, window.since if window else None, window.until if window else None)
+    """The window's network, built once per facts (answers only read it)."""
+    bounds = _bounds(window)
+    net = facts.networks.get(bounds)
+    if net is None:
+        net = facts.networks.setdefault(bounds, build(facts, *bounds))
+    return net
+
+
+def read(conn: Connection, store: str, window: Window | None, current_opt_outs: set[str]) -> Facts:
+    """The window's facts less the objections in force, reused while the view's
+    checkpoint stands (projections.social.reuse)."""
+    return REUSE.facts(conn, store, window, current_opt_outs, load)
 
 
 def _window_block(window: Window | None, zone: str) -> dict[str, Any] | None:
@@ -215,7 +227,12 @@ def _window_block(window: Window | None, zone: str) -> dict[str, Any] | None:
 
 # ------------------------------------------------------------------ overview
 
-def overview(facts: Facts, window: Window | None, *, team: str | None = None) -> dict[str, Any]:
+def overview(
+    facts: Facts, window: Window | None, *, team: str | None = None, programme: set[str] | None = None,
+) -> dict[str, Any]:
+    """``team``: the team's members only; ``programme``: the agent hashes of a
+    programme's learners in the window only (projections.social.programmes). A
+    filter whose population is below the minimum group size is refused."""
     net = network(facts, window)
     disclosure = Disclosure(policy_of(facts.settings))
     active = net.active
@@ -223,6 +240,10 @@ def overview(facts: Facts, window: Window | None, *, team: str | None = None) ->
         teams = net.teams()
         active = {agent for agent in active if teams[agent] == team}
         disclosure.require_population(len(active), "team")
+    if programme is not None:
+        active = {agent for agent in active if key_hash(agent) in programme}
+        disclosure.require_population(len(active), "programme")
+    filtered = team is not None or programme is not None
     social = net.social & active
     split = disclosure.breakdown({"social": len(social), "isolated": len(active - social)})
     shown = disclosure.count(len(active))
@@ -258,7 +279,7 @@ def overview(facts: Facts, window: Window | None, *, team: str | None = None) ->
             "medianSize": median([len(agents & active) for agents in gatherings.values()]),
         },
         "coParticipation": {
-            "pairs": net.pair_count(active if team is not None else None),
+            "pairs": net.pair_count(active if filtered else None),
             "medianDegree": median([degree.get(agent, 0) for agent in active]) if shown is not None else None,
         },
         "knowledgeSharing": {
@@ -283,19 +304,10 @@ def teams(facts: Facts, window: Window | None) -> dict[str, Any]:
     net = network(facts, window)
     disclosure = Disclosure(policy_of(facts.settings))
     k = disclosure.k()
-    team_of = net.teams()
-    members: dict[str, set[str]] = defaultdict(set)
-    for agent, team in team_of.items():
-        members[team].add(agent)
+    tallies = net.tallies()
+    members, reached = tallies.members, tallies.reached
     outcome = disclosure.breakdown({team: len(agents) for team, agents in members.items()})
     social = net.social
-    masks = {team: net.mask(agents) for team, agents in members.items()}
-    # How many co-learners each person has in each team: one AND per person and
-    # team, then density, bridging and the ties' pairs are sums of these.
-    reached: dict[str, dict[str, int]] = {}
-    for agent in team_of:
-        bits = net.co.get(agent, 0)
-        reached[agent] = {team: n for team, mask in masks.items() if bits and (n := (bits & mask).bit_count())}
     rows = []
     for team in sorted(members):
         if team in outcome.suppressed:
@@ -303,7 +315,7 @@ def teams(facts: Facts, window: Window | None) -> dict[str, Any]:
             continue
         agents = members[team]
         n = len(agents)
-        inside = sum(reached[a].get(team, 0) for a in agents) // 2
+        inside = tallies.pairs.get((team, team), 0) // 2
         bridging = sum(1 for a in agents if len(reached[a]) - (team in reached[a]) >= 3)
         rows.append({
             "team": team, "activeMembers": n, "socialShare": share(len(agents & social), n),
@@ -311,11 +323,11 @@ def teams(facts: Facts, window: Window | None) -> dict[str, Any]:
             "membersBridging3Plus": disclosure.count(bridging),
         })
     tie_rows = []
-    for (ta, tb), (shared, newman, _) in sorted(team_ties(net, team_of).items()):
+    for (ta, tb), (shared, newman, _) in sorted(net.ties().items()):
         if ta in outcome.suppressed or tb in outcome.suppressed:
             continue
-        pairs = sum(reached[a].get(tb, 0) for a in members[ta])
-        people = sum(1 for a in members[ta] if tb in reached[a]) + sum(1 for b in members[tb] if ta in reached[b])
+        pairs = tallies.pairs.get((ta, tb), 0)
+        people = tallies.people.get((ta, tb), 0) + tallies.people.get((tb, ta), 0)
         if pairs == 0 or disclosure.count(people) is None:
             continue
         tie_rows.append({
@@ -502,12 +514,18 @@ def team_gathering_weights(net: Network, team_of: dict[str, str]) -> dict[tuple[
 
 # ------------------------------------------------------------------ metrics
 
+Kept = Callable[[Callable[[], dict[str, Any]]], dict[str, Any]]
+
+
 def metrics(
     facts: Facts, window: Window | None, *, level: str, measure: str, approximate: bool, pseudonym: Pseudonym,
+    kept: Kept | None = None,
 ) -> dict[str, Any]:
     """Graph measures (projections.social.metrics). Team level always; person level
     only in identified mode, with pseudonymous ids. Teams below the minimum group
-    size (and their complements) are listed as suppressed, without a value."""
+    size (and their complements) are listed as suppressed, without a value.
+    ``kept``: where a result computed before for the same facts may come from
+    (projections.social.snapshots)."""
     from projections.social import metrics as graph_metrics
 
     policy = policy_of(facts.settings)
@@ -518,7 +536,11 @@ def metrics(
         )
     net = network(facts, window)
     disclosure = Disclosure(policy)
-    result = graph_metrics.compute(net, level=level, measure=measure, approximate=approximate, name=pseudonym)
+
+    def compute() -> dict[str, Any]:
+        return graph_metrics.compute(net, level=level, measure=measure, approximate=approximate, name=pseudonym)
+
+    result = kept(compute) if kept is not None else compute()
     if level == "team":
         sizes: dict[str, int] = defaultdict(int)
         for team in net.teams().values():

@@ -143,6 +143,23 @@ SETTINGS = table(
     Column("position", BigInteger, nullable=False),
 )
 
+# Team-level graph measures as computed at a checkpoint (design part a, "batch
+# metrics"): one row per store, window, level and measure, replaced when computed
+# again (at a later position, or with other parameters). Written by reads, not by the fold: it is
+# no part of the view's state (projections.social.snapshots). Team level only, so
+# no person's identifier is kept in it.
+METRIC_SNAPSHOT = table(
+    "social_metric_snapshot",
+    Column("store_id", String(64), primary_key=True),
+    Column("window", String(64), primary_key=True),
+    Column("level", String(16), primary_key=True),
+    Column("measure", String(32), primary_key=True),
+    Column("params_hash", String(64), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("result_json", Json, nullable=False),
+    Column("library_version", String(32), nullable=False),
+)
+
 LEDGER = ledger("social")
 
 FACT_TABLES = (PRESENCE, PARTICIPATION, ARTIFACT, INTERACTION, MEMBERSHIP)

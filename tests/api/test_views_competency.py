@@ -142,6 +142,18 @@ def test_voiding_withdraws_and_asof_answers_from_before(client: XapiClient) -> N
     assert after["competencies"] == []
     past = _ok(client.get(f"{VIEWS}/profile", params={"agent": _agent("dee"), "asOf": before_void, "at": AT}))
     assert past["position"] == before_void and [c["iri"] for c in past["competencies"]] == [DATA]
+    # Answered from the evidence rows' intervals (design §8), not from a replay of the log.
+    replays = client.http.app.state.services.views.replays
+    assert ("competency", "default") not in replays._stores
+    evidence = _ok(client.get(f"{VIEWS}/evidence", params={"agent": _agent("dee"), "competency": DATA,
+                                                          "asOf": before_void, "at": AT}))
+    assert [e["statement"] for e in evidence["evidence"]] == [passed["id"]]
+    # A configuration event after the position: the configuration tables are not
+    # bitemporal, so the answer is a replay's, the same one.
+    changed = _ok(client.put(f"{ADMIN}/teams/support", json={"name": "Support 2", "members": [agent("dee")]}), 202)
+    read(client, "profile", changed["position"], agent=_agent("dee"))
+    again = _ok(client.get(f"{VIEWS}/profile", params={"agent": _agent("dee"), "asOf": before_void, "at": AT}))
+    assert again == past and ("competency", "default") in replays._stores
 
 
 def test_bad_configuration_is_a_400_naming_the_path_and_nothing_is_written(client: XapiClient, engine: Engine) -> None:

@@ -146,6 +146,95 @@ def test_settings_are_events_and_identified_mode_needs_a_legal_basis(client: Xap
     assert client.get("/admin/analytics/settings").json()["mode"] == "identified"
 
 
+TO = "https://lms.example.com/xapi/extensions/to"
+
+
+def message_to(sender: str, members: list[str]) -> dict[str, Any]:
+    """A group message as an LMS may send it: the recipients' Group in an extension."""
+    group = {"objectType": "Group", "account": {"homePage": "https://lms.example.com", "name": "group-12"},
+             "member": [mbox(n) for n in members]}
+    return {"id": str(uuid.uuid4()), "actor": mbox(sender), "verb": {"id": "http://activitystrea.ms/schema/1.0/send"},
+            "object": {"id": f"https://lms.example.com/message/{uuid.uuid4()}",
+                       "definition": {"type": "http://id.tincanapi.com/activitytype/chat-message"}},
+            "context": {"extensions": {TO: group}}, "timestamp": "2026-07-20T10:00:00Z"}
+
+
+def test_groups_in_configured_extension_keys_are_gatherings_from_then_on(seeded: XapiClient) -> None:
+    """Appendix A.3: a Group inside an extension counts once its key is configured; the
+    setting is an event, so statements folded before it keep their facts."""
+    write(seeded, [message_to("s0", SALES[1:])])
+    assert read(seeded, "/overview", window="2026-Q3")["gatherings"]["byKind"] == {"webinar": 1}
+    bad = seeded.put("/admin/analytics/settings", json={"groupExtensions": ["not an iri"]})
+    assert bad.status_code == 400 and "groupExtensions[0]" in bad.text
+    done = seeded.put("/admin/analytics/settings", json={"groupExtensions": [TO]})
+    assert done.status_code == 200 and done.json()["settings"]["groupExtensions"] == [TO]
+    write(seeded, [message_to("s0", SALES[1:])])
+    body = read(seeded, "/overview", window="2026-Q3")
+    assert body["gatherings"]["byKind"] == {"group": 1, "webinar": 1}
+    assert body["gatherings"]["n"] == 2
+
+
+COURSE = "https://lms.example.com/course/42"
+
+
+def define(client: XapiClient, programme: str, roots: list[str]) -> None:
+    body = {"name": {"en": programme}, "roots": roots, "modules": [], "tags": [], "completion": "any-root"}
+    response = client.put(f"/admin/programmes/{programme}", json=body)
+    assert response.status_code == 200, response.text
+
+
+def test_the_overview_of_a_programmes_learners(seeded: XapiClient) -> None:
+    """programme= (design part a): the people with a statement on the programme's
+    activities in the window, as the KPI view defines them, like team= for a team."""
+    define(seeded, "onboarding", [COURSE])
+    define(seeded, "ops-only", [COURSE + "/ops"])
+    completed = "http://adlnet.gov/expapi/verbs/completed"
+    write(seeded, [
+        {"id": str(uuid.uuid4()), "actor": mbox(n), "verb": {"id": completed},
+         "object": {"id": COURSE + ("/ops" if n in OPS else "/m1")},
+         "context": {"contextActivities": {"parent": [{"id": COURSE}]}}, "timestamp": "2026-07-15T10:00:00Z"}
+        for n in SALES + OPS
+    ])
+    body = read(seeded, "/overview", window="2026-Q3", programme="onboarding")
+    assert body["activeLearners"] == 8
+    assert body["socialLearners"] == {"n": 8, "share": 1.0}
+    # Pairs with at least one of them: among the 8, and each with the 7 others at the webinar.
+    assert body["coParticipation"]["pairs"] == 8 * 7 // 2 + 8 * 7
+    assert read(seeded, "/overview", window="2026-Q3")["activeLearners"] == 15
+    # Outside the window the programme has no learners: nothing to count, nothing refused.
+    assert read(seeded, "/overview", window="2026-Q1", programme="onboarding")["activeLearners"] == 0
+    for params, reason in (({"programme": "ops-only"}, "programme"), ({"programme": "nope"}, "programme"),
+                           ({"programme": "onboarding", "asOf": "1"}, "programme")):
+        response = seeded.get(VIEWS + "/overview", params={"window": "2026-Q3", **params})
+        assert response.status_code == 400, (params, response.text)
+        assert reason in response.text
+
+
+def test_person_level_answers_cover_the_retention_quarters_and_aggregates_all(
+    seeded: XapiClient, make_client: Any
+) -> None:
+    """Appendix C.1.6: person-level facts for a rolling 4 quarters (configurable),
+    counted back from the store's newest activity (2026-Q3 here); aggregates longer."""
+    write(seeded, attend(["x1", "x2", "x3", "x4", "x5"], at="2025-03-10T10:00:00Z"))
+    seeded.put("/admin/analytics/settings", json={"mode": "identified", "legalBasis": "DPIA 2026-11"})
+    analyst = make_client(scopes=("all/read", "views/social/identified"))
+    graph = read(analyst, "/graph")
+    assert graph["window"]["from"] == "2025-10-01"
+    assert {key(n) for n in ("x1", "x2")} & {node["label"] for node in graph["nodes"]} == set()
+    assert read(analyst, "/graph", window="2025-Q1")["nodes"] == []
+    person = read(analyst, "/metrics", level="person", measure="degree", **{"from": "2025-01-01", "to": "2025-07-01"})
+    assert person["nodes"] == []
+    assert person["window"]["from"] == person["window"]["to"] == "2025-07-01"  # wholly before: empty
+    # Aggregates are not limited.
+    assert read(seeded, "/overview", window="2025-Q1")["activeLearners"] == 5
+    bad = seeded.put("/admin/analytics/settings", json={"personRetentionQuarters": 0})
+    assert bad.status_code == 400 and "personRetentionQuarters" in bad.text
+    assert seeded.put("/admin/analytics/settings", json={"personRetentionQuarters": 8}).status_code == 200
+    graph = read(analyst, "/graph")
+    assert graph["window"]["from"] == "2024-10-01"
+    assert {key(n) for n in ("x1", "x2")} <= {node["label"] for node in graph["nodes"]}
+
+
 def test_membership_csv_errors_name_the_row_and_column(client: XapiClient, engine: Engine) -> None:
     before = head(engine)
     text = "agent,team,valid_from,valid_to\nmailto:a@example.com,sales,2026-01-01,\nnot-an-agent,sales,,\n"

@@ -155,7 +155,7 @@ def test_erasure_removes_the_person_and_the_log_still_verifies(
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["counts"] == {"statementsErased": 3, "statementsRedacted": 2, "documents": 3,
-                              "attachments": 1, "events": 8}
+                              "attachments": 1, "otherEvents": 0, "events": 8}
 
     # verify passes, says what was redacted and by which erasure; the chain grew by one.
     report = log.verify(engine)
@@ -443,3 +443,187 @@ def test_the_servers_views_after_an_api_erasure_equal_a_fresh_rebuild(
     finally:
         fresh.release()
     assert _view_rows(engine) == after
+
+
+def _other_events(engine: Engine) -> None:
+    """Ann (and Bob) in each other event type that can name a person."""
+    from lrs import analytics
+    from lrs.competency.config import team_in
+    from lrs.forwarding import targets
+
+    analytics.import_memberships(
+        engine, "default", "agent,team\nmailto:ann@example.com,t1\nmailto:bob@example.com,t1\n", actor="t"
+    )
+    analytics.set_opt_out(engine, "default", {"mbox": "mailto:ann@example.com"}, opted_out=True, actor="t")
+    analytics.set_opt_out(engine, "default", {"mbox": "mailto:ann@example.com"}, opted_out=False, actor="t")
+    with log.writing(engine, store_id="default") as writer:
+        team_in(writer, "default", "team-1", {"name": "T", "members": [ANN, BOB]}, {"actor": "t"})
+    targets.add(engine, {"id": "ann-feed", "kind": "webhook", "url": "http://127.0.0.1:9/x",
+                         "filter": {"agents": [ANN]}}, store_id="default", allow_private=True)
+
+
+def test_other_events_naming_the_person_are_redacted_and_the_log_verifies(
+    lrs: tuple[XapiClient, dict[str, str]], engine: Engine
+) -> None:
+    from lrs.schema import forwarding_targets
+
+    client, _ = lrs
+    _other_events(engine)
+    dry = _erase(client, dryRun=True).json()
+    assert [item.split("@")[0] for item in dry["otherEvents"]] == [
+        "people.membership.imported", "social.agent.opted_out", "social.agent.opted_in",
+        "competency.team.set", "lrs.forwarding.target.added",
+    ]
+    response = _erase(client)
+    assert response.status_code == 200, response.text
+    assert response.json()["counts"]["otherEvents"] == 5
+    assert log.verify(engine).redacted == {response.json()["erasure"]: 8 + 5}
+    with engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(text(
+            "SELECT type, data FROM events WHERE type IN ('people.membership.imported', "
+            "'social.agent.opted_out', 'social.agent.opted_in', 'competency.team.set', "
+            "'lrs.forwarding.target.added')"))]
+        config = conn.execute(select(forwarding_targets.c.config)).scalar_one()
+    text_now = repr(rows) + config
+    assert not any(trace in text_now for trace in TRACES)
+    # Bob, the team and the target stay; Ann is the placeholder in each.
+    memberships = orjson.loads(rows[0][1])["memberships"]
+    assert [m["team"] for m in memberships] == ["t1", "t1"]
+    assert memberships[1]["agent"] == {"mbox": "mailto:bob@example.com"}
+    assert memberships[0]["agent"]["account"]["homePage"] == "urn:lrs:erased"
+    assert orjson.loads(config)["filter"]["agents"][0]["account"]["homePage"] == "urn:lrs:erased"
+    # The export verifies offline and imports.
+    lines = list(export_lines(engine))
+    assert verify_export(lines).redacted
+
+
+def test_an_erased_voiding_statement_voids_a_target_stored_after_the_erasure(
+    lrs: tuple[XapiClient, dict[str, str]], engine: Engine, tmp_path: Path, db_url: str
+) -> None:
+    from uuid import uuid4
+
+    from lrs.index import reindex
+
+    client, _ = lrs
+    target = str(uuid4())
+    _post(client, {"actor": ANN, "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+                   "object": {"objectType": "StatementRef", "id": target}})
+    assert _erase(client).status_code == 200
+    _post(client, statement(id=target, actor=BOB))
+
+    def voided() -> bool:
+        assert client.get("/xapi/statements", params={"statementId": target}).status_code == 404
+        return client.get("/xapi/statements", params={"voidedStatementId": target}).status_code == 200
+
+    assert voided()
+    reindex(engine)
+    assert voided()
+    # An import settles voiding the same way.
+    path = tmp_path / "after.jsonl"
+    path.write_bytes(b"".join(export_lines(engine)))
+    other = make_engine(f"sqlite:///{tmp_path / 'imported.sqlite3'}")
+    upgrade(other)
+    import_export(other, path)
+    with other.connect() as conn:
+        assert conn.execute(text("SELECT voided FROM statements WHERE statement_id = :i"),
+                            {"i": target}).scalar_one()
+    other.dispose()
+
+
+def test_the_dry_run_counts_the_view_rows_the_erasure_changes(
+    lrs: tuple[XapiClient, dict[str, str]], engine: Engine
+) -> None:
+    from collections import Counter
+
+    client, _ = lrs
+    _other_events(engine)
+    runner = Runner(engine, all_projections())
+    try:
+        runner.catch_up()
+        before = _view_rows(engine)
+        dry = _erase(client, dryRun=True).json()["viewChanges"]
+        assert _erase(client).status_code == 200
+        refold(runner)
+        after = _view_rows(engine)
+    finally:
+        runner.release()
+    for projection in all_projections():
+        old = Counter(row for t in projection.tables for row in before[t.sql.name])
+        new = Counter(row for t in projection.tables for row in after[t.sql.name])
+        assert dry[projection.name] == {"removed": sum((old - new).values()),
+                                        "added": sum((new - old).values())}, projection.name
+    assert sum(n["removed"] for n in dry.values()) > 0
+
+
+def test_erase_before_any_store_exists_says_so(engine: Engine, db_url: str) -> None:
+    from lrs.credentials import create_store
+    from tests.audit.cli import run_lrs
+
+    env = {"LRS_PSEUDONYM_SECRET": SECRET_KEY}
+    agent = orjson.dumps({"mbox": "mailto:ann@example.com"}).decode()
+    empty = run_lrs(db_url, "erase", "--agent", agent, "--dry-run", env=env)
+    assert empty.returncode == 1
+    assert "holds no store yet, so no personal data to erase" in empty.stderr
+    create_store(engine, "north", "North", actor="test")
+    other = run_lrs(db_url, "erase", "--agent", agent, "--legal-basis", "x", env=env)
+    assert other.returncode == 1 and "stores here: north; choose one with --store" in other.stderr
+
+
+def test_the_index_an_erasure_leaves_is_the_one_a_rebuild_gives(
+    lrs: tuple[XapiClient, dict[str, str]], engine: Engine
+) -> None:
+    """The erasure re-indexes only what it touches (lrs.index.redaction)."""
+    from lrs.index import reindex
+    from lrs.schema import INDEX_TABLES, agents
+
+    client, ids = lrs
+    # What only Ann's statements said: Bob's other name, an Activity's definition, a
+    # SubStatement's Verb display; statements targeting erased and redacted ones.
+    _post(client, statement(actor=ANN, context={"instructor": {**BOB, "name": "Bobby"}}, object={
+        "id": "http://example.com/only-ann", "definition": {"name": {"en-US": "Ann's own"}}}))
+    _post(client, statement(actor=BOB, object={
+        "objectType": "SubStatement", "actor": BOB, "object": {"objectType": "Agent", **ANN},
+        "verb": {"id": "http://example.com/verbs/sub", "display": {"en-US": "sub"}}}))
+    referrer = _post(client, statement(actor=CAROL, verb={"id": "http://example.com/verbs/cites"},
+                                       object={"objectType": "StatementRef", "id": ids["actor"]}))
+    _post(client, statement(actor=BOB, verb={"id": "http://example.com/verbs/cites"},
+                            object={"objectType": "StatementRef", "id": referrer}))
+    _post(client, statement(actor=BOB, verb={"id": "http://example.com/verbs/cites"},
+                            object={"objectType": "StatementRef", "id": ids["team"]}))
+    _post(client, {"actor": ANN, "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+                   "object": {"objectType": "StatementRef", "id": ids["other"]}})
+
+    def index() -> dict[str, list[tuple[Any, ...]]]:
+        with engine.connect() as conn:
+            return {t.name: sorted((tuple(r) for r in conn.execute(select(t))), key=repr)
+                    for t in (*INDEX_TABLES, agents)}
+
+    assert _erase(client).status_code == 200
+    after = index()
+    reindex(engine)
+    assert index() == after
+    assert not any(trace in repr(after) for trace in TRACES)
+
+
+def test_migration_0018_finds_the_voiding_statements_earlier_erasures_removed(
+    lrs: tuple[XapiClient, dict[str, str]], engine: Engine
+) -> None:
+    from alembic import command
+
+    from lrs.migrate import alembic_config
+    from lrs.schema import erased_voiding
+
+    client, ids = lrs
+    voiding = _post(client, {"actor": ANN, "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+                             "object": {"objectType": "StatementRef", "id": ids["other"]}})
+    assert _erase(client).status_code == 200
+    with engine.connect() as conn:
+        before = conn.execute(select(erased_voiding)).all()
+    assert before == [("default", voiding, ids["other"])]
+    config = alembic_config()
+    with engine.connect() as conn, conn.begin():
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0017")
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(select(erased_voiding)).all() == before

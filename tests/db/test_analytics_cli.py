@@ -66,6 +66,14 @@ def test_settings_and_opt_out_from_the_command_line(sqlite_url: str) -> None:
     assert done["settings"]["mode"] == "identified" and done["settings"]["timezone"] == "Europe/Berlin"
     shown = _run(sqlite_url, "analytics", "settings")
     assert "legalBasis: DPIA 7" in shown
+    to = "https://lms.example.com/xapi/extensions/to"
+    keys = json.loads(_run(sqlite_url, "analytics", "settings", "--group-extension", to, "--json"))
+    assert keys["settings"]["groupExtensions"] == [to] and keys["settings"]["timezone"] == "Europe/Berlin"
+    assert "groupExtensions[0]" in _run(sqlite_url, "analytics", "settings", "--group-extension", "to", code=1)
+    cleared = json.loads(_run(sqlite_url, "analytics", "settings", "--no-group-extensions", "--json"))
+    assert cleared["settings"]["groupExtensions"] == []
+    kept = json.loads(_run(sqlite_url, "analytics", "settings", "--person-retention-quarters", "8", "--json"))
+    assert kept["settings"]["personRetentionQuarters"] == 8
     assert json.loads(_run(sqlite_url, "people", "opt-out", "mailto:bob@example.com", "--json"))["optedOut"] is True
     assert json.loads(_run(sqlite_url, "people", "opt-in", "mailto:bob@example.com", "--json"))["optedOut"] is False
     assert "agent" in _run(sqlite_url, "people", "opt-out", "bob", code=1)

@@ -4,6 +4,7 @@ reads they mirror; the progress view's changes."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -26,10 +27,16 @@ def _statement(n: int, verb: str = "experienced") -> dict[str, Any]:
             "object": {"id": "http://example.com/courses/feed"}}
 
 
-def _events(response: httpx.Response) -> Iterator[dict[str, str]]:
-    """SSE events as dicts of their fields (comments skipped)."""
+def _events(response: httpx.Response, deadline: float) -> Iterator[dict[str, str]]:
+    """SSE events as dicts of their fields (comments skipped).
+
+    The server's keep-alive comments arrive more often than the client's read
+    time-out, so a feed that sends too few events would never time out by itself:
+    every line, comments included, checks the deadline instead."""
     fields: dict[str, str] = {}
     for line in response.iter_lines():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the feed sent too few events before the deadline (partial: {fields})")
         if not line:
             if "data" in fields:
                 yield fields
@@ -42,10 +49,11 @@ def _events(response: httpx.Response) -> Iterator[dict[str, str]]:
 def _read(client: httpx.Client, url: str, count: int, headers: dict[str, str] | None = None,
           **params: Any) -> list[dict[str, str]]:
     got: list[dict[str, str]] = []
+    deadline = time.monotonic() + 60
     with client.stream("GET", url, params=params, headers=headers or {}) as response:
         assert response.status_code == 200, response.read()
         assert response.headers["content-type"].startswith("text/event-stream")
-        for event in _events(response):
+        for event in _events(response, deadline):
             got.append(event)
             if len(got) == count:
                 break

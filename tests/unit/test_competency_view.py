@@ -16,7 +16,7 @@ from lrs import competency as events
 from lrs.competency import frameworks
 from lrs.events import STATEMENT_STORED, RecordedEvent, dumps
 from projections.base import fold, snapshot
-from projections.competency import CompetencyProjection
+from projections.competency import CompetencyProjection, logic
 from tests.competency_helpers import (
     ALIGNMENTS,
     CHAT,
@@ -51,7 +51,8 @@ def statements(draw: st.DrawFn) -> list[dict[str, Any]]:
     for i in range(draw(st.integers(1, 12))):
         who = draw(st.sampled_from(LEARNERS))
         kind = draw(st.sampled_from(("scored", "completed", "asserted", "context", "declared")))
-        activity = draw(st.sampled_from(ACTIVITIES))
+        # The first on an aligned activity: every history has evidence to compare.
+        activity = draw(st.sampled_from(ACTIVITIES if i else ACTIVITIES[:-1]))
         statement: dict[str, Any] = {
             # Unique ids (a repeated id is a conflict the write path refuses), in random order.
             "id": str(uuid.UUID(int=(draw(st.integers(0, 2**64)) << 32) + i)),
@@ -151,3 +152,83 @@ def test_retiring_the_framework_removes_its_cells(found: list[dict[str, Any]]) -
     config = [framework_event(), *alignment_events()]
     retired = (events.FRAMEWORK_RETIRED, {"framework_id": config[0][1]["framework_id"]})
     assert cells([*config, *as_statements(found), retired]) == {}
+
+
+def _reimport(threshold: float) -> tuple[str, dict[str, Any]]:
+    kind, payload = framework_event()
+    return kind, {**payload, "items": [{**i, "mastery_threshold": threshold} for i in payload["items"]]}
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> list[tuple[str, dict[str, Any]]]:
+    """Statements with configuration events anywhere among them (imports, a re-import
+    changing every threshold, alignments set and removed, a retirement) and voidings."""
+    found = as_statements(draw(statements()))
+    config = [framework_event(), *alignment_events()]
+    config += draw(st.lists(st.sampled_from([
+        _reimport(0.5), framework_event(),
+        *[(events.ALIGNMENT_REMOVED, p) for _, p in alignment_events()],
+        (events.FRAMEWORK_RETIRED, {"framework_id": config[0][1]["framework_id"]}),
+    ]), max_size=4))
+    voids = [(STATEMENT_STORED, {
+        "id": str(uuid.UUID(int=2**127 + i)), "actor": {"mbox": "mailto:admin@example.org"},
+        "verb": {"id": ADL + "voided"}, "object": {"objectType": "StatementRef", "id": victim["id"]}})
+        for i, (_, victim) in enumerate(draw(st.lists(st.sampled_from(found), max_size=3, unique_by=lambda s: s[1]["id"])))]
+    items = found + voids
+    for event in config:  # configuration lands anywhere, in its own order
+        items.insert(draw(st.integers(0, len(items))), event)
+    return items
+
+
+@PROPERTY
+@given(histories(), st.sampled_from((0, 1, 3)))
+def test_cells_as_of_a_position_from_the_rows_intervals_equal_a_replay_to_it(
+        items: list[tuple[str, dict[str, Any]]], batch: int) -> None:
+    """Design §11.5: the evidence rows of the whole log, selected by their validity
+    intervals, give every cell of the view as it was at each position P (what the log
+    up to P folds to), updated_position included: asOf needs no replay."""
+    projection = CompetencyProjection()
+    recorded = log(items)
+    evidence = snapshot(fold(projection, recorded, batch=batch), projection)["competency_evidence"]
+    by_cell: dict[Any, list[dict[str, Any]]] = {}
+    for key, row in evidence.items():
+        by_cell.setdefault(key[:3], []).append(row)
+    before: dict[Any, Any] = {}
+    changed: dict[Any, int] = {}
+    for position in range(len(recorded) + 1):
+        replay = snapshot(fold(projection, recorded[:position]), projection)
+        replayed = replay["competency_cells"]
+        from_intervals = {}
+        for key, rows in by_cell.items():
+            cell = logic.cell_of(rows, position)
+            if cell is not None:
+                from_intervals[key] = {"store_id": key[0], "learner_key": key[1], "competency_hash": key[2], **cell}
+        assert from_intervals == replayed, position
+        # updated_position: the last position whose event changed the cell's rows.
+        now: dict[Any, Any] = {}
+        for key, row in replay["competency_evidence"].items():
+            now.setdefault(key[:3], {})[key] = row
+        for key in now.keys() | before.keys():
+            if now.get(key) != before.get(key):
+                changed[key] = position
+        before = now
+        assert {k: c["updated_position"] for k, c in replayed.items()} == {k: changed[k] for k in replayed}
+
+
+@PROPERTY
+@given(histories())
+def test_evidence_rows_are_closed_not_deleted(items: list[tuple[str, dict[str, Any]]]) -> None:
+    """What a row said stays in the view: the rows of a prefix of the log are the rows of
+    the whole log that began in it, with the same content (only to_position may have
+    been set since)."""
+    projection = CompetencyProjection()
+    recorded = log(items)
+    whole = snapshot(fold(projection, recorded), projection)["competency_evidence"]
+    for position in range(len(recorded) + 1):
+        part = snapshot(fold(projection, recorded[:position]), projection)["competency_evidence"]
+        began = {k: r for k, r in whole.items() if r["from_position"] <= position}
+        assert part.keys() == began.keys()
+        for key, row in part.items():
+            later = began[key]
+            closed = later["to_position"] if later["to_position"] is not None and later["to_position"] <= position else None
+            assert row == {**later, "to_position": closed}

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from projections.progress import logic
+from projections.subjects import learners_of
 from tests.progress_helpers import (
     ANN,
     BOB,
@@ -208,20 +209,20 @@ def test_fact_ids_are_lowercase() -> None:
 
 
 def test_learners_of_an_agent_actor() -> None:
-    assert logic.learners_of(_statement("attempted")) == [ANN]
+    assert learners_of(_statement("attempted")) == [ANN]
 
 
 def test_learners_of_a_group_are_its_identified_members() -> None:
     anonymous_member = {"objectType": "Agent", "name": "nobody"}
     group = {"objectType": "Group", "mbox": "mailto:team@example.com", "member": [ANN, anonymous_member, BOB]}
-    assert logic.learners_of(_statement("attempted", actor=group)) == [ANN, BOB]
-    assert logic.learners_of(_statement("attempted", actor={"objectType": "Group", "mbox": "mailto:t@example.com"})) == []
+    assert learners_of(_statement("attempted", actor=group)) == [ANN, BOB]
+    assert learners_of(_statement("attempted", actor={"objectType": "Group", "mbox": "mailto:t@example.com"})) == []
 
 
 def test_a_member_listed_twice_is_one_learner() -> None:
     group = {"objectType": "Group", "member": [ANN, BOB, dict(ANN)]}
     statement = _statement("attempted", actor=group)
-    assert logic.learners_of(statement) == [ANN, BOB]
+    assert learners_of(statement) == [ANN, BOB]
     facts = {}
     for learner_hash, activity_hash, registration, _, _ in logic.contributions(statement):
         key = (learner_hash, activity_hash, registration)

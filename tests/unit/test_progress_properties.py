@@ -88,3 +88,22 @@ def test_a_first_fact_gives_the_state_of_a_list_of_one(statements: list[dict[str
     (event,) = to_events(statements)
     fact = logic.fact(event.payload(), event.position)
     assert logic.first_state(fact) == logic.state([fact])
+
+
+def test_a_fact_is_stored_once_and_counts_in_its_registration_only() -> None:
+    first, second = "6f1b1a7e-4a6a-4c39-9e5e-0b1f8f9a1c2d", "a3c9e0b2-5d7f-4e11-8a2b-3c4d5e6f7a8b"
+    passed = learner_statement(ANN, "passed", MODULE_1, registration=first)
+    failed = learner_statement(ANN, "failed", MODULE_1, registration=second)
+    snapshot = folded(to_events([passed, failed]))
+    # One fact row per learner x activity x statement, whatever the registration.
+    assert sorted(row["statement_id"] for row in snapshot["progress_facts"].values()) == sorted(
+        [passed["id"], failed["id"]]
+    )
+    status = {row["registration"]: row["status"] for row in snapshot["progress_records"].values()}
+    assert status == {"": "passed", first: "passed", second: "failed"}
+    # Voiding the pass leaves the first registration without facts (its record goes),
+    # and the failure alone in the all-registrations record.
+    snapshot = folded(to_events([passed, failed, voiding(passed["id"])]))
+    status = {row["registration"]: row["status"] for row in snapshot["progress_records"].values()}
+    assert status == {"": "failed", second: "failed"}
+    check_against_oracle(snapshot, to_events([passed, failed, voiding(passed["id"])]))

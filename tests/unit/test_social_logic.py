@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lrs.xapi.agents import ifi_key
 from projections.social import logic
 
 ATTENDED = "http://adlnet.gov/expapi/verbs/attended"
@@ -143,3 +144,38 @@ def test_the_team_at_a_moment_hr_import_first_then_join_and_leave() -> None:
     # The import's dates are local dates of the store: 23:30 UTC on 31 May is 1 June in Amsterdam.
     assert team_at(imported, key("a"), "2026-05-31T23:30:00.000000Z", "UTC") == "sales-nl"
     assert team_at(imported, key("a"), "2026-05-31T23:30:00.000000Z", "Europe/Amsterdam") == NO_TEAM
+
+
+TO = "https://lms.example.com/xapi/extensions/to"
+SENT = "http://activitystrea.ms/schema/1.0/send"
+MESSAGE = {"id": "https://m.example.com/message/9", "definition": {"type": "http://id.tincanapi.com/activitytype/chat-message"}}
+
+
+def test_a_group_in_a_configured_extension_is_a_gathering_of_its_members() -> None:
+    """Appendix A.3: "Group inside an extension (configurable extension keys)": a group
+    message names its recipients in an extension; with the key configured, the
+    Group is a group gathering and its listed members take part."""
+    recipients = {**GROUP, "member": [{"mbox": "mailto:b@example.com"}, {"mbox": "mailto:c@example.com"}]}
+    sent = statement(SENT, MESSAGE, context={"extensions": {TO: recipients}})
+    found = logic.extract(sent, "UTC", (TO,))
+    group = f"grp:{ifi_key(GROUP)}"
+    assert {(p.gathering_key, p.agent_key, p.role) for p in found.participations} == {
+        (group, key("a"), "learner"), (group, key("b"), "learner"), (group, key("c"), "learner"),
+    }
+    # Not configured: the extension is not read (the statement authors a message only).
+    plain = logic.extract(sent, "UTC", ())
+    assert plain.participations == [] and [a.artifact_id for a in plain.artifacts] == [MESSAGE["id"]]
+    # A list of Groups; other values under the key (an Agent, text) are left alone.
+    other = {"objectType": "Group", "mbox": "mailto:team-x@example.com", "member": [{"mbox": "mailto:d@example.com"}]}
+    listed = statement(SENT, MESSAGE, context={"extensions": {TO: [agent("z"), "x", other, recipients]}})
+    found = logic.extract(listed, "UTC", (TO,))
+    assert {p.gathering_key for p in found.participations} == {"grp:mbox:mailto:team-x@example.com"}
+    assert {p.agent_key for p in found.participations} == {key("a"), key("b"), key("c"), key("d")}
+
+
+def test_groups_named_by_the_statement_come_before_those_in_extensions() -> None:
+    own = {"objectType": "Group", "mbox": "mailto:own@example.com", "member": [{"mbox": "mailto:e@example.com"}]}
+    sent = statement(SENT, MESSAGE, context={"team": own, "extensions": {TO: GROUP}})
+    found = logic.extract(sent, "UTC", (TO,))
+    assert {p.gathering_key for p in found.participations} == {"grp:mbox:mailto:own@example.com"}
+    assert {p.agent_key for p in found.participations} == {key("a"), key("e"), key("b")}
