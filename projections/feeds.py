@@ -20,8 +20,9 @@ from lrs.events import STATEMENT_STORED
 from lrs.log.redactions import MARKER
 from lrs.schema import events
 from lrs.xapi.agents import authority_key, key_hash
+from projections.competency import logic as competency_logic
 from projections.competency import queries as competency_queries
-from projections.competency.schema import CELLS, ITEMS
+from projections.competency.schema import CELLS, EVIDENCE, ITEMS
 from projections.progress.queries import _record
 from projections.progress.schema import records
 
@@ -87,7 +88,9 @@ def _competency(conn: Connection, store_id: str, after: int, limit: int) -> list
     That instant, not the delivery's: a cell's status depends on when it is evaluated
     (confidence decays, competency.md §4), and the moment it changed makes the event
     the same however late it is read. ``status: proficient`` is what a receiver
-    waiting for "a competency became proficient" filters on."""
+    waiting for "a competency became proficient" filters on, with ``previousStatus``
+    (the cell just before that position, at the same instant) telling a change of
+    status from new evidence on a status that stays."""
     cells = CELLS.sql
     rows = _changed_rows(conn, cells, store_id, after, limit,
                          (cells.c.learner_key, cells.c.competency_hash))
@@ -100,6 +103,7 @@ def _competency(conn: Connection, store_id: str, after: int, limit: int) -> list
     items_t = ITEMS.sql
     items = {i.iri_hash: i for i in conn.execute(select(items_t).where(
         items_t.c.store_id == store_id, items_t.c.iri_hash.in_(sorted({r.competency_hash for r in rows}))))}
+    history = _evidence_before(conn, store_id, rows, positions[-1])
     scales: dict[str, Any] = {}
     grouped: dict[int, list[dict[str, Any]]] = {}
     for row in rows:
@@ -107,6 +111,8 @@ def _competency(conn: Connection, store_id: str, after: int, limit: int) -> list
         cell = dict(row._mapping)
         # Evidence time never passes the time the statement was stored (§3, t <= stored).
         at_us = max(recorded.get(position, cell["t_last_us"]), cell["t_last_us"])
+        # The evidence rows valid just before this position (design §8 intervals).
+        before = competency_logic.cell_of(history.get((row.learner_key, row.competency_hash), []), position - 1)
         item = items.get(row.competency_hash)
         scale = (competency_queries.scale_of(conn, store_id, item.framework_hash, scales)
                  if item is not None else [])
@@ -115,10 +121,29 @@ def _competency(conn: Connection, store_id: str, after: int, limit: int) -> list
             "code": item.code if item is not None else None,
             "name": item.name if item is not None else None,
             **competency_queries.describe(cell, at_us, scale),
+            "previousStatus": competency_logic.status(before, at_us),
             "evaluatedAt": competency_queries.when(at_us),
         })
     return [(position, orjson.dumps({"records": changed}).decode())
             for position, changed in grouped.items()]
+
+
+def _evidence_before(conn: Connection, store_id: str, cells: list[Any], last: int
+                     ) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Every evidence row the changed cells had begun before ``last``, by cell: one read
+    for a batch of changes, from which each cell's state before its change follows."""
+    evidence = EVIDENCE.sql
+    learners = sorted({c.learner_key for c in cells})
+    competencies = sorted({c.competency_hash for c in cells})
+    wanted = {(c.learner_key, c.competency_hash) for c in cells}
+    found: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in conn.execute(select(evidence).where(
+            evidence.c.store_id == store_id, evidence.c.learner_key.in_(learners),
+            evidence.c.competency_hash.in_(competencies), evidence.c.from_position < last)):
+        key = (r.learner_key, r.competency_hash)
+        if key in wanted:
+            found.setdefault(key, []).append(dict(r._mapping))
+    return found
 
 
 VIEW_FEEDS: dict[str, Callable[[Connection, str, int, int], list[Change]]] = {

@@ -139,14 +139,19 @@ def parse(value: Any, path: str = "filter") -> Filter:
 class ViewFilter:
     """Which changes of a view a webhook gets: records whose status is one of
     ``statuses``, whose activity is one of ``activities`` (progress) and whose
-    competency is one of ``competencies`` (competency); None: any."""
+    competency is one of ``competencies`` (competency); None: any. With
+    ``transitions``, only records whose status differs from their ``previousStatus``:
+    "became proficient", not "proficient again after one more quiz" (competency)."""
 
     statuses: frozenset[str] | None = None
     activities: frozenset[str] | None = None
     competencies: frozenset[str] | None = None
+    transitions: bool = False
 
     def matches(self, record: dict[str, Any]) -> bool:
         if self.statuses is not None and record.get("status") not in self.statuses:
+            return False
+        if self.transitions and record.get("status") == record.get("previousStatus"):
             return False
         if self.competencies is not None and record.get("competencyId") not in self.competencies:
             return False
@@ -157,7 +162,7 @@ class ViewFilter:
 # not checked). A view not listed here takes every property.
 VIEW_FILTERS: dict[str, tuple[frozenset[str], frozenset[str] | None]] = {
     "progress": (frozenset({"statuses", "activities"}), None),
-    "competency": (frozenset({"statuses", "competencies"}),
+    "competency": (frozenset({"statuses", "competencies", "transitions"}),
                    frozenset({"proficient", "needs-refresh", "developing", "lapsed"})),
 }
 _VIEW_FILTER_PROPERTIES = frozenset({"statuses", "activities", "competencies"})
@@ -165,7 +170,7 @@ _VIEW_FILTER_PROPERTIES = frozenset({"statuses", "activities", "competencies"})
 
 def parse_views(value: Any, known: frozenset[str] | None = None, path: str = "views") -> dict[str, ViewFilter]:
     """``{"progress": {"statuses": ["passed", "completed"], "activities": [IRI...]},
-    "competency": {"statuses": ["proficient"], "competencies": [IRI...]}}``."""
+    "competency": {"statuses": ["proficient"], "competencies": [IRI...], "transitions": true}}``."""
     if value is None:
         return {}
     if not isinstance(value, dict) or not value:
@@ -196,5 +201,8 @@ def parse_views(value: Any, known: frozenset[str] | None = None, path: str = "vi
         activities = _iri_list(spec["activities"], f"{where}.activities") if "activities" in spec else None
         competencies = (_iri_list(spec["competencies"], f"{where}.competencies")
                         if "competencies" in spec else None)
-        out[name] = ViewFilter(statuses, activities, competencies)
+        transitions = spec.get("transitions", False)
+        if not isinstance(transitions, bool):
+            raise InvalidTarget(f"{where}.transitions", "must be true or false")
+        out[name] = ViewFilter(statuses, activities, competencies, transitions)
     return out

@@ -270,7 +270,9 @@ def test_view_subscriptions_are_for_webhooks_of_views_that_exist(engine):
     feeds = frozenset({"progress", "competency"})
     for views, path in (({"competency": {"statuses": ["proficent"]}}, "views.competency.statuses[0]"),
                         ({"competency": {"activities": ["http://a.example/x"]}}, "views.competency.activities"),
-                        ({"progress": {"competencies": ["http://a.example/x"]}}, "views.progress.competencies")):
+                        ({"progress": {"competencies": ["http://a.example/x"]}}, "views.progress.competencies"),
+                        ({"competency": {"transitions": "yes"}}, "views.competency.transitions"),
+                        ({"progress": {"transitions": True}}, "views.progress.transitions")):
         with pytest.raises(InvalidTarget) as refused:
             targets.add(engine, {**base, "views": views}, store_id="default", allow_private=True, views=feeds)
         assert refused.value.path == path
@@ -313,10 +315,13 @@ def test_a_webhook_hears_when_a_competency_becomes_proficient(engine, endpoints)
     with log.writing(engine, store_id="default") as writer:
         config.align_in(writer, "default", ALIGNMENTS, {"actor": "test"})
     receiver = endpoints(lambda s: (204, {}))
-    targets.add(engine, {"id": "hr", "kind": "webhook", "url": receiver.url, "secret": "s" * 32,
-                         "from": "start", "filter": {"statements": "none"},
-                         "views": {"competency": {"statuses": ["proficient"]}}},
-                store_id="default", allow_private=True, views=frozenset({"progress", "competency"}))
+    became = endpoints(lambda s: (204, {}))
+    for name, url, spec in (("hr", receiver.url, {"statuses": ["proficient"]}),
+                            ("became", became.url, {"statuses": ["proficient"], "transitions": True})):
+        targets.add(engine, {"id": name, "kind": "webhook", "url": url, "secret": "s" * 32,
+                             "from": "start", "filter": {"statements": "none"},
+                             "views": {"competency": spec}},
+                    store_id="default", allow_private=True, views=frozenset({"progress", "competency"}))
     # One passed quiz is not enough evidence (needs-refresh); the second makes Ann
     # proficient in chat. Bob failing the data quiz is developing: not sent.
     write(engine, [_now_scored("ann", QUIZ_CHAT, 0.9), _now_scored("bob", QUIZ_DATA, 0.3)])
@@ -332,8 +337,11 @@ def test_a_webhook_hears_when_a_competency_becomes_proficient(engine, endpoints)
         assert record["competencyId"] == CHAT and record["status"] == "proficient"
         assert record["learner"]["mbox"] == "mailto:ann@example.org"
         assert record["code"] == "DC-2.1" and record["level"] >= record["threshold"]
+        # The status it came from: one passed quiz made it needs-refresh.
+        assert record["previousStatus"] == "needs-refresh"
         position = log_events(engine)[-1].position
         assert events[0]["position"] == position
+        assert [e["records"] for batch in became.received for e in batch] == [events[0]["records"]]
         forwarder.run_once()  # nothing twice: the view checkpoint moved
         assert len([e for batch in receiver.received for e in batch]) == 1
         # Bob's data quiz now passed, but once: needs-refresh, still not proficient.
@@ -341,6 +349,15 @@ def test_a_webhook_hears_when_a_competency_becomes_proficient(engine, endpoints)
         projector.catch_up()
         forwarder.run_once()
         assert len([e for batch in receiver.received for e in batch]) == 1
+        # More evidence for Ann, still proficient: sent again by status, not as a transition.
+        write(engine, [_now_scored("ann", QUIZ_CHAT, 1.0)])
+        projector.catch_up()
+        forwarder.run_once()
+        again = [e for batch in receiver.received for e in batch]
+        assert len(again) == 2
+        (record,) = again[1]["records"]
+        assert (record["status"], record["previousStatus"]) == ("proficient", "proficient")
+        assert len([e for batch in became.received for e in batch]) == 1
     finally:
         forwarder.close()
         projector.release()
