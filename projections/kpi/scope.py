@@ -27,6 +27,7 @@ from sqlalchemy import (
     and_,
     case,
     distinct,
+    exists,
     false,
     func,
     literal,
@@ -38,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from projections.kpi import engine
+from projections.kpi.logic import CONTEXT_KINDS
 from projections.kpi.schema import activities, facts, links, memberships
 from projections.windows import GRAINS, Period
 
@@ -103,20 +105,19 @@ class Scope:
         # Learners whose objection is in force (hashes): left out of every count.
         self.who = present(excluded)
         d = definition
-        # The activity tree and the context links come from the link counts
-        # (schema LINKS), a few rows per activity, not from the facts.
-        edges = conn.execute(
-            select(links.c.activity_id, links.c.context_id).where(links.c.store_id == store, links.c.kind == "parent")
-        ).all()
-        tree_edges = [{"activity_id": a, "parent_ids": [parent]} for a, parent in edges]
         self.named = set(d["roots"]) | set(d["modules"]) | set(d["tags"])
+        # The activity tree and the context links come from the per-activity counts
+        # (schema LINKS), a few rows per activity, not from the facts.
+        counts, linked = self._counts(sorted(self.named), excluded)
+        tree_edges = [{"activity_id": a, "parent_ids": [c]} for (a, kind, c), n in linked.items() if kind == "parent" and n]
         self.tree = engine.descendants(tree_edges, d["roots"])
         self.modules = engine.descendants(tree_edges, d["modules"])
         self.surveys = {s["activity"]: s for s in d.get("surveys") or ()}
         ids = self.named | set(self.tree) | set(self.modules) | set(self.surveys)
         # An activity all of whose statements name a programme activity in their
         # context is a member whole; one where only some do is checked per fact.
-        whole, some = self._linked(sorted(self.named))
+        whole = {a for (a, _, c), n in linked.items() if c in self.named and n and n == counts.get(a)}
+        some = {a for (a, _, c), n in linked.items() if c in self.named and n}
         ids |= whole
         mixed = sorted(some - ids)
         # (facts on an activity of ``ids``) or (on a mixed one, naming a programme activity)
@@ -132,32 +133,42 @@ class Scope:
         self._windows: dict[tuple[Any, Any], ColumnElement[bool]] = {}
         # A pass over every time: over most of the store it reads the table in
         # order (see whole_store); over a small part, through the activity index.
-        mine, everything = self._share(sorted(ids | set(mixed)))
-        self.mine = mine
-        self.all_time = and_(whole_store(store), self.member, *self.who) if 4 * mine >= everything else self.base
+        self.mine = sum(counts.get(a, 0) for a in ids | set(mixed))
+        everything = sum(counts.values())
+        self.all_time = and_(whole_store(store), self.member, *self.who) if 4 * self.mine >= everything else self.base
 
-    def _linked(self, named: Sequence[str]) -> tuple[set[str], set[str]]:
-        """(activities whose every statement names one of ``named`` as a context
-        activity, activities some of whose statements do)."""
-        if not named:
-            return set(), set()
-        a = activities
-        every = func.max(case((links.c.statements == a.c.statements, 1), else_=0))
-        rows = self.conn.execute(
-            select(links.c.activity_id, every)
-            .join(a, and_(a.c.store_id == links.c.store_id, a.c.activity_hash == links.c.activity_hash))
-            .where(links.c.store_id == self.store, links.c.context_id.in_(named))
-            .group_by(links.c.activity_id)
+    def _counts(self, named: Sequence[str], excluded: Collection[str]
+                ) -> tuple[dict[str, int], dict[tuple[str, str, str], int]]:
+        """(activity -> valid statements, (activity, kind, context) -> statements)
+        for the parent links and the links to ``named``, less the statements only
+        learners who objected made: their statements declare no tree and no
+        membership (an answer equals one over a store without their facts)."""
+        counts = dict(self.conn.execute(
+            select(activities.c.activity_id, activities.c.statements).where(activities.c.store_id == self.store)
+        ).all())
+        wanted = or_(links.c.kind == "parent", links.c.context_id.in_(named)) if named else links.c.kind == "parent"
+        linked = {
+            (a, kind, c): n for a, kind, c, n in self.conn.execute(
+                select(links.c.activity_id, links.c.kind, links.c.context_id, links.c.statements)
+                .where(links.c.store_id == self.store, wanted)
+            )
+        }
+        if not excluded:
+            return counts, linked
+        others = facts.alias("others")
+        gone = self.conn.execute(
+            select(facts.c.statement_id, facts.c.activity_id, *_CONTEXT).distinct()
+            .where(facts.c.store_id == self.store, facts.c.agent_hash.in_(sorted(excluded)),
+                   ~exists().where(others.c.store_id == facts.c.store_id, others.c.statement_id == facts.c.statement_id,
+                                   others.c.agent_hash.not_in(sorted(excluded))))
         ).all()
-        return {i for i, all_ in rows if all_}, {i for i, all_ in rows if not all_}
-
-    def _share(self, ids: Sequence[str]) -> tuple[int, int]:
-        """Statements on ``ids`` and in the whole store (the activities' counts)."""
-        mine = func.sum(case((activities.c.activity_id.in_(ids), activities.c.statements), else_=0)) if ids else literal(0)
-        row = self.conn.execute(
-            select(mine, func.sum(activities.c.statements)).where(activities.c.store_id == self.store)
-        ).one()
-        return int(row[0] or 0), int(row[1] or 0)
+        for _, activity, *contexts in gone:
+            counts[activity] -= 1
+            for kind, ids in zip(CONTEXT_KINDS, contexts, strict=True):
+                for context in ids:
+                    if (activity, kind, context) in linked:
+                        linked[(activity, kind, context)] -= 1
+        return counts, linked
 
     def _names(self, column: Any, activity_id: str) -> ColumnElement[bool]:
         """The JSON array in ``column`` holds ``activity_id`` (case-sensitive, unlike
