@@ -19,8 +19,9 @@ from pathlib import Path
 from sqlalchemy import create_engine
 
 from lrs.programmes import check_definition
+from lrs.xapi.agents import key_hash
 from projections.kpi import logic, queries
-from projections.kpi.schema import ACTIVITIES, FACTS, MEMBERSHIPS, PROGRAMMES, SETTINGS
+from projections.kpi.schema import ACTIVITIES, FACTS, LINKS, MEMBERSHIPS, PROGRAMMES, SETTINGS
 from projections.schema import metadata
 
 ROOT = "https://lms.example.com/course/42"
@@ -32,7 +33,7 @@ VERBS = ("attempted", "progressed", "completed", "passed", "failed", "answered",
 def fill(url: str, n: int, seed: int = 7, in_time_order: bool = False) -> None:
     rng = random.Random(seed)
     engine = create_engine(url)
-    metadata.create_all(engine, tables=[FACTS.sql, PROGRAMMES.sql, SETTINGS.sql, MEMBERSHIPS.sql, ACTIVITIES.sql])
+    metadata.create_all(engine, tables=[FACTS.sql, PROGRAMMES.sql, SETTINGS.sql, MEMBERSHIPS.sql, ACTIVITIES.sql, LINKS.sql])
     start = datetime(2026, 1, 1, tzinfo=UTC)
     settings = dict(logic.DEFAULT_SETTINGS)
     rows = []
@@ -57,6 +58,19 @@ def fill(url: str, n: int, seed: int = 7, in_time_order: bool = False) -> None:
         rows.sort(key=lambda row: row["ts"])
         for i, row in enumerate(rows):
             row.update({"statement_id": f"{i:036d}", "position": i + 2})
+    # The per-activity counts the fold keeps beside the facts (one statement a row here).
+    activities: dict[str, dict[str, object]] = {}
+    links: dict[tuple[str, str], dict[str, object]] = {}
+    for row in rows:
+        a = row["activity_id"]
+        activities.setdefault(a, {"store_id": "default", "activity_hash": key_hash(a), "activity_id": a, "type": None,
+                                  "name": None, "first_position": row["position"], "statements": 0})
+        activities[a]["statements"] += 1  # type: ignore[operator]
+        for parent in row["parent_ids"]:
+            links.setdefault((a, parent), {"store_id": "default", "activity_hash": key_hash(a), "kind": "parent",
+                                           "context_hash": key_hash(parent), "activity_id": a, "context_id": parent,
+                                           "statements": 0})
+            links[(a, parent)]["statements"] += 1  # type: ignore[operator]
     definition = check_definition({
         "roots": [ROOT], "modules": MODULES,
         "surveys": [{"activity": SURVEY, "metric": "satisfaction"}, {"activity": NPS, "metric": "nps"}],
@@ -71,6 +85,8 @@ def fill(url: str, n: int, seed: int = 7, in_time_order: bool = False) -> None:
             for a in range(5000)
             for moved, start, end in ([(0, "", "2026-07-01"), (1, "2026-07-01", "")] if a % 5 == 0 else [(0, "", "")])
         ])
+        conn.execute(ACTIVITIES.sql.insert(), list(activities.values()))
+        conn.execute(LINKS.sql.insert(), list(links.values()))
         conn.execute(PROGRAMMES.sql.insert(), {"store_id": "default", "programme_id": "onboarding", "version": 1,
                                                "definition": definition, "position": 1, "recorded_at": ts})
 

@@ -26,8 +26,10 @@ from api.deps import App, Auth, require
 from api.viewing import POSITION, Text, WindowParams
 from lrs.errors import InvalidParameter
 from lrs.programmes import check_id
+from lrs.xapi.agents import key_hash
 from lrs.xapi.params import check_names
 from projections.kpi import queries
+from projections.social.queries import opted_out
 from projections.windows import Period, date_range
 
 DEFINITIONS = "Each figure is defined in docs/kpi.md (the `definitions` field of the answer names the section)."
@@ -81,14 +83,18 @@ def _csv(rows: list[dict[str, Any]], position: int) -> bytes:
 
 async def _answer(
     request: Request, app: App, store: str, window: WindowParams, format_: str | None, name: str,
-    read: Callable[[Connection], dict[str, Any]],
+    read: Callable[[Connection, frozenset[str]], dict[str, Any]],
 ) -> Response:
     check_names(list(request.query_params.multi_items()), viewing._declared(request))
     as_csv = _wants_csv(request, format_)
 
     def read_view() -> tuple[int, dict[str, Any]]:
+        # Objections in force now apply to answers about the past too (design part
+        # d): read from the live social view, as its own answers do.
+        with app.engine.connect() as live:
+            excluded = frozenset(key_hash(agent) for agent in opted_out(live, store))
         with app.views.reading(VIEW, store, as_of=window.as_of, min_position=window.min_position) as (conn, position):
-            return position, read(conn)
+            return position, read(conn, excluded)
 
     position, data = await deps.run(app, read_view, heavy=True)
     rows = data.pop(queries.TIDY)
@@ -119,7 +125,7 @@ async def programmes(request: Request, app: App, credential: Auth, window: Windo
     require(credential, *viewing.READ_SCOPES)
     store = credential.store_id
     return await _answer(request, app, store, window, format_, "programmes",
-                         lambda conn: queries.programme_list(conn, store, window=label))
+                         lambda conn, excluded: queries.programme_list(conn, store, window=label, excluded=excluded))
 
 
 @router.get("/programmes/{programme_id}/evaluation",
@@ -133,7 +139,7 @@ async def evaluation(request: Request, app: App, credential: Auth, programme_id:
     if compare not in (None, "previous"):
         raise InvalidParameter("compare", "must be 'previous' (the period just before)")
     return await _answer(request, app, store, window, format_, f"{pid}-evaluation",
-                         lambda conn: queries.evaluation(conn, store, pid, window=label, explicit=explicit,
+                         lambda conn, excluded: queries.evaluation(conn, store, pid, window=label, explicit=explicit, excluded=excluded,
                                                          compare=compare == "previous"))
 
 
@@ -147,8 +153,9 @@ async def completion(request: Request, app: App, credential: Auth, programme_id:
     if compare not in (None, "previous"):
         raise InvalidParameter("compare", "must be 'previous' (the period just before)")
 
-    def read(conn: Connection) -> dict[str, Any]:
-        full = queries.evaluation(conn, store, pid, window=label, explicit=explicit, compare=compare == "previous")
+    def read(conn: Connection, excluded: frozenset[str]) -> dict[str, Any]:
+        full = queries.evaluation(conn, store, pid, window=label, explicit=explicit, compare=compare == "previous",
+                                  excluded=excluded)
         keep = ("completion_rate", "median_days_to_complete", "learners", "pass_rate")
         rows = [r for r in full[queries.TIDY] if r["metric"] in keep and (r["metric"] != "pass_rate" or r["dimension"] == "mode")]
         return {k: full[k] for k in ("programme", "version", "window", "privacy", "completion", "byMode")} | {queries.TIDY: rows}
@@ -164,7 +171,7 @@ async def funnel(request: Request, app: App, credential: Auth, programme_id: str
     store, pid = credential.store_id, _programme(programme_id)
     explicit = _dates(label, start, end)
     return await _answer(request, app, store, window, format_, f"{pid}-funnel",
-                         lambda conn: queries.funnel(conn, store, pid, window=label, explicit=explicit))
+                         lambda conn, excluded: queries.funnel(conn, store, pid, window=label, explicit=explicit, excluded=excluded))
 
 
 @router.get("/programmes/{programme_id}/series", summary="Time series by day, ISO week, month or fiscal quarter", description=DEFINITIONS, responses=FORMS)
@@ -181,7 +188,7 @@ async def series(request: Request, app: App, credential: Auth, programme_id: str
     if by not in (None, "all", "team"):
         raise InvalidParameter("by", "must be 'all' or 'team' (teams from HR membership imports)")
     return await _answer(request, app, store, window, format_, f"{pid}-series",
-                         lambda conn: queries.series(conn, store, pid, metrics=chosen, grain=grain or "week",
+                         lambda conn, excluded: queries.series(conn, store, pid, metrics=chosen, grain=grain or "week", excluded=excluded,
                                                      window=label, explicit=explicit, by=by or "all"))
 
 
@@ -193,4 +200,4 @@ async def themes(request: Request, app: App, credential: Auth, window: WindowPar
     if year is None:
         raise InvalidParameter("year", "is required: a fiscal year, YYYY")
     return await _answer(request, app, store, window, format_, f"themes-{year}",
-                         lambda conn: queries.themes(conn, store, year=year))
+                         lambda conn, excluded: queries.themes(conn, store, year=year, excluded=excluded))

@@ -20,7 +20,15 @@ from lrs.events import STATEMENT_STORED, RecordedEvent
 from lrs.programmes import PROGRAMME_DEFINED, PROGRAMME_RETIRED
 from lrs.xapi.agents import key_hash
 from projections.kpi import logic
-from projections.kpi.schema import ACTIVITIES, FACTS, LEDGER, MEMBERSHIPS, PROGRAMMES, SETTINGS
+from projections.kpi.schema import (
+    ACTIVITIES,
+    FACTS,
+    LEDGER,
+    LINKS,
+    MEMBERSHIPS,
+    PROGRAMMES,
+    SETTINGS,
+)
 from projections.statements import StatementProjection
 from projections.tables import Key, Table
 from projections.view import Reads, View
@@ -35,11 +43,12 @@ def _settings(view: View, store: str) -> dict[str, Any]:
 
 class KpiProjection(StatementProjection):
     name = "kpi"
-    version = int(logic.RULES_VERSION, 16) % 1_000_000 * 10 + 1
+    # The last digit counts changes of the tables (2: the context links).
+    version = int(logic.RULES_VERSION, 16) % 1_000_000 * 10 + 2
     event_types = frozenset(
         (STATEMENT_STORED, PROGRAMME_DEFINED, PROGRAMME_RETIRED, SETTINGS_CHANGED, MEMBERSHIP_IMPORTED)
     )
-    own_tables = (FACTS, ACTIVITIES, PROGRAMMES, SETTINGS, MEMBERSHIPS)
+    own_tables = (FACTS, ACTIVITIES, PROGRAMMES, SETTINGS, MEMBERSHIPS, LINKS)
     ledger = LEDGER
 
     # ------------------------------------------------------------ configuration
@@ -110,7 +119,10 @@ class KpiProjection(StatementProjection):
     def announce(self, statement: dict[str, Any], event: RecordedEvent, reads: Reads) -> None:
         reads.key(SETTINGS, (event.store_id,))
         if logic.is_relevant(statement):
-            reads.key(ACTIVITIES, (event.store_id, key_hash(statement["object"]["id"])))
+            activity = key_hash(statement["object"]["id"])
+            reads.key(ACTIVITIES, (event.store_id, activity))
+            for kind, context_id in logic.links_of(statement):
+                reads.key(LINKS, (event.store_id, activity, kind, key_hash(context_id)))
 
     def contribute(
         self, statement: dict[str, Any], event: RecordedEvent, view: View
@@ -135,6 +147,18 @@ class KpiProjection(StatementProjection):
         else:
             activity["statements"] += 1
         contributed.append((ACTIVITIES, key))
+        for kind, context_id in logic.links_of(statement):
+            link_key = (store, key[1], kind, key_hash(context_id))
+            link = view.edit(LINKS, link_key)
+            if link is None:
+                view.put(
+                    LINKS,
+                    {"store_id": store, "activity_hash": key[1], "kind": kind, "context_hash": link_key[3],
+                     "activity_id": activity_id, "context_id": context_id, "statements": 1},
+                )
+            else:
+                link["statements"] += 1
+            contributed.append((LINKS, link_key))
         return contributed
 
     def withdraw(

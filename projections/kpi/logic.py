@@ -122,6 +122,16 @@ def is_relevant(statement: dict[str, Any]) -> bool:
     return any(_ids(context.get(kind)) for kind in ("parent", "grouping", "category"))
 
 
+CONTEXT_KINDS = ("parent", "grouping", "category")
+
+
+def links_of(statement: dict[str, Any]) -> list[tuple[str, str]]:
+    """(kind, context activity id) of a relevant statement: the ids its fact rows
+    keep in parent_ids, grouping_ids and category_ids (projections.kpi.schema LINKS)."""
+    contexts = (statement.get("context") or {}).get("contextActivities") or {}
+    return [(kind, i) for kind in CONTEXT_KINDS for i in _ids(contexts.get(kind))]
+
+
 def activity_of(statement: dict[str, Any]) -> tuple[str, str | None, Any]:
     """The object's id, type and name, as this statement declares them."""
     obj = statement["object"]

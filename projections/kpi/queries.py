@@ -9,7 +9,7 @@ rows of the tidy long format the CSV export writes (docs/kpi.md).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -20,7 +20,7 @@ from projections.disclosure import Disclosure, Policy, hidden, share
 from projections.kpi import engine
 from projections.kpi.engine import Fact
 from projections.kpi.schema import activities, facts, programmes, settings
-from projections.kpi.scope import Scope, store_learners, team_lookup, teams_on
+from projections.kpi.scope import Scope, present, store_learners, team_lookup, teams_on
 from projections.windows import GRAINS, Period, buckets_between, current_quarter, parse_period
 
 TIDY = "_tidy"
@@ -49,7 +49,7 @@ def policy(values: dict[str, Any]) -> Policy:
     )
 
 
-def evidence_facts(conn: Connection, store: str, rule: dict[str, Any] | None) -> list[Fact]:
+def evidence_facts(conn: Connection, store: str, rule: dict[str, Any] | None, excluded: Collection[str] = ()) -> list[Fact]:
     """Facts on the activity types or activities a rule names (application evidence,
     business metrics): the few columns the KPIs read."""
     if not rule:
@@ -61,7 +61,8 @@ def evidence_facts(conn: Connection, store: str, rule: dict[str, Any] | None) ->
             continue
         for row in conn.execute(
             select(facts.c.statement_id, facts.c.agent_hash, facts.c.activity_id, facts.c.activity_type,
-                   facts.c.ts, facts.c.day, facts.c.raw_score).where(facts.c.store_id == store, column.in_(values))
+                   facts.c.ts, facts.c.day, facts.c.raw_score)
+            .where(facts.c.store_id == store, column.in_(values), *present(excluded))
         ):
             found[(row.statement_id, row.agent_hash)] = dict(row._mapping)
     return list(found.values())
@@ -161,8 +162,10 @@ def _headline(p: Scope, period: Period, first_seen: bool = False) -> dict[str, A
     figures = p.learner_figures(period)
     enrolled = set(figures)
     until = period.end.isoformat()
-    finished, firsts = p.completions_and_first_seen(until) if first_seen else (p.completions(until), {})
+    finished = p.completions(until)
     completed = {a: done for a, done in finished.items() if a in enrolled}
+    # Only completers' first facts are read (days to complete).
+    firsts = p.first_seen(until, among=set(completed)) if first_seen else {}
     return {
         "enrolled": enrolled, "completed": completed, "figures": figures, "first_seen": firsts,
         "outcomes": {a: f.outcome for a, f in figures.items() if f.outcome is not None},
@@ -171,19 +174,22 @@ def _headline(p: Scope, period: Period, first_seen: bool = False) -> dict[str, A
     }
 
 
-def _programme(conn: Connection, store: str, programme_id: str) -> tuple[Scope, dict[str, Any], list[Fact], dict[str, Any]]:
+def _programme(conn: Connection, store: str, programme_id: str, excluded: Collection[str] = ()
+               ) -> tuple[Scope, dict[str, Any], list[Fact], dict[str, Any]]:
     found = definition(conn, store, programme_id)
     d = found["definition"]
-    evidence = evidence_facts(conn, store, d.get("application")) + evidence_facts(conn, store, d.get("businessMetrics"))
-    return Scope(conn, store, programme_id, d), found, evidence, store_settings(conn, store)
+    # A fact both rules name is one observation, not two (docs/kpi.md, Results).
+    evidence = list({(f["statement_id"], f["agent_hash"]): f for rule in (d.get("application"), d.get("businessMetrics"))
+                     for f in evidence_facts(conn, store, rule, excluded)}.values())
+    return Scope(conn, store, programme_id, d, excluded), found, evidence, store_settings(conn, store)
 
 
 def evaluation(
     conn: Connection, store: str, programme_id: str, *, window: str | None, explicit: Period | None = None,
-    compare: bool = False,
+    compare: bool = False, excluded: Collection[str] = (),
 ) -> dict[str, Any]:
     """Kirkpatrick levels, completion and group vs solo for one programme and window."""
-    p, found, all_facts, values = _programme(conn, store, programme_id)
+    p, found, all_facts, values = _programme(conn, store, programme_id, excluded)
     period = _period(window, explicit, values["fiscalYearStartMonth"])
     cells = Cells(Disclosure(policy(values)), programme_id, period)
     now = _headline(p, period, first_seen=True)
@@ -308,7 +314,7 @@ def _window_json(period: Period, values: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def programme_list(conn: Connection, store: str, *, window: str | None) -> dict[str, Any]:
+def programme_list(conn: Connection, store: str, *, window: str | None, excluded: Collection[str] = ()) -> dict[str, Any]:
     """Every current programme with headline KPIs and Kirkpatrick coverage."""
     values = store_settings(conn, store)
     period = _period(window, None, values["fiscalYearStartMonth"])
@@ -316,7 +322,7 @@ def programme_list(conn: Connection, store: str, *, window: str | None) -> dict[
     rows: list[dict[str, Any]] = []
     out = []
     for programme_id, found in definitions(conn, store).items():
-        p = Scope(conn, store, programme_id, found["definition"])
+        p = Scope(conn, store, programme_id, found["definition"], excluded)
         cells = Cells(disclosure, programme_id, period)
         now = _headline(p, period)
         d = found["definition"]
@@ -340,18 +346,23 @@ def programme_list(conn: Connection, store: str, *, window: str | None) -> dict[
             "definitions": "docs/kpi.md#programmes", TIDY: rows}
 
 
-def funnel(conn: Connection, store: str, programme_id: str, *, window: str | None, explicit: Period | None = None) -> dict[str, Any]:
+def funnel(conn: Connection, store: str, programme_id: str, *, window: str | None, explicit: Period | None = None,
+           excluded: Collection[str] = ()) -> dict[str, Any]:
     """Per module, in the programme's order: learners who attempted it, completed
     it, and stalled at it (their furthest module, not completed, nothing for
     ``inactivityDays``)."""
-    p, found, _, values = _programme(conn, store, programme_id)
+    p, found, _, values = _programme(conn, store, programme_id, excluded)
     period = _period(window, explicit, values["fiscalYearStartMonth"])
     cells = Cells(Disclosure(policy(values)), programme_id, period)
     inactivity = int(values.get("inactivityDays", 14))
-    in_window = p.within(period)
     until = period.end.isoformat()
     modules = p.definition["modules"]
-    newest = conn.execute(select(func.max(facts.c.day)).where(facts.c.store_id == store)).scalar() or period.start.isoformat()
+    # The newest fact's day: the day of the latest time (the time index finds it;
+    # every fact is bucketed with the store's current zone, and a later time never
+    # falls on an earlier local day).
+    newest = conn.execute(
+        select(facts.c.day).where(facts.c.store_id == store, *present(excluded)).order_by(facts.c.ts.desc()).limit(1)
+    ).scalar() or period.start.isoformat()
     reference = min(period.end, date.fromisoformat(newest) + timedelta(days=1))
     idle_before = (reference - timedelta(days=inactivity)).isoformat()
     last_seen = p.last_day(facts.c.day < until)
@@ -359,7 +370,7 @@ def funnel(conn: Connection, store: str, programme_id: str, *, window: str | Non
     attempted = p.attempted(period)
     completed = p.completed_modules(until)
     stalled: dict[str, set[str]] = {m: set() for m in modules}
-    for agent in p.learners(in_window):
+    for agent in p.learners_during(period):
         if agent in finished or last_seen.get(agent, "") >= idle_before:
             continue
         reached = [m for m in modules if agent in attempted[m]]
@@ -390,7 +401,7 @@ def _names(conn: Connection, store: str, ids: Sequence[str]) -> dict[str, Any]:
 
 def series(
     conn: Connection, store: str, programme_id: str, *, metrics: Sequence[str], grain: str,
-    window: str | None, explicit: Period | None, by: str = "all",
+    window: str | None, explicit: Period | None, by: str = "all", excluded: Collection[str] = (),
 ) -> dict[str, Any]:
     """One point per bucket of ``grain`` (local days, ISO weeks, months, fiscal
     quarters) for each metric; a point about fewer than k people is suppressed."""
@@ -399,7 +410,7 @@ def series(
             raise InvalidParameter("metrics", f"{metric!r} is not a series metric (known: {', '.join(SERIES_METRICS)})")
     if grain not in GRAINS:
         raise InvalidParameter("grain", f"must be one of {', '.join(GRAINS)}")
-    p, found, _, values = _programme(conn, store, programme_id)
+    p, found, _, values = _programme(conn, store, programme_id, excluded)
     fiscal = values["fiscalYearStartMonth"]
     period = _period(window, explicit, fiscal)
     labels = buckets_between(period, grain, fiscal)
@@ -496,7 +507,7 @@ def _team_series(conn: Connection, store: str, p: Scope, found: dict[str, Any], 
             "definitions": "docs/kpi.md#series", TIDY: cells.rows}
 
 
-def themes(conn: Connection, store: str, *, year: str) -> dict[str, Any]:
+def themes(conn: Connection, store: str, *, year: str, excluded: Collection[str] = ()) -> dict[str, Any]:
     """Each programme's quarterly theme in a fiscal year: reach among the store's
     active learners of that quarter, completions, contributions, and the change in
     reach from the previous quarter's theme."""
@@ -517,14 +528,14 @@ def themes(conn: Connection, store: str, *, year: str) -> dict[str, Any]:
     out = []
     for quarter, programme_id, d in listed:
         period = parse_period(quarter, fiscal)
-        p = Scope(conn, store, programme_id, d)
+        p = Scope(conn, store, programme_id, d, excluded)
         cells = Cells(disclosure, programme_id, period)
         if quarter not in active:
-            active[quarter] = store_learners(conn, store, period)
-        reached = p.learners(p.within(period))
+            active[quarter] = store_learners(conn, store, period, excluded)
+        reached = p.learners_during(period)
         reach = cells.ratio("theme_reach", len(reached), active[quarter])
         completions = sum(1 for done in p.completions().values() if period.holds(done.buckets["day"]))
-        contributions = p.count(p.within(period), facts.c.verb_class == "social")
+        contributions = p.count_during(period, facts.c.verb_class == "social")
         if "value" in reach and reach["value"] is not None:
             reach_by_quarter.setdefault(quarter, reach["value"])
         previous = reach_by_quarter.get(period.previous().label)

@@ -60,6 +60,25 @@ ACTIVITIES = table(
     Column("statements", Integer, nullable=False),
 )
 
+# The context activities of the facts, counted per activity: how many valid
+# statements on an activity name a parent, grouping or category. A read takes the
+# activity tree (the parent rows) and a programme's membership by context (an
+# activity whose every statement names a programme activity is a member whole; one
+# whose statements only sometimes do is checked fact by fact) from here instead of
+# scanning every fact's JSON arrays. Keyed by activity, never by programme, so
+# definitions stay read-time joins; kept equal to the facts (a property checks it).
+LINKS = table(
+    "kpi_links",
+    Column("store_id", String(64), primary_key=True),
+    Column("activity_hash", String(32), primary_key=True),
+    Column("kind", String(8), primary_key=True),          # parent, grouping, category
+    Column("context_hash", String(32), primary_key=True),
+    Column("activity_id", Text, nullable=False),
+    Column("context_id", Text, nullable=False),
+    Column("statements", Integer, nullable=False),
+    Index("ix_kpi_links_context", "store_id", "context_id"),
+)
+
 # Programme definitions (kpi.programme.defined / .retired), every version kept: a
 # read joins the newest version at or before the position it answers for.
 PROGRAMMES = table(
@@ -100,6 +119,6 @@ MEMBERSHIPS = table(
 
 LEDGER = ledger("kpi")
 
-facts, activities, programmes, settings, memberships = (
-    FACTS.sql, ACTIVITIES.sql, PROGRAMMES.sql, SETTINGS.sql, MEMBERSHIPS.sql
+facts, activities, links, programmes, settings, memberships = (
+    FACTS.sql, ACTIVITIES.sql, LINKS.sql, PROGRAMMES.sql, SETTINGS.sql, MEMBERSHIPS.sql
 )

@@ -15,7 +15,7 @@ root, module or tag.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -27,6 +27,7 @@ from sqlalchemy import (
     and_,
     case,
     distinct,
+    exists,
     false,
     func,
     literal,
@@ -38,10 +39,13 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from projections.kpi import engine
-from projections.kpi.schema import facts, memberships
+from projections.kpi.logic import CONTEXT_KINDS
+from projections.kpi.schema import activities, facts, links, memberships
 from projections.windows import GRAINS, Period
 
 NO_TEAM = "(no team)"
+# The most values a read binds in one IN list (SQLite allows 32,766 variables).
+MAX_LISTED = 5000
 _CONTEXT = (facts.c.parent_ids, facts.c.grouping_ids, facts.c.category_ids)
 IS_COMPLETION = or_(facts.c.verb_class.in_(sorted(engine.DONE)), facts.c.completion.is_(true()))
 # engine.outcome in SQL: a pass 1, a fail 0, no assessment outcome NULL.
@@ -95,24 +99,76 @@ class LearnerFigures:
 class Scope:
     """A programme definition applied to a store's facts, read in SQL."""
 
-    def __init__(self, conn: Connection, store: str, programme_id: str, definition: dict[str, Any]) -> None:
+    def __init__(self, conn: Connection, store: str, programme_id: str, definition: dict[str, Any],
+                 excluded: Collection[str] = ()) -> None:
         self.conn, self.store, self.id, self.definition = conn, store, programme_id, definition
+        # Learners whose objection is in force (hashes): left out of every count.
+        self.who = present(excluded)
         d = definition
-        edges = conn.execute(
-            select(facts.c.activity_id, facts.c.parent_ids).distinct()
-            .where(whole_store(store), _text(facts.c.parent_ids) != "[]")
-        ).all()
-        tree_edges = [{"activity_id": a, "parent_ids": parents} for a, parents in edges]
         self.named = set(d["roots"]) | set(d["modules"]) | set(d["tags"])
+        # The activity tree and the context links come from the per-activity counts
+        # (schema LINKS), a few rows per activity, not from the facts.
+        counts, linked = self._counts(sorted(self.named), excluded)
+        tree_edges = [{"activity_id": a, "parent_ids": [c]} for (a, kind, c), n in linked.items() if kind == "parent" and n]
         self.tree = engine.descendants(tree_edges, d["roots"])
         self.modules = engine.descendants(tree_edges, d["modules"])
         self.surveys = {s["activity"]: s for s in d.get("surveys") or ()}
-        ids = sorted(self.named | set(self.tree) | set(self.modules) | set(self.surveys))
-        self.member = or_(
-            facts.c.activity_id.in_(ids),
-            *(self._names(column, i) for i in sorted(self.named) for column in _CONTEXT),
-        )
-        self.base = and_(facts.c.store_id == store, self.member)
+        ids = self.named | set(self.tree) | set(self.modules) | set(self.surveys)
+        # An activity all of whose statements name a programme activity in their
+        # context is a member whole; one where only some do is checked per fact.
+        whole = {a for (a, _, c), n in linked.items() if c in self.named and n and n == counts.get(a)}
+        some = {a for (a, _, c), n in linked.items() if c in self.named and n}
+        ids |= whole
+        mixed = sorted(some - ids)
+        # (facts on an activity of ``ids``) or (on a mixed one, naming a programme activity)
+        self._context: ColumnElement[bool] | None = and_(
+            facts.c.activity_id.in_(mixed),
+            or_(*(self._names(column, i) for i in sorted(self.named) for column in _CONTEXT)),
+        ) if mixed else None
+        self.member: ColumnElement[bool] = facts.c.activity_id.in_(sorted(ids))
+        if self._context is not None:
+            self.member = or_(self.member, self._context)
+        self.base = and_(facts.c.store_id == store, self.member, *self.who)
+        self._ids = sorted(ids)
+        self._windows: dict[tuple[Any, Any], ColumnElement[bool]] = {}
+        # A pass over every time: over most of the store it reads the table in
+        # order (see whole_store); over a small part, through the activity index.
+        self.mine = sum(counts.get(a, 0) for a in ids | set(mixed))
+        everything = sum(counts.values())
+        self.all_time = and_(whole_store(store), self.member, *self.who) if 4 * self.mine >= everything else self.base
+
+    def _counts(self, named: Sequence[str], excluded: Collection[str]
+                ) -> tuple[dict[str, int], dict[tuple[str, str, str], int]]:
+        """(activity -> valid statements, (activity, kind, context) -> statements)
+        for the parent links and the links to ``named``, less the statements only
+        learners who objected made: their statements declare no tree and no
+        membership (an answer equals one over a store without their facts)."""
+        counts = dict(self.conn.execute(
+            select(activities.c.activity_id, activities.c.statements).where(activities.c.store_id == self.store)
+        ).all())
+        wanted = or_(links.c.kind == "parent", links.c.context_id.in_(named)) if named else links.c.kind == "parent"
+        linked = {
+            (a, kind, c): n for a, kind, c, n in self.conn.execute(
+                select(links.c.activity_id, links.c.kind, links.c.context_id, links.c.statements)
+                .where(links.c.store_id == self.store, wanted)
+            )
+        }
+        if not excluded:
+            return counts, linked
+        others = facts.alias("others")
+        gone = self.conn.execute(
+            select(facts.c.statement_id, facts.c.activity_id, *_CONTEXT).distinct()
+            .where(facts.c.store_id == self.store, facts.c.agent_hash.in_(sorted(excluded)),
+                   ~exists().where(others.c.store_id == facts.c.store_id, others.c.statement_id == facts.c.statement_id,
+                                   others.c.agent_hash.not_in(sorted(excluded))))
+        ).all()
+        for _, activity, *contexts in gone:
+            counts[activity] -= 1
+            for kind, ids in zip(CONTEXT_KINDS, contexts, strict=True):
+                for context in ids:
+                    if (activity, kind, context) in linked:
+                        linked[(activity, kind, context)] -= 1
+        return counts, linked
 
     def _names(self, column: Any, activity_id: str) -> ColumnElement[bool]:
         """The JSON array in ``column`` holds ``activity_id`` (case-sensitive, unlike
@@ -135,10 +191,33 @@ class Scope:
             facts.c.ts < (period.end + timedelta(days=1)).isoformat(),
         )
 
+    def during(self, period: Period) -> ColumnElement[bool]:
+        """The programme's facts in the period, read through the index that finds
+        fewer rows: the time index when the window holds fewer facts than the
+        programme's activities have statements, else the activity index (the
+        other index's terms written so that it cannot apply; the answer is the same)."""
+        key = (period.start, period.end)
+        if key not in self._windows:
+            held = self.conn.execute(
+                select(func.count()).select_from(facts).where(facts.c.store_id == self.store, self.within(period))
+            ).scalar() or 0
+            if held <= self.mine:
+                unindexed: ColumnElement[bool] = (facts.c.activity_id + "").in_(self._ids)
+                if self._context is not None:
+                    unindexed = or_(unindexed, self._context)
+                self._windows[key] = and_(facts.c.store_id == self.store, unindexed, self.within(period), *self.who)
+            else:
+                self._windows[key] = and_(self.base, facts.c.day >= period.start.isoformat(),
+                                          facts.c.day < period.end.isoformat())
+        return self._windows[key]
+
     # ----------------------------------------------------------------- learners
 
     def learners(self, *where: Any) -> set[str]:
         return set(self.conn.scalars(select(facts.c.agent_hash).distinct().where(self.base, *where)))
+
+    def learners_during(self, period: Period) -> set[str]:
+        return set(self.conn.scalars(select(facts.c.agent_hash).distinct().where(self.during(period))))
 
     def completions(self, until: str | None = None) -> dict[str, Done]:
         """learner -> the completion of the programme (facts on local days before
@@ -148,7 +227,7 @@ class Scope:
         if rule is None:
             return {}
         targets = self.definition["modules"] if rule == "all-modules" else self.definition["roots"]
-        where = [facts.c.store_id == self.store, facts.c.activity_id.in_(targets), IS_COMPLETION]
+        where = [facts.c.store_id == self.store, facts.c.activity_id.in_(targets), IS_COMPLETION, *self.who]
         if until is not None:
             where.append(facts.c.day < until)
         firsts = (
@@ -163,31 +242,6 @@ class Scope:
         else:
             done = select(firsts.c.agent_hash, func.min(firsts.c.key)).group_by(firsts.c.agent_hash)
         return {agent: _done(text) for agent, text in self.conn.execute(done)}
-
-    def completions_and_first_seen(self, until: str) -> tuple[dict[str, Done], dict[str, str]]:
-        """``completions(until)`` and ``first_seen(until)`` in one pass over the facts."""
-        rule = self.definition["completion"]
-        if rule is None:
-            return {}, self.first_seen(until)
-        targets = self.definition["modules"] if rule == "all-modules" else self.definition["roots"]
-        done = and_(facts.c.activity_id.in_(targets), IS_COMPLETION)
-        per_activity = (
-            select(facts.c.agent_hash, func.min(facts.c.ts).label("first"),
-                   func.min(case((done, DONE_KEY), else_=None)).label("key"))
-            .where(whole_store(self.store), self.member, facts.c.day < until)
-            .group_by(facts.c.agent_hash, facts.c.activity_id).subquery()
-        )
-        last = func.max(per_activity.c.key) if rule == "all-modules" else func.min(per_activity.c.key)
-        completions: dict[str, Done] = {}
-        first_seen: dict[str, str] = {}
-        for agent, first, pieces, text in self.conn.execute(
-            select(per_activity.c.agent_hash, func.min(per_activity.c.first), func.count(per_activity.c.key), last)
-            .group_by(per_activity.c.agent_hash)
-        ):
-            first_seen[agent] = first
-            if text is not None and (rule != "all-modules" or pieces == len(self.definition["modules"])):
-                completions[agent] = _done(text)
-        return completions, first_seen
 
     def learner_figures(self, period: Period) -> dict[str, LearnerFigures]:
         """learner -> their figures (LearnerFigures) for every learner with a fact in
@@ -205,7 +259,7 @@ class Scope:
                 func.sum(case((ended, facts.c.duration_s), else_=None)).label("terminated"),
                 func.sum(case((ended, None), else_=facts.c.duration_s)).label("other"),
             )
-            .where(self.base, self.within(period))
+            .where(self.during(period))
             .group_by(facts.c.agent_hash, facts.c.activity_id, facts.c.registration)
             .subquery()
         )
@@ -224,21 +278,25 @@ class Scope:
     def any_outcome(self) -> bool:
         return self.conn.execute(select(literal(1)).where(self.base, OUTCOME.is_not(None)).limit(1)).first() is not None
 
-    def first_seen(self, until: str) -> dict[str, str]:
+    def first_seen(self, until: str, among: Collection[str] | None = None) -> dict[str, str]:
         """learner -> the time of their first programme fact on a day before ``until``
-        (for a learner who completed before ``until``, their first fact of all)."""
-        rows = self.conn.execute(
-            select(facts.c.agent_hash, func.min(facts.c.ts))
-            .where(whole_store(self.store), self.member, facts.c.day < until).group_by(facts.c.agent_hash)
-        )
-        return {agent: ts for agent, ts in rows}
+        (for a learner who completed before ``until``, their first fact of all); with
+        ``among``, for those learners only (a short list is matched in the database,
+        which then groups only their facts)."""
+        where = [self.all_time, facts.c.day < until]
+        if among is not None and len(among) <= MAX_LISTED:
+            if not among:
+                return {}
+            where.append(facts.c.agent_hash.in_(sorted(among)))
+        rows = self.conn.execute(select(facts.c.agent_hash, func.min(facts.c.ts)).where(*where).group_by(facts.c.agent_hash))
+        return {agent: ts for agent, ts in rows if among is None or agent in among}
 
     def last_day(self, *where: Any) -> dict[str, str]:
-        rows = self.conn.execute(select(facts.c.agent_hash, func.max(facts.c.day)).where(self.base, *where).group_by(facts.c.agent_hash))
+        rows = self.conn.execute(select(facts.c.agent_hash, func.max(facts.c.day)).where(self.all_time, *where).group_by(facts.c.agent_hash))
         return {agent: day for agent, day in rows}
 
-    def count(self, *where: Any) -> int:
-        return int(self.conn.execute(select(func.count()).select_from(facts).where(self.base, *where)).scalar() or 0)
+    def count_during(self, period: Period, *where: Any) -> int:
+        return int(self.conn.execute(select(func.count()).select_from(facts).where(self.during(period), *where)).scalar() or 0)
 
     # ----------------------------------------------------------------- ratings and hours
 
@@ -261,7 +319,7 @@ class Scope:
                 func.min(facts.c.position).over(partition_by=key).label("first"),
             )
             # Survey items are the programme's own: no membership test needed.
-            .where(facts.c.store_id == self.store, facts.c.rating_value.is_not(None), rated, *where).subquery()
+            .where(facts.c.store_id == self.store, facts.c.rating_value.is_not(None), rated, *self.who, *where).subquery()
         )
         rows = self.conn.execute(
             select(ranked.c.agent_hash, ranked.c.activity_id, ranked.c.rating_value)
@@ -308,7 +366,7 @@ class Scope:
         # name one: a fact whose parent is in a module's tree is itself in that tree.
         rows = self.conn.execute(
             select(facts.c.agent_hash, *_CONTEXT).distinct()
-            .where(self.base, self.within(period), facts.c.activity_id.not_in(sorted(self.modules)),
+            .where(self.during(period), facts.c.activity_id.not_in(sorted(self.modules)),
                    or_(_text(facts.c.grouping_ids) != "[]", _text(facts.c.category_ids) != "[]"))
         )
         for agent, parents, groupings, categories in rows:
@@ -322,7 +380,8 @@ class Scope:
         out: dict[str, set[str]] = {m: set() for m in modules}
         rows = self.conn.execute(
             select(facts.c.agent_hash, facts.c.activity_id).distinct()
-            .where(facts.c.store_id == self.store, facts.c.activity_id.in_(modules), IS_COMPLETION, facts.c.day < until)
+            .where(facts.c.store_id == self.store, facts.c.activity_id.in_(modules), IS_COMPLETION, facts.c.day < until,
+                   *self.who)
         )
         for agent, module in rows:
             out[module].add(agent)
@@ -333,7 +392,7 @@ class Scope:
     def buckets(self, period: Period, grain: str) -> dict[str, dict[str, Any]]:
         """bucket -> active learners, statements and learning hours of the period's facts."""
         column = GRAINS[grain]
-        source = select(facts).where(self.base, self.within(period)).subquery()
+        source = select(facts).where(self.during(period)).subquery()
         out: dict[str, dict[str, Any]] = {}
         for label, people, statements in self.conn.execute(
             select(source.c[column], func.count(distinct(source.c.agent_hash)), func.count(distinct(source.c.statement_id)))
@@ -361,7 +420,7 @@ class Scope:
                 m.c.store_id == facts.c.store_id, m.c.agent_hash == facts.c.agent_hash,
                 m.c.valid_from <= facts.c.day, or_(m.c.valid_to == "", facts.c.day < m.c.valid_to),
             )))
-            .where(self.base, self.within(period))
+            .where(self.during(period))
             .subquery()
         )
         out: dict[tuple[str, str], dict[str, Any]] = {}
@@ -376,11 +435,19 @@ class Scope:
         return out
 
 
-def store_learners(conn: Connection, store: str, period: Period) -> int:
+def store_learners(conn: Connection, store: str, period: Period, excluded: Collection[str] = ()) -> int:
     """Learners with any fact in the store in the period (the reach denominator)."""
     return int(conn.execute(
-        select(func.count(distinct(facts.c.agent_hash))).where(facts.c.store_id == store, Scope.within(period))
+        select(func.count(distinct(facts.c.agent_hash)))
+        .where(facts.c.store_id == store, Scope.within(period), *present(excluded))
     ).scalar() or 0)
+
+
+def present(excluded: Collection[str]) -> tuple[ColumnElement[bool], ...]:
+    """The condition that leaves out the learners (hashes) who objected: design
+    part d, an opt-out removes the agent from aggregate counts, and the read layer
+    filters with the current opt-out set (so it applies to answers about the past)."""
+    return (facts.c.agent_hash.not_in(sorted(excluded)),) if excluded else ()
 
 
 def team_lookup(conn: Connection, store: str) -> dict[str, list[tuple[str, str, str]]]:

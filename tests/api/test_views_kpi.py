@@ -223,3 +223,58 @@ def test_a_tag_in_grouping_or_category_brings_a_statement_in(client: XapiClient,
     body = _read(client, "/programmes/tagged/evaluation", position, window="2026-Q3").json()
     assert body["levels"]["L0_inputs"]["enrolled"]["value"] == 6
     assert body["completion"]["status"] == "not-configured"
+
+
+def test_an_observation_named_by_both_rules_counts_once(client: XapiClient, engine: Engine) -> None:
+    """A statement that is application evidence (its type) and a business-metric
+    observation (its id) is one observation of the metric (docs/kpi.md, Results):
+    the count and the mean are those of the statements, not doubled."""
+    tag, checklist = "https://example.com/themes/care", "https://example.com/checklists/1"
+    checklist_type = "http://id.tincanapi.com/activitytype/checklist"
+    assert _define(client, {
+        "tags": [tag], "application": {"activityTypes": [checklist_type]},
+        "businessMetrics": {"activities": [checklist]},
+    }, "both").status_code == 200
+    statements = []
+    for i in range(6):
+        actor = {"mbox": f"mailto:both{i}@example.com"}
+        statements.append({
+            "actor": actor, "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+            "object": {"id": "https://example.com/a/care"}, "timestamp": "2026-07-07T10:00:00Z",
+            "context": {"contextActivities": {"category": [{"id": tag}]}},
+        })
+        statements.append({
+            "actor": actor, "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+            "object": {"id": checklist, "definition": {"type": checklist_type}}, "timestamp": "2026-07-08T10:00:00Z",
+            "result": {"score": {"raw": 10 + i}},
+        })
+    assert client.post_statements(statements).status_code == 200
+    position = log_events(engine)[-1].position
+    results = _read(client, "/programmes/both/evaluation", position, window="2026-Q3").json()["levels"]["L4_results"]
+    assert results["observations"] == 6
+    assert results["learners"] == 6
+    assert results["meanValue"] == 12.5
+
+
+def test_an_objection_leaves_the_learner_out_of_the_counts_at_once(client: XapiClient, engine: Engine, loaded: int) -> None:
+    """Design part d: an opt-out removes the person from aggregate counts, and the
+    read layer filters with the objections in force now (answers about the past
+    too); opting in again brings them back."""
+    before = _read(client, "/programmes/onboarding-2026/evaluation", loaded, window="2026").json()
+    assert before["completion"]["denominator"] == 12
+    learner = {"mbox": "mailto:learner0@example.com"}
+    assert client.post("/admin/people/opt-out", json={"agent": learner}).status_code == 200
+    position = log_events(engine)[-1].position
+    social = client.get("/views/social/overview", params={"minPosition": position, "window": "2026-Q3"})
+    assert social.status_code == 200, social.text
+    after = _read(client, "/programmes/onboarding-2026/evaluation", position, window="2026").json()
+    assert after["completion"]["denominator"] == 11
+    assert after["completion"]["numerator"] == before["completion"]["numerator"] - 1
+    assert after["levels"]["L3_behaviour"]["applicationRate"]["numerator"] == 3
+    listed = _read(client, "/programmes", position, window="2026").json()["programmes"][0]
+    assert listed["enrolled"]["value"] == 11
+    assert client.post("/admin/people/opt-in", json={"agent": learner}).status_code == 200
+    position = log_events(engine)[-1].position
+    assert client.get("/views/social/overview", params={"minPosition": position, "window": "2026-Q3"}).status_code == 200
+    again = _read(client, "/programmes/onboarding-2026/evaluation", position, window="2026").json()
+    assert again["completion"] == before["completion"]

@@ -243,7 +243,9 @@ def _headline(p: Programme, period: Period, all_facts: Sequence[Fact]) -> dict[s
 def _programme(conn: Connection, store: str, programme_id: str) -> tuple[Programme, dict[str, Any], list[Fact], dict[str, Any]]:
     found = definition(conn, store, programme_id)
     d = found["definition"]
-    evidence = evidence_facts(conn, store, d.get("application")) + evidence_facts(conn, store, d.get("businessMetrics"))
+    # A fact both rules name is one observation, not two (docs/kpi.md, Results).
+    evidence = list({(f["statement_id"], f["agent_hash"]): f for rule in (d.get("application"), d.get("businessMetrics"))
+                     for f in evidence_facts(conn, store, rule)}.values())
     return Programme(programme_id, d, programme_facts(conn, store, d)), found, evidence, store_settings(conn, store)
 
 

@@ -21,8 +21,10 @@ from lrs.events import RecordedEvent
 from lrs.programmes import PROGRAMME_DEFINED, check_definition
 from projections.base import fold
 from projections.kpi import KpiProjection, queries
+from projections.kpi.schema import SETTINGS
 from projections.schema import metadata
 from projections.windows import parse_period
+from tests.kpi_oracle.links import derived
 from tests.progress_helpers import to_events, voiding
 
 ADL = "http://adlnet.gov/expapi/verbs/"
@@ -97,7 +99,7 @@ def read(events: list[RecordedEvent], min_group_size: int = K) -> Iterator[Conne
             if rows[table.name]:
                 conn.execute(table.sql.insert(), list(rows[table.name].values()))
         conn.execute(
-            projection.tables[3].sql.insert(),
+            SETTINGS.sql.insert(),
             {"store_id": "default", "timezone": "UTC", "fiscal_start_month": 1, "position": 0,
              "settings": {"minGroupSize": min_group_size, "minGroupSizePerformance": max(min_group_size, 3)}},
         )
@@ -251,3 +253,37 @@ def test_a_redefinition_is_a_read_time_join(statements: list[dict[str, Any]], qu
         fresh = queries.evaluation(conn, "default", "p", window=quarter)
     assert after["version"] == 2 and fresh["version"] == 1
     assert {**after, "version": 0} == {**fresh, "version": 0}
+
+
+@st.composite
+def linked_histories(draw: Any) -> list[dict[str, Any]]:
+    """Histories whose statements also name groupings and categories (an array or
+    a single object, Data 2.4.6.2), some by a Group of several learners."""
+    items = draw(histories())
+    for s in items:
+        if s["verb"]["id"] == ADL + "voided" or not draw(st.booleans()):
+            continue
+        found = s.setdefault("context", {}).setdefault("contextActivities", {})
+        found["grouping"] = [{"id": i} for i in draw(st.lists(st.sampled_from((ROOT, OTHER, MODULES[1])), max_size=2, unique=True))]
+        if draw(st.booleans()):
+            found["category"] = {"id": draw(st.sampled_from((OTHER, SURVEY)))}
+        if draw(st.booleans()):
+            s["actor"] = {"objectType": "Group", "member": [{"mbox": m} for m in draw(
+                st.lists(st.sampled_from(AGENTS), min_size=1, max_size=3, unique=True))]}
+    return items
+
+
+@PROPERTY
+@given(statements=linked_histories())
+def test_the_link_counts_equal_the_facts(statements: list[dict[str, Any]]) -> None:
+    """The per-activity statement counts and context links the reads take the tree
+    and membership from (kpi_activities, kpi_links) equal what the valid facts
+    hold, through voidings (before or after their targets) and Group actors."""
+    projection = KpiProjection()
+    rows = fold(projection, to_events(statements, first=2)).store.snapshot(projection.tables)  # type: ignore[attr-defined]
+    found, links = derived("default", rows["kpi_facts"].values())
+    key = lambda row: (row["activity_id"], row.get("kind"), row.get("context_id"))  # noqa: E731
+    kept = sorted(((key(r), r["statements"]) for r in rows["kpi_activities"].values()), key=str)
+    assert kept == sorted(((key(r), r["statements"]) for r in found), key=str)
+    kept = sorted(((key(r), r["statements"]) for r in rows["kpi_links"].values()), key=str)
+    assert kept == sorted(((key(r), r["statements"]) for r in links), key=str)

@@ -16,8 +16,9 @@ from sqlalchemy import Engine
 
 from lrs.programmes import check_definition
 from projections.kpi import logic, queries
-from projections.kpi.schema import FACTS, MEMBERSHIPS, PROGRAMMES, SETTINGS
+from projections.kpi.schema import ACTIVITIES, FACTS, LINKS, MEMBERSHIPS, PROGRAMMES, SETTINGS
 from tests.kpi_oracle import queries as oracle
+from tests.kpi_oracle.links import derived
 
 ROOT = "http://example.com/c"
 MODULES = [f"{ROOT}/m{i}" for i in (1, 2, 3)]
@@ -98,7 +99,13 @@ def stores(draw: Any) -> dict[str, Any]:
 def _load(engine: Engine, store: dict[str, Any]) -> str:
     store_id = uuid.uuid4().hex
     with engine.begin() as conn:
-        conn.execute(FACTS.sql.insert(), [{**f, "store_id": store_id} for f in store["facts"]])
+        # The facts, and the per-activity counts the fold keeps beside them.
+        found, links = derived(store_id, store["facts"])
+        if found:
+            conn.execute(FACTS.sql.insert(), [{**f, "store_id": store_id} for f in store["facts"]])
+            conn.execute(ACTIVITIES.sql.insert(), found)
+        if links:
+            conn.execute(LINKS.sql.insert(), links)
         conn.execute(PROGRAMMES.sql.insert(), [
             {"store_id": store_id, "programme_id": name, "version": 1, "definition": check_definition(DEFINITIONS[name]),
              "position": 1, "recorded_at": "2026-01-01T00:00:00.000000Z"}
@@ -137,3 +144,30 @@ def test_sql_reads_answer_as_the_python_fold(engine: Engine, store: dict[str, An
                     == oracle.series(conn, store_id, programme, **arguments))
         assert queries.themes(conn, store_id, year="2026") == oracle.themes(conn, store_id, year="2026")
         assert queries.programme_list(conn, store_id, window=window) == oracle.programme_list(conn, store_id, window=window)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large])
+@given(store=stores(), window=st.sampled_from(("2026-Q2", "2026-Q3", "2026")), data=st.data())
+def test_an_objection_answers_as_if_the_learner_had_no_facts(engine: Engine, store: dict[str, Any], window: str,
+                                                            data: st.DataObject) -> None:
+    """P10 (design part d): with an opt-out in force, every answer equals the answer
+    over the same store without that learner's facts."""
+    # Learners with facts (one who has none would test nothing).
+    objecting = data.draw(st.lists(st.sampled_from(sorted({f["agent_hash"] for f in store["facts"]})),
+                                   min_size=1, max_size=3, unique=True))
+    with_them = _load(engine, store)
+    without = _load(engine, {**store, "facts": [f for f in store["facts"] if f["agent_hash"] not in objecting]})
+    programme = data.draw(st.sampled_from(store["programmes"]))
+    out = frozenset(objecting)
+    with engine.connect() as conn:
+        def same(read: Any, **arguments: Any) -> None:
+            left, right = read(conn, with_them, excluded=out, **arguments), read(conn, without, **arguments)
+            assert left == right
+        same(queries.evaluation, programme_id=programme, window=window, compare=True)
+        same(queries.funnel, programme_id=programme, window=window)
+        for by in ("all", "team"):
+            same(queries.series, programme_id=programme, metrics=list(queries.SERIES_METRICS), grain="week",
+                 window=window, explicit=None, by=by)
+        same(queries.themes, year="2026")
+        same(queries.programme_list, window=window)
