@@ -4,8 +4,8 @@ the activity tree and a programme's membership by context from it instead of
 scanning every fact's JSON arrays. The view's version changes with it, so the
 runner rebuilds the view and fills the table.
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-03
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017"
-down_revision = "0016"
+revision = "0021"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
