@@ -249,7 +249,7 @@ class _Loader:
             clock.to_micros(clock.parse_utc(row[7])), False, entry.voids, entry.ref,
             entry.has_attachments, entry.authority_hash,
         ))
-        self.keys.extend((position, kind, digest, store_id) for kind, digest in entry.keys)
+        self.keys += [(position, kind, digest, store_id) for kind, digest in entry.keys]
         # Communication 4.2 "define": the flag travels in the event's metadata.
         if '"define"' in row[9] and orjson.loads(row[9]).get("define", True) is False:
             return
