@@ -28,14 +28,17 @@ depends on other statements (Data 2.3.2 voiding, whichever arrives first;
 StatementRef targets' keys, Communication 2.1.3) is settled once at the end in set
 operations over the imported stores, and canonical definitions and names are merged
 in memory (Communication 4.2 "define", position order) and written once. Memory:
-one batch of rows plus one entry per distinct Activity, Verb and Agent.
+one batch of rows (two on PostgreSQL: one read, one in writing) plus one entry
+per distinct Activity, Verb and Agent.
 Credentials are not carried: their secrets' hashes are not in the log, and an
 export is meant to travel. Their events (created, rotated, revoked) are.
 """
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,16 +110,35 @@ def import_export(
     *,
     lock_timeout_seconds: float = 30.0,
     progress: Callable[[int], None] | None = None,
+    batch: int = 5000,
 ) -> ImportReport:
-    """Import ``path`` in one transaction, verifying it on the way; raises
-    ExportError (the file does not verify: nothing is written) or ImportRefused
-    (the target cannot take it)."""
+    """Import ``path`` in one transaction, verifying it on the way, ``batch`` event
+    rows at a time; raises ExportError (the file does not verify: nothing is
+    written) or ImportRefused (the target cannot take it)."""
     header, first = _header_and_first_row(path)
     store = header.get("store") if isinstance(header.get("store"), str) else None
+    # The cyclic collector kept walking the batch in hand (thousands of parsed
+    # statements and row tuples, none in a cycle): paused while importing, 3 to 5 %
+    # of the CPU time of 20,000 events (3 alternated runs each). `lrs import` is a
+    # command of its own; the collector runs again as soon as the import ends.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _import(engine, path, first, store, lock_timeout_seconds, progress, batch)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _import(
+    engine: Engine, path: Path, first: list[Any] | None,
+    store: str | None, lock_timeout_seconds: float, progress: Callable[[int], None] | None,
+    batch: int,
+) -> ImportReport:
     with log.writing(engine, lock_timeout_seconds=lock_timeout_seconds) as writer:
         conn = writer.conn
         head_position, head_recorded = log.head(conn)
-        loader = _Loader(conn, head_position, head_recorded, store, progress)
+        loader = _Loader(conn, head_position, head_recorded, store, progress, batch)
         try:
             with path.open("rb") as stream:
                 report = verify_export(
@@ -166,7 +188,16 @@ _KEY_COLUMNS = "position, kind, key_hash, store_id"
 
 
 class _Loader:
-    """Writes what verify_export hands over, in batches, through the driver."""
+    """Writes what verify_export hands over, in batches, through the driver.
+
+    PostgreSQL: a batch is written by a thread of its own while the next one is
+    read, verified and indexed, so the server's work behind COPY overlaps the
+    client's (wall 1.85 -> 1.67 s for 20,002 events, 3 alternated runs each). The
+    connection is used by one thread at a time: anything else that touches it first
+    waits for the batch in writing (``_drain``), and so does the end of the import,
+    commit or rollback. Not on SQLite: its engine runs in this process, mostly
+    holding the interpreter's lock while it binds rows, and the thread cost 4 % of
+    CPU for no wall time (same runs)."""
 
     def __init__(
         self, conn: Connection, head_position: int, head_recorded: str | None,
@@ -203,15 +234,25 @@ class _Loader:
         self.known_blobs: set[str] = set()
         self.stores_seen: set[str] = set()
         self.started = False
+        self.writer = None if self.sqlite else ThreadPoolExecutor(1, "lrs-import")
+        self.writing: Future[None] | None = None
+
+    def _drain(self) -> None:
+        """Wait for the batch in writing; its error, if any, is raised here."""
+        if self.writing is not None:
+            writing, self.writing = self.writing, None
+            writing.result()
 
     def row(self, row: list[Any]) -> None:
         if row[1] not in self.stores_seen:
+            self._drain()
             self._check_store(row[1])
             self.stores_seen.add(row[1])
         if not self.started:
             _check_start(row, self.head_position, self.head_recorded)
             self.started = True
         if row[0] != self.last_position + 1:
+            self._drain()
             self.conn.execute(log_gaps.insert().values(
                 first_position=self.last_position + 1, last_position=row[0] - 1,
                 reason=f"imported export of store {self.store!r}: positions its source gave "
@@ -249,7 +290,7 @@ class _Loader:
             clock.to_micros(clock.parse_utc(row[7])), False, entry.voids, entry.ref,
             entry.has_attachments, entry.authority_hash,
         ))
-        self.keys.extend((position, kind, digest, store_id) for kind, digest in entry.keys)
+        self.keys += [(position, kind, digest, store_id) for kind, digest in entry.keys]
         # Communication 4.2 "define": the flag travels in the event's metadata.
         if '"define"' in row[9] and orjson.loads(row[9]).get("define", True) is False:
             return
@@ -260,11 +301,13 @@ class _Loader:
 
     def blob(self, sha256: str, content: bytes) -> None:
         if sha256 not in self.known_blobs:
+            self._drain()
             blobs.put(self.conn, content, sha256)
             self.known_blobs.add(sha256)
 
     def attachment(self, record: dict[str, Any]) -> None:
         self.flush()
+        self._drain()
         self.conn.execute(attachment_blobs.insert().values(
             store_id=record["store_id"], sha2=record["sha2"], sha256=record["sha256"]
         ))
@@ -290,12 +333,27 @@ class _Loader:
             cursor.close()
 
     def flush(self) -> None:
+        """Write the batch (PostgreSQL: hand it to the writing thread, once the
+        previous one is written)."""
         if not self.pending:
             return
-        self._insert("events", _EVENT_COLUMNS, self.pending)
-        self._insert("statements", _STATEMENT_COLUMNS, self.statements)
-        self._insert("statement_keys", _KEY_COLUMNS, self.keys)
-        for row in self.pending:
+        pending, statements, keys = self.pending, self.statements, self.keys
+        self.pending, self.statements, self.keys = [], [], []
+        self._drain()
+        if self.writer is None:
+            self._write(pending, statements, keys)
+        else:
+            self.writing = self.writer.submit(self._write, pending, statements, keys)
+        if self.progress is not None:
+            self.progress(len(pending))
+
+    def _write(
+        self, pending: list[list[Any]], statements: list[tuple[Any, ...]], keys: list[tuple[Any, ...]],
+    ) -> None:
+        self._insert("events", _EVENT_COLUMNS, pending)
+        self._insert("statements", _STATEMENT_COLUMNS, statements)
+        self._insert("statement_keys", _KEY_COLUMNS, keys)
+        for row in pending:
             kind = row[5]
             if kind in DOCUMENT_EVENTS:
                 fold_head(self.heads, _event(row))
@@ -308,9 +366,6 @@ class _Loader:
                     {"position": p, "store_id": row[1], "erasure_position": row[0]}
                     for p in listed_positions(row[8])
                 ])
-        if self.progress is not None:
-            self.progress(len(self.pending))
-        self.pending, self.statements, self.keys = [], [], []
 
     def _store(self, event: RecordedEvent) -> None:
         data = event.payload()
@@ -322,6 +377,7 @@ class _Loader:
 
     def finish(self) -> None:
         self.flush()
+        self._drain()
         self._insert("erased_voiding", "store_id, statement_id, voids_statement_id",
                      self.erased_voiding)
         for store_id, canonical in sorted(self.canonical.items()):
@@ -334,6 +390,13 @@ class _Loader:
             self.conn.execute(document_heads.insert(), rows[start : start + 500])
 
     def close(self) -> None:
+        # After a failure elsewhere the batch in writing is only waited for (the
+        # transaction is rolled back whole); its own error, if any, is secondary.
+        writing, self.writing = self.writing, None
+        if writing is not None:
+            writing.exception()
+        if self.writer is not None:
+            self.writer.shutdown()
         if self.cache_size is not None:
             cursor = self.raw.cursor()
             cursor.execute(f"PRAGMA cache_size={int(self.cache_size)}")

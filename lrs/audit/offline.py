@@ -121,9 +121,7 @@ def verify_export(
                     row = orjson.loads(line)
                 except orjson.JSONDecodeError as exc:
                     raise _Bad(f"not JSON: {exc}") from None
-                if len(row) != 12 or not all(
-                    type(value) is kind for value, kind in zip(row, _ROW_TYPES, strict=True)
-                ):
+                if len(row) != 12 or tuple(map(type, row)) != _ROW_TYPES:
                     raise _Bad("an event row must be an array of 12 columns: " + ", ".join(archive.ROW_FIELDS))
                 position = row[0]
                 if position <= last_position or (

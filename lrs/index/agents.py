@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -22,36 +22,39 @@ _NAMES = select(agents.c.names).where(
 )
 
 
-def _agents_of(statement: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Every Agent (not Group) a statement names, Group members included."""
+def _agents_of(statement: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every Agent (not Group) a statement names, Group members included, in
+    statement order. Plain loops (no generators): every imported statement comes
+    through here."""
+    found: list[dict[str, Any]] = []
 
-    def visit(value: Any) -> Iterator[dict[str, Any]]:
+    def visit(value: Any) -> None:
         if not isinstance(value, dict):
             return
         if value.get("objectType") == "Group":
             for member in value.get("member") or ():
-                yield from visit(member)
-            return
-        if ifi_key(value) is not None:
-            yield value
+                visit(member)
+        elif ifi_key(value) is not None:
+            found.append(value)
 
-    def parts(part: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        yield from visit(part.get("actor"))
+    def parts(part: dict[str, Any]) -> None:
+        visit(part.get("actor"))
         obj = part.get("object") or {}
         if obj.get("objectType") in ("Agent", "Group"):
-            yield from visit(obj)
+            visit(obj)
         context = part.get("context") or {}
-        yield from visit(context.get("instructor"))
-        yield from visit(context.get("team"))
+        visit(context.get("instructor"))
+        visit(context.get("team"))
         for entry in context.get("contextAgents") or ():
-            yield from visit(entry.get("agent"))
+            visit(entry.get("agent"))
         for entry in context.get("contextGroups") or ():
-            yield from visit(entry.get("group"))
+            visit(entry.get("group"))
 
-    yield from parts(statement)
+    parts(statement)
     obj = statement.get("object") or {}
     if obj.get("objectType") == "SubStatement":
-        yield from parts(obj)
+        parts(obj)
+    return found
 
 
 agents_of = _agents_of

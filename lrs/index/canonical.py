@@ -23,20 +23,27 @@ class Canonical:
         self.verbs: dict[str, list[Any]] = {}
         # hash -> (identity, names, position of the last name added)
         self.agents: dict[str, tuple[dict[str, Any], set[str], int]] = {}
+        # hash -> the value merged in last, for activities and verbs.
+        self._last: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
 
     def add(self, position: int, statement: dict[str, Any], entry: Any) -> None:
-        for known, items, merge in (
-            (self.activities, entry.definitions, merge_definition),
-            (self.verbs, entry.displays, merge_display),
+        for known, last, items, merge in (
+            (self.activities, self._last[0], entry.definitions, merge_definition),
+            (self.verbs, self._last[1], entry.displays, merge_display),
         ):
             for item_id, value in items:
                 digest = key_hash(item_id)
                 current = known.get(digest)
-                merged = merge(current[1] if current else None, value)
                 if current is None:
-                    known[digest] = [item_id, merged, position]
-                elif merged != current[1]:
-                    current[1], current[2] = merged, position
+                    known[digest] = [item_id, merge(None, value), position]
+                    last[digest] = value
+                elif value != last[digest]:
+                    # Both merges are idempotent: merging the value merged last
+                    # again changes nothing, and most statements repeat it.
+                    last[digest] = value
+                    merged = merge(current[1], value)
+                    if merged != current[1]:
+                        current[1], current[2] = merged, position
         for agent in agents_of(statement):
             digest = key_hash(ifi_key(agent) or "")
             name = agent.get("name") if isinstance(agent.get("name"), str) else None

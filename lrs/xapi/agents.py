@@ -17,15 +17,31 @@ from lrs.xapi.value_formats import fold_mbox
 def ifi_key(agent: dict[str, Any]) -> str | None:
     """A string naming the Agent or identified Group's identifier; None if anonymous."""
     if "mbox" in agent:
-        return "mbox:" + fold_mbox(agent["mbox"])
+        mbox = agent["mbox"]
+        return _mbox_key(mbox) if type(mbox) is str else "mbox:" + fold_mbox(mbox)
     if "mbox_sha1sum" in agent:
         return "mbox_sha1sum:" + agent["mbox_sha1sum"].lower()
     if "openid" in agent:
         return "openid:" + agent["openid"]
     account = agent.get("account")
     if isinstance(account, dict):
-        return "account:" + orjson.dumps([account.get("homePage"), account.get("name")]).decode()
+        home, name = account.get("homePage"), account.get("name")
+        if type(home) is str and type(name) is str:
+            return _account_key(home, name)
+        return "account:" + orjson.dumps([home, name]).decode()
     return None
+
+
+# The same learners and authority come back statement after statement (an import,
+# a reindex, a batch): their keys are remembered like key_hash's digests.
+@functools.lru_cache(maxsize=1 << 14)
+def _mbox_key(mbox: str) -> str:
+    return "mbox:" + fold_mbox(mbox)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _account_key(home: str, name: str) -> str:
+    return "account:" + orjson.dumps([home, name]).decode()
 
 
 def authority_key(authority: dict[str, Any]) -> str:

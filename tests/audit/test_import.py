@@ -205,6 +205,33 @@ def test_import_refuses_an_export_that_does_not_verify_and_writes_nothing(source
     target.dispose()
 
 
+def test_an_import_in_small_batches_is_the_same_and_fails_whole(source, fresh, tmp_path, db_url):
+    """Batches are written while the next is read (PostgreSQL, a thread of its
+    own): many batches give the rows one batch gives, and a row that does not
+    verify after several batches were written still leaves nothing behind."""
+    engine, _, _ = source
+    path = _write(engine, tmp_path / "all.jsonl")
+    whole = make_engine(fresh(_backend(db_url)))
+    import_export(whole, path)
+    small = make_engine(fresh(_backend(db_url)))
+    written: list[int] = []
+    import_export(small, path, batch=2, progress=written.append)
+    assert len(written) > 5
+    assert log.verify(small).store_heads == log.verify(whole).store_heads
+    assert _index(small) == _index(whole)
+    assert _derived(small) == _derived(whole)
+
+    data = path.read_bytes()
+    at = data.rindex(b"completed")
+    path.write_bytes(data[:at] + b"C" + data[at + 1 :])
+    broken = make_engine(fresh(_backend(db_url)))
+    with pytest.raises(ExportError, match="hash mismatch"):
+        import_export(broken, path, batch=2)
+    assert log.verify(broken).events == 0
+    for engine_ in (whole, small, broken):
+        engine_.dispose()
+
+
 def test_cli_import_then_verify(source, fresh, tmp_path, db_url):
     from tests.audit.cli import run_lrs
 
