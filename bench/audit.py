@@ -41,7 +41,12 @@ def main() -> None:
     parser.add_argument("--target-url", default=None)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="lrs-audit-bench-"))
+    # The store, its export and every import target: gone when the run ends.
+    with tempfile.TemporaryDirectory(prefix="lrs-audit-bench-") as scratch:
+        _run(args, Path(scratch))
+
+
+def _run(args: argparse.Namespace, folder: Path) -> None:
     source = make_engine(args.database_url or f"sqlite:///{folder / 'source.sqlite3'}")
     upgrade(source)
     ensure_default_store(source)
@@ -72,6 +77,7 @@ def main() -> None:
         target = _fresh_target(args.target_url, folder / f"target-{run}.sqlite3")
         runs["import (verify + write)"].append(_timed(partial(import_export, target, path)))
         target.dispose()
+    source.dispose()
     print(f"{total} events, export {path.stat().st_size / 1e6:.1f} MB, {args.runs} runs")
     for step, timings in runs.items():
         wall = statistics.median(t[0] for t in timings)
