@@ -217,8 +217,11 @@ def network(facts: Facts, window: Window | None) -> Network:
 
 def read(conn: Connection, store: str, window: Window | None, current_opt_outs: set[str]) -> Facts:
     """The window's facts less the objections in force, reused while the view's
-    checkpoint stands (projections.social.reuse)."""
-    return REUSE.facts(conn, store, window, current_opt_outs, load)
+    checkpoint stands and patched when it moves on (projections.social.reuse)."""
+    # Imported here: the patch reads with this module's helpers.
+    from projections.social.delta import patch
+
+    return REUSE.facts(conn, store, window, current_opt_outs, load, patch)
 
 
 def _window_block(window: Window | None, zone: str) -> dict[str, Any] | None:
