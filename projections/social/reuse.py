@@ -87,9 +87,9 @@ class Reuse:
                     kept.facts.move_to_end(key)
                     self.hits += 1
                     return found
-        earlier = self._earlier(kept, key) if state is not None and patch is not None else None
+        earlier = self._earlier(kept, key) if state is not None else None
         read = None
-        if earlier is not None and earlier.state is not None and state is not None:
+        if patch is not None and earlier is not None and earlier.state is not None and state is not None:
             read = patch(conn, store, window, current_opt_outs, earlier, earlier.state[0], state[0])
         if read is not None:
             with self._lock:
