@@ -23,7 +23,7 @@ from sqlalchemy import Table as SqlTable
 
 from lrs.xapi.agents import key_hash
 from projections.social.network import Facts, Row
-from projections.social.queries import INTERACTION_COLUMNS, _dicts, _interned, settings
+from projections.social.queries import INTERACTION_COLUMNS, _dicts, _interned, _unindexed, settings
 from projections.social.schema import (
     ARTIFACT,
     GATHERING,
@@ -55,18 +55,26 @@ def _closed(table: SqlTable, since: int, at: int) -> ColumnElement[bool]:
     return and_(table.c.valid_from <= since, table.c.valid_to > since, table.c.valid_to <= at)
 
 
-def _in_window(table: SqlTable, window: Window | None) -> list[ColumnElement[bool]]:
+def _in_window(table: SqlTable, window: Window | None, sqlite: bool = False) -> list[ColumnElement[bool]]:
+    # SQLite has no statistics: the window's bounds on ts look as selective to it as
+    # the positions' bounds, and a quarter of ts is most of the table; its unary +
+    # keeps the ts index out (queries._windowed).
+    ts: ColumnElement[str] = _unindexed(table.c.ts) if sqlite else table.c.ts
     out: list[ColumnElement[bool]] = []
     if window is not None and window.since is not None:
-        out.append(table.c.ts >= window.since)
+        out.append(ts >= window.since)
     if window is not None and window.until is not None:
-        out.append(table.c.ts < window.until)
+        out.append(ts < window.until)
     return out
 
 
 class _Reader:
     def __init__(self, conn: Connection, store: str, since: int, at: int, limit: int) -> None:
         self.conn, self.store, self.since, self.at, self.limit = conn, store, since, at, limit
+        self.sqlite = conn.dialect.name == "sqlite"
+
+    def window(self, table: SqlTable, window: Window | None) -> list[ColumnElement[bool]]:
+        return _in_window(table, window, self.sqlite)
 
     def rows(self, query: Any) -> list[Row]:
         found = _dicts(self.conn, query.limit(self.limit + 1))
@@ -104,7 +112,7 @@ def _patched(reader: _Reader, window: Window | None, out: set[str], kept: Facts)
 
     # Presence is kept as each agent's last moment in the window: an opened row may
     # move it later; a closed one sends the agent's moment back to the database.
-    opened, closed = reader.changed(presence, (presence.c.agent_key, presence.c.ts), *_in_window(presence, window))
+    opened, closed = reader.changed(presence, (presence.c.agent_key, presence.c.ts), *reader.window(presence, window))
     last = {row["agent_key"]: row["ts"] for row in kept.presence}
     for row in opened:
         if row["agent_key"] not in out and row["ts"] > last.get(row["agent_key"], ""):
@@ -113,7 +121,7 @@ def _patched(reader: _Reader, window: Window | None, out: set[str], kept: Facts)
         moment = reader.conn.execute(
             select(func.max(presence.c.ts)).where(
                 presence.c.store_id == reader.store, presence.c.agent_hash == key_hash(agent),
-                presence.c.valid_from <= reader.at, _valid(presence, reader.at), *_in_window(presence, window),
+                presence.c.valid_from <= reader.at, _valid(presence, reader.at), *reader.window(presence, window),
             )
         ).scalar()
         if moment is None:
@@ -125,7 +133,7 @@ def _patched(reader: _Reader, window: Window | None, out: set[str], kept: Facts)
     # Each gathering's distinct participants: a closed participation leaves its
     # agent in only while another valid one of theirs in that gathering remains.
     columns = (participation.c.gathering_key, participation.c.agent_key)
-    opened, closed = reader.changed(participation, columns, *_in_window(participation, window))
+    opened, closed = reader.changed(participation, columns, *reader.window(participation, window))
     assert kept.members is not None
     members = {key: set(agents) for key, agents in kept.members.items()}
     for row in _interned(opened, "agent_key"):
@@ -139,7 +147,7 @@ def _patched(reader: _Reader, window: Window | None, out: set[str], kept: Facts)
                 participation.c.store_id == reader.store, participation.c.agent_hash == key_hash(agent),
                 participation.c.gathering_hash == key_hash(gathering),
                 participation.c.valid_from <= reader.at, _valid(participation, reader.at),
-                *_in_window(participation, window),
+                *reader.window(participation, window),
             ).limit(1)
         ).first()
         if remains is None:
@@ -148,7 +156,7 @@ def _patched(reader: _Reader, window: Window | None, out: set[str], kept: Facts)
                 del members[gathering]
 
     # Shares are read whatever their time (queries.load).
-    bounds = _in_window(interactions, window)
+    bounds = reader.window(interactions, window)
     where = [or_(interactions.c.kind == "share", and_(*bounds))] if bounds else []
     opened, closed = reader.changed(interactions, [interactions.c[name] for name in INTERACTION_COLUMNS], *where)
     interaction_rows = _replaced(
@@ -187,6 +195,8 @@ def _replaced(kept: list[Row], opened: list[Row], closed: list[Row], identity: t
     """``kept`` less one kept row per closed one (by ``identity``), then the opened
     rows: in position order, as a fresh read returns them."""
     gone = Counter(tuple(row[name] for name in identity) for row in closed if shown(row))
+    if not gone:
+        return [*kept, *(row for row in opened if shown(row))]
     out = []
     for row in kept:
         found = tuple(row[name] for name in identity)
