@@ -38,11 +38,11 @@ from sqlalchemy import create_engine, insert
 from lrs import analytics
 from lrs.events import STATEMENT_STORED, RecordedEvent
 from projections.base import fold, snapshot
-from projections.sqlstore import SqlStore
-from projections.view import View
 from projections.schema import checkpoints
 from projections.social import SocialProjection, delta, metrics, queries
 from projections.social.reuse import Reuse
+from projections.sqlstore import SqlStore
+from projections.view import View
 from projections.windows import parse
 
 START = datetime(2026, 7, 1, tzinfo=UTC)

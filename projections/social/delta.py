@@ -101,9 +101,11 @@ def patch(
     size = len(kept.presence) + len(kept.interactions) + len(kept.artifacts) + len(kept.memberships)
     reader = _Reader(conn, store, since, at, max(FLOOR, int(SHARE * size)))
     try:
-        return _patched(reader, window, current_opt_outs, kept)
+        patched = _patched(reader, window, current_opt_outs, kept)
     except TooLarge:
         return None
+    kept.previous = None  # one step back at most
+    return patched
 
 
 def _patched(reader: _Reader, window: Window | None, out: set[str], kept: Facts) -> Facts:
@@ -188,6 +190,7 @@ def _patched(reader: _Reader, window: Window | None, out: set[str], kept: Facts)
     return Facts(
         presence=presence_rows, participation=[], artifacts=artifact_rows, interactions=interaction_rows,
         memberships=membership_rows, gatherings=gathering_rows, settings=kept.settings, members=members,
+        previous=kept,
     )
 
 

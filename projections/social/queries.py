@@ -211,7 +211,14 @@ def network(facts: Facts, window: Window | None) -> Network:
     bounds = _bounds(window)
     net = facts.networks.get(bounds)
     if net is None:
-        net = facts.networks.setdefault(bounds, build(facts, *bounds))
+        built = build(facts, *bounds)
+        earlier = facts.previous.networks.get(bounds) if facts.previous is not None else None
+        if earlier is not None:
+            # One step back at most: the earlier network lets go of its own.
+            earlier.previous = None
+            built.previous = earlier
+        facts.previous = None
+        net = facts.networks.setdefault(bounds, built)
     return net
 
 
