@@ -217,6 +217,7 @@ class Network:
                     carry.tie_sums(self, self.previous) if self.previous is not None else None
                 ) or tie_sums(self, self.teams(), self.pairable())
             self._ties = ties_of(self._tie_sums, self.cap)
+            self._release()
         return self._ties
 
     def tallies(self) -> TeamTallies:
@@ -227,7 +228,13 @@ class Network:
             self._tallies = (
                 carry.tallies(self, self.previous) if self.previous is not None else None
             ) or team_tallies(self, self.teams())
+            self._release()
         return self._tallies
+
+    def _release(self) -> None:
+        """Let go of the earlier network once everything carried from it is here."""
+        if self._teams is not None and self._tallies is not None and self._tie_sums is not None:
+            self.previous = None
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,13 @@ What a read is keyed by, so that a reused answer equals a fresh one:
   design part d).
 
 The analytics settings are part of the view's state at C, so of the key too.
+
+A read at a new position of the store, with the same window, objections, view
+version and erasure as facts kept at an earlier one, is given those facts brought
+forward by what was opened and closed in between (``patch``:
+projections.social.delta), and its network carries their team work forward
+(projections.social.carry): a live store's reads stop reading the whole window
+again after every folded batch.
 """
 
 from __future__ import annotations
@@ -42,7 +49,9 @@ from projections.windows import Window
 
 # Facts of this many (store, window, position) reads are kept per database, the
 # least recently used dropped first. A quarter of 100,000 statements holds 28 MB
-# of facts and network (tracemalloc), so at most ~115 MB at that size.
+# of facts and network (tracemalloc), so at most ~115 MB at that size; a patched
+# read may hold the network it was patched from until its team work is carried
+# (Network.previous, one step back at most): twice that at worst.
 KEPT = 4
 VIEW = "social"
 
