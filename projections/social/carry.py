@@ -88,7 +88,8 @@ def tie_sums(net: Network, old: Network) -> dict[tuple[str, str], tuple[int, int
     moved = _moved(net, old_teams)
     changed = [
         key for key in old.members.keys() | net.members.keys()
-        if old.members.get(key) != net.members.get(key) or not moved.isdisjoint(net.members.get(key, ()))
+        if ((before := old.members.get(key)) is not (now := net.members.get(key)) and before != now)
+        or not moved.isdisjoint(now or ())
     ]
 
     def pairable(members: dict[str, set[str]], cap: int) -> list[set[str]]:

@@ -137,10 +137,20 @@ def _patched(reader: _Reader, window: Window | None, out: set[str], kept: Facts)
     columns = (participation.c.gathering_key, participation.c.agent_key)
     opened, closed = reader.changed(participation, columns, *reader.window(participation, window))
     assert kept.members is not None
-    members = {key: set(agents) for key, agents in kept.members.items()}
+    # The kept sets are shared with the kept facts and their network: a set is
+    # copied before it changes.
+    members = dict(kept.members)
+    copied: set[str] = set()
+
+    def changing(gathering: str) -> set[str]:
+        if gathering not in copied:
+            copied.add(gathering)
+            members[gathering] = set(members.get(gathering, ()))
+        return members[gathering]
+
     for row in _interned(opened, "agent_key"):
         if row["agent_key"] not in out:
-            members.setdefault(row["gathering_key"], set()).add(row["agent_key"])
+            changing(row["gathering_key"]).add(row["agent_key"])
     for gathering, agent in {(row["gathering_key"], row["agent_key"]) for row in closed}:
         if agent in out or agent not in members.get(gathering, ()):
             continue
@@ -153,7 +163,7 @@ def _patched(reader: _Reader, window: Window | None, out: set[str], kept: Facts)
             ).limit(1)
         ).first()
         if remains is None:
-            members[gathering].discard(agent)
+            changing(gathering).discard(agent)
             if not members[gathering]:
                 del members[gathering]
 

@@ -320,8 +320,13 @@ def build(facts: Facts, since: str | None, until: str | None) -> Network:
     for row in facts.participation:
         if inside(row):
             members[row["gathering_key"]].add(row["agent_key"])
-    for key, agents in (facts.members or {}).items():
-        members[key] |= agents
+    if members:
+        for key, agents in (facts.members or {}).items():
+            members[key] |= agents
+    else:
+        # Grouped by the reader already: the facts' sets are shared, never changed
+        # (a patch copies the sets it changes: projections.social.delta).
+        members = facts.members or {}
     # In gathering-key order: the team ties' Newman weights are float sums, the same
     # whatever order the database returned the rows in.
     net.members = dict(sorted(members.items()))
