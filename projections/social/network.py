@@ -202,7 +202,9 @@ class Network:
         if self._teams is None:
             from projections.social import carry
 
-            self._teams = carry.teams(self, self.previous) if self.previous is not None else {
+            # Read once: a read in another thread may let go of it meanwhile.
+            previous = self.previous
+            self._teams = carry.teams(self, previous) if previous is not None else {
                 agent: self.team(agent) for agent in sorted(self.active)
             }
         return self._teams
@@ -213,8 +215,9 @@ class Network:
             if self._tie_sums is None:
                 from projections.social import carry
 
+                previous = self.previous
                 self._tie_sums = (
-                    carry.tie_sums(self, self.previous) if self.previous is not None else None
+                    carry.tie_sums(self, previous) if previous is not None else None
                 ) or tie_sums(self, self.teams(), self.pairable())
             self._ties = ties_of(self._tie_sums, self.cap)
             self._release()
@@ -225,8 +228,9 @@ class Network:
         if self._tallies is None:
             from projections.social import carry
 
+            previous = self.previous
             self._tallies = (
-                carry.tallies(self, self.previous) if self.previous is not None else None
+                carry.tallies(self, previous) if previous is not None else None
             ) or team_tallies(self, self.teams())
             self._release()
         return self._tallies

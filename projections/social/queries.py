@@ -212,7 +212,8 @@ def network(facts: Facts, window: Window | None) -> Network:
     net = facts.networks.get(bounds)
     if net is None:
         built = build(facts, *bounds)
-        earlier = facts.previous.networks.get(bounds) if facts.previous is not None else None
+        previous = facts.previous  # read once: another read may let go of it meanwhile
+        earlier = previous.networks.get(bounds) if previous is not None else None
         if earlier is not None:
             # One step back at most: the earlier network lets go of its own.
             earlier.previous = None
