@@ -6,7 +6,8 @@ the store's latest erasure and the objections in force are unchanged. Here the
 view is folded by the real runner from the real log, on both backends, and after
 every change a user can make (statements, a void, settings, memberships, an
 objection and its withdrawal, an erasure) every answer built on the reused facts
-must equal the answer built on a fresh read.
+must equal the answer built on a fresh read. Facts kept at an earlier position
+and patched to a later one (projections.social.delta, .carry) must too.
 """
 
 from __future__ import annotations
