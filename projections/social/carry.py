@@ -21,6 +21,30 @@ def _comparable(net: Network, old: Network) -> bool:
     return old.cap == net.cap and old.zone == net.zone
 
 
+def co(net: Network, old: Network) -> dict[str, int] | None:
+    """A person's co-learner bits change only with the gatherings they are in:
+    those people's bits are worked out again (under the same numbering of people)."""
+    if not _comparable(net, old) or old.index != net.index:
+        return None
+    changed = [
+        key for key in old.members.keys() | net.members.keys()
+        if (before := old.members.get(key)) is not (now := net.members.get(key)) and before != now
+    ]
+    affected: set[str] = set()
+    for key in changed:
+        affected |= old.members.get(key, set()) | net.members.get(key, set())
+    out = {agent: bits for agent, bits in old.co.items() if agent not in affected}
+    again: dict[str, int] = {}
+    for agents in net.pairable():
+        if not agents.isdisjoint(affected):
+            bits = net.mask(agents)
+            for agent in agents & affected:
+                again[agent] = again.get(agent, 0) | bits
+    for agent, bits in again.items():
+        out[agent] = bits & ~(1 << net.index[agent])
+    return out
+
+
 def teams(net: Network, old: Network) -> dict[str, str]:
     """An agent's team depends on their memberships and last moment only (team_at)."""
     kept = old._teams if _comparable(net, old) else None

@@ -303,8 +303,10 @@ def authorship(artifacts: Iterable[Row]) -> dict[str, str]:
     return {artifact: found[2] for artifact, found in best.items()}
 
 
-def build(facts: Facts, since: str | None, until: str | None) -> Network:
-    """The network of the window [since, until) (UTC timestamps; None: open)."""
+def build(facts: Facts, since: str | None, until: str | None, previous: Network | None = None) -> Network:
+    """The network of the window [since, until) (UTC timestamps; None: open);
+    ``previous``: the same window's network at an earlier position, whose work
+    still holding is carried forward (projections.social.carry)."""
 
     def inside(row: Row) -> bool:
         return (since is None or row["ts"] >= since) and (until is None or row["ts"] < until)
@@ -335,12 +337,20 @@ def build(facts: Facts, since: str | None, until: str | None) -> Network:
     # whatever order the database returned the rows in.
     net.members = dict(sorted(members.items()))
     net.index = {agent: i for i, agent in enumerate(sorted({a for agents in members.values() for a in agents}))}
-    co: dict[str, int] = defaultdict(int)
-    for agents in net.pairable():
-        bits = net.mask(agents)
-        for agent in agents:
-            co[agent] |= bits
-    net.co = {agent: bits & ~(1 << net.index[agent]) for agent, bits in co.items()}
+    carried = None
+    if previous is not None:
+        from projections.social import carry
+
+        net.previous = previous
+        carried = carry.co(net, previous)
+    if carried is None:
+        co: dict[str, int] = defaultdict(int)
+        for agents in net.pairable():
+            bits = net.mask(agents)
+            for agent in agents:
+                co[agent] |= bits
+        carried = {agent: bits & ~(1 << net.index[agent]) for agent, bits in co.items()}
+    net.co = carried
     net.authors = authorship(facts.artifacts)
     sharers = {row["statement_id"]: row["src_key"] for row in facts.interactions if row["kind"] == "share"}
     reach: dict[str, set[str]] = defaultdict(set)

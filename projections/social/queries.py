@@ -211,13 +211,12 @@ def network(facts: Facts, window: Window | None) -> Network:
     bounds = _bounds(window)
     net = facts.networks.get(bounds)
     if net is None:
-        built = build(facts, *bounds)
         previous = facts.previous  # read once: another read may let go of it meanwhile
         earlier = previous.networks.get(bounds) if previous is not None else None
         if earlier is not None:
             # One step back at most: the earlier network lets go of its own.
             earlier.previous = None
-            built.previous = earlier
+        built = build(facts, *bounds, previous=earlier)
         facts.previous = None
         net = facts.networks.setdefault(bounds, built)
     return net

@@ -246,7 +246,7 @@ def test_writes_to_another_store_leave_the_reuse_alone(engine: Engine, folded: R
 def compare_patched(engine: Engine, reuse: Reuse) -> None:
     """Each window through ``reuse`` with patching (the route's read) = a fresh read."""
     from projections.social.delta import patch
-    from projections.social.network import team_tallies, team_ties
+    from projections.social.network import build, team_tallies, team_ties
 
     settings = analytics.current_settings(engine, STORE)
     with engine.connect() as conn:
@@ -261,6 +261,7 @@ def compare_patched(engine: Engine, reuse: Reuse) -> None:
             net = queries.network(patched, window)
             team_of = {agent: net.team(agent) for agent in sorted(net.active)}
             assert net.teams() == team_of
+            assert net.co == build(patched, window.since if window else None, window.until if window else None).co
             assert net.tallies() == team_tallies(net, team_of)
             assert net.ties() == team_ties(net, team_of)
 
