@@ -11,6 +11,13 @@ and working the measures out, as the routes do): wall-clock p50 and p95, and the
 median CPU time. Each answer is timed read afresh (the first read at a new
 checkpoint) and reused (a later read at the same checkpoint: the facts and network
 the first read kept, projections.social.reuse; the disclosure layer still runs).
+
+Then the live store: before each read a batch of 1, 10 or 100 new statements is
+folded into the SQLite file (the view's SQL store, as the runner writes it) and
+the checkpoint moves on, so no read finds its position kept: each answer is timed
+read afresh (``reloaded``: what a read at a new position did before the patch) and
+patched from the facts kept at the previous position (``patched``,
+projections.social.delta).
 """
 
 from __future__ import annotations
@@ -32,8 +39,10 @@ from lrs import analytics
 from lrs.events import STATEMENT_STORED, RecordedEvent
 from projections.base import fold, snapshot
 from projections.schema import checkpoints
-from projections.social import SocialProjection, metrics, queries
+from projections.social import SocialProjection, delta, metrics, queries
 from projections.social.reuse import Reuse
+from projections.sqlstore import SqlStore
+from projections.view import View
 from projections.windows import parse
 
 START = datetime(2026, 7, 1, tzinfo=UTC)
@@ -96,30 +105,34 @@ def statements(n: int, seed: int = 7) -> list[dict[str, Any]]:
     return out[:n]
 
 
-def events(items: list[dict[str, Any]]) -> list[RecordedEvent]:
+def events(items: list[dict[str, Any]], start: int = 2) -> list[RecordedEvent]:
     memberships = [{"agentKey": f"mbox:mailto:{p}@example.com", "team": TEAMS[i % len(TEAMS)],
                     "validFrom": "2026-01-01", "validTo": None} for i, p in enumerate(_people(2000))]
     out = [RecordedEvent(1, "default", "people:memberships", 1, "import-1", analytics.MEMBERSHIP_IMPORTED, 1,
                          orjson.dumps({"merge": False, "memberships": memberships}).decode(), "{}",
-                         "2026-06-30T00:00:00.000000Z", "", "")]
-    for position, item in enumerate(items, start=2):
+                         "2026-06-30T00:00:00.000000Z", "", "")] if start == 2 else []
+    for position, item in enumerate(items, start=start):
         out.append(RecordedEvent(position, "default", f"statement:{item['id']}", 1, item["id"], STATEMENT_STORED, 1,
                                  orjson.dumps(item).decode(), "{}", item["stored"], "", ""))
     return out
 
 
-def _timed(fn: Any, repeat: int) -> dict[str, float]:
+def _timed(fn: Any, repeat: int, before: Any = None) -> dict[str, float]:
     """Wall-clock p50 and p95, and the median CPU time of the process (SQLite runs
-    in it): on a shared machine the CPU time is the figure that compares runs."""
+    in it): on a shared machine the CPU time is the figure that compares runs.
+    ``before``: run untimed before each call."""
     times, cpu = [], []
     for _ in range(repeat):
+        if before is not None:
+            before()
         started, started_cpu = time.perf_counter(), time.process_time()
         fn()
         times.append((time.perf_counter() - started) * 1000)
         cpu.append((time.process_time() - started_cpu) * 1000)
     times.sort()
+    cpu.sort()
     return {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1),
-            "cpu_p50_ms": round(statistics.median(cpu), 1)}
+            "cpu_p50_ms": round(statistics.median(cpu), 1), "cpu_p95_ms": round(cpu[int(0.95 * (len(cpu) - 1))], 1)}
 
 
 def main() -> None:
@@ -175,6 +188,34 @@ def main() -> None:
             report[name] = _timed(lambda then=then: read(then), repeat)
             reused(then)  # the first read at this checkpoint keeps the facts
             report[name + "_reused"] = _timed(lambda then=then: reused(then), repeat)
+
+        # The live store: a batch folded before every read.
+        arriving = iter(statements(args.repeat * 2 * 2 * 111 + 1000, seed=8))
+        position = evs[-1].position
+        sql = SqlStore()
+        view = View(projection.tables, sql)
+
+        def arrive(n: int) -> None:
+            nonlocal position
+            batch = events([next(arriving) for _ in range(n)], start=position + 1)
+            position = batch[-1].position
+            with engine.begin() as conn:
+                sql.bind(conn)
+                fold(projection, batch, view)
+                conn.execute(checkpoints.update().where(checkpoints.c.name == projection.name).values(position=position))
+
+        def live(then: Any, patch: Any) -> Any:
+            with engine.connect() as conn:
+                return then(reuse.facts(conn, "default", window, queries.opted_out(conn, "default"), queries.load,
+                                        patch))
+
+        for n in (1, 10, 100):
+            for name, then in (("overview", overview), ("teams", teams)):
+                for mode, patch in (("reloaded", None), ("patched", delta.patch)):
+                    live(then, patch)  # the facts of the position the batches start from
+                    report[f"live_{n}_{name}_{mode}"] = _timed(lambda then=then, patch=patch: live(then, patch),
+                                                              args.repeat, before=lambda n=n: arrive(n))
+        report["live_patched_reads"] = reuse.patched
     print(orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode())
 
 

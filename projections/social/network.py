@@ -24,6 +24,7 @@ Definitions (design part a, "queries"), written down once here and served at
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -59,6 +60,9 @@ class Facts:
     # The view's checkpoint, version and the store's latest erasure the facts are
     # exactly those of (projections.social.reuse); None when unknown.
     state: tuple[int, int, int | None] | None = field(default=None, compare=False, repr=False)
+    # The facts these were patched from (projections.social.delta): their networks'
+    # team tallies are carried forward (Network.previous); None once built.
+    previous: Facts | None = field(default=None, compare=False, repr=False)
 
     def without(self, agents: set[str]) -> Facts:
         """The facts with these agents left out (the current opt-outs)."""
@@ -110,7 +114,12 @@ class Network:
     _teams: dict[str, str] | None = None
     _pairs: dict[tuple[str, str], int] | None = None
     _ties: dict[tuple[str, str], tuple[int, float, int]] | None = None
+    _tie_sums: dict[tuple[str, str], tuple[int, int, int]] | None = None
     _tallies: TeamTallies | None = None
+    # The network of the same window at an earlier position, built from the facts
+    # these were patched from: what of its team work still holds is carried
+    # forward (projections.social.carry) instead of worked out again.
+    previous: Network | None = None
 
     # ------------------------------------------------------------ derived
 
@@ -191,20 +200,45 @@ class Network:
     def teams(self) -> dict[str, str]:
         """Every active learner's team in the window (worked out once)."""
         if self._teams is None:
-            self._teams = {agent: self.team(agent) for agent in sorted(self.active)}
+            from projections.social import carry
+
+            # Read once: a read in another thread may let go of it meanwhile.
+            previous = self.previous
+            self._teams = carry.teams(self, previous) if previous is not None else {
+                agent: self.team(agent) for agent in sorted(self.active)
+            }
         return self._teams
 
     def ties(self) -> dict[tuple[str, str], tuple[int, float, int]]:
         """team_ties over every active learner's team (worked out once)."""
         if self._ties is None:
-            self._ties = team_ties(self, self.teams())
+            if self._tie_sums is None:
+                from projections.social import carry
+
+                previous = self.previous
+                self._tie_sums = (
+                    carry.tie_sums(self, previous) if previous is not None else None
+                ) or tie_sums(self, self.teams(), self.pairable())
+            self._ties = ties_of(self._tie_sums, self.cap)
+            self._release()
         return self._ties
 
     def tallies(self) -> TeamTallies:
         """Per-person team tallies of co-learners (worked out once)."""
         if self._tallies is None:
-            self._tallies = team_tallies(self, self.teams())
+            from projections.social import carry
+
+            previous = self.previous
+            self._tallies = (
+                carry.tallies(self, previous) if previous is not None else None
+            ) or team_tallies(self, self.teams())
+            self._release()
         return self._tallies
+
+    def _release(self) -> None:
+        """Let go of the earlier network once everything carried from it is here."""
+        if self._teams is not None and self._tallies is not None and self._tie_sums is not None:
+            self.previous = None
 
 
 @dataclass(frozen=True)
@@ -269,8 +303,10 @@ def authorship(artifacts: Iterable[Row]) -> dict[str, str]:
     return {artifact: found[2] for artifact, found in best.items()}
 
 
-def build(facts: Facts, since: str | None, until: str | None) -> Network:
-    """The network of the window [since, until) (UTC timestamps; None: open)."""
+def build(facts: Facts, since: str | None, until: str | None, previous: Network | None = None) -> Network:
+    """The network of the window [since, until) (UTC timestamps; None: open);
+    ``previous``: the same window's network at an earlier position, whose work
+    still holding is carried forward (projections.social.carry)."""
 
     def inside(row: Row) -> bool:
         return (since is None or row["ts"] >= since) and (until is None or row["ts"] < until)
@@ -290,18 +326,31 @@ def build(facts: Facts, since: str | None, until: str | None) -> Network:
     for row in facts.participation:
         if inside(row):
             members[row["gathering_key"]].add(row["agent_key"])
-    for key, agents in (facts.members or {}).items():
-        members[key] |= agents
+    if members:
+        for key, agents in (facts.members or {}).items():
+            members[key] |= agents
+    else:
+        # Grouped by the reader already: the facts' sets are shared, never changed
+        # (a patch copies the sets it changes: projections.social.delta).
+        members = facts.members or {}
     # In gathering-key order: the team ties' Newman weights are float sums, the same
     # whatever order the database returned the rows in.
     net.members = dict(sorted(members.items()))
     net.index = {agent: i for i, agent in enumerate(sorted({a for agents in members.values() for a in agents}))}
-    co: dict[str, int] = defaultdict(int)
-    for agents in net.pairable():
-        bits = net.mask(agents)
-        for agent in agents:
-            co[agent] |= bits
-    net.co = {agent: bits & ~(1 << net.index[agent]) for agent, bits in co.items()}
+    carried = None
+    if previous is not None:
+        from projections.social import carry
+
+        net.previous = previous
+        carried = carry.co(net, previous)
+    if carried is None:
+        co: dict[str, int] = defaultdict(int)
+        for agents in net.pairable():
+            bits = net.mask(agents)
+            for agent in agents:
+                co[agent] |= bits
+        carried = {agent: bits & ~(1 << net.index[agent]) for agent, bits in co.items()}
+    net.co = carried
     net.authors = authorship(facts.artifacts)
     sharers = {row["statement_id"]: row["src_key"] for row in facts.interactions if row["kind"] == "share"}
     reach: dict[str, set[str]] = defaultdict(set)
@@ -335,23 +384,44 @@ def team_ties(net: Network, team_of: dict[str, str]) -> dict[tuple[str, str], tu
     the gatherings both took part in, the Newman weight summed over their
     cross-team pairs (n_a * n_b / (size - 1) per gathering), and the cross-team
     pair incidences (n_a * n_b per gathering)."""
-    out: dict[tuple[str, str], list[Any]] = {}
-    for agents in net.pairable():
+    return ties_of(tie_sums(net, team_of, net.pairable()), net.cap)
+
+
+def newman_unit(cap: int) -> int:
+    """A multiple of every 1 / (size - 1) a gathering of 2..cap people adds: the
+    Newman weights are summed as exact integers in this unit, so a sum is the
+    same whatever order its gatherings come in, and a gathering's terms can be
+    taken out again (projections.social.carry)."""
+    return math.lcm(*range(1, max(cap, 2)))
+
+
+def tie_sums(
+    net: Network, team_of: dict[str, str], gatherings: Iterable[set[str]], sign: int = 1,
+    into: dict[tuple[str, str], list[int]] | None = None,
+) -> dict[tuple[str, str], tuple[int, int, int]]:
+    """team_ties' sums over ``gatherings`` (added, or taken out with sign -1, to
+    ``into``): gatherings, Newman weight in newman_unit, incidences."""
+    unit = newman_unit(net.cap)
+    out: dict[tuple[str, str], list[int]] = into if into is not None else {}
+    for agents in gatherings:
         present = sorted(Counter([team_of[agent] for agent in agents if agent in team_of]).items())
-        d = len(agents) - 1
-        # Each pair's Newman weight adds its gatherings' terms in gathering order (a
-        # float sum: the same answer whatever order the rows were read in).
+        step = unit // (len(agents) - 1) * sign
         for i, (ta, ca) in enumerate(present):
             for tb, cb in present[i + 1:]:
                 n = ca * cb
                 tie = out.get((ta, tb))
                 if tie is None:
-                    out[(ta, tb)] = [1, n / d, n]
+                    out[(ta, tb)] = [sign, n * step, n * sign]
                 else:
-                    tie[0] += 1
-                    tie[1] += n / d
-                    tie[2] += n
-    return {key: (int(v[0]), v[1], int(v[2])) for key, v in out.items()}
+                    tie[0] += sign
+                    tie[1] += n * step
+                    tie[2] += n * sign
+    return {key: (v[0], v[1], v[2]) for key, v in out.items() if v[0]}
+
+
+def ties_of(sums: dict[tuple[str, str], tuple[int, int, int]], cap: int) -> dict[tuple[str, str], tuple[int, float, int]]:
+    unit = newman_unit(cap)
+    return {key: (shared, weight / unit, n) for key, (shared, weight, n) in sums.items()}
 
 
 def median(values: list[float]) -> float | None:

@@ -211,14 +211,24 @@ def network(facts: Facts, window: Window | None) -> Network:
     bounds = _bounds(window)
     net = facts.networks.get(bounds)
     if net is None:
-        net = facts.networks.setdefault(bounds, build(facts, *bounds))
+        previous = facts.previous  # read once: another read may let go of it meanwhile
+        earlier = previous.networks.get(bounds) if previous is not None else None
+        if earlier is not None:
+            # One step back at most: the earlier network lets go of its own.
+            earlier.previous = None
+        built = build(facts, *bounds, previous=earlier)
+        facts.previous = None
+        net = facts.networks.setdefault(bounds, built)
     return net
 
 
 def read(conn: Connection, store: str, window: Window | None, current_opt_outs: set[str]) -> Facts:
     """The window's facts less the objections in force, reused while the view's
-    checkpoint stands (projections.social.reuse)."""
-    return REUSE.facts(conn, store, window, current_opt_outs, load)
+    checkpoint stands and patched when it moves on (projections.social.reuse)."""
+    # Imported here: the patch reads with this module's helpers.
+    from projections.social.delta import patch
+
+    return REUSE.facts(conn, store, window, current_opt_outs, load, patch)
 
 
 def _window_block(window: Window | None, zone: str) -> dict[str, Any] | None:

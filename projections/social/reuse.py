@@ -24,6 +24,13 @@ What a read is keyed by, so that a reused answer equals a fresh one:
   design part d).
 
 The analytics settings are part of the view's state at C, so of the key too.
+
+A read at a new position of the store, with the same window, objections, view
+version and erasure as facts kept at an earlier one, is given those facts brought
+forward by what was opened and closed in between (``patch``:
+projections.social.delta), and its network carries their team work forward
+(projections.social.carry): a live store's reads stop reading the whole window
+again after every folded batch.
 """
 
 from __future__ import annotations
@@ -42,11 +49,16 @@ from projections.windows import Window
 
 # Facts of this many (store, window, position) reads are kept per database, the
 # least recently used dropped first. A quarter of 100,000 statements holds 28 MB
-# of facts and network (tracemalloc), so at most ~115 MB at that size.
+# of facts and network (tracemalloc), so at most ~115 MB at that size; a patched
+# read may hold the network it was patched from until its team work is carried
+# (Network.previous, one step back at most): twice that at worst.
 KEPT = 4
 VIEW = "social"
 
 Loader = Callable[[Connection, str, Window | None, set[str]], Facts]
+# The kept facts of an earlier position of the store brought to a later one
+# (projections.social.delta.patch); None: read afresh.
+Patcher = Callable[[Connection, str, Window | None, set[str], Facts, int, int], Facts | None]
 
 
 class _Kept:
@@ -64,12 +76,15 @@ class Reuse:
         self._databases: weakref.WeakKeyDictionary[Engine, _Kept] = weakref.WeakKeyDictionary()
         self.hits = 0
         self.misses = 0
+        self.patched = 0
 
     def facts(
         self, conn: Connection, store: str, window: Window | None, current_opt_outs: set[str], load: Loader,
+        patch: Patcher | None = None,
     ) -> Facts:
         """The window's facts less the objections in force: reused at an unchanged
-        checkpoint, else read with ``load``."""
+        checkpoint; else, with ``patch``, the facts kept at an earlier position of
+        the store brought forward; else read with ``load``."""
         kept = self._database(conn)
         state = _state(conn, store, kept.log)
         key = (store, window.since if window else None, window.until if window else None,
@@ -81,9 +96,17 @@ class Reuse:
                     kept.facts.move_to_end(key)
                     self.hits += 1
                     return found
-        read = load(conn, store, window, current_opt_outs)
-        with self._lock:
-            self.misses += 1
+        earlier = self._earlier(kept, key) if state is not None else None
+        read = None
+        if patch is not None and earlier is not None and earlier.state is not None and state is not None:
+            read = patch(conn, store, window, current_opt_outs, earlier, earlier.state[0], state[0])
+        if read is not None:
+            with self._lock:
+                self.patched += 1
+        else:
+            read = load(conn, store, window, current_opt_outs)
+            with self._lock:
+                self.misses += 1
         # Kept only when nothing was folded while reading: the facts are then
         # exactly those of the checkpoint they are keyed by.
         if state is not None and _state(conn, store, kept.log) == state:
@@ -93,6 +116,22 @@ class Reuse:
                 while len(kept.facts) > self.kept:
                     kept.facts.popitem(last=False)
         return read
+
+    def _earlier(self, kept: _Kept, key: tuple[Hashable, ...]) -> Facts | None:
+        """The kept facts of the same store, window and objections at the latest
+        earlier position of the same view version and erasure (an erasure or a new
+        version folds the view again: nothing earlier is a base then)."""
+        state = key[-1]
+        assert isinstance(state, tuple)
+        best: Facts | None = None
+        with self._lock:
+            for other, facts in kept.facts.items():
+                assert isinstance(other, tuple)
+                was = other[-1]
+                if (other[:-1] == key[:-1] and was[1:] == state[1:] and was[0] < state[0]
+                        and (best is None or best.state is None or was[0] > best.state[0])):
+                    best = facts
+        return best
 
     def clear(self) -> None:
         with self._lock:

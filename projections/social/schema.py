@@ -8,7 +8,7 @@ valid_to > P): the same rows answer "now" and "as of P" (design part a).
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, String, Text, text
 
 from projections.statements import ledger
 from projections.tables import Json, table
@@ -16,6 +16,17 @@ from projections.tables import Json, table
 
 def _interval() -> tuple[Column[int], Column[int]]:
     return Column("valid_from", BigInteger, nullable=False), Column("valid_to", BigInteger, nullable=True)
+
+
+def _changes(name: str) -> tuple[Index, Index]:
+    """What changed between two positions (projections.social.delta): facts opened,
+    by valid_from, and facts closed, by valid_to (closed facts only: the few voided
+    or objected to, so the index stays small and most writes skip it)."""
+    closed = text("valid_to IS NOT NULL")
+    return (
+        Index(f"ix_{name}_opened", "store_id", "valid_from"),
+        Index(f"ix_{name}_closed", "store_id", "valid_to", sqlite_where=closed, postgresql_where=closed),
+    )
 
 
 # Any statement by an agent: who was active, on which day (local to the store).
@@ -30,6 +41,7 @@ PRESENCE = table(
     *_interval(),
     Index("ix_social_presence_agent", "store_id", "agent_hash"),
     Index("ix_social_presence_ts", "store_id", "ts"),
+    *_changes("social_presence"),
 )
 
 # Who took part in which gathering, in which role.
@@ -47,6 +59,7 @@ PARTICIPATION = table(
     *_interval(),
     Index("ix_social_participation_agent", "store_id", "agent_hash"),
     Index("ix_social_participation_ts", "store_id", "ts"),
+    *_changes("social_participation"),
 )
 
 # A gathering as first seen (its name from the activity definition).
@@ -77,6 +90,7 @@ ARTIFACT = table(
     *_interval(),
     Index("ix_social_artifact_artifact", "store_id", "artifact_hash"),
     Index("ix_social_artifact_author", "store_id", "author_hash"),
+    *_changes("social_artifact"),
 )
 
 # Reply, react, consume, share, mentor, talk, instruct: agent to agent or artifact.
@@ -96,6 +110,7 @@ INTERACTION = table(
     *_interval(),
     Index("ix_social_interaction_src", "store_id", "src_hash"),
     Index("ix_social_interaction_dst", "store_id", "dst_hash"),
+    *_changes("social_interaction"),
 )
 
 # Team memberships: imported from HR (member, with dates) or from statements
@@ -115,6 +130,7 @@ MEMBERSHIP = table(
     *_interval(),
     Index("ix_social_membership_agent", "store_id", "agent_hash"),
     Index("ix_social_membership_source", "store_id", "source"),
+    *_changes("social_membership"),
 )
 
 # The actor of each social statement, for replies naming it in context.statement.
