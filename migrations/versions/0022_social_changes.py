@@ -3,7 +3,7 @@ new statements patches the facts kept at the earlier position
 (projections.social.delta) instead of reading the window again.
 
 Revision ID: 0022
-Revises: 0017
+Revises: 0021
 Create Date: 2026-12-03
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0022"
-down_revision = "0017"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
