@@ -36,7 +36,7 @@ from projections.tables import Key, Table
 from projections.view import Reads, View
 
 # Bump when the rules in logic.py change; the map's digest is added on its own.
-RULES_VERSION = 3  # 3: Groups in configured extension keys (appendix A.3)
+RULES_VERSION = 4  # 3: Groups in configured extension keys (appendix A.3); 4: a reply's reach and edge apart
 
 # The indexes that find an agent's facts, for an opt-out.
 AGENT_INDEXES: tuple[tuple[Table, str], ...] = (
@@ -168,11 +168,16 @@ class SocialProjection(StatementProjection):
                 for a in found.reply_activities
             ]
             dst = logic.reply_target(found.actor_key, target["actor_key"] if target else None, authors)
-            if dst not in opted and not self._opted_out(store, dst, view):
-                thread = found.reply_activities[0] if found.reply_activities else None
-                interactions.append(
-                    logic.Interaction("reply", found.actor_key, dst, found.reply_artifact or thread, found.reply_statement)
-                )
+            thread = found.reply_activities[0] if found.reply_activities else None
+            # Two facts: the replier's reach of the thread, and the edge to whom the
+            # reply answers. An objection of the person answered (now or later, rule 8)
+            # removes only the edge: the replier's reading of someone else's thread
+            # does not name them.
+            interactions.append(
+                logic.Interaction("reply", found.actor_key, None, found.reply_artifact or thread, found.reply_statement)
+            )
+            if dst is not None and dst not in opted and not self._opted_out(store, dst, view):
+                interactions.append(logic.Interaction("reply", found.actor_key, dst, None, found.reply_statement))
         ts = found.ts
         out: list[tuple[Table, Key]] = []
         interval = {"valid_from": position, "valid_to": None}

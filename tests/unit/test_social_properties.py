@@ -337,3 +337,29 @@ def test_an_opt_out_leaves_no_open_fact_naming_the_agent(stream: list[Item]) -> 
     net = build(f.without(gone), None, None)
     assert not net.active & gone
     assert not {a for pair in net.pairs for a in pair} & gone
+
+
+def test_an_objection_of_the_person_a_reply_answers_keeps_the_repliers_reach() -> None:
+    """Rule 8 removes the reply's edge to the objector, not the replier's reading of
+    another author's thread (found by P4/P7: the whole reply used to go)."""
+    def say(actor: str, verb: str, obj: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        return {"id": str(uuid.uuid4()), "actor": mbox(actor), "timestamp": "2026-02-10T08:00:00Z",
+                "verb": {"id": verb}, "object": obj, **extra}
+
+    post = say("a0", "https://w3id.org/xapi/acrossx/verbs/posted", THREAD)
+    attended = say("a1", "http://adlnet.gov/expapi/verbs/attended", WEBINAR)
+
+    def reply() -> Item:
+        ref = {"statement": {"objectType": "StatementRef", "id": attended["id"]}}
+        return Item(say("a2", "http://id.tincanapi.com/verb/replied", THREAD, context=ref), people=["a2"],
+                    gathering=f"thr:{THREAD['id']}", consumes=THREAD["id"])
+
+    opt_out = Item(config=(analytics.OPTED_OUT, "a1"))
+    base = [Item(post, people=["a0"], gathering=f"thr:{THREAD['id']}", author_of=THREAD["id"]),
+            Item(attended, people=["a1"], gathering=f"occ:{WEBINAR['id']}:2026-02-10")]
+    # The objection after the reply, and before it.
+    for stream in ([*base, reply(), opt_out], [*base, opt_out, reply()]):
+        net = build(facts(folded(events_of(stream))), None, None)
+        assert {a: r for a, r in net.reach.items() if r} == {THREAD["id"]: {key("a2")}}
+        assert not [edge for edge in net.edges if key("a1") in edge[1:3]]
+        assert {a: r for a, r in net.reach.items() if r} == oracle(stream).reach
