@@ -19,38 +19,30 @@ import orjson
 from sqlalchemy import Connection, func, select
 
 from lrs.errors import InvalidParameter
-from projections.disclosure import Disclosure, Policy, hidden, share
-from projections.kpi.schema import activities, facts, memberships, programmes, settings
+from projections.disclosure import Disclosure, hidden, share
+from projections.kpi.queries import (
+    OBSERVATIONAL,
+    SERIES_METRICS,
+    TIDY,
+    _name,
+    _names,
+    _window_json,
+    definition,
+    definitions,
+    policy,
+    store_settings,
+)
+from projections.kpi.schema import facts
+from projections.kpi.scope import NO_TEAM, team_lookup
 from projections.windows import GRAINS, Period, buckets_between, current_quarter
 from projections.windows import parse_period as parse_window
 from tests.kpi_oracle import engine
 from tests.kpi_oracle.engine import Fact, Programme
 
-TIDY = "_tidy"
-COLUMNS = (
-    "programme", "period", "grain", "metric", "dimension", "dimension_value", "value",
-    "numerator", "denominator", "n", "suppressed",
-)
-SERIES_METRICS = ("active_learners", "completions", "statements", "learning_hours")
-OBSERVATIONAL = "observational: learners or managers chose the mode; not a causal estimate"
 _FACT_COLUMNS = [c for c in facts.c if c.name != "store_id"]
 
 
 # ------------------------------------------------------------------ loading
-
-def store_settings(conn: Connection, store: str) -> dict[str, Any]:
-    row = conn.execute(select(settings.c.settings, settings.c.fiscal_start_month).where(settings.c.store_id == store)).first()
-    values = dict(row.settings) if row else {}
-    values["fiscalYearStartMonth"] = row.fiscal_start_month if row else 1
-    return values
-
-
-def policy(values: dict[str, Any]) -> Policy:
-    return Policy(
-        mode=values.get("mode", "aggregate"),
-        min_group_size=values.get("minGroupSize", 5),
-        min_group_size_performance=values.get("minGroupSizePerformance", 10),
-    )
 
 
 _NAMES = [c.name for c in _FACT_COLUMNS]
@@ -140,42 +132,12 @@ def evidence_facts(conn: Connection, store: str, rule: dict[str, Any] | None) ->
     return list(found.values())
 
 
-def definitions(conn: Connection, store: str) -> dict[str, dict[str, Any]]:
-    """Every programme's newest version in this view (retired ones left out)."""
-    newest = (
-        select(programmes.c.programme_id, func.max(programmes.c.version).label("version"))
-        .where(programmes.c.store_id == store).group_by(programmes.c.programme_id).subquery()
-    )
-    rows = conn.execute(
-        select(programmes.c.programme_id, programmes.c.version, programmes.c.definition, programmes.c.position)
-        .join(newest, (programmes.c.programme_id == newest.c.programme_id) & (programmes.c.version == newest.c.version))
-        .where(programmes.c.store_id == store).order_by(programmes.c.programme_id)
-    ).all()
-    return {
-        r.programme_id: {"version": r.version, "position": r.position, "definition": r.definition}
-        for r in rows if r.definition is not None
-    }
-
-
-def definition(conn: Connection, store: str, programme_id: str) -> dict[str, Any]:
-    found = definitions(conn, store).get(programme_id)
-    if found is None:
-        raise InvalidParameter("programme", f"no programme {programme_id!r} is defined in this store")
-    return found
-
-
 def _period(window: str | None, explicit: Period | None, fiscal_start: int) -> Period:
     if explicit is not None:
         return explicit
     if window is not None:
         return parse_window(window, fiscal_start)
     return current_quarter(datetime.now(UTC).date(), fiscal_start)
-
-
-def _name(value: Any) -> Any:
-    if isinstance(value, dict) and value:
-        return value.get("en") or value.get("en-US") or next(iter(value.values()))
-    return value
 
 
 # ------------------------------------------------------------------ cells
@@ -371,13 +333,6 @@ def evaluation(
     }
 
 
-def _window_json(period: Period, values: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "label": period.label, "from": period.start.isoformat(), "to": period.end.isoformat(),
-        "timezone": values.get("timezone", "UTC"), "fiscalYearStartMonth": values["fiscalYearStartMonth"],
-    }
-
-
 def programme_list(conn: Connection, store: str, *, window: str | None) -> dict[str, Any]:
     """Every current programme with headline KPIs and Kirkpatrick coverage."""
     values = store_settings(conn, store)
@@ -460,14 +415,6 @@ def funnel(conn: Connection, store: str, programme_id: str, *, window: str | Non
             "definitions": "docs/kpi.md#funnel", TIDY: cells.rows}
 
 
-def _names(conn: Connection, store: str, ids: Sequence[str]) -> dict[str, Any]:
-    if not ids:
-        return {}
-    rows = conn.execute(select(activities.c.activity_id, activities.c.name)
-                        .where(activities.c.store_id == store, activities.c.activity_id.in_(list(ids))))
-    return {r.activity_id: _name(r.name) for r in rows}
-
-
 def series(
     conn: Connection, store: str, programme_id: str, *, metrics: Sequence[str], grain: str,
     window: str | None, explicit: Period | None, by: str = "all",
@@ -526,18 +473,6 @@ def series_figures(p: Programme, period: Period, grain: str, fiscal: int) -> dic
         }
         for label, bucket in by_bucket.items()
     }
-
-
-NO_TEAM = "(no team)"
-
-
-def team_lookup(conn: Connection, store: str) -> dict[str, list[tuple[str, str, str]]]:
-    """agent hash -> [(team, valid from, valid to)] from the HR imports."""
-    out: dict[str, list[tuple[str, str, str]]] = {}
-    for row in conn.execute(select(memberships.c.agent_hash, memberships.c.team, memberships.c.valid_from,
-                                   memberships.c.valid_to).where(memberships.c.store_id == store)):
-        out.setdefault(row.agent_hash, []).append((row.team, row.valid_from, row.valid_to))
-    return out
 
 
 def teams_on(lookup: dict[str, list[tuple[str, str, str]]], agent: str, day: str) -> list[str]:
