@@ -12,7 +12,6 @@ configuration was already what it is now, which is when the API answers by inter
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -26,7 +25,7 @@ from sqlalchemy import Engine, select
 
 from lrs import log
 from lrs.clock import to_micros
-from lrs.competency import config, frameworks
+from lrs.competency import config
 from lrs.credentials import ensure_default_store
 from projections.competency import CompetencyProjection, exports, people, queries
 from projections.competency.schema import CELLS, LEARNERS
@@ -37,12 +36,11 @@ from tests.competency_helpers import (
     DATA,
     FW,
     MEET,
-    ROLE,
     agent,
-    case_package,
     cohort,
     voiding,
 )
+from tests.db.test_competency_view import configure
 from tests.progress_helpers import Databases, databases, head, scratch_sqlite, write
 
 PROPERTY = settings(max_examples=8, deadline=None,
@@ -58,12 +56,8 @@ def dbs(request: pytest.FixtureRequest, db_url: str, tmp_path: Path) -> Iterator
 
 
 def _configure(engine: Engine) -> None:
-    package = case_package()
+    configure(engine)  # the framework, its alignments and the role; then a team
     with log.writing(engine, store_id="default") as writer:
-        config.import_in(writer, "default", frameworks.case_package(package), json.dumps(package).encode(), META)
-    with log.writing(engine, store_id="default") as writer:
-        config.align_in(writer, "default", ALIGNMENTS, META)
-        config.role_in(writer, "default", "meeting-host", ROLE, META)
         config.team_in(writer, "default", "support", {"name": "Support", "members": [agent(n) for n in ("ann", "bob", "cy")]},
                        META)
 
